@@ -1,0 +1,42 @@
+// Errors that carry their exit status (DESIGN.md "Exit status"); the CLI maps them, nothing else does.
+import type { Reason } from './reasons.js';
+
+export const ExitStatus = {
+  ok: 0,
+  other: 1,
+  refused: 3,
+  malformed: 4,
+  integrity: 5,
+} as const;
+export type ExitStatusCode = (typeof ExitStatus)[keyof typeof ExitStatus];
+
+export abstract class SmkiError extends Error {
+  abstract readonly exitStatus: ExitStatusCode;
+}
+
+/** Malformed, unreadable or missing input: exit 4. The message is one line naming what is wrong. */
+export class InputError extends SmkiError {
+  readonly exitStatus = ExitStatus.malformed;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** The input was understood and refused by policy: exit 3, with every reason that applies. */
+export class PolicyRefusal extends SmkiError {
+  readonly exitStatus = ExitStatus.refused;
+  constructor(readonly reasons: Reason[]) {
+    super(`refused: ${reasons.map((r) => `${r.code} (${r.message})`).join('; ')}`);
+    this.name = 'PolicyRefusal';
+  }
+}
+
+/** The registry or audit chain does not add up: exit 5. */
+export class IntegrityError extends SmkiError {
+  readonly exitStatus = ExitStatus.integrity;
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntegrityError';
+  }
+}

@@ -1,0 +1,77 @@
+// Every refusal has a stable code, a one-line message and the MP134B requirement it enforces.
+// One catalogue: the CLI prints these, the audit records them, reports count them, tests assert them.
+
+export type Requirement = 'R1' | 'R2' | 'R3' | 'R4' | 'R5' | 'R6' | 'R7' | 'CA' | 'GATE';
+
+export interface Reason {
+  code: ReasonCode;
+  message: string;
+  requirement: Requirement;
+  detail?: string;
+}
+
+const CATALOGUE = {
+  // Issuance (CSR gate, RA policy, signer)
+  CSR_SIGNATURE_INVALID: ['R2', 'the CSR signature does not verify (no proof of possession)'],
+  CSR_KEY_NOT_P256: ['CA', 'only ECDSA P-256 (prime256v1) public keys are certified'],
+  CSR_KEY_INVALID_POINT: ['CA', 'the public key is not a valid P-256 point'],
+  CSR_SIGNATURE_ALGORITHM: ['CA', 'the CSR must be signed with ecdsa-with-SHA256'],
+  CSR_KEY_REUSED: ['CA', 'this public key is already certified'],
+  CSR_EUI_MISMATCH: ['CA', "the CSR subject's Entity Identifier is not the Party's User ID"],
+  CSR_EUI_MISSING: ['CA', 'the CSR subject carries no x500UniqueIdentifier (EUI-64)'],
+  PARTY_UNKNOWN: ['CA', 'no User ID with this EUI-64 is registered'],
+  ROLE_PROFILE_FORBIDDEN: ['R2', "the User ID's User Role may not hold this certificate profile"],
+  SOLR_CONTINGENCY_XML_SIGN_ONLY: ['R2', 'a SoLRContingency User ID may hold XML-signing certificates only, never Digital Signing or Key Agreement'],
+  OFFICER_UNKNOWN: ['R4', 'no officer with this ID'],
+  OFFICER_NOT_ARO: ['R4', 'the officer is not an Authorised Responsible Officer'],
+  OFFICER_NOT_ACTIVE: ['R4', 'the officer is not active'],
+  OFFICER_FOREIGN_PARTY: ['R4', 'the officer acts for another Party'],
+  SRO_REQUIRED: ['R4', 'an ARO must be nominated by an active SRO of the same Party'],
+  EVIDENCE_REQUIRED: ['R4', 'an SRO is registered only with an evidence reference'],
+  LINT_FAILED: ['CA', 'the to-be-signed certificate does not match the SMKI Organisation Certificate profile'],
+  // SoLR events (R6) and revocation (R7)
+  SOLR_SELF_APPROVAL: ['R6', 'the operator who recorded a SoLR event may not approve it (dual control)'],
+  SOLR_EVENT_NOT_ACTIVE: ['R6', 'no approved SoLR event is active for this sender and Supplier'],
+  SOLR_WINDOW_TOO_LONG: ['R6', 'the SoLR event window is longer than the configured maximum'],
+  SOLR_SRP_NOT_ACTING_FOR_SUPPLIER: ['R6', "the SRP's SoLRContingency User ID does not act for the failed Supplier"],
+  SOLR_EVENT_STATE: ['R6', 'the SoLR event is not in a state that allows this'],
+  // ADT (R4)
+  ADT_NOT_SOLR_PARTY: ['R4', 'ADT files are submitted for a SoLRContingency Party'],
+  ADT_MISSING: ['R4', "no Anomaly Detection Threshold file is on record for the Device's Supplier"],
+  ADT_QUARANTINE: ['R4', 'the quarantine threshold for this Service Reference Variant is exceeded'],
+  // Service Request gate (R3, R5, R6)
+  SR_NOT_ELIGIBLE: ['R3', 'the Service Request is not eligible for the sender\'s User Role'],
+  COMMAND_VARIANT_NOT_ALLOWED: ['R3', 'the CommandVariant is not allowed for this Service Request'],
+  SENDER_NOT_SOLR_CONTINGENCY: ['R6', 'the RequestID originator is not a SoLRContingency User ID'],
+  SIGNATURE_INVALID: ['R6', 'the XML signature does not verify'],
+  SIGNING_CERT_UNKNOWN: ['R6', 'the signing certificate is not one this CA issued'],
+  SIGNING_CERT_NOT_ORIGINATOR: ['R6', 'the signing certificate belongs to another User ID'],
+  SIGNING_CERT_REVOKED: ['R6', 'the signing certificate is revoked'],
+  SIGNING_CERT_EXPIRED: ['R6', 'the signing certificate is not valid at this time'],
+  SIGNING_CERT_NOT_XML_SIGN: ['R6', 'the signing certificate is not an XML-signing certificate'],
+  DEVICE_UNKNOWN: ['R6', 'the target Device is not registered'],
+  DEVICE_NOT_FAILED_SUPPLIER: ['R6', 'the target Device is not registered to the failed Supplier of an active SoLR event'],
+  REPLAY: ['R6', 'the RequestID counter is not above every earlier accepted one from this originator'],
+  PRECOMMAND_WITHOUT_TRANSFORM: ['R6', 'a Signed Pre-Command needs an accepted CommandVariant 4 request with the same RequestID and none yet'],
+  PAYMENT_MODE_NOT_CREDIT: ['R5', 'only a change of Payment Mode to Credit is accepted'],
+  GBCS_MESSAGE_CODE: ['R5', 'the Signed Pre-Command is not use case ECS02 (0x001A) or GCS02 (0x006C)'],
+  GBCS_MALFORMED: ['R5', 'the Signed Pre-Command is not a well-formed GBCS General-Signing message'],
+  GBCS_HEADER_MISMATCH: ['R5', "the Signed Pre-Command's header does not match the RequestID and failed Supplier"],
+  GBCS_SIGNATURE_INVALID: ['R5', "the Signed Pre-Command's GBCS signature does not verify with the failed Supplier's Digital Signing certificate"],
+  GBCS_DEVICE_TYPE: ['R5', 'the GBCS use case does not match the Device type'],
+} as const satisfies Record<string, readonly [Requirement, string]>;
+
+export type ReasonCode = keyof typeof CATALOGUE;
+
+export function reason(code: ReasonCode, detail?: string): Reason {
+  const [requirement, message] = CATALOGUE[code];
+  return detail === undefined ? { code, message, requirement } : { code, message, requirement, detail };
+}
+
+export function isReasonCode(code: string): code is ReasonCode {
+  return Object.prototype.hasOwnProperty.call(CATALOGUE, code);
+}
+
+export function formatReason(r: Reason): string {
+  return `${r.code} [${r.requirement}]: ${r.message}${r.detail ? ` (${r.detail})` : ''}`;
+}
