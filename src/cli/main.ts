@@ -1,4 +1,95 @@
-// Placeholder entry replaced by the real command registry in the next commit.
-export async function main(_argv: string[]): Promise<number> {
-  return 0;
+// The smki command line: registers the subcommands and maps errors to exit statuses. Nothing here
+// decides policy; each subcommand module parses flags and calls the library.
+import { Command, CommanderError } from 'commander';
+import { ExitStatus, PolicyRefusal, SmkiError } from '../domain/errors.js';
+import { formatReason } from '../domain/reasons.js';
+import { CliContext, type GlobalOptions, type Io } from './context.js';
+import { PromptCancelled } from './prompt.js';
+import { COMMANDS } from './commands/index.js';
+import type { Clock } from '../registry/registry.js';
+
+export type Action = (ctx: CliContext, ...args: never[]) => Promise<number | void> | number | void;
+
+/** Builds the program; `run` wraps every action with context, output and error mapping. */
+export function buildProgram(io: Io, clock?: Clock): { program: Command; result: { code: number } } {
+  const result = { code: 0 };
+  const program = new Command('smki')
+    .description('SMKI certificate authority, registration authority and Service Request gate for the SoLRContingency User Role (SEC MP134B)')
+    .option('--home <dir>', 'the CA home folder (default ./.smki, or SMKI_HOME)')
+    .option('--json', 'machine-readable output on stdout: one JSON document')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+
+  const wrap =
+    (action: Action) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args[args.length - 1] as Command;
+      const globals = command.optsWithGlobals() as GlobalOptions;
+      const ctx = new CliContext(io, globals, clock);
+      try {
+        const code = await (action as (...a: unknown[]) => Promise<number | void>)(ctx, ...args.slice(0, -1));
+        result.code = typeof code === 'number' ? code : 0;
+      } catch (e) {
+        result.code = reportError(ctx, e);
+      } finally {
+        ctx.close();
+      }
+    };
+
+  for (const register of COMMANDS) register(program, wrap);
+  return { program, result };
+}
+
+function reportError(ctx: CliContext, e: unknown): number {
+  const io = ctx.io;
+  if (e instanceof PolicyRefusal) {
+    if (ctx.json) io.stdout.write(`${JSON.stringify({ decision: 'refuse', reasons: e.reasons }, null, 2)}\n`);
+    io.stderr.write(`smki: refused: ${e.reasons.map((r) => r.code).join(', ')}\n`);
+    for (const r of e.reasons) io.stderr.write(`  ${formatReason(r)}\n`);
+    return e.exitStatus;
+  }
+  if (e instanceof SmkiError) {
+    if (ctx.json) io.stdout.write(`${JSON.stringify({ error: e.message, exitStatus: e.exitStatus })}\n`);
+    io.stderr.write(`smki: ${e.message.split('\n')[0]}\n`);
+    return e.exitStatus;
+  }
+  if (e instanceof PromptCancelled) {
+    io.stderr.write(`smki: ${e.message}\n`);
+    return ExitStatus.other;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  io.stderr.write(`smki: ${msg.split('\n')[0]}\n`);
+  if (process.env.SMKI_DEBUG && e instanceof Error) io.stderr.write(`${e.stack}\n`);
+  return ExitStatus.other;
+}
+
+export function processIo(): Io {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    progress: Boolean(process.stderr.isTTY),
+  };
+}
+
+/** Runs one command line; returns the exit status. */
+export async function main(argv: string[], io: Io = processIo(), clock?: Clock): Promise<number> {
+  const { program, result } = buildProgram(io, clock);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.code === 'commander.executeSubCommandAsync') return 1;
+      // Unknown option, missing argument, bad value: malformed input.
+      return ExitStatus.malformed;
+    }
+    throw e;
+  }
+  return result.code;
 }

@@ -1,0 +1,93 @@
+import { parseEui64 } from '../../domain/eui.js';
+import { InputError } from '../../domain/errors.js';
+import { addOfficer, changeOfficerStatus } from '../../ra/officers.js';
+import { requireUserId } from '../../ra/parties.js';
+import { listOfficers, officerHistory, findOfficer, type OfficerRecord } from '../../registry/officers.js';
+import { operatorName, type CliContext } from '../context.js';
+import { examples, table } from '../format.js';
+import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
+import type { Register } from './index.js';
+
+function officerJson(o: OfficerRecord) {
+  return { id: o.id, party: o.partyName, kind: o.kind, name: o.name, status: o.status, nominatedBy: o.nominatedBy, evidence: o.evidence, createdAt: o.createdAt, updatedAt: o.updatedAt };
+}
+
+export const registerOfficer: Register = (program, wrap) => {
+  const officer = program.command('officer').description('Senior and Authorised Responsible Officers (SRO, ARO)');
+  officer
+    .command('add')
+    .description('register an SRO (with evidence) or nominate an ARO (by an active SRO of the same Party)')
+    .option('--party <eui>', 'a User ID of the Party the officer acts for')
+    .option('--kind <kind>', 'sro or aro')
+    .option('--name <name>', "the officer's name")
+    .option('--nominated-by <id>', 'for an ARO: the nominating SRO officer ID')
+    .option('--evidence <ref>', 'for an SRO: the evidence reference (identity checks, RAPP forms)')
+    .option('--operator <name>', 'the RA operator recording this')
+    .addHelpText('after', examples([
+      'smki officer add --party 90B3D51F300C0001 --kind sro --name "Dana Director" --evidence RAPP-2026-0042',
+      'smki officer add --party 90B3D51F300C0001 --kind aro --name "Ari Officer" --nominated-by OFC-1 --json',
+    ]))
+    .action(wrap(async (ctx: CliContext, opts: { party?: string; kind?: string; name?: string; nominatedBy?: string; evidence?: string; operator?: string }) => {
+      const reg = ctx.open();
+      const partyEui = await valueOrPrompt(ctx, opts.party, '--party', 'Party User ID (EUI-64)', (t) => parseEui64(t, '--party'));
+      const party = requireUserId(reg, partyEui);
+      const kind = await choiceOrPrompt<'sro' | 'aro'>(ctx, opts.kind, '--kind', 'Officer kind',
+        [{ value: 'sro', name: 'SRO  Senior Responsible Officer' }, { value: 'aro', name: 'ARO  Authorised Responsible Officer' }],
+        (t) => {
+          const k = t.trim().toLowerCase();
+          if (k !== 'sro' && k !== 'aro') throw new InputError(`--kind: '${t}' is not sro or aro`);
+          return k;
+        });
+      const name = await valueOrPrompt(ctx, opts.name, '--name', 'Officer name', (t) => t);
+      let nominatedBy = opts.nominatedBy;
+      let evidence = opts.evidence;
+      if (kind === 'aro' && !nominatedBy) {
+        const sros = listOfficers(reg, party.partyId).filter((o) => o.kind === 'sro' && o.status === 'active');
+        nominatedBy = await choiceOrPrompt(ctx, undefined, '--nominated-by', 'Nominating SRO',
+          sros.map((o) => ({ value: o.id, name: `${o.id}  ${o.name}` })), (t) => t);
+      }
+      if (kind === 'sro' && !evidence) evidence = await valueOrPrompt(ctx, undefined, '--evidence', 'Evidence reference', (t) => t);
+      const o = addOfficer(reg, { party, kind, name, nominatedBy, evidence, operator: operatorName(opts.operator) });
+      ctx.emit(`${o.id}: ${o.kind.toUpperCase()} ${o.name} for ${o.partyName} (${o.status})`, officerJson(o));
+    }));
+
+  const transition = (action: 'activate' | 'suspend' | 'revoke', description: string, irreversible: boolean) =>
+    officer
+      .command(`${action} [id]`)
+      .description(description)
+      .option('--operator <name>', 'the RA operator')
+      .option('--note <text>', 'why (kept in the history)')
+      .option('--yes', 'do not ask for confirmation on a terminal')
+      .addHelpText('after', examples([`smki officer ${action} OFC-2 --operator "RA Officer 1"`]))
+      .action(wrap(async (ctx: CliContext, id: string | undefined, opts: { operator?: string; note?: string; yes?: boolean }) => {
+        const reg = ctx.open();
+        const officerId = await choiceOrPrompt(ctx, id, 'officer ID', `Officer to ${action}`,
+          listOfficers(reg).map((o) => ({ value: o.id, name: `${o.id}  ${o.kind.toUpperCase()} ${o.name} (${o.partyName}, ${o.status})` })), (t) => t.trim());
+        if (irreversible) {
+          const o = findOfficer(reg, officerId);
+          await confirmStep(ctx, opts.yes, `${action} ${officerId}${o ? ` (${o.name})` : ''}? This cannot be undone`);
+        }
+        const o = changeOfficerStatus(reg, officerId, action, operatorName(opts.operator), opts.note);
+        ctx.emit(`${o.id}: ${o.status}`, officerJson(o));
+      }));
+  transition('activate', 'activate a nominated (or suspended) officer', false);
+  transition('suspend', 'suspend an officer', false);
+  transition('revoke', 'revoke an officer (final)', true);
+
+  officer
+    .command('list')
+    .description('list officers, optionally for one Party')
+    .option('--party <eui>', 'a User ID of the Party')
+    .option('--history', 'include each officer\'s status history')
+    .addHelpText('after', examples(['smki officer list', 'smki officer list --party 90B3D51F300C0001 --json']))
+    .action(wrap((ctx: CliContext, opts: { party?: string; history?: boolean }) => {
+      const reg = ctx.open();
+      let partyId: number | undefined;
+      if (opts.party) partyId = requireUserId(reg, parseEui64(opts.party, '--party')).partyId;
+      const rows = listOfficers(reg, partyId);
+      ctx.emit(
+        table(['ID', 'Kind', 'Name', 'Party', 'Status', 'Nominated by'], rows.map((o) => [o.id, o.kind.toUpperCase(), o.name, o.partyName, o.status, o.nominatedBy ?? ''])),
+        rows.map((o) => ({ ...officerJson(o), ...(opts.history ? { history: officerHistory(reg, o.id) } : {}) })),
+      );
+    }));
+};

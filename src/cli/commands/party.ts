@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { parseEui64 } from '../../domain/eui.js';
+import { parseUserRole, USER_ROLES, userRoleName, type UserRoleCode } from '../../domain/roles.js';
+import { addUserId } from '../../ra/parties.js';
+import { listUserIds } from '../../registry/parties.js';
+import { operatorName, type CliContext } from '../context.js';
+import { choiceOrPrompt, valueOrPrompt } from '../prompt.js';
+import type { Register } from './index.js';
+import { examples, table } from '../format.js';
+
+export const registerParty: Register = (program, wrap) => {
+  const party = program.command('party').description('Parties and their User IDs');
+  party
+    .command('add')
+    .description('register a User ID (EUI-64) in a User Role for a Party')
+    .option('--name <name>', 'the Party (organisation) name')
+    .option('--role <role>', 'User Role code or name: IS, ES, GS, ED, GT, RSA, OU, SC (SoLRContingency)')
+    .option('--eui <eui>', 'the User ID, an EUI-64 (90-B3-D5-1F-30-01-00-00 or 90B3D51F30010000)')
+    .option('--acting-for <eui>', 'for SoLRContingency: the failed Supplier User ID the SRP acts for')
+    .option('--operator <name>', 'the RA operator recording this (default SMKI_OPERATOR or login name)')
+    .addHelpText('after', examples([
+      'smki party add --name "Shared Resources Ltd" --role SC --eui 90-B3-D5-1F-30-0C-00-01 --acting-for 90B3D51F30010000',
+      'smki party add --name "Failed Energy" --role IS --eui 90B3D51F30010000 --json',
+    ]))
+    .action(wrap(async (ctx: CliContext, opts: { name?: string; role?: string; eui?: string; actingFor?: string; operator?: string }) => {
+      const reg = ctx.open();
+      const name = await valueOrPrompt(ctx, opts.name, '--name', 'Party name', (t) => t.trim() || (() => { throw new Error('a name is required'); })());
+      const role = await choiceOrPrompt<UserRoleCode>(ctx, opts.role, '--role', 'User Role',
+        USER_ROLES.map((r) => ({ value: r.code, name: `${r.code}  ${r.name}` })), (t) => parseUserRole(t));
+      const eui = await valueOrPrompt(ctx, opts.eui, '--eui', 'User ID (EUI-64)', (t) => parseEui64(t, '--eui'));
+      const actingFor = role === 'SC'
+        ? await valueOrPrompt(ctx, opts.actingFor, '--acting-for', 'Supplier User ID this SRP acts for', (t) => parseEui64(t, '--acting-for'))
+        : opts.actingFor === undefined ? undefined : parseEui64(opts.actingFor, '--acting-for');
+      const u = addUserId(reg, ctx.catalogue(), { partyName: name, role, eui, actingFor, operator: operatorName(opts.operator) });
+      ctx.emit(
+        `${u.created ? 'registered' : 'already registered'}: ${u.eui} ${userRoleName(u.role)} for ${u.partyName}${u.actingFor ? ` acting for ${u.actingFor}` : ''}`,
+        { id: u.eui, eui: u.eui, party: u.partyName, role: u.role, roleName: userRoleName(u.role), actingFor: u.actingFor, created: u.created },
+      );
+    }));
+  party
+    .command('list')
+    .description('list Parties and their User IDs')
+    .addHelpText('after', examples(['smki party list', 'smki party list --json']))
+    .action(wrap((ctx: CliContext) => {
+      const rows = listUserIds(ctx.open());
+      ctx.emit(
+        table(['User ID', 'Role', 'Party', 'Acting for'], rows.map((u) => [u.eui, u.role, u.partyName, u.actingFor ?? ''])),
+        rows.map((u) => ({ eui: u.eui, party: u.partyName, role: u.role, actingFor: u.actingFor, createdAt: u.createdAt })),
+      );
+    }));
+};

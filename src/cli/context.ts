@@ -1,0 +1,82 @@
+// What every command gets: the resolved home, output mode, terminal state and a registry opener.
+import { userInfo } from 'node:os';
+import { loadCatalogue, type Catalogue } from '../config/catalogue.js';
+import { InputError } from '../domain/errors.js';
+import { resolveHome } from '../registry/home.js';
+import { Registry, type Clock } from '../registry/registry.js';
+
+export interface GlobalOptions {
+  home?: string;
+  json?: boolean;
+}
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  /** Prompts appear only when both stdin and stdout are terminals. */
+  interactive: boolean;
+  /** Progress bars only on a terminal stderr. */
+  progress: boolean;
+}
+
+export class CliContext {
+  private registry: Registry | undefined;
+  constructor(
+    readonly io: Io,
+    readonly globals: GlobalOptions,
+    readonly clock: Clock = () => new Date(),
+  ) {}
+
+  get home(): string {
+    return resolveHome(this.globals.home);
+  }
+
+  get json(): boolean {
+    return this.globals.json === true;
+  }
+
+  get interactive(): boolean {
+    return this.io.interactive && !this.json;
+  }
+
+  catalogue(): Catalogue {
+    return loadCatalogue();
+  }
+
+  open(): Registry {
+    this.registry ??= Registry.open(this.home, { clock: this.clock });
+    return this.registry;
+  }
+
+  close(): void {
+    this.registry?.close();
+    this.registry = undefined;
+  }
+
+  /** One JSON document on stdout with --json; otherwise the human text. */
+  emit(human: string | string[], json: unknown): void {
+    if (this.json) this.io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    else this.io.stdout.write(`${Array.isArray(human) ? human.join('\n') : human}\n`);
+  }
+
+  /** Narration and notes go to stderr so stdout stays clean for PEM and JSON. */
+  note(text: string): void {
+    this.io.stderr.write(`${text}\n`);
+  }
+}
+
+/** Who is acting: --operator, else SMKI_OPERATOR, else the login name. */
+export function operatorName(flag?: string): string {
+  const name = (flag ?? process.env.SMKI_OPERATOR ?? safeUser()).trim();
+  if (!name) throw new InputError('--operator: an operator name is required');
+  return name;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown-operator';
+  }
+}

@@ -1,0 +1,85 @@
+// Prompts for values the flags leave out, only on a terminal; otherwise a missing value is an error
+// naming its flag (exit 4). Prompted values go through the same parsers as flags.
+import { confirm, input, password, select } from '@inquirer/prompts';
+import { InputError } from '../domain/errors.js';
+import type { CliContext } from './context.js';
+
+export class PromptCancelled extends Error {
+  constructor() {
+    super('cancelled; nothing was changed');
+  }
+}
+
+function streams(ctx: CliContext) {
+  return { input: ctx.io.stdin, output: ctx.io.stdout } as never;
+}
+
+async function guard<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    // inquirer rejects with ExitPromptError on Ctrl+C or a closed stdin.
+    if (e instanceof Error && (e.name === 'ExitPromptError' || e.name === 'AbortPromptError')) throw new PromptCancelled();
+    throw e;
+  }
+}
+
+/** The flag's value, or a prompt answer parsed by `parse`, or an InputError naming the flag. */
+export async function valueOrPrompt<T>(
+  ctx: CliContext,
+  value: string | undefined,
+  flag: string,
+  message: string,
+  parse: (text: string) => T,
+): Promise<T> {
+  if (value !== undefined && value !== '') return parse(value);
+  if (!ctx.interactive) throw new InputError(`missing ${flag}`);
+  const answer = await guard(
+    input(
+      {
+        message,
+        validate: (text: string) => {
+          try {
+            parse(text);
+            return true;
+          } catch (e) {
+            return (e as Error).message;
+          }
+        },
+      },
+      streams(ctx),
+    ),
+  );
+  return parse(answer);
+}
+
+export async function choiceOrPrompt<T extends string>(
+  ctx: CliContext,
+  value: string | undefined,
+  flag: string,
+  message: string,
+  choices: { value: T; name: string; description?: string }[],
+  parse: (text: string) => T,
+): Promise<T> {
+  if (value !== undefined && value !== '') return parse(value);
+  if (!ctx.interactive) throw new InputError(`missing ${flag}`);
+  if (choices.length === 0) throw new InputError(`missing ${flag} (nothing to choose from)`);
+  return guard(select<T>({ message, choices }, streams(ctx)));
+}
+
+export async function secretPrompt(ctx: CliContext, flag: string, message: string): Promise<Buffer> {
+  if (!ctx.interactive) throw new InputError(`missing ${flag}`);
+  const text = await guard(password({ message, mask: '*' }, streams(ctx)));
+  if (!text) throw new InputError('empty passphrase');
+  return Buffer.from(text);
+}
+
+/**
+ * Confirmation before an irreversible step. `--yes` or a non-terminal run proceeds (scripts state their
+ * intent by running the command); a terminal user is asked and a "no" changes nothing.
+ */
+export async function confirmStep(ctx: CliContext, yes: boolean | undefined, message: string): Promise<void> {
+  if (yes || !ctx.interactive) return;
+  const ok = await guard(confirm({ message, default: false }, streams(ctx)));
+  if (!ok) throw new PromptCancelled();
+}

@@ -1,0 +1,83 @@
+// Senior and Authorised Responsible Officers, with their status history.
+import type { Registry } from './registry.js';
+
+export type OfficerKind = 'sro' | 'aro';
+export type OfficerStatus = 'nominated' | 'active' | 'suspended' | 'revoked';
+
+export interface OfficerRecord {
+  id: string;
+  partyId: number;
+  partyName: string;
+  kind: OfficerKind;
+  name: string;
+  status: OfficerStatus;
+  nominatedBy: string | null;
+  evidence: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface Row {
+  id: string;
+  party_id: number;
+  party_name: string;
+  kind: OfficerKind;
+  name: string;
+  status: OfficerStatus;
+  nominated_by: string | null;
+  evidence: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const SELECT = `SELECT o.*, p.name AS party_name FROM officers o JOIN parties p ON p.id = o.party_id`;
+
+function toRecord(r: Row): OfficerRecord {
+  return {
+    id: r.id,
+    partyId: r.party_id,
+    partyName: r.party_name,
+    kind: r.kind,
+    name: r.name,
+    status: r.status,
+    nominatedBy: r.nominated_by,
+    evidence: r.evidence,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function findOfficer(reg: Registry, id: string): OfficerRecord | undefined {
+  const r = reg.db.prepare(`${SELECT} WHERE o.id = ? COLLATE NOCASE`).get(id) as Row | undefined;
+  return r && toRecord(r);
+}
+
+export function listOfficers(reg: Registry, partyId?: number): OfficerRecord[] {
+  const rows = (partyId === undefined
+    ? reg.db.prepare(`${SELECT} ORDER BY o.rowid`).all()
+    : reg.db.prepare(`${SELECT} WHERE o.party_id = ? ORDER BY o.rowid`).all(partyId)) as Row[];
+  return rows.map(toRecord);
+}
+
+export function insertOfficer(
+  reg: Registry,
+  o: { id: string; partyId: number; kind: OfficerKind; name: string; status: OfficerStatus; nominatedBy: string | null; evidence: string | null },
+  by: string,
+  at: Date,
+): void {
+  const t = at.toISOString();
+  reg.db
+    .prepare('INSERT INTO officers (id, party_id, kind, name, status, nominated_by, evidence, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(o.id, o.partyId, o.kind, o.name, o.status, o.nominatedBy, o.evidence, t, t);
+  reg.db.prepare('INSERT INTO officer_history (officer_id, at, status, by, note) VALUES (?, ?, ?, ?, ?)').run(o.id, t, o.status, by, null);
+}
+
+export function setOfficerStatus(reg: Registry, id: string, status: OfficerStatus, by: string, at: Date, note: string | null): void {
+  const t = at.toISOString();
+  reg.db.prepare('UPDATE officers SET status = ?, updated_at = ? WHERE id = ?').run(status, t, id);
+  reg.db.prepare('INSERT INTO officer_history (officer_id, at, status, by, note) VALUES (?, ?, ?, ?, ?)').run(id, t, status, by, note);
+}
+
+export function officerHistory(reg: Registry, id: string): { at: string; status: OfficerStatus; by: string; note: string | null }[] {
+  return reg.db.prepare('SELECT at, status, by, note FROM officer_history WHERE officer_id = ? ORDER BY rowid').all(id) as never;
+}

@@ -1,0 +1,119 @@
+// The registry: one SQLite database per CA home. Only src/registry knows SQL. Every change is one
+// IMMEDIATE transaction that also appends its audit record(s).
+import Database from 'better-sqlite3';
+import { existsSync, readFileSync } from 'node:fs';
+import { InputError, IntegrityError } from '../domain/errors.js';
+import { AuditLog } from './audit.js';
+import { homePaths, type HomePaths } from './home.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type Clock = () => Date;
+
+export interface OpenOptions {
+  clock?: Clock;
+  readonly?: boolean;
+}
+
+export class Registry {
+  readonly audit: AuditLog;
+  readonly now: Clock;
+  private depth = 0;
+
+  private constructor(
+    readonly db: Database.Database,
+    readonly paths: HomePaths,
+    auditKey: Buffer,
+    clock: Clock,
+  ) {
+    this.now = clock;
+    this.audit = new AuditLog(db, auditKey, paths.checkpoint);
+  }
+
+  /** Opens an existing CA home (created by `smki init`). */
+  static open(dir: string, opts: OpenOptions = {}): Registry {
+    const paths = homePaths(dir);
+    if (!existsSync(paths.db)) {
+      throw new InputError(`no CA at ${paths.dir} (run 'smki init' first, or pass --home)`);
+    }
+    if (!existsSync(paths.auditKey)) throw new IntegrityError(`the audit key ${paths.auditKey} is missing`);
+    const db = new Database(paths.db, { fileMustExist: true, readonly: opts.readonly ?? false });
+    Registry.configure(db);
+    const reg = new Registry(db, paths, Buffer.from(readFileSync(paths.auditKey, 'utf8').trim(), 'hex'), opts.clock ?? (() => new Date()));
+    if (!opts.readonly) reg.migrate();
+    return reg;
+  }
+
+  /** Creates the database of a new home; the caller has made the folder and the audit key. */
+  static create(paths: HomePaths, auditKey: Buffer, clock: Clock = () => new Date()): Registry {
+    const db = new Database(paths.db);
+    Registry.configure(db);
+    const reg = new Registry(db, paths, auditKey, clock);
+    reg.migrate();
+    return reg;
+  }
+
+  private static configure(db: Database.Database): void {
+    db.pragma('journal_mode = WAL');
+    // A new connection to a WAL database defaults to NORMAL; a CA wants every commit on disk.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 10000');
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  private migrate(): void {
+    const current = this.schemaVersion();
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    }
+  }
+
+  /**
+   * Runs `fn` as one IMMEDIATE transaction (nested calls join the outer one). `durable: false` skips the
+   * fsync for this commit only; WAL keeps commit order, so the next durable commit makes it durable too.
+   */
+  tx<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
+    if (this.depth > 0) return fn();
+    const relaxed = opts.durable === false;
+    if (relaxed) this.db.pragma('synchronous = NORMAL');
+    this.depth++;
+    try {
+      const result = this.db.transaction(fn).immediate();
+      this.audit.committed();
+      return result;
+    } catch (e) {
+      this.audit.rolledBack();
+      throw e;
+    } finally {
+      this.depth--;
+      if (relaxed) this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  /** Next value of a named counter, as `PREFIX-N` (officers OFC-1, SoLR events SOLR-1, ...). */
+  nextId(prefix: string): string {
+    const row = this.db
+      .prepare('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value')
+      .get(prefix) as { value: number };
+    return `${prefix}-${row.value}`;
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
