@@ -28,6 +28,7 @@ const CATALOGUE = {
   OFFICER_FOREIGN_PARTY: ['R4', 'the officer acts for another Party'],
   SRO_REQUIRED: ['R4', 'an ARO must be nominated by an active SRO of the same Party'],
   EVIDENCE_REQUIRED: ['R4', 'an SRO is registered only with an evidence reference'],
+  CERT_ALREADY_REVOKED: ['CA', 'the certificate is already revoked'],
   LINT_FAILED: ['CA', 'the to-be-signed certificate does not match the SMKI Organisation Certificate profile'],
   // SoLR events (R6) and revocation (R7)
   SOLR_SELF_APPROVAL: ['R6', 'the operator who recorded a SoLR event may not approve it (dual control)'],

@@ -96,4 +96,103 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'SoLR events, devices, ADT files, alerts, Service Request decisions',
+    sql: `
+      CREATE TABLE devices (
+        eui TEXT PRIMARY KEY,
+        device_type TEXT NOT NULL CHECK (device_type IN ('ESME', 'GSME', 'CHF', 'GPF', 'PPMID', 'IHD')),
+        smets INTEGER NOT NULL CHECK (smets IN (1, 2)),
+        supplier_eui TEXT NOT NULL REFERENCES user_ids(eui),
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX devices_supplier ON devices(supplier_eui);
+      CREATE TABLE adt_files (
+        id TEXT PRIMARY KEY,
+        party_id INTEGER NOT NULL REFERENCES parties(id),
+        supplier_eui TEXT NOT NULL REFERENCES user_ids(eui),
+        officer_id TEXT NOT NULL REFERENCES officers(id),
+        submitted_at TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'superseded')),
+        superseded_by TEXT
+      );
+      CREATE INDEX adt_files_supplier ON adt_files(party_id, supplier_eui, status);
+      CREATE TABLE adt_thresholds (
+        adt_id TEXT NOT NULL REFERENCES adt_files(id),
+        service_reference_variant TEXT NOT NULL,
+        warning_threshold INTEGER NOT NULL,
+        quarantine_threshold INTEGER NOT NULL,
+        PRIMARY KEY (adt_id, service_reference_variant)
+      );
+      CREATE TABLE solr_events (
+        id TEXT PRIMARY KEY,
+        failed_supplier TEXT NOT NULL REFERENCES user_ids(eui),
+        srp_user_id TEXT NOT NULL REFERENCES user_ids(eui),
+        instruction_ref TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('recorded', 'approved', 'ended')),
+        recorded_by TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        approved_by TEXT,
+        approved_at TEXT,
+        ended_by TEXT,
+        ended_at TEXT,
+        suppliers_revoked_at TEXT,
+        suppliers_revoked_by TEXT
+      );
+      CREATE INDEX solr_events_srp ON solr_events(srp_user_id);
+      CREATE INDEX solr_events_supplier ON solr_events(failed_supplier);
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        device_eui TEXT NOT NULL,
+        alert_code TEXT,
+        received_at TEXT NOT NULL,
+        supplier_eui TEXT,
+        destination TEXT,
+        destination_kind TEXT NOT NULL CHECK (destination_kind IN ('supplier', 'srp', 'held')),
+        solr_event_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('routed', 'held', 'released')),
+        reason TEXT NOT NULL,
+        released_at TEXT,
+        file_sha256 TEXT
+      );
+      CREATE INDEX alerts_status ON alerts(status);
+      CREATE TABLE sr_decisions (
+        id INTEGER PRIMARY KEY,
+        decided_at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        request_id TEXT,
+        originator TEXT,
+        target TEXT,
+        counter TEXT,
+        command_variant INTEGER,
+        service_reference_variant TEXT,
+        device_type TEXT,
+        supplier_eui TEXT,
+        solr_event_id TEXT,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'refuse', 'quarantine')),
+        reasons TEXT NOT NULL,
+        warnings TEXT NOT NULL,
+        doc_sha256 TEXT
+      );
+      CREATE INDEX sr_decisions_window ON sr_decisions(originator, supplier_eui, service_reference_variant, decision, decided_at);
+      CREATE INDEX sr_decisions_event ON sr_decisions(solr_event_id);
+      -- Highest accepted RequestID counter per originator (CommandVariants 1-4, 8), as a 20-digit string.
+      CREATE TABLE replay_counters (
+        originator TEXT PRIMARY KEY,
+        counter TEXT NOT NULL
+      );
+      -- Accepted CommandVariant 4 requests awaiting their Signed Pre-Command.
+      CREATE TABLE transforms (
+        request_id TEXT PRIMARY KEY,
+        originator TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        signed_precommand_at TEXT
+      );
+    `,
+  },
 ];

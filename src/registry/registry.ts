@@ -1,7 +1,7 @@
 // The registry: one SQLite database per CA home. Only src/registry knows SQL. Every change is one
 // IMMEDIATE transaction that also appends its audit record(s).
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { InputError, IntegrityError } from '../domain/errors.js';
 import { AuditLog } from './audit.js';
 import { homePaths, type HomePaths } from './home.js';
@@ -45,6 +45,8 @@ export class Registry {
 
   /** Creates the database of a new home; the caller has made the folder and the audit key. */
   static create(paths: HomePaths, auditKey: Buffer, clock: Clock = () => new Date()): Registry {
+    // Created 0600 first: SQLite gives the -wal and -shm files the database file's permissions.
+    closeSync(openSync(paths.db, 'wx', 0o600));
     const db = new Database(paths.db);
     Registry.configure(db);
     const reg = new Registry(db, paths, auditKey, clock);

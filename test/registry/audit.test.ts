@@ -33,9 +33,9 @@ describe('registry/audit', () => {
   });
 
   it('detects an edited record whose hash was recomputed (MAC)', () => {
-    const r = ctx.reg.db.prepare('SELECT * FROM audit WHERE seq = 5').get() as Record<string, unknown>;
+    const r = ctx.reg.db.prepare("SELECT * FROM audit WHERE seq = 5").get() as auditModule.AuditRecord;
     const { recordHash } = awaitImport();
-    const h = recordHash({ ...(r as never), actor: 'mallory' });
+    const h = recordHash({ ...r, actor: 'mallory' });
     ctx.reg.db.prepare("UPDATE audit SET actor = 'mallory', hash = ? WHERE seq = 5").run(h);
     const problems = ctx.reg.audit.verify().problems.map((p) => p.problem).join('; ');
     assert.match(problems, /MAC does not verify/);

@@ -2,10 +2,14 @@
 import type { Command } from 'commander';
 import type { Action } from '../main.js';
 import { registerAudit } from './audit.js';
+import { registerCa } from './ca.js';
+import { registerCert } from './cert.js';
+import { registerCrl } from './crl.js';
+import { registerInit } from './init.js';
 import { registerOfficer } from './officer.js';
 import { registerParty } from './party.js';
 
 export type Wrap = (action: Action) => (...args: unknown[]) => Promise<void>;
 export type Register = (program: Command, wrap: Wrap) => void;
 
-export const COMMANDS: Register[] = [registerParty, registerOfficer, registerAudit];
+export const COMMANDS: Register[] = [registerInit, registerParty, registerOfficer, registerCert, registerCrl, registerCa, registerAudit];

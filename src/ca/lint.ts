@@ -1,0 +1,369 @@
+// Pre-issuance lint: checks a TBSCertificate (before signing) or a Certificate against the SMKI
+// Organisation Certificate profile (smki-domain.md A). Pure, no key material, never throws: anything
+// unreadable is itself a finding. The signer refuses to sign when the list is not empty.
+import type { Eui64 } from '../domain/eui.js';
+import {
+  DerError,
+  OID,
+  TAG,
+  attributeText,
+  children,
+  decodeName,
+  decodeSigned,
+  decodeSpki,
+  decodeTbs,
+  isEcdsaSigValue,
+  readBitString,
+  readOid,
+  readWhole,
+  setBits,
+  content,
+  type DecodedExtension,
+  type DecodedTbs,
+  type DecodedTime,
+} from './asn1.js';
+import {
+  KEY_USAGE_NAMES,
+  organisationSubjectAttributes,
+  subjectKeyIdentifier,
+  type OrganisationKeyUsage,
+} from './organisation-certificate.js';
+
+/** Every lint rule: a stable code and what it enforces. */
+export const LINT_RULES = {
+  CERT_MALFORMED: 'the certificate is not well-formed DER',
+  TBS_MALFORMED: 'the TBSCertificate is not well-formed DER',
+  VERSION_NOT_V3: 'the certificate must be X.509 v3',
+  SERIAL_NOT_POSITIVE: 'the serial number must be a positive INTEGER',
+  SERIAL_NOT_MINIMAL: 'the serial number INTEGER is not minimally encoded (DER)',
+  SERIAL_TOO_LONG: 'the serial number must be 16 octets with the high bit clear',
+  SERIAL_TOO_SHORT: 'the serial number must be 16 octets',
+  SIG_ALG_NOT_ECDSA_SHA256: 'the signature algorithm must be ecdsa-with-SHA256',
+  SIG_ALG_HAS_PARAMS: 'ecdsa-with-SHA256 must have its parameters absent (RFC 5758)',
+  SIG_ALG_MISMATCH: 'the Certificate signatureAlgorithm differs from the TBSCertificate signature field',
+  SIGNATURE_NOT_ECDSA_DER: 'the signature value is not a DER ECDSA signature',
+  ISSUER_EMPTY: 'the issuer name is empty',
+  ISSUER_MISMATCH: "the issuer name is not the Issuing OCA's subject name",
+  DATE_ENCODING: 'dates must be UTCTime YYMMDDHHMMSSZ before 2050 and GeneralizedTime YYYYMMDDHHMMSSZ from 2050',
+  VALIDITY_INVERTED: 'notAfter must be later than notBefore',
+  SUBJECT_MALFORMED: 'the subject name cannot be decoded',
+  SUBJECT_MULTI_VALUED_RDN: 'each subject RDN must hold exactly one attribute',
+  SUBJECT_UNEXPECTED_ATTRIBUTE: 'the subject may hold only CN, OU and x500UniqueIdentifier',
+  SUBJECT_DUPLICATE_ATTRIBUTE: 'a subject attribute appears more than once',
+  SUBJECT_ORDER: 'subject RDNs must be in the order CN, OU, x500UniqueIdentifier',
+  CN_NOT_UTF8: 'the subject CN must be a UTF8String',
+  OU_MISSING: 'the subject has no OU (Remote Party Role)',
+  OU_NOT_UTF8: 'the subject OU must be a UTF8String',
+  OU_NOT_TWO_HEX: 'the subject OU must be two upper-case hex digits',
+  OU_MISMATCH: 'the subject OU is not the expected Remote Party Role',
+  EUI_MISSING: 'the subject has no x500UniqueIdentifier (Entity Identifier)',
+  EUI_NOT_BIT_STRING: 'the x500UniqueIdentifier must be a BIT STRING',
+  EUI_NOT_8_BYTES: 'the x500UniqueIdentifier must be 8 octets with 0 unused bits',
+  EUI_MISMATCH: 'the x500UniqueIdentifier is not the expected EUI-64',
+  KEY_MALFORMED: 'the SubjectPublicKeyInfo cannot be decoded',
+  KEY_NOT_P256: 'the public key must be id-ecPublicKey on prime256v1 (P-256)',
+  KEY_NOT_UNCOMPRESSED: 'the P-256 point must be 65 octets, uncompressed (04 || X || Y)',
+  UNIQUE_ID_PRESENT: 'issuerUniqueID and subjectUniqueID must be absent',
+  EXTENSIONS_MISSING: 'the certificate has no extensions',
+  EXTENSION_DUPLICATE: 'an extension appears more than once',
+  EXTENSION_NOT_DER: 'an extension encodes critical FALSE (DER omits the DEFAULT)',
+  EXTENSION_MALFORMED: 'an extension value cannot be decoded',
+  UNEXPECTED_EXTENSION: 'only keyUsage, certificatePolicies, subjectKeyIdentifier and authorityKeyIdentifier are allowed',
+  BASIC_CONSTRAINTS_PRESENT: 'basicConstraints must be absent',
+  KEY_USAGE_MISSING: 'keyUsage is missing',
+  KEY_USAGE_NOT_CRITICAL: 'keyUsage must be critical',
+  KEY_USAGE_NOT_SINGLE_BIT: 'keyUsage must assert exactly one bit',
+  KEY_USAGE_NOT_DS_OR_KA: 'keyUsage must be digitalSignature or keyAgreement',
+  KEY_ENCIPHERMENT_ON_EC: 'keyEncipherment and dataEncipherment are not allowed on an EC key (RFC 5480)',
+  KEY_USAGE_ENCODING: 'keyUsage is not a DER named-bit BIT STRING (trailing zero bits)',
+  KEY_USAGE_MISMATCH: 'keyUsage is not the one the profile asks for',
+  POLICIES_MISSING: 'certificatePolicies is missing',
+  POLICIES_NOT_CRITICAL: 'certificatePolicies must be critical',
+  POLICIES_NOT_SINGLE: 'certificatePolicies must hold exactly one PolicyInformation',
+  POLICY_HAS_QUALIFIERS: 'the PolicyInformation must have no qualifiers',
+  POLICY_MISMATCH: 'the policy OID is not the configured one',
+  SKI_MISSING: 'subjectKeyIdentifier is missing',
+  SKI_CRITICAL: 'subjectKeyIdentifier must be non-critical',
+  SKI_NOT_METHOD_2: 'subjectKeyIdentifier must be the 8-octet RFC 5280 4.2.1.2 method (2) value',
+  AKI_MISSING: 'authorityKeyIdentifier is missing',
+  AKI_CRITICAL: 'authorityKeyIdentifier must be non-critical',
+  AKI_NOT_KEY_ID_ONLY: 'authorityKeyIdentifier must hold keyIdentifier only',
+  AKI_MISMATCH: "authorityKeyIdentifier is not the Issuing OCA's subjectKeyIdentifier",
+} as const;
+
+export type LintCode = keyof typeof LINT_RULES;
+
+export interface LintFinding {
+  code: LintCode;
+  message: string;
+}
+
+export interface LintExpectations {
+  keyUsage?: OrganisationKeyUsage;
+  /** Two upper-case hex digits. */
+  ou?: string;
+  eui?: Eui64;
+  policyOid?: string;
+  issuerNameDer?: Buffer;
+  /** The Issuing OCA's subjectKeyIdentifier. */
+  authorityKeyId?: Buffer;
+}
+
+class Findings {
+  readonly list: LintFinding[] = [];
+  add(code: LintCode, detail?: string): void {
+    this.list.push({ code, message: detail ? `${LINT_RULES[code]} (${detail})` : LINT_RULES[code] });
+  }
+}
+
+const ALLOWED_EXTENSIONS = new Set<string>([OID.keyUsage, OID.certificatePolicies, OID.subjectKeyIdentifier, OID.authorityKeyIdentifier]);
+const EXTENSION_NAMES: Record<string, string> = {
+  [OID.subjectAltName]: 'subjectAltName',
+  [OID.extKeyUsage]: 'extKeyUsage',
+  '2.5.29.31': 'cRLDistributionPoints',
+  '1.3.6.1.5.5.7.1.1': 'authorityInfoAccess',
+};
+const UPPER_HEX2 = /^[0-9A-F]{2}$/;
+
+/** Lints a DER TBSCertificate against the Organisation Certificate profile. Empty list = clean. */
+export function lintOrganisationTbs(tbsDer: Buffer, expect: LintExpectations = {}): LintFinding[] {
+  const f = new Findings();
+  let tbs: DecodedTbs;
+  try {
+    tbs = decodeTbs(tbsDer);
+  } catch (e) {
+    f.add('TBS_MALFORMED', (e as Error).message);
+    return f.list;
+  }
+  lintDecodedTbs(tbs, expect, f);
+  return f.list;
+}
+
+/** Lints a DER Certificate: its TBSCertificate (as lintOrganisationTbs), then the outer signature fields. */
+export function lintOrganisationCertificate(der: Buffer, expect: LintExpectations = {}): LintFinding[] {
+  const f = new Findings();
+  let cert;
+  try {
+    cert = decodeSigned(der, 'Certificate');
+  } catch (e) {
+    f.add('CERT_MALFORMED', (e as Error).message);
+    return f.list;
+  }
+  let tbs: DecodedTbs | undefined;
+  try {
+    tbs = decodeTbs(cert.tbs);
+  } catch (e) {
+    f.add('TBS_MALFORMED', (e as Error).message);
+  }
+  if (tbs) {
+    lintDecodedTbs(tbs, expect, f);
+    if (!tbs.signature.der.equals(cert.signatureAlgorithm.der)) f.add('SIG_ALG_MISMATCH');
+  }
+  if (cert.signatureUnusedBits !== 0 || !isEcdsaSigValue(cert.signature)) f.add('SIGNATURE_NOT_ECDSA_DER');
+  return f.list;
+}
+
+function lintDecodedTbs(tbs: DecodedTbs, expect: LintExpectations, f: Findings): void {
+  if (tbs.version !== 2) f.add('VERSION_NOT_V3', `version ${tbs.version + 1}`);
+  lintSerial(tbs.serial, f);
+
+  if (tbs.signature.oid !== OID.ecdsaWithSha256) f.add('SIG_ALG_NOT_ECDSA_SHA256', tbs.signature.oid);
+  else if (tbs.signature.parameters) f.add('SIG_ALG_HAS_PARAMS', `parameters ${tbs.signature.parameters.toString('hex')}`);
+
+  if (tbs.issuer.length <= 2) f.add('ISSUER_EMPTY');
+  if (expect.issuerNameDer && !expect.issuerNameDer.equals(tbs.issuer)) f.add('ISSUER_MISMATCH');
+
+  lintTime(tbs.notBefore, 'notBefore', f);
+  lintTime(tbs.notAfter, 'notAfter', f);
+  if (tbs.notAfter.date.getTime() <= tbs.notBefore.date.getTime()) {
+    f.add('VALIDITY_INVERTED', `${tbs.notBefore.date.toISOString()} .. ${tbs.notAfter.date.toISOString()}`);
+  }
+
+  lintSubject(tbs.subject, expect, f);
+  lintKey(tbs.spki, f);
+  if (tbs.issuerUniqueId || tbs.subjectUniqueId) f.add('UNIQUE_ID_PRESENT');
+  lintExtensions(tbs, expect, f);
+}
+
+function lintSerial(serial: Buffer, f: Findings): void {
+  if (serial[0]! & 0x80) f.add('SERIAL_NOT_POSITIVE', 'negative');
+  else if (serial.every((b) => b === 0)) f.add('SERIAL_NOT_POSITIVE', 'zero');
+  if (serial.length > 1 && serial[0] === 0 && !(serial[1]! & 0x80)) f.add('SERIAL_NOT_MINIMAL');
+  if (serial.length > 16) f.add('SERIAL_TOO_LONG', `${serial.length} octets encoded`);
+  else if (serial.length < 16) f.add('SERIAL_TOO_SHORT', `${serial.length} octets encoded`);
+}
+
+function lintTime(t: DecodedTime, what: string, f: Findings): void {
+  const year = t.date.getUTCFullYear();
+  const wantUtc = year >= 1950 && year < 2050;
+  if (!t.strict) f.add('DATE_ENCODING', `${what} '${t.text}' is not in the RFC 5280 form`);
+  else if (wantUtc && t.tag !== TAG.UTC_TIME) f.add('DATE_ENCODING', `${what} ${year} must be UTCTime`);
+  else if (!wantUtc && t.tag !== TAG.GENERALIZED_TIME) f.add('DATE_ENCODING', `${what} ${year} must be GeneralizedTime`);
+}
+
+const SUBJECT_RANK: Record<string, number> = { [OID.commonName]: 0, [OID.organizationalUnitName]: 1, [OID.x500UniqueIdentifier]: 2 };
+
+function lintSubject(subject: Buffer, expect: LintExpectations, f: Findings): void {
+  let rdns;
+  try {
+    rdns = decodeName(subject, 'subject');
+  } catch (e) {
+    f.add('SUBJECT_MALFORMED', (e as Error).message);
+    return;
+  }
+  let lastRank = -1;
+  let ordered = true;
+  for (const rdn of rdns) {
+    if (rdn.length !== 1) f.add('SUBJECT_MULTI_VALUED_RDN');
+    for (const a of rdn) {
+      const rank = SUBJECT_RANK[a.oid];
+      if (rank === undefined) {
+        f.add('SUBJECT_UNEXPECTED_ATTRIBUTE', a.oid);
+        continue;
+      }
+      if (rank < lastRank) ordered = false;
+      lastRank = rank;
+    }
+  }
+  if (!ordered) f.add('SUBJECT_ORDER');
+  const { cn, ou, uid } = organisationSubjectAttributes(rdns);
+  if (cn.length > 1) f.add('SUBJECT_DUPLICATE_ATTRIBUTE', 'CN');
+  if (ou.length > 1) f.add('SUBJECT_DUPLICATE_ATTRIBUTE', 'OU');
+  if (uid.length > 1) f.add('SUBJECT_DUPLICATE_ATTRIBUTE', 'x500UniqueIdentifier');
+  if (cn[0] && cn[0].tag !== TAG.UTF8_STRING) f.add('CN_NOT_UTF8', `tag 0x${cn[0].tag.toString(16)}`);
+
+  const o = ou[0];
+  if (!o) f.add('OU_MISSING');
+  else {
+    if (o.tag !== TAG.UTF8_STRING) f.add('OU_NOT_UTF8', `tag 0x${o.tag.toString(16)}`);
+    const text = attributeText(o);
+    if (text === undefined || !UPPER_HEX2.test(text)) f.add('OU_NOT_TWO_HEX', `'${text ?? o.valueDer.toString('hex')}'`);
+    else if (expect.ou !== undefined && text !== expect.ou) f.add('OU_MISMATCH', `${text}, expected ${expect.ou}`);
+  }
+
+  const u = uid[0];
+  if (!u) f.add('EUI_MISSING');
+  else if (u.tag !== TAG.BIT_STRING) f.add('EUI_NOT_BIT_STRING', `tag 0x${u.tag.toString(16)}`);
+  else if (u.value.length !== 9 || u.value[0] !== 0) {
+    f.add('EUI_NOT_8_BYTES', `${Math.max(0, u.value.length - 1)} octets, ${u.value[0] ?? 0} unused bits`);
+  } else if (expect.eui !== undefined) {
+    const got = u.value.subarray(1).toString('hex').toUpperCase();
+    if (got !== expect.eui) f.add('EUI_MISMATCH', `${got}, expected ${expect.eui}`);
+  }
+}
+
+function lintKey(spki: Buffer, f: Findings): void {
+  try {
+    const k = decodeSpki(spki);
+    if (k.algorithm.oid !== OID.ecPublicKey || k.curveOid !== OID.prime256v1) {
+      f.add('KEY_NOT_P256', k.curveOid ? `${k.algorithm.oid} ${k.curveOid}` : k.algorithm.oid);
+    } else if (k.unusedBits !== 0 || k.publicKey.length !== 65 || k.publicKey[0] !== 0x04) {
+      f.add('KEY_NOT_UNCOMPRESSED', `${k.publicKey.length} octets`);
+    }
+  } catch (e) {
+    f.add('KEY_MALFORMED', (e as Error).message);
+  }
+}
+
+function lintExtensions(tbs: DecodedTbs, expect: LintExpectations, f: Findings): void {
+  const exts = tbs.extensions;
+  if (!exts || exts.length === 0) {
+    f.add('EXTENSIONS_MISSING');
+    f.add('KEY_USAGE_MISSING');
+    f.add('POLICIES_MISSING');
+    f.add('SKI_MISSING');
+    f.add('AKI_MISSING');
+    return;
+  }
+  const byOid = new Map<string, DecodedExtension>();
+  for (const e of exts) {
+    if (byOid.has(e.oid)) f.add('EXTENSION_DUPLICATE', e.oid);
+    else byOid.set(e.oid, e);
+    if (e.criticalFalseEncoded) f.add('EXTENSION_NOT_DER', e.oid);
+    if (e.oid === OID.basicConstraints) f.add('BASIC_CONSTRAINTS_PRESENT');
+    else if (!ALLOWED_EXTENSIONS.has(e.oid)) f.add('UNEXPECTED_EXTENSION', EXTENSION_NAMES[e.oid] ?? e.oid);
+  }
+  const guard = (name: string, check: () => void): void => {
+    try {
+      check();
+    } catch (e) {
+      f.add('EXTENSION_MALFORMED', `${name}: ${(e as Error).message}`);
+    }
+  };
+
+  const ku = byOid.get(OID.keyUsage);
+  if (!ku) f.add('KEY_USAGE_MISSING');
+  else {
+    if (!ku.critical) f.add('KEY_USAGE_NOT_CRITICAL');
+    guard('keyUsage', () => lintKeyUsage(ku.value, expect, f));
+  }
+
+  const cp = byOid.get(OID.certificatePolicies);
+  if (!cp) f.add('POLICIES_MISSING');
+  else {
+    if (!cp.critical) f.add('POLICIES_NOT_CRITICAL');
+    guard('certificatePolicies', () => {
+      const v = cp.value;
+      const infos = children(v, readWhole(v, 'certificatePolicies'));
+      if (infos.length !== 1) f.add('POLICIES_NOT_SINGLE', `${infos.length} policies`);
+      const oids: string[] = [];
+      for (const pi of infos) {
+        const parts = children(v, pi);
+        if (parts.length === 0) throw new DerError('empty PolicyInformation');
+        oids.push(readOid(v, parts[0]!, 'policyIdentifier'));
+        if (parts.length > 1) f.add('POLICY_HAS_QUALIFIERS');
+      }
+      if (expect.policyOid !== undefined && (oids.length !== 1 || oids[0] !== expect.policyOid)) {
+        f.add('POLICY_MISMATCH', `${oids.join(', ')}, expected ${expect.policyOid}`);
+      }
+    });
+  }
+
+  const ski = byOid.get(OID.subjectKeyIdentifier);
+  if (!ski) f.add('SKI_MISSING');
+  else {
+    if (ski.critical) f.add('SKI_CRITICAL');
+    guard('subjectKeyIdentifier', () => {
+      const t = readWhole(ski.value, 'subjectKeyIdentifier');
+      if (t.tag !== TAG.OCTET_STRING) throw new DerError('not an OCTET STRING');
+      let want: Buffer | undefined;
+      try {
+        want = subjectKeyIdentifier(tbs.spki);
+      } catch {
+        /* KEY_MALFORMED already reported */
+      }
+      if (want && !want.equals(content(ski.value, t))) f.add('SKI_NOT_METHOD_2', content(ski.value, t).toString('hex').toUpperCase());
+    });
+  }
+
+  const aki = byOid.get(OID.authorityKeyIdentifier);
+  if (!aki) f.add('AKI_MISSING');
+  else {
+    if (aki.critical) f.add('AKI_CRITICAL');
+    guard('authorityKeyIdentifier', () => {
+      const v = aki.value;
+      const parts = children(v, readWhole(v, 'authorityKeyIdentifier'));
+      const keyId = parts.find((p) => p.tag === 0x80);
+      if (!keyId || parts.length !== 1) f.add('AKI_NOT_KEY_ID_ONLY');
+      if (keyId && expect.authorityKeyId && !expect.authorityKeyId.equals(content(v, keyId))) f.add('AKI_MISMATCH');
+    });
+  }
+}
+
+function lintKeyUsage(value: Buffer, expect: LintExpectations, f: Findings): void {
+  const bs = readBitString(value, readWhole(value, 'keyUsage'), 'keyUsage');
+  const bits = setBits(bs);
+  const last = bs.bytes.length > 0 ? bs.bytes[bs.bytes.length - 1]! : 0;
+  if (bs.bytes.length > 0 && (last === 0 || (last & ((1 << bs.unusedBits) - 1)) !== 0 || !(last & (1 << bs.unusedBits)))) {
+    f.add('KEY_USAGE_ENCODING');
+  }
+  const names = bits.map((b) => KEY_USAGE_NAMES[b] ?? `bit${b}`);
+  if (bits.length !== 1) f.add('KEY_USAGE_NOT_SINGLE_BIT', names.join(', ') || 'none');
+  const enc: string[] = names.filter((n) => n === 'keyEncipherment' || n === 'dataEncipherment');
+  if (enc.length > 0) f.add('KEY_ENCIPHERMENT_ON_EC', enc.join(', '));
+  const other = names.filter((n) => n !== 'digitalSignature' && n !== 'keyAgreement' && !enc.includes(n));
+  if (other.length > 0) f.add('KEY_USAGE_NOT_DS_OR_KA', other.join(', '));
+  if (expect.keyUsage !== undefined && !(names.length === 1 && names[0] === expect.keyUsage)) {
+    f.add('KEY_USAGE_MISMATCH', `${names.join(', ') || 'none'}, expected ${expect.keyUsage}`);
+  }
+}

@@ -1,0 +1,157 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { toPem } from '../../ca/pem.js';
+import { parseRevocationReason, revocationReasonName, ACCEPTED_REVOCATION_REASONS } from '../../ca/crl.js';
+import { InputError } from '../../domain/errors.js';
+import { parseEui64 } from '../../domain/eui.js';
+import { parseProfileName, PROFILE_NAMES, type ProfileName } from '../../domain/profiles.js';
+import { issueCertificate } from '../../ra/issue.js';
+import { requireUserId } from '../../ra/parties.js';
+import { registerExternalCertificate } from '../../ra/external-certificates.js';
+import { requireCertificate, revokeCertificates } from '../../ra/revocation.js';
+import { listCertificates, type CertificateRecord } from '../../registry/certificates.js';
+import { listOfficers } from '../../registry/officers.js';
+import { listUserIds } from '../../registry/parties.js';
+import { operatorName, type CliContext } from '../context.js';
+import { examples, table } from '../format.js';
+import { unlockCa } from '../passphrase.js';
+import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
+import type { Register } from './index.js';
+
+export function certificateJson(c: CertificateRecord) {
+  return {
+    serial: c.serial,
+    userId: c.userId,
+    profile: c.profile,
+    ou: c.roleOu,
+    keyUsage: c.keyUsage,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    source: c.source,
+    officer: c.officerId,
+    status: c.status,
+    revokedAt: c.revokedAt,
+    revocationReason: c.revocationReason,
+    solrEvent: c.solrEventId,
+    pem: toPem(c.der, 'CERTIFICATE'),
+  };
+}
+
+export function readInputFile(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new InputError(`${flag}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+export const registerCert: Register = (program, wrap) => {
+  const cert = program.command('cert').description('SMKI Organisation Certificates');
+  cert
+    .command('issue')
+    .description('issue an Organisation Certificate from a PKCS#10 CSR, or refuse with reasons (exit 3)')
+    .option('--csr <file>', 'the CSR, PEM or DER')
+    .option('--profile <profile>', `certificate profile: ${PROFILE_NAMES.join(', ')}`)
+    .option('--party <eui>', 'the User ID the certificate is for (must be the CSR subject\'s EUI)')
+    .option('--officer <id>', 'the requesting ARO (active, of the same Party)')
+    .option('--out <file>', 'write the PEM certificate to this file')
+    .option('--passphrase-file <file>', 'CA key passphrase file (or SMKI_PASSPHRASE_FILE, or a prompt)')
+    .addHelpText('after', examples([
+      'smki cert issue --csr srp-xml.csr --profile xml-sign --party 90B3D51F300C0001 --officer OFC-2 --out srp-xml.pem',
+      'smki cert issue --csr srp.csr --profile xml-sign --party 90B3D51F300C0001 --officer OFC-2 --json --passphrase-file pass.txt',
+    ]))
+    .action(wrap(async (ctx: CliContext, opts: { csr?: string; profile?: string; party?: string; officer?: string; out?: string; passphraseFile?: string }) => {
+      const reg = ctx.open();
+      const catalogue = ctx.catalogue();
+      const csrPath = await valueOrPrompt(ctx, opts.csr, '--csr', 'CSR file (PEM or DER)', (t) => t.trim());
+      const csr = readInputFile(csrPath, '--csr');
+      const party = await choiceOrPrompt(ctx, opts.party, '--party', 'User ID',
+        listUserIds(reg).map((u) => ({ value: u.eui, name: `${u.eui}  ${u.role}  ${u.partyName}` })), (t) => parseEui64(t, '--party'));
+      const userId = requireUserId(reg, party);
+      const allowed = catalogue.roles.get(userId.role)!.profiles;
+      const profile = await choiceOrPrompt<ProfileName>(ctx, opts.profile, '--profile', 'Certificate profile',
+        allowed.map((p) => ({ value: p, name: `${p}  ${catalogue.profiles.get(p)!.description}` })), (t) => parseProfileName(t));
+      const officerId = await choiceOrPrompt(ctx, opts.officer, '--officer', 'Requesting ARO',
+        listOfficers(reg, userId.partyId).filter((o) => o.kind === 'aro' && o.status === 'active').map((o) => ({ value: o.id, name: `${o.id}  ${o.name}` })),
+        (t) => t.trim());
+      const ca = await unlockCa(ctx, opts.passphraseFile);
+      const c = issueCertificate(reg, ca, catalogue, { csr, profile, party, officerId });
+      const pem = toPem(c.der, 'CERTIFICATE');
+      if (opts.out) writeFileSync(opts.out, pem, { mode: 0o644 });
+      if (ctx.json) ctx.emit('', { ...certificateJson(c), out: opts.out ?? null });
+      else if (opts.out) ctx.emit(`issued ${c.serial} (${c.profile}, OU ${c.roleOu}) for ${c.userId} -> ${opts.out}`, null);
+      else ctx.emit(pem.trimEnd(), null);
+    }));
+
+  cert
+    .command('register')
+    .description("record another CA's certificate for a User ID (e.g. a Supplier's Digital Signing certificate that meters trust)")
+    .option('--file <pem>', 'the certificate, PEM or DER')
+    .option('--party <eui>', 'the User ID it belongs to (must be its subject EUI)')
+    .option('--operator <name>', 'the RA operator')
+    .addHelpText('after', examples(['smki cert register --file Z1-supplier-ds.pem --party 90B3D51F30010000']))
+    .action(wrap(async (ctx: CliContext, opts: { file?: string; party?: string; operator?: string }) => {
+      const reg = ctx.open();
+      const file = await valueOrPrompt(ctx, opts.file, '--file', 'Certificate file', (t) => t.trim());
+      const party = await valueOrPrompt(ctx, opts.party, '--party', 'User ID (EUI-64)', (t) => parseEui64(t, '--party'));
+      const c = registerExternalCertificate(reg, ctx.catalogue(), { der: readInputFile(file, '--file'), party, operator: operatorName(opts.operator) });
+      ctx.emit(`registered ${c.serial} (OU ${c.roleOu}, ${c.keyUsage}) for ${c.userId}`, { id: c.serial, ...certificateJson(c) });
+    }));
+
+  cert
+    .command('list')
+    .description('list certificates, optionally of one Party')
+    .option('--party <eui>', 'a User ID: lists the certificates of every User ID of its Party')
+    .addHelpText('after', examples(['smki cert list', 'smki cert list --party 90B3D51F30010000 --json']))
+    .action(wrap((ctx: CliContext, opts: { party?: string }) => {
+      const reg = ctx.open();
+      let rows: CertificateRecord[];
+      if (opts.party) {
+        const u = requireUserId(reg, parseEui64(opts.party, '--party'));
+        rows = listCertificates(reg, { userIds: listUserIds(reg, u.partyId).map((x) => x.eui) });
+      } else rows = listCertificates(reg);
+      ctx.emit(
+        table(['Serial', 'User ID', 'Profile', 'OU', 'Status', 'Not after', 'Source'],
+          rows.map((c) => [c.serial, c.userId, c.profile, c.roleOu, c.status, c.notAfter.slice(0, 10), c.source])),
+        rows.map((c) => { const { pem: _pem, ...rest } = certificateJson(c); return rest; }),
+      );
+    }));
+
+  cert
+    .command('show [serial]')
+    .description('show one certificate (PEM and what the registry knows)')
+    .addHelpText('after', examples(['smki cert show 4FBC52526F2AF1A9A0B6A5E8C1D2F3B4', 'smki cert show 4FBC5252... --json']))
+    .action(wrap(async (ctx: CliContext, serial: string | undefined) => {
+      const reg = ctx.open();
+      const s = await choiceOrPrompt(ctx, serial, 'SERIAL', 'Certificate',
+        listCertificates(reg).map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile} ${c.status}` })), (t) => t);
+      const c = requireCertificate(reg, s);
+      const j = certificateJson(c);
+      ctx.emit(
+        [`serial      ${c.serial}`, `user ID     ${c.userId}`, `profile     ${c.profile} (OU ${c.roleOu}, ${c.keyUsage})`, `validity    ${c.notBefore} .. ${c.notAfter}`,
+          `status      ${c.status}${c.revokedAt ? ` since ${c.revokedAt} (${c.revocationReason})` : ''}`, `source      ${c.source}${c.officerId ? ` by ${c.officerId}` : ''}`, j.pem.trimEnd()],
+        j,
+      );
+    }));
+
+  cert
+    .command('revoke [serial]')
+    .description('revoke a certificate and regenerate the CRL')
+    .option('--reason <reason>', `RFC 5280 reason: ${ACCEPTED_REVOCATION_REASONS.join(', ')}`)
+    .option('--operator <name>', 'the RA operator')
+    .option('--passphrase-file <file>', 'CA key passphrase file (the CRL is signed)')
+    .option('--yes', 'do not ask for confirmation on a terminal')
+    .addHelpText('after', examples(['smki cert revoke 3A9F... --reason keyCompromise --passphrase-file pass.txt', 'smki cert revoke 3A9F... --reason superseded --json']))
+    .action(wrap(async (ctx: CliContext, serial: string | undefined, opts: { reason?: string; operator?: string; passphraseFile?: string; yes?: boolean }) => {
+      const reg = ctx.open();
+      const s = await choiceOrPrompt(ctx, serial, 'SERIAL', 'Certificate to revoke',
+        listCertificates(reg).filter((c) => c.status === 'valid' && c.source === 'issued').map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile}` })), (t) => t);
+      const why = await choiceOrPrompt(ctx, opts.reason, '--reason', 'Revocation reason',
+        ACCEPTED_REVOCATION_REASONS.map((r) => ({ value: r, name: r })), (t) => revocationReasonName(parseRevocationReason(t)));
+      const c = requireCertificate(reg, s);
+      await confirmStep(ctx, opts.yes, `Revoke ${c.serial} (${c.userId}, ${c.profile}) for ${why}? This cannot be undone`);
+      const ca = await unlockCa(ctx, opts.passphraseFile);
+      const r = revokeCertificates(reg, ca, ctx.catalogue(), [c.serial], parseRevocationReason(why), operatorName(opts.operator));
+      ctx.emit(`revoked ${c.serial} (${why}); CRL ${r.crlNumber} written to ${r.crlFile}`,
+        { serial: c.serial, status: 'revoked', reason: why, crlNumber: r.crlNumber, crlFile: r.crlFile });
+    }));
+};

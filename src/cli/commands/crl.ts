@@ -1,0 +1,34 @@
+import { writeFileSync } from 'node:fs';
+import { crlToPem } from '../../ca/crl.js';
+import { generateCrl, writeCrlFile } from '../../ca/crl-publisher.js';
+import { latestCrl } from '../../registry/certificates.js';
+import { operatorName, type CliContext } from '../context.js';
+import { examples } from '../format.js';
+import { unlockCa } from '../passphrase.js';
+import type { Register } from './index.js';
+
+export const registerCrl: Register = (program, wrap) => {
+  program
+    .command('crl')
+    .description('write the current CRL (PEM, label X509 CRL); --refresh signs a new one')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--refresh', 'sign a fresh CRL now (needs the CA passphrase)')
+    .option('--passphrase-file <file>', 'CA key passphrase file, for --refresh')
+    .option('--operator <name>', 'the RA operator, for --refresh')
+    .addHelpText('after', examples(['smki crl --out current.crl', 'smki crl --refresh --passphrase-file pass.txt --json']))
+    .action(wrap(async (ctx: CliContext, opts: { out?: string; refresh?: boolean; passphraseFile?: string; operator?: string }) => {
+      const reg = ctx.open();
+      if (opts.refresh) {
+        const ca = await unlockCa(ctx, opts.passphraseFile);
+        reg.tx(() => generateCrl(reg, ca, ctx.catalogue(), operatorName(opts.operator)));
+        writeCrlFile(reg);
+      }
+      const crl = latestCrl(reg);
+      if (!crl) throw new Error('the registry holds no CRL');
+      const pem = crlToPem(crl.der);
+      if (opts.out) writeFileSync(opts.out, pem);
+      if (ctx.json) ctx.emit('', { number: crl.number, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, out: opts.out ?? null, pem });
+      else if (opts.out) ctx.emit(`CRL ${crl.number} (next update ${crl.nextUpdate}) -> ${opts.out}`, null);
+      else ctx.emit(pem.trimEnd(), null);
+    }));
+};

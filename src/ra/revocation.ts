@@ -1,0 +1,51 @@
+// Revoking certificates: the state change, its audit record and a fresh CRL in one transaction.
+import type { IssuingAuthority } from '../ca/authority.js';
+import { generateCrl, writeCrlFile } from '../ca/crl-publisher.js';
+import { revocationReasonName, type RevocationReason } from '../ca/crl.js';
+import type { Catalogue } from '../config/catalogue.js';
+import { InputError, PolicyRefusal } from '../domain/errors.js';
+import { reason } from '../domain/reasons.js';
+import { findCertificate, markRevoked, type CertificateRecord } from '../registry/certificates.js';
+import type { Registry } from '../registry/registry.js';
+
+export function normaliseSerial(text: string): string {
+  const t = String(text ?? '').trim().replace(/^0x/i, '').replace(/:/g, '');
+  if (!/^[0-9a-fA-F]{1,40}$/.test(t)) throw new InputError(`serial: '${text}' is not a hex serial number`);
+  return t.toUpperCase();
+}
+
+export function requireCertificate(reg: Registry, serialText: string): CertificateRecord {
+  const serial = normaliseSerial(serialText);
+  const c = findCertificate(reg, serial) ?? findCertificate(reg, serial.replace(/^0+/, ''));
+  if (!c) throw new InputError(`no certificate with serial ${serial} (see 'smki cert list')`);
+  return c;
+}
+
+export function revokeCertificates(
+  reg: Registry,
+  ca: IssuingAuthority,
+  catalogue: Catalogue,
+  serials: string[],
+  why: RevocationReason,
+  actor: string,
+  solrEventId: string | null = null,
+): { revoked: CertificateRecord[]; crlNumber: number; crlFile: string | undefined } {
+  const result = reg.tx(() => {
+    const at = reg.now();
+    const revoked: CertificateRecord[] = [];
+    for (const s of serials) {
+      const c = requireCertificate(reg, s);
+      if (c.status === 'revoked') {
+        if (serials.length === 1) throw new PolicyRefusal([reason('CERT_ALREADY_REVOKED', `${c.serial} on ${c.revokedAt}`)]);
+        continue;
+      }
+      markRevoked(reg, c.serial, revocationReasonName(why), at, solrEventId);
+      reg.audit.append(at, actor, 'cert.revoke', c.serial, { userId: c.userId, reason: revocationReasonName(why), solrEvent: solrEventId });
+      revoked.push(findCertificate(reg, c.serial)!);
+    }
+    const crl = generateCrl(reg, ca, catalogue, actor);
+    return { revoked, crlNumber: crl.number };
+  });
+  // Inside a caller's transaction the caller writes the file once everything has committed.
+  return { ...result, crlFile: reg.db.inTransaction ? undefined : writeCrlFile(reg) };
+}

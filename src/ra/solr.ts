@@ -1,0 +1,169 @@
+// The SoLR event lifecycle (MP134B requirement 6): the Authority's instruction is recorded by one RA
+// operator and approved by a different one; it is active only between approval and its end.
+import type { IssuingAuthority } from '../ca/authority.js';
+import type { Catalogue } from '../config/catalogue.js';
+import { InputError, PolicyRefusal } from '../domain/errors.js';
+import type { Eui64 } from '../domain/eui.js';
+import { reason, type Reason } from '../domain/reasons.js';
+import { SOLR_CONTINGENCY, userRoleName } from '../domain/roles.js';
+import { listCertificates } from '../registry/certificates.js';
+import { findUserId, listUserIds, type UserIdRecord } from '../registry/parties.js';
+import type { Registry } from '../registry/registry.js';
+import {
+  approveSolrEvent,
+  endSolrEvent,
+  findSolrEvent,
+  insertSolrEvent,
+  listSolrEvents,
+  markSuppliersRevoked,
+  type SolrEventRecord,
+} from '../registry/solr.js';
+import { revokeCertificates } from './revocation.js';
+import { writeCrlFile } from '../ca/crl-publisher.js';
+import { RevocationReason } from '../ca/crl.js';
+
+const SUPPLIER_ROLES = ['IS', 'ES', 'GS'];
+
+export interface RecordEventInput {
+  failedSupplier: Eui64;
+  srp: Eui64;
+  instructionRef: string;
+  from: Date;
+  until: Date;
+  operator: string;
+}
+
+/** Pure: may this event be recorded? */
+export function decideRecord(input: RecordEventInput, supplier: UserIdRecord, srp: UserIdRecord, maxEventDays: number): Reason[] {
+  const reasons: Reason[] = [];
+  if (srp.role !== SOLR_CONTINGENCY) {
+    reasons.push(reason('SOLR_SRP_NOT_ACTING_FOR_SUPPLIER', `${srp.eui} is a ${userRoleName(srp.role)} User ID, not SoLRContingency`));
+  } else if (srp.actingFor !== supplier.eui) {
+    reasons.push(reason('SOLR_SRP_NOT_ACTING_FOR_SUPPLIER', `${srp.eui} acts for ${srp.actingFor ?? 'no Supplier'}`));
+  }
+  const days = (input.until.getTime() - input.from.getTime()) / 86_400_000;
+  if (days > maxEventDays) reasons.push(reason('SOLR_WINDOW_TOO_LONG', `${days.toFixed(1)} days; at most ${maxEventDays}`));
+  return reasons;
+}
+
+function sameOperator(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+export function recordEvent(reg: Registry, catalogue: Catalogue, input: RecordEventInput): SolrEventRecord {
+  if (!input.instructionRef.trim()) throw new InputError("--instruction: Ofgem's instruction reference is required");
+  if (!(input.until.getTime() > input.from.getTime())) throw new InputError('--until: must be after --from');
+  return reg.tx(() => {
+    const supplier = findUserId(reg, input.failedSupplier);
+    if (!supplier) throw new InputError(`--failed-supplier: no User ID ${input.failedSupplier} is registered`);
+    if (!SUPPLIER_ROLES.includes(supplier.role)) {
+      throw new InputError(`--failed-supplier: ${supplier.eui} is a ${userRoleName(supplier.role)} User ID, not a Supplier's`);
+    }
+    const srp = findUserId(reg, input.srp);
+    if (!srp) throw new InputError(`--srp: no User ID ${input.srp} is registered`);
+    const reasons = decideRecord(input, supplier, srp, catalogue.solr.maxEventDays);
+    if (reasons.length) throw new PolicyRefusal(reasons);
+    const at = reg.now();
+    const id = reg.nextId('SOLR');
+    insertSolrEvent(reg, {
+      id,
+      failedSupplier: supplier.eui,
+      srpUserId: srp.eui,
+      instructionRef: input.instructionRef.trim(),
+      startsAt: input.from.toISOString(),
+      endsAt: input.until.toISOString(),
+      recordedBy: input.operator,
+      recordedAt: at.toISOString(),
+    });
+    reg.audit.append(at, input.operator, 'solr.record', id, {
+      failedSupplier: supplier.eui,
+      srp: srp.eui,
+      instruction: input.instructionRef.trim(),
+      from: input.from.toISOString(),
+      until: input.until.toISOString(),
+    });
+    return findSolrEvent(reg, id)!;
+  });
+}
+
+export function requireEvent(reg: Registry, id: string): SolrEventRecord {
+  const e = findSolrEvent(reg, id.trim());
+  if (!e) throw new InputError(`no SoLR event ${id} (see 'smki solr list')`);
+  return e;
+}
+
+/** Pure: dual control. */
+export function decideApprove(e: SolrEventRecord, operator: string): Reason[] {
+  if (e.status !== 'recorded') return [reason('SOLR_EVENT_STATE', `${e.id} is ${e.status}`)];
+  if (sameOperator(e.recordedBy, operator)) return [reason('SOLR_SELF_APPROVAL', `${e.id} was recorded by ${e.recordedBy}`)];
+  return [];
+}
+
+export function approveEvent(reg: Registry, id: string, operator: string): SolrEventRecord {
+  return reg.tx(() => {
+    const e = requireEvent(reg, id);
+    const reasons = decideApprove(e, operator);
+    if (reasons.length) throw new PolicyRefusal(reasons);
+    const at = reg.now();
+    approveSolrEvent(reg, e.id, operator, at);
+    reg.audit.append(at, operator, 'solr.approve', e.id, { recordedBy: e.recordedBy });
+    return findSolrEvent(reg, e.id)!;
+  });
+}
+
+export function endEvent(reg: Registry, id: string, operator: string): SolrEventRecord {
+  return reg.tx(() => {
+    const e = requireEvent(reg, id);
+    if (e.status === 'ended') throw new PolicyRefusal([reason('SOLR_EVENT_STATE', `${e.id} already ended at ${e.endedAt}`)]);
+    const at = reg.now();
+    endSolrEvent(reg, e.id, operator, at);
+    reg.audit.append(at, operator, 'solr.end', e.id, { previousStatus: e.status, scheduledEnd: e.endsAt });
+    return findSolrEvent(reg, e.id)!;
+  });
+}
+
+/** Pure: is the event active at `at`? Only between approval and its end. */
+export function isActive(e: SolrEventRecord, at: Date): boolean {
+  if (e.status !== 'approved') return false;
+  const t = at.getTime();
+  return t >= Date.parse(e.startsAt) && t < Date.parse(e.endsAt);
+}
+
+export function eventState(e: SolrEventRecord, at: Date): 'recorded' | 'approved (not yet started)' | 'active' | 'expired' | 'ended' {
+  if (e.status === 'recorded') return 'recorded';
+  if (e.status === 'ended') return 'ended';
+  if (isActive(e, at)) return 'active';
+  return at.getTime() < Date.parse(e.startsAt) ? 'approved (not yet started)' : 'expired';
+}
+
+/** For the gate: the active event in which this SoLRContingency User ID acts for this Supplier. */
+export function activeEventFor(reg: Registry, srp: Eui64, supplier: Eui64, at: Date): SolrEventRecord | undefined {
+  return listSolrEvents(reg, { srp, supplier }).find((e) => isActive(e, at));
+}
+
+/** For the gate: every active event of this SoLRContingency User ID. */
+export function activeEventsForSrp(reg: Registry, srp: Eui64, at: Date): SolrEventRecord[] {
+  return listSolrEvents(reg, { srp }).filter((e) => isActive(e, at));
+}
+
+/**
+ * Revokes every certificate of the failed Supplier's Party (reason cessationOfOperation) in one
+ * transaction with a fresh CRL. Certificates are kept, marked revoked: the Supplier's Digital Signing
+ * certificate stays the key meters trust, which the gate checks Signed Pre-Commands against.
+ */
+export function revokeSupplier(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, id: string, operator: string) {
+  const result = reg.tx(() => {
+    const e = requireEvent(reg, id);
+    if (e.status !== 'approved') throw new PolicyRefusal([reason('SOLR_EVENT_STATE', `${e.id} is ${e.status}; revocation needs an approved event`)]);
+    if (e.suppliersRevokedAt) throw new PolicyRefusal([reason('SOLR_EVENT_STATE', `${e.id}: the Supplier's certificates were revoked at ${e.suppliersRevokedAt}`)]);
+    const supplier = findUserId(reg, e.failedSupplier)!;
+    const userIds = listUserIds(reg, supplier.partyId).filter((u) => u.role !== SOLR_CONTINGENCY).map((u) => u.eui);
+    const serials = listCertificates(reg, { userIds }).filter((c) => c.status === 'valid').map((c) => c.serial);
+    const result = revokeCertificates(reg, ca, catalogue, serials, RevocationReason.cessationOfOperation, operator, e.id);
+    const at = reg.now();
+    markSuppliersRevoked(reg, e.id, operator, at);
+    reg.audit.append(at, operator, 'solr.revoke-supplier', e.id, { supplier: e.failedSupplier, userIds, revoked: result.revoked.map((c) => c.serial), crlNumber: result.crlNumber });
+    return { event: findSolrEvent(reg, e.id)!, revoked: result.revoked, crlNumber: result.crlNumber };
+  });
+  return { ...result, crlFile: writeCrlFile(reg) };
+}
