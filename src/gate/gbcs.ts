@@ -377,6 +377,11 @@ export function encodeGeneralSigning(f: GeneralSigningFields): Buffer {
   if (!Number.isInteger(oi.messageCode) || oi.messageCode < 0 || oi.messageCode > 0xffff) {
     throw new RangeError(`message code ${oi.messageCode} is not a 16-bit value`);
   }
+  const hasCounter = oi.supplementaryRemotePartyCounter !== undefined;
+  const hasTail = oi.supplementaryOriginatorCounter !== undefined || oi.supplementaryRemotePartyCertificate !== undefined;
+  if ((hasCounter && oi.supplementaryRemotePartyId === undefined) || (hasTail && !hasCounter)) {
+    throw new RangeError('other-information fields come in order: remote party ID, its counter, then originator counter or certificate');
+  }
   const oiParts: Buffer[] = [Buffer.from([oi.messageCode >> 8, oi.messageCode & 0xff])];
   if (oi.supplementaryRemotePartyId !== undefined) {
     oiParts.push(euiBytes(oi.supplementaryRemotePartyId, 'supplementary remote party ID'));

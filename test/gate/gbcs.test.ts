@@ -113,7 +113,7 @@ describe('gate/gbcs', () => {
       assert.equal(msg.originator, '90B3D51F30010000');
       assert.equal(msg.recipient, '00DB1234567890A0');
       assert.equal(msg.messageCode, 0x001a);
-      assert.equal(msg.contentOffset, 35);
+      assert.equal(msg.contentOffset, 34);
       assert.equal(msg.content.length, 0x66);
       assert.equal(msg.content[0], 0xd9);
       assert.deepEqual(msg.signedPart, bytes.subarray(1));
@@ -258,14 +258,14 @@ describe('gate/gbcs', () => {
       expect(patched(29, 0x80), 'date-time length', 29);
       expect(patched(30, 0x03), 'other-information length', 30);
       expect(patched(30, 0x01), 'other-information length', 30);
-      expect(patched(34, 0x00), 'content length', 34);
-      expect(patched(34, 0x67), 'content', 35);
-      expect(patched(34, 0x84), 'content length', 34);
+      expect(patched(33, 0x00), 'content length', 33);
+      expect(patched(33, 0x67), 'content', 34);
+      expect(patched(33, 0x84), 'content length', 33);
       // Non-minimal length 81 66 for a 0x66-octet content.
-      const nonMinimal = Buffer.concat([pre.subarray(0, 34), Buffer.from([0x81, 0x66]), pre.subarray(35)]);
-      expect(nonMinimal, 'content length', 34);
-      const longer = Buffer.concat([pre.subarray(0, 34), Buffer.from([0x82, 0x00, 0x66]), pre.subarray(35)]);
-      expect(longer, 'content length', 34);
+      const nonMinimal = Buffer.concat([pre.subarray(0, 33), Buffer.from([0x81, 0x66]), pre.subarray(34)]);
+      expect(nonMinimal, 'content length', 33);
+      const longer = Buffer.concat([pre.subarray(0, 33), Buffer.from([0x82, 0x00, 0x66]), pre.subarray(34)]);
+      expect(longer, 'content length', 33);
     });
 
     it('unwraps the General-Ciphering wrapper of a Command and refuses a damaged wrapper', () => {
@@ -414,7 +414,7 @@ describe('gate/gbcs', () => {
       }
       assert.equal(mutate(configAt, 0x95, 0x0c).payloadMode, 'unconfirmed');
       assert.equal(mutate(configAt, 0x95, 0x0c).credit, false);
-      assert.match(mutate(4, 0x06).why!, /cluster 0x0706/);
+      assert.match(mutate(5, 0x06).why!, /cluster 0x0706/);
       assert.match(mutate(10, 0x05).why!, /ZCL command 0x5/);
       assert.match(mutate(8, 0x09).why!, /frame control/);
       assert.match(mutate(8, 0x05).why!, /frame control/);
@@ -438,6 +438,39 @@ describe('gate/gbcs', () => {
         content.subarray(8),
       ]);
       assert.equal(classifyPaymentMode(withContent(gcs02, 0x006c, fromDateTime)).credit, true);
+    });
+
+    it('truncated, damaged or over-nested content is refused without a crash', () => {
+      for (const key of ['ECS02_1_6_CANCELLATION_TWIN_SUCCESS', 'GCS02_1_6_IMMEDIATE_SUCCESS']) {
+        const msg = parseGeneralSigning(preCommand(key));
+        const content = msg.content;
+        for (let len = 1; len < content.length; len++) {
+          const c = classifyPaymentMode(withContent(msg, msg.messageCode, content.subarray(0, len)));
+          assert.equal(c.credit, false, `${key} content cut at ${len}`);
+          assert.equal(c.reason, 'GBCS_MALFORMED', `${key} content cut at ${len}`);
+          assert.match(c.why!, /^GBCS .+ at offset \d+: /);
+        }
+        const extra = classifyPaymentMode(withContent(msg, msg.messageCode, Buffer.concat([content, Buffer.from([0])])));
+        assert.equal(extra.reason, 'GBCS_MALFORMED');
+        for (let i = 0; i < content.length; i++) {
+          for (let mask = 1; mask < 0x100; mask <<= 1) {
+            const bad = Buffer.from(content);
+            bad[i]! ^= mask;
+            const c = classifyPaymentMode(withContent(msg, msg.messageCode, bad));
+            assert.equal(c.credit, c.payloadMode === 'credit' && c.reason === undefined);
+          }
+        }
+      }
+      const ecs02 = parseGeneralSigning(preCommand('ECS02_1_6_IMMEDIATE_SINGLE_SUCCESS'));
+      const nested = Buffer.concat([
+        // one SET of Account attribute 2, then one datum: 40 nested one-element structures
+        Buffer.from('d9200003ea' + '00' + '01' + '02006f0001130000ff02' + '01', 'hex'),
+        Buffer.alloc(2 * 40, Buffer.from('0201', 'hex')),
+        Buffer.from([0x00]),
+      ]);
+      const deep = classifyPaymentMode(withContent(ecs02, 0x001a, nested));
+      assert.equal(deep.reason, 'GBCS_MALFORMED');
+      assert.match(deep.why!, /nested deeper/);
     });
 
     it('an unknown message code or a non-command is never Credit', () => {

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import type { Action } from '../main.js';
 import { registerAudit } from './audit.js';
+//ALERT import { registerAlert } from './alert.js';
+import { registerSolr } from './solr.js';
 import { registerCa } from './ca.js';
 import { registerCert } from './cert.js';
 import { registerCrl } from './crl.js';
@@ -12,4 +14,4 @@ import { registerParty } from './party.js';
 export type Wrap = (action: Action) => (...args: unknown[]) => Promise<void>;
 export type Register = (program: Command, wrap: Wrap) => void;
 
-export const COMMANDS: Register[] = [registerInit, registerParty, registerOfficer, registerCert, registerCrl, registerCa, registerAudit];
+export const COMMANDS: Register[] = [registerInit, registerParty, registerOfficer, registerCert, registerCrl, registerCa, registerSolr, registerAudit];

@@ -1,0 +1,330 @@
+import { strict as assert } from 'node:assert';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  NULL,
+  OID,
+  TAG,
+  bitString,
+  children,
+  integer,
+  oid,
+  octetString,
+  readWhole,
+  sequence,
+  tlv,
+  whole,
+} from '../../src/ca/asn1.js';
+import { certificateToPem, derFromInput } from '../../src/ca/pem.js';
+import { assembleCrl, buildCrlTbs, crlToPem, RevocationReason } from '../../src/ca/crl.js';
+import { LINT_RULES, lintOrganisationCertificate, lintOrganisationTbs, type LintCode } from '../../src/ca/lint.js';
+import {
+  assembleCertificate,
+  authorityKeyIdentifierValue,
+  buildOrganisationTbs,
+  certificatePoliciesValue,
+  encodeTbs,
+  keyUsageValue,
+  organisationTbsFields,
+  readOrganisationCertificate,
+  type TbsFields,
+} from '../../src/ca/organisation-certificate.js';
+import type { Eui64 } from '../../src/domain/eui.js';
+import { POLICY_OID, issue, makeTestCa, openssl, opensslAvailable, orgTemplate, tempDir, wholeSecondsNow } from '../support/ca-chain.js';
+
+const DIR = fileURLToPath(new URL('../../fixtures/public/smki-certs/', import.meta.url));
+const throwaway = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+const signed = (tbs: Buffer): Buffer => assembleCertificate(tbs, sign('sha256', tbs, throwaway));
+const codes = (list: { code: string }[]): string[] => list.map((f) => f.code);
+
+/** Replaces the i-th element of the TBSCertificate SEQUENCE (0 = version). */
+function replaceTbsField(tbs: Buffer, i: number, der: Buffer): Buffer {
+  const parts = children(tbs, readWhole(tbs, 'tbs')).map((t) => whole(tbs, t));
+  parts[i] = der;
+  return sequence(...parts);
+}
+
+describe('ca/lint', () => {
+  const ca = makeTestCa('LINTCA');
+
+  it('a certificate from the builder, signed by the test Issuing OCA, lints clean against every expectation', () => {
+    const t = orgTemplate(ca, { subject: { commonName: 'SRP LTD', ou: '87', eui: '90B3D51F30010000' as Eui64 } });
+    const tbs = buildOrganisationTbs(t);
+    const expect = { keyUsage: 'digitalSignature' as const, ou: '87', eui: t.subject.eui, policyOid: POLICY_OID, issuerNameDer: ca.issuing.nameDer, authorityKeyId: ca.issuing.keyId };
+    assert.deepEqual(lintOrganisationTbs(tbs, expect), []);
+    assert.deepEqual(lintOrganisationCertificate(issue(ca, t), expect), []);
+    assert.deepEqual(lintOrganisationCertificate(issue(ca, orgTemplate(ca, { keyUsage: 'keyAgreement', subject: { ou: '02', eui: '90B3D51F30010000' as Eui64 } }))), []);
+  });
+
+  it('passes openssl verify as a chain, and is revoked under -crl_check with a CRL from crl.ts', function () {
+    if (!opensslAvailable()) this.skip();
+    const t = orgTemplate(ca);
+    const leaf = issue(ca, t);
+    const other = issue(ca, orgTemplate(ca));
+    const tmp = tempDir();
+    try {
+      const root = tmp.write('root.pem', certificateToPem(ca.root.der));
+      const issuing = tmp.write('issuing.pem', certificateToPem(ca.issuing.der));
+      const leafPem = tmp.write('leaf.pem', certificateToPem(leaf));
+      const ok = openssl(['verify', '-CAfile', root, '-untrusted', issuing, leafPem]);
+      assert.equal(ok.status, 0, ok.out);
+      assert.match(ok.out, /leaf\.pem: OK/);
+
+      const crl = (revoked: { serial: Buffer; reason: RevocationReason }[], n: bigint): string => {
+        const tbs = buildCrlTbs({
+          issuerNameDer: ca.issuing.nameDer,
+          authorityKeyId: ca.issuing.keyId,
+          crlNumber: n,
+          thisUpdate: wholeSecondsNow(-60_000),
+          nextUpdate: wholeSecondsNow(7 * 86_400_000),
+          revoked: revoked.map((r) => ({ ...r, revokedAt: wholeSecondsNow(-30_000) })),
+        });
+        return crlToPem(assembleCrl(tbs, sign('sha256', tbs, ca.issuing.key)));
+      };
+      const cleanCrl = tmp.write('clean.crl.pem', crl([{ serial: Buffer.from(readOrganisationCertificate(other).serialHex, 'hex'), reason: RevocationReason.superseded }], 6n));
+      const notRevoked = openssl(['verify', '-crl_check', '-CAfile', root, '-untrusted', issuing, '-CRLfile', cleanCrl, leafPem]);
+      assert.equal(notRevoked.status, 0, notRevoked.out);
+
+      const crlFile = tmp.write('crl.pem', crl([{ serial: t.serial, reason: RevocationReason.keyCompromise }], 7n));
+      const revoked = openssl(['verify', '-crl_check', '-CAfile', root, '-untrusted', issuing, '-CRLfile', crlFile, leafPem]);
+      assert.notEqual(revoked.status, 0, revoked.out);
+      assert.match(revoked.out, /certificate revoked/);
+
+      const text = openssl(['crl', '-in', crlFile, '-noout', '-text']);
+      assert.equal(text.status, 0, text.out);
+      assert.match(text.out, /X509v3 CRL Number:\s*\n\s*7\b/);
+      assert.match(text.out, /Key Compromise/);
+      assert.match(text.out, new RegExp(`Serial Number: ${t.serial.toString('hex').toUpperCase()}`));
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  describe('flags each deliberately broken certificate with its code', () => {
+    const base = (): TbsFields => organisationTbsFields(orgTemplate(ca));
+    const ext = (f: TbsFields, o: string) => f.extensions.find((e) => e.oid === o)!;
+    const cases: [LintCode, () => Buffer][] = [
+      ['OU_NOT_TWO_HEX', () => buildOrganisationTbs(orgTemplate(ca, { subject: { ou: '137', eui: '90B3D51F30010000' as Eui64 } }))],
+      ['OU_NOT_TWO_HEX', () => buildOrganisationTbs(orgTemplate(ca, { subject: { ou: '8', eui: '90B3D51F30010000' as Eui64 } }))],
+      ['OU_NOT_TWO_HEX', () => buildOrganisationTbs(orgTemplate(ca, { subject: { ou: '7f', eui: '90B3D51F30010000' as Eui64 } }))],
+      ['KEY_USAGE_NOT_SINGLE_BIT', () => {
+        const f = base();
+        ext(f, OID.keyUsage).value = keyUsageValue(['digitalSignature', 'keyAgreement']);
+        return encodeTbs(f);
+      }],
+      ['KEY_USAGE_NOT_CRITICAL', () => {
+        const f = base();
+        ext(f, OID.keyUsage).critical = false;
+        return encodeTbs(f);
+      }],
+      ['POLICIES_NOT_CRITICAL', () => {
+        const f = base();
+        ext(f, OID.certificatePolicies).critical = false;
+        return encodeTbs(f);
+      }],
+      ['EUI_NOT_8_BYTES', () => buildOrganisationTbs(orgTemplate(ca, { subject: { ou: '87', eui: '90B3D51F300100' as Eui64 } }))],
+      ['SERIAL_TOO_LONG', () => buildOrganisationTbs(orgTemplate(ca, { serial: Buffer.alloc(17, 0x11) }))],
+      ['SERIAL_TOO_LONG', () => buildOrganisationTbs(orgTemplate(ca, { serial: Buffer.alloc(16, 0x81) }))], // high bit set: 00 pad
+      ['SERIAL_TOO_SHORT', () => buildOrganisationTbs(orgTemplate(ca, { serial: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]) }))],
+      ['SERIAL_NOT_POSITIVE', () => replaceTbsField(buildOrganisationTbs(orgTemplate(ca)), 1, tlv(TAG.INTEGER, Buffer.alloc(16, 0xf0)))],
+      ['KEY_ENCIPHERMENT_ON_EC', () => {
+        const f = base();
+        ext(f, OID.keyUsage).value = keyUsageValue(['keyEncipherment']);
+        return encodeTbs(f);
+      }],
+      ['KEY_USAGE_NOT_DS_OR_KA', () => {
+        const f = base();
+        ext(f, OID.keyUsage).value = keyUsageValue(['nonRepudiation']);
+        return encodeTbs(f);
+      }],
+      ['KEY_USAGE_MISSING', () => {
+        const f = base();
+        f.extensions = f.extensions.filter((e) => e.oid !== OID.keyUsage);
+        return encodeTbs(f);
+      }],
+      ['POLICIES_NOT_SINGLE', () => {
+        const f = base();
+        ext(f, OID.certificatePolicies).value = certificatePoliciesValue([POLICY_OID, '1.2.826.0.1.1800000.1.2.1.4']);
+        return encodeTbs(f);
+      }],
+      ['POLICY_HAS_QUALIFIERS', () => {
+        const f = base();
+        ext(f, OID.certificatePolicies).value = sequence(sequence(oid(POLICY_OID), sequence(sequence(oid('1.3.6.1.5.5.7.2.1'), tlv(TAG.IA5_STRING, Buffer.from('https://x'))))));
+        return encodeTbs(f);
+      }],
+      ['SIG_ALG_NOT_ECDSA_SHA256', () => encodeTbs({ ...base(), signatureAlgorithmDer: sequence(oid(OID.ecdsaWithSha384)) })],
+      ['SIG_ALG_HAS_PARAMS', () => encodeTbs({ ...base(), signatureAlgorithmDer: sequence(oid(OID.ecdsaWithSha256), NULL) })],
+      ['KEY_NOT_P256', () => {
+        const f = base();
+        f.spkiDer = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'der', type: 'spki' });
+        return encodeTbs(f);
+      }],
+      ['SKI_NOT_METHOD_2', () => {
+        const f = base();
+        ext(f, OID.subjectKeyIdentifier).value = octetString(Buffer.alloc(20, 7));
+        return encodeTbs(f);
+      }],
+      ['SKI_CRITICAL', () => {
+        const f = base();
+        ext(f, OID.subjectKeyIdentifier).critical = true;
+        return encodeTbs(f);
+      }],
+      ['AKI_MISSING', () => {
+        const f = base();
+        f.extensions = f.extensions.filter((e) => e.oid !== OID.authorityKeyIdentifier);
+        return encodeTbs(f);
+      }],
+      ['AKI_NOT_KEY_ID_ONLY', () => {
+        const f = base();
+        ext(f, OID.authorityKeyIdentifier).value = sequence(tlv(0x80, ca.issuing.keyId), tlv(0x82, Buffer.from([1])));
+        return encodeTbs(f);
+      }],
+      ['BASIC_CONSTRAINTS_PRESENT', () => {
+        const f = base();
+        f.extensions.push({ oid: OID.basicConstraints, critical: true, value: sequence() });
+        return encodeTbs(f);
+      }],
+      ['UNEXPECTED_EXTENSION', () => {
+        const f = base();
+        f.extensions.push({ oid: OID.extKeyUsage, critical: false, value: sequence(oid('1.3.6.1.5.5.7.3.2')) });
+        return encodeTbs(f);
+      }],
+      ['EXTENSION_DUPLICATE', () => {
+        const f = base();
+        f.extensions.push({ ...ext(f, OID.keyUsage) });
+        return encodeTbs(f);
+      }],
+      ['EXTENSION_MALFORMED', () => {
+        const f = base();
+        ext(f, OID.certificatePolicies).value = Buffer.from([0x30, 0x05, 0x01]);
+        return encodeTbs(f);
+      }],
+      ['VALIDITY_INVERTED', () => buildOrganisationTbs(orgTemplate(ca, { notBefore: new Date('2030-01-01T00:00:00Z'), notAfter: new Date('2029-01-01T00:00:00Z') }))],
+      ['DATE_ENCODING', () => {
+        const gen2030 = tlv(TAG.GENERALIZED_TIME, Buffer.from('20300101000000Z'));
+        return replaceTbsField(buildOrganisationTbs(orgTemplate(ca)), 4, sequence(gen2030, tlv(TAG.GENERALIZED_TIME, Buffer.from('20400101000000Z'))));
+      }],
+      ['DATE_ENCODING', () => {
+        const utc = tlv(TAG.UTC_TIME, Buffer.from('2601010000Z')); // no seconds
+        return replaceTbsField(buildOrganisationTbs(orgTemplate(ca)), 4, sequence(utc, tlv(TAG.UTC_TIME, Buffer.from('360101000000Z'))));
+      }],
+      ['VERSION_NOT_V3', () => replaceTbsField(buildOrganisationTbs(orgTemplate(ca)), 0, tlv(0xa0, integer(1)))],
+      ['SUBJECT_ORDER', () => {
+        const f = base();
+        const rdns = children(f.subjectNameDer, readWhole(f.subjectNameDer, 's')).map((t) => whole(f.subjectNameDer, t));
+        f.subjectNameDer = sequence(...rdns.reverse());
+        return encodeTbs(f);
+      }],
+      ['EUI_NOT_BIT_STRING', () => {
+        const f = base();
+        f.subjectNameDer = sequence(
+          tlv(TAG.SET, sequence(oid(OID.organizationalUnitName), tlv(TAG.UTF8_STRING, Buffer.from('87')))),
+          tlv(TAG.SET, sequence(oid(OID.x500UniqueIdentifier), tlv(TAG.UTF8_STRING, Buffer.from('90B3D51F30010000')))),
+        );
+        return encodeTbs(f);
+      }],
+      ['OU_NOT_UTF8', () => {
+        const f = base();
+        f.subjectNameDer = sequence(
+          tlv(TAG.SET, sequence(oid(OID.organizationalUnitName), tlv(TAG.PRINTABLE_STRING, Buffer.from('87')))),
+          tlv(TAG.SET, sequence(oid(OID.x500UniqueIdentifier), bitString(Buffer.from('90B3D51F30010000', 'hex')))),
+        );
+        return encodeTbs(f);
+      }],
+      ['EUI_MISSING', () => {
+        const f = base();
+        f.subjectNameDer = sequence(tlv(TAG.SET, sequence(oid(OID.organizationalUnitName), tlv(TAG.UTF8_STRING, Buffer.from('87')))));
+        return encodeTbs(f);
+      }],
+      ['SUBJECT_UNEXPECTED_ATTRIBUTE', () => {
+        const f = base();
+        const rdns = children(f.subjectNameDer, readWhole(f.subjectNameDer, 's')).map((t) => whole(f.subjectNameDer, t));
+        f.subjectNameDer = sequence(tlv(TAG.SET, sequence(oid(OID.organizationName), tlv(TAG.UTF8_STRING, Buffer.from('ACME')))), ...rdns);
+        return encodeTbs(f);
+      }],
+      ['AKI_MISMATCH', () => buildOrganisationTbs(orgTemplate(ca, { authorityKeyId: Buffer.alloc(8, 1) }))],
+      ['ISSUER_MISMATCH', () => buildOrganisationTbs(orgTemplate(ca, { issuerNameDer: ca.root.nameDer }))],
+    ];
+    const expect = { issuerNameDer: ca.issuing.nameDer, authorityKeyId: ca.issuing.keyId };
+    for (const [code, make] of cases) {
+      it(`${code}`, () => {
+        const tbs = make();
+        const onTbs = codes(lintOrganisationTbs(tbs, expect));
+        assert.ok(onTbs.includes(code), `TBS lint: ${onTbs.join(', ')}`);
+        const onCert = codes(lintOrganisationCertificate(signed(tbs), expect));
+        assert.ok(onCert.includes(code), `certificate lint: ${onCert.join(', ')}`);
+      });
+    }
+
+    it('expectation mismatches: OU, EUI, keyUsage, policy', () => {
+      const tbs = buildOrganisationTbs(orgTemplate(ca));
+      const got = codes(lintOrganisationTbs(tbs, { ou: '02', eui: '90B3D51F30020000' as Eui64, keyUsage: 'keyAgreement', policyOid: '1.2.3.4' }));
+      assert.deepEqual(got.sort(), ['EUI_MISMATCH', 'KEY_USAGE_MISMATCH', 'OU_MISMATCH', 'POLICY_MISMATCH']);
+    });
+
+    it('findings carry a rule message and a detail', () => {
+      const f = lintOrganisationTbs(buildOrganisationTbs(orgTemplate(ca, { subject: { ou: '137', eui: '90B3D51F30010000' as Eui64 } })));
+      assert.deepEqual(f, [{ code: 'OU_NOT_TWO_HEX', message: `${LINT_RULES.OU_NOT_TWO_HEX} ('137')` }]);
+    });
+  });
+
+  describe('certificate-level checks and robustness', () => {
+    it('SIG_ALG_MISMATCH and SIGNATURE_NOT_ECDSA_DER', () => {
+      const tbs = buildOrganisationTbs(orgTemplate(ca));
+      const mismatched = sequence(tbs, sequence(oid(OID.ecdsaWithSha384)), bitString(sign('sha256', tbs, throwaway)));
+      assert.ok(codes(lintOrganisationCertificate(mismatched)).includes('SIG_ALG_MISMATCH'));
+      const rawSig = assembleCertificate(tbs, Buffer.alloc(64, 1));
+      assert.deepEqual(codes(lintOrganisationCertificate(rawSig)), ['SIGNATURE_NOT_ECDSA_DER']);
+    });
+
+    it('never throws: garbage is CERT_MALFORMED or TBS_MALFORMED', () => {
+      for (const junk of [Buffer.alloc(0), Buffer.from('hello'), Buffer.from([0x30, 0x03, 0x02, 0x01]), Buffer.from([0x30, 0x80, 0, 0])]) {
+        assert.deepEqual(codes(lintOrganisationCertificate(junk)), ['CERT_MALFORMED']);
+        assert.deepEqual(codes(lintOrganisationTbs(junk)), ['TBS_MALFORMED']);
+      }
+      const inner = assembleCertificate(Buffer.from([0x30, 0x00]), sign('sha256', Buffer.alloc(1), throwaway));
+      assert.ok(codes(lintOrganisationCertificate(inner)).includes('TBS_MALFORMED'));
+      // A truncated extension value deep inside is a finding, not an exception.
+      const f = organisationTbsFields(orgTemplate(ca));
+      f.extensions[3]!.value = authorityKeyIdentifierValue(ca.issuing.keyId).subarray(0, 5);
+      assert.ok(codes(lintOrganisationTbs(encodeTbs(f))).includes('EXTENSION_MALFORMED'));
+    });
+  });
+
+  describe('the real ZAZ1 certificates', () => {
+    // smki-domain.md A.3: the deviations a reader tolerates and an issuer must not copy, and no others.
+    const EXPECTED: Record<string, LintCode[]> = {
+      'xml-sign-00DB123456780004-ds': ['AKI_MISSING'],
+      'xml-sign-90B3D51F30010000-ds': ['AKI_MISSING'],
+      'xml-sign-90B3D51F30020000-ds': ['AKI_MISSING'],
+      'dsp-xml-sign-90B3D51F30000002-ds': ['AKI_MISSING'],
+      'otherUser-ds': ['BASIC_CONSTRAINTS_PRESENT'],
+      'otherUser-ka': ['BASIC_CONSTRAINTS_PRESENT'],
+      'mdr-ds': ['SIG_ALG_HAS_PARAMS'],
+      'mdr-ka': ['SIG_ALG_HAS_PARAMS'],
+    };
+    const ks = JSON.parse(readFileSync(`${DIR}dccboxed-keystore.json`, 'utf8')) as Record<string, Record<string, Record<string, { certificate: string; name: string }>>>;
+
+    it('all 33 lint clean except the documented deviations', () => {
+      let n = 0;
+      for (const byUsage of Object.values(ks))
+        for (const bySerial of Object.values(byUsage))
+          for (const e of Object.values(bySerial)) {
+            const der = derFromInput(e.certificate, ['CERTIFICATE'], e.name);
+            assert.deepEqual(codes(lintOrganisationCertificate(der)), EXPECTED[e.name] ?? [], e.name);
+            n++;
+          }
+      assert.equal(n, 33);
+    });
+
+    it('flags the legacy OU 137 of dsp-xml-sign pre-1.4.1', () => {
+      const der = derFromInput(readFileSync(`${DIR}dsp-xml-sign-90B3D51F30000002-ds-pre-1.4.1.pem`, 'utf8'), ['CERTIFICATE'], 'legacy');
+      assert.deepEqual(codes(lintOrganisationCertificate(der)), ['OU_NOT_TWO_HEX', 'AKI_MISSING']);
+      for (const f of readdirSync(DIR).filter((x) => /^Z1-.*\.pem$/.test(x))) {
+        const d = derFromInput(readFileSync(`${DIR}${f}`, 'utf8'), ['CERTIFICATE'], f);
+        assert.deepEqual(lintOrganisationCertificate(d), [], f);
+      }
+    });
+  });
+});

@@ -1,0 +1,72 @@
+// A CA home with the cast of the SoLR story, built through the CLI as a user would.
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { passphraseFile, smki, tempDir } from './cli.js';
+
+export const SUPPLIER = '90B3D51F30010000'; // the failed Supplier (the ZAZ1 test supplier's EUI)
+export const SUPPLIER_GAS = '90B3D51F30010001';
+export const SRP = '90B3D51F300C0001'; // the SRP's SoLRContingency User ID
+export const OTHER_SRP = '90B3D51F300D0001';
+export const OTHER_SUPPLIER = '90B3D51F30030000';
+
+export interface Scenario {
+  dir: string;
+  home: string;
+  pass: string;
+  cleanup: () => void;
+  run: (args: string[]) => ReturnType<typeof smki>;
+  sro: string;
+  aro: string;
+  nominatedAro: string;
+  otherAro: string;
+  supplierAro: string;
+}
+
+export async function setupScenario(): Promise<Scenario> {
+  const t = tempDir();
+  const home = join(t.dir, 'home');
+  const pass = passphraseFile(t.dir);
+  const run = (args: string[]) => smki(['--home', home, ...args]);
+  const ok = async (args: string[]) => {
+    const r = await run([...args, '--json']);
+    assert.equal(r.code, 0, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
+    return r.json;
+  };
+  await ok(['init', '--passphrase-file', pass, '--ca-name', 'Test OCA']);
+  await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'ra1']);
+  await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER_GAS, '--operator', 'ra1']);
+  await ok(['party', 'add', '--name', 'Healthy Energy', '--role', 'IS', '--eui', OTHER_SUPPLIER, '--operator', 'ra1']);
+  await ok(['party', 'add', '--name', 'Shared Resources Ltd', '--role', 'SC', '--eui', SRP, '--acting-for', SUPPLIER, '--operator', 'ra1']);
+  await ok(['party', 'add', '--name', 'Other SRP Ltd', '--role', 'SC', '--eui', OTHER_SRP, '--acting-for', OTHER_SUPPLIER, '--operator', 'ra1']);
+  const sro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana Director', '--evidence', 'RAPP-1', '--operator', 'ra1'])).id;
+  const aro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari Officer', '--nominated-by', sro, '--operator', 'ra1'])).id;
+  await ok(['officer', 'activate', aro, '--operator', 'ra1']);
+  const nominatedAro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Nia Nominee', '--nominated-by', sro, '--operator', 'ra1'])).id;
+  const otherSro = (await ok(['officer', 'add', '--party', OTHER_SRP, '--kind', 'sro', '--name', 'Olga', '--evidence', 'RAPP-2', '--operator', 'ra1'])).id;
+  const otherAro = (await ok(['officer', 'add', '--party', OTHER_SRP, '--kind', 'aro', '--name', 'Otto', '--nominated-by', otherSro, '--operator', 'ra1'])).id;
+  await ok(['officer', 'activate', otherAro, '--operator', 'ra1']);
+  const supplierSro = (await ok(['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam', '--evidence', 'RAPP-3', '--operator', 'ra1'])).id;
+  const supplierAro = (await ok(['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue', '--nominated-by', supplierSro, '--operator', 'ra1'])).id;
+  await ok(['officer', 'activate', supplierAro, '--operator', 'ra1']);
+  return { dir: t.dir, home, pass, cleanup: t.cleanup, run, sro, aro, nominatedAro, otherAro, supplierAro };
+}
+
+/** A digest of every row of every table: equal digests mean an unchanged registry. */
+export function registryDigest(home: string): string {
+  const db = new Database(join(home, 'registry.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const h = createHash('sha256');
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+    for (const { name } of tables) {
+      h.update(`#${name}\n`);
+      for (const row of db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()) {
+        h.update(JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : typeof v === 'bigint' ? v.toString() : v)));
+      }
+    }
+    return h.digest('hex');
+  } finally {
+    db.close();
+  }
+}
