@@ -72,27 +72,48 @@ export const OID = {
 // Writer
 // ---------------------------------------------------------------------------------------------
 
-function lengthOctets(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  if (n < 0x100) return Buffer.from([0x81, n]);
-  if (n < 0x10000) return Buffer.from([0x82, n >> 8, n & 0xff]);
-  if (n < 0x1000000) return Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]);
-  throw new RangeError(`DER length ${n} too large`);
+function headerLength(len: number): number {
+  return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : len < 0x1000000 ? 5 : -1;
+}
+
+/** Writes tag and length at `out[0..]`; returns the header size. */
+function writeHeader(out: Buffer, tag: number, len: number, h: number): void {
+  out[0] = tag;
+  if (h === 2) out[1] = len;
+  else {
+    out[1] = 0x80 | (h - 2);
+    for (let i = h - 1, v = len; i >= 2; i--, v >>>= 8) out[i] = v & 0xff;
+  }
 }
 
 /** One TLV with a single-octet identifier. */
 export function tlv(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), lengthOctets(content.length), content]);
+  return tlvOf(tag, [content]);
+}
+
+/** One TLV whose content is the concatenation of `parts` (one allocation, one copy). */
+export function tlvOf(tag: number, parts: readonly Buffer[]): Buffer {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const h = headerLength(len);
+  if (h < 0) throw new RangeError(`DER length ${len} too large`);
+  const out = Buffer.allocUnsafe(h + len);
+  writeHeader(out, tag, len, h);
+  let o = h;
+  for (const p of parts) {
+    p.copy(out, o);
+    o += p.length;
+  }
+  return out;
 }
 
 export function sequence(...items: Buffer[]): Buffer {
-  return tlv(TAG.SEQUENCE, Buffer.concat(items));
+  return tlvOf(TAG.SEQUENCE, items);
 }
 
 /** SET OF with its elements in DER order (sorted by encoding, X.690 11.6). */
 export function setOf(...items: Buffer[]): Buffer {
-  const sorted = items.length > 1 ? [...items].sort(Buffer.compare) : items;
-  return tlv(TAG.SET, Buffer.concat(sorted));
+  return tlvOf(TAG.SET, items.length > 1 ? [...items].sort(Buffer.compare) : items);
 }
 
 /** [n] EXPLICIT, i.e. a constructed context-specific wrapper. */
@@ -127,7 +148,7 @@ export function unsignedInteger(magnitude: Buffer): Buffer {
   let i = 0;
   while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
   const m = magnitude.length === 0 ? Buffer.from([0]) : magnitude.subarray(i);
-  return tlv(TAG.INTEGER, m[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), m]) : m);
+  return m[0]! & 0x80 ? tlvOf(TAG.INTEGER, [UNUSED[0]!, m]) : tlv(TAG.INTEGER, m);
 }
 
 export function integer(value: number | bigint): Buffer {
@@ -141,8 +162,10 @@ export function integer(value: number | bigint): Buffer {
   return unsignedInteger(Buffer.from(bytes));
 }
 
+const UNUSED = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => Buffer.from([n]));
+
 export function bitString(bytes: Buffer, unusedBits = 0): Buffer {
-  return tlv(TAG.BIT_STRING, Buffer.concat([Buffer.from([unusedBits]), bytes]));
+  return tlvOf(TAG.BIT_STRING, [UNUSED[unusedBits]!, bytes]);
 }
 
 /**
@@ -256,23 +279,27 @@ function expectTag(t: Tlv, tag: number, what: string): void {
 /** Dotted form of OBJECT IDENTIFIER content octets. */
 export function decodeOid(c: Buffer): string {
   if (c.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
-  const arcs: string[] = [];
-  let v = 0n;
+  if (c[c.length - 1]! & 0x80) throw new DerError('truncated OBJECT IDENTIFIER');
+  let out = '';
+  let v = 0;
+  let big: bigint | undefined;
   let first = true;
   for (let i = 0; i < c.length; i++) {
     const b = c[i]!;
-    if (v === 0n && b === 0x80) throw new DerError('non-minimal OBJECT IDENTIFIER arc');
-    v = (v << 7n) | BigInt(b & 0x7f);
+    if (v === 0 && big === undefined && b === 0x80) throw new DerError('non-minimal OBJECT IDENTIFIER arc');
+    if (big !== undefined) big = (big << 7n) | BigInt(b & 0x7f);
+    else if (v > 0x3ffffffffff) big = (BigInt(v) << 7n) | BigInt(b & 0x7f);
+    else v = v * 128 + (b & 0x7f);
     if (b & 0x80) continue;
     if (first) {
-      const a = v < 40n ? 0n : v < 80n ? 1n : 2n;
-      arcs.push(String(a), String(v - a * 40n));
+      const a = v < 40 ? 0 : v < 80 ? 1 : 2;
+      out = big === undefined ? `${a}.${v - a * 40}` : `2.${big - 80n}`;
       first = false;
-    } else arcs.push(String(v));
-    v = 0n;
+    } else out += `.${big ?? v}`;
+    v = 0;
+    big = undefined;
   }
-  if (c[c.length - 1]! & 0x80) throw new DerError('truncated OBJECT IDENTIFIER');
-  return arcs.join('.');
+  return out;
 }
 
 export function readOid(buf: Buffer, t: Tlv, what = 'OBJECT IDENTIFIER'): string {

@@ -1,7 +1,7 @@
 // The signer. It holds the Issuing OCA key and refuses on its own what must never be signed: it
 // re-checks the role/profile rule (MP134B requirement 2) and lints the to-be-signed certificate
 // before the key touches it, whatever the RA decided.
-import { createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Catalogue, RoleEntry } from '../config/catalogue.js';
 import { InputError, IntegrityError, PolicyRefusal } from '../domain/errors.js';
@@ -19,12 +19,7 @@ import {
   type OrganisationCertificateTemplate,
 } from './organisation-certificate.js';
 
-/** 16 octets, positive, high bit clear, first octet non-zero: 127 random bits less a sliver. */
-export function newSerial(): Buffer {
-  const s = randomBytes(16);
-  s[0] = s[0]! & 0x7f || 0x01;
-  return s;
-}
+export { newSerial } from './organisation-certificate.js';
 
 export interface SignContext {
   role: RoleEntry;

@@ -124,8 +124,8 @@ export function parseCsr(input: Buffer | string, what = 'CSR'): ParsedCsr {
       ...(publicKey ? { publicKey } : {}),
     };
   } catch (e) {
-    if (e instanceof DerError) fail(what, `not a DER PKCS#10 CertificationRequest (${e.message})`);
-    throw e;
+    if (e instanceof InputError) throw e;
+    fail(what, `not a DER PKCS#10 CertificationRequest (${e instanceof DerError ? e.message : 'malformed structure'})`);
   }
 }
 

@@ -4,7 +4,7 @@
 import { createCipheriv, createPrivateKey, generateKeyPairSync, randomBytes, scryptSync, type KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { InputError } from '../domain/errors.js';
-import { derInteger, derOctetString, derOid, derSequence } from '../util/der.js';
+import { integer, octetString, oid, sequence } from './asn1.js';
 
 const OID_PBES2 = '1.2.840.113549.1.5.13';
 const OID_SCRYPT = '1.3.6.1.4.1.11591.4.11';
@@ -25,18 +25,18 @@ export function encryptPrivateKey(key: KeyObject, passphrase: Buffer): string {
   const cipher = createCipheriv('aes-256-cbc', derived, iv);
   const plain = key.export({ format: 'der', type: 'pkcs8' });
   const encrypted = Buffer.concat([cipher.update(plain), cipher.final()]);
-  const der = derSequence(
-    derSequence(
-      derOid(OID_PBES2),
-      derSequence(
-        derSequence(
-          derOid(OID_SCRYPT),
-          derSequence(derOctetString(salt), derInteger(SCRYPT.N), derInteger(SCRYPT.r), derInteger(SCRYPT.p), derInteger(32)),
+  const der = sequence(
+    sequence(
+      oid(OID_PBES2),
+      sequence(
+        sequence(
+          oid(OID_SCRYPT),
+          sequence(octetString(salt), integer(SCRYPT.N), integer(SCRYPT.r), integer(SCRYPT.p), integer(32)),
         ),
-        derSequence(derOid(OID_AES256_CBC), derOctetString(iv)),
+        sequence(oid(OID_AES256_CBC), octetString(iv)),
       ),
     ),
-    derOctetString(encrypted),
+    octetString(encrypted),
   );
   const b64 = der.toString('base64').match(/.{1,64}/g)!.join('\n');
   return `-----BEGIN ENCRYPTED PRIVATE KEY-----\n${b64}\n-----END ENCRYPTED PRIVATE KEY-----\n`;

@@ -46,12 +46,14 @@ export const LINT_RULES = {
   ISSUER_MISMATCH: "the issuer name is not the Issuing OCA's subject name",
   DATE_ENCODING: 'dates must be UTCTime YYMMDDHHMMSSZ before 2050 and GeneralizedTime YYYYMMDDHHMMSSZ from 2050',
   VALIDITY_INVERTED: 'notAfter must be later than notBefore',
+  VALIDITY_BEYOND_ISSUER: "the validity must lie within the Issuing OCA's validity",
   SUBJECT_MALFORMED: 'the subject name cannot be decoded',
   SUBJECT_MULTI_VALUED_RDN: 'each subject RDN must hold exactly one attribute',
   SUBJECT_UNEXPECTED_ATTRIBUTE: 'the subject may hold only CN, OU and x500UniqueIdentifier',
   SUBJECT_DUPLICATE_ATTRIBUTE: 'a subject attribute appears more than once',
   SUBJECT_ORDER: 'subject RDNs must be in the order CN, OU, x500UniqueIdentifier',
   CN_NOT_UTF8: 'the subject CN must be a UTF8String',
+  CN_TOO_LONG: 'the subject CN must be 1 to 64 characters (RFC 5280 ub-common-name)',
   OU_MISSING: 'the subject has no OU (Remote Party Role)',
   OU_NOT_UTF8: 'the subject OU must be a UTF8String',
   OU_NOT_TWO_HEX: 'the subject OU must be two upper-case hex digits',
@@ -107,6 +109,9 @@ export interface LintExpectations {
   issuerNameDer?: Buffer;
   /** The Issuing OCA's subjectKeyIdentifier. */
   authorityKeyId?: Buffer;
+  /** The Issuing OCA's validity: the certificate's must lie within it. */
+  issuerNotBefore?: Date;
+  issuerNotAfter?: Date;
 }
 
 class Findings {
@@ -178,6 +183,12 @@ function lintDecodedTbs(tbs: DecodedTbs, expect: LintExpectations, f: Findings):
   if (tbs.notAfter.date.getTime() <= tbs.notBefore.date.getTime()) {
     f.add('VALIDITY_INVERTED', `${tbs.notBefore.date.toISOString()} .. ${tbs.notAfter.date.toISOString()}`);
   }
+  if (expect.issuerNotAfter && tbs.notAfter.date.getTime() > expect.issuerNotAfter.getTime()) {
+    f.add('VALIDITY_BEYOND_ISSUER', `notAfter ${tbs.notAfter.date.toISOString()} is after ${expect.issuerNotAfter.toISOString()}`);
+  }
+  if (expect.issuerNotBefore && tbs.notBefore.date.getTime() < expect.issuerNotBefore.getTime()) {
+    f.add('VALIDITY_BEYOND_ISSUER', `notBefore ${tbs.notBefore.date.toISOString()} is before ${expect.issuerNotBefore.toISOString()}`);
+  }
 
   lintSubject(tbs.subject, expect, f);
   lintKey(tbs.spki, f);
@@ -231,6 +242,8 @@ function lintSubject(subject: Buffer, expect: LintExpectations, f: Findings): vo
   if (ou.length > 1) f.add('SUBJECT_DUPLICATE_ATTRIBUTE', 'OU');
   if (uid.length > 1) f.add('SUBJECT_DUPLICATE_ATTRIBUTE', 'x500UniqueIdentifier');
   if (cn[0] && cn[0].tag !== TAG.UTF8_STRING) f.add('CN_NOT_UTF8', `tag 0x${cn[0].tag.toString(16)}`);
+  const cnText = cn[0] ? attributeText(cn[0]) : undefined;
+  if (cnText !== undefined && (cnText.length === 0 || [...cnText].length > 64)) f.add('CN_TOO_LONG', `${[...cnText].length} characters`);
 
   const o = ou[0];
   if (!o) f.add('OU_MISSING');

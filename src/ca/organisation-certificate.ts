@@ -10,7 +10,9 @@ import {
   TAG,
   assembleSigned,
   attributeText,
+  bitString,
   children,
+  content,
   decodeName,
   decodeSigned,
   decodeSpki,
@@ -32,9 +34,7 @@ import {
   tlv,
   unsignedInteger,
   utf8String,
-  bitString,
   wholeSeconds,
-  content,
   type DecodedExtension,
   type NameAttribute,
 } from './asn1.js';
@@ -280,7 +280,11 @@ function readExtensionsOf(exts: DecodedExtension[] | undefined, what: string) {
       for (const c of children(v, t)) if (c.tag === 0x80) aki = Buffer.from(content(v, c));
     } else if (e.oid === OID.certificatePolicies) {
       const t = readWhole(v, 'certificatePolicies');
-      for (const pi of children(v, t)) policyOids.push(readOid(v, children(v, pi)[0]!, 'policyIdentifier'));
+      for (const pi of children(v, t)) {
+        const id = children(v, pi)[0];
+        if (!id) throw new DerError('empty PolicyInformation');
+        policyOids.push(readOid(v, id, 'policyIdentifier'));
+      }
     }
   }
   return { keyUsage, keyUsageCritical, ski, aki, policyOids };
@@ -359,8 +363,9 @@ export function readOrganisationCertificate(input: Buffer | string, what = 'cert
     });
     return info as OrganisationCertificateInfo;
   } catch (e) {
-    if (e instanceof DerError) fail(what, `not a DER X.509 certificate (${e.message})`);
-    throw e;
+    if (e instanceof InputError) throw e;
+    // DerError, or a structure the decoders did not expect (an element missing where one must be).
+    fail(what, `not a DER X.509 certificate (${e instanceof DerError ? e.message : 'malformed structure'})`);
   }
 }
 
@@ -441,7 +446,8 @@ export function readCaCertificate(input: Buffer | string, what = 'CA certificate
     });
     return info as CaCertificateInfo;
   } catch (e) {
-    if (e instanceof DerError) fail(what, `not a DER X.509 certificate (${e.message})`);
-    throw e;
+    if (e instanceof InputError) throw e;
+    // DerError, or a structure the decoders did not expect (an element missing where one must be).
+    fail(what, `not a DER X.509 certificate (${e instanceof DerError ? e.message : 'malformed structure'})`);
   }
 }

@@ -39,7 +39,12 @@ const CATALOGUE = {
   // ADT (R4)
   ADT_NOT_SOLR_PARTY: ['R4', 'ADT files are submitted for a SoLRContingency Party'],
   ADT_MISSING: ['R4', "no Anomaly Detection Threshold file is on record for the Device's Supplier"],
+  ADT_WARNING: ['R4', 'the warning threshold for this Service Reference Variant is exceeded'],
   ADT_QUARANTINE: ['R4', 'the quarantine threshold for this Service Reference Variant is exceeded'],
+  ADT_SUPPLIER_UNKNOWN: ['R4', 'the ADT file names a Supplier that is not a registered Supplier User ID (IS, ES or GS)'],
+  ADT_SUPPLIER_NOT_COVERED: ['R4', "the ADT file's Supplier is not one that a SoLRContingency User ID of the Party acts for"],
+  // Device registry (R6: requests reach only Devices registered to the failed Supplier)
+  DEVICE_SUPPLIER_UNKNOWN: ['R6', 'the supplier_eui is not a registered Supplier User ID (IS, ES or GS)'],
   // Service Request gate (R3, R5, R6)
   SR_NOT_ELIGIBLE: ['R3', 'the Service Request is not eligible for the sender\'s User Role'],
   COMMAND_VARIANT_NOT_ALLOWED: ['R3', 'the CommandVariant is not allowed for this Service Request'],
@@ -59,6 +64,10 @@ const CATALOGUE = {
   GBCS_MALFORMED: ['R5', 'the Signed Pre-Command is not a well-formed GBCS General-Signing message'],
   GBCS_HEADER_MISMATCH: ['R5', "the Signed Pre-Command's header does not match the RequestID and failed Supplier"],
   GBCS_SIGNATURE_INVALID: ['R5', "the Signed Pre-Command's GBCS signature does not verify with the failed Supplier's Digital Signing certificate"],
+  GBCS_NOT_COMMAND: ['R5', 'the Signed Pre-Command is not a GBCS command (it is a response or alert)'],
+  BODY_COMMAND_VARIANT_MISMATCH: ['R3', 'the request body does not fit its CommandVariant (CV 4: the Service Request; CV 5-7: a Signed Pre-Command)'],
+  SERVICE_REFERENCE_MISMATCH: ['R3', 'the ServiceReference does not belong to the ServiceReferenceVariant'],
+  SENDER_UNKNOWN: ['R6', 'the RequestID originator is not a registered User ID'],
   GBCS_DEVICE_TYPE: ['R5', 'the GBCS use case does not match the Device type'],
 } as const satisfies Record<string, readonly [Requirement, string]>;
 

@@ -6,7 +6,7 @@
 import { InputError } from '../domain/errors.js';
 import { parseEui64, type Eui64 } from '../domain/eui.js';
 import { DSIG_NS, decodeBase64Strict, extractSignature, type XmlSignatureInfo } from './xml/dsig.js';
-import { elementPath, isXmlWhitespace, parseXml, type XmlDocument, type XmlElement, type XmlLimits } from './xml/parse.js';
+import { elementPath, isXmlWhitespace, parseXml, trimXmlWhitespace, type XmlDocument, type XmlElement, type XmlLimits } from './xml/parse.js';
 
 export const SR_NS = 'http://www.dccinterface.co.uk/ServiceUserGateway';
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
@@ -84,7 +84,7 @@ function simpleText(el: XmlElement): string {
     if (c.type === 'element') refuse(`${elementPath(el)} must not contain elements`);
     t += c.value;
   }
-  return t.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+  return trimXmlWhitespace(t);
 }
 
 /**
@@ -209,7 +209,7 @@ export function parseDuisRequest(bytes: Buffer | string, limits?: XmlLimits): Pa
   if (!isSr(root, 'Request')) refuse(`the root element is ${describe(root)}, not sr:Request`);
   let schemaVersion: string | undefined;
   for (const a of root.attributes) {
-    if (a.namespaceURI === '' && a.localName === 'schemaVersion') schemaVersion = a.value.trim();
+    if (a.namespaceURI === '' && a.localName === 'schemaVersion') schemaVersion = trimXmlWhitespace(a.value);
     else if (!(a.namespaceURI === XSI_NS && a.localName === 'schemaLocation')) refuse(`attribute ${a.qName} is not accepted on sr:Request`);
   }
   if (schemaVersion === undefined) refuse('sr:Request has no schemaVersion');

@@ -66,15 +66,15 @@ function toRecord(r: Row): CertificateRecord {
 }
 
 export function reserveSerial(reg: Registry, serial: string, userId: Eui64, profile: ProfileName, at: Date): void {
-  reg.db.prepare('INSERT INTO serials (serial, user_id, profile, reserved_at) VALUES (?, ?, ?, ?)').run(serial, userId, profile, at.toISOString());
+  reg.stmt('INSERT INTO serials (serial, user_id, profile, reserved_at) VALUES (?, ?, ?, ?)').run(serial, userId, profile, at.toISOString());
 }
 
 export function serialExists(reg: Registry, serial: string): boolean {
-  return reg.db.prepare('SELECT 1 FROM serials WHERE serial = ? UNION SELECT 1 FROM certificates WHERE serial = ?').get(serial, serial) !== undefined;
+  return reg.stmt('SELECT 1 FROM serials WHERE serial = ? UNION SELECT 1 FROM certificates WHERE serial = ?').get(serial, serial) !== undefined;
 }
 
 export function spkiCertified(reg: Registry, spkiSha256: string): string | undefined {
-  return (reg.db.prepare('SELECT serial FROM certificates WHERE spki_sha256 = ?').get(spkiSha256) as { serial: string } | undefined)?.serial;
+  return (reg.stmt('SELECT serial FROM certificates WHERE spki_sha256 = ?').get(spkiSha256) as { serial: string } | undefined)?.serial;
 }
 
 export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'status' | 'revokedAt' | 'revocationReason' | 'solrEventId'>): void {
@@ -87,7 +87,7 @@ export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'sta
 }
 
 export function findCertificate(reg: Registry, serial: string): CertificateRecord | undefined {
-  const r = reg.db.prepare('SELECT * FROM certificates WHERE serial = ?').get(serial) as Row | undefined;
+  const r = reg.stmt('SELECT * FROM certificates WHERE serial = ?').get(serial) as Row | undefined;
   return r && toRecord(r);
 }
 
@@ -95,9 +95,9 @@ export function listCertificates(reg: Registry, filter: { userIds?: Eui64[] } = 
   if (filter.userIds) {
     if (filter.userIds.length === 0) return [];
     const marks = filter.userIds.map(() => '?').join(',');
-    return (reg.db.prepare(`SELECT * FROM certificates WHERE user_id IN (${marks}) ORDER BY created_at, serial`).all(...filter.userIds) as Row[]).map(toRecord);
+    return (reg.stmt(`SELECT * FROM certificates WHERE user_id IN (${marks}) ORDER BY created_at, serial`).all(...filter.userIds) as Row[]).map(toRecord);
   }
-  return (reg.db.prepare('SELECT * FROM certificates ORDER BY created_at, serial').all() as Row[]).map(toRecord);
+  return (reg.stmt('SELECT * FROM certificates ORDER BY created_at, serial').all() as Row[]).map(toRecord);
 }
 
 export function markRevoked(reg: Registry, serial: string, reason: string, at: Date, solrEventId: string | null): void {
@@ -114,17 +114,17 @@ export function listRevokedIssued(reg: Registry): { serial: string; revokedAt: s
 }
 
 export function latestCrl(reg: Registry): { number: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
-  return reg.db.prepare('SELECT number, der, this_update AS thisUpdate, next_update AS nextUpdate FROM crls ORDER BY number DESC LIMIT 1').get() as never;
+  return reg.stmt('SELECT number, der, this_update AS thisUpdate, next_update AS nextUpdate FROM crls ORDER BY number DESC LIMIT 1').get() as never;
 }
 
 export function insertCrl(reg: Registry, number: number, thisUpdate: Date, nextUpdate: Date, der: Buffer): void {
-  reg.db.prepare('INSERT INTO crls (number, this_update, next_update, der) VALUES (?, ?, ?, ?)').run(number, thisUpdate.toISOString(), nextUpdate.toISOString(), der);
+  reg.stmt('INSERT INTO crls (number, this_update, next_update, der) VALUES (?, ?, ?, ?)').run(number, thisUpdate.toISOString(), nextUpdate.toISOString(), der);
 }
 
 export function caCertificate(reg: Registry, kind: 'root' | 'issuing'): { serial: string; der: Buffer; keyFile: string } | undefined {
-  return reg.db.prepare('SELECT serial, der, key_file AS keyFile FROM ca_certificates WHERE kind = ?').get(kind) as never;
+  return reg.stmt('SELECT serial, der, key_file AS keyFile FROM ca_certificates WHERE kind = ?').get(kind) as never;
 }
 
 export function insertCaCertificate(reg: Registry, kind: 'root' | 'issuing', serial: string, der: Buffer, keyFile: string): void {
-  reg.db.prepare('INSERT INTO ca_certificates (kind, serial, der, key_file) VALUES (?, ?, ?, ?)').run(kind, serial, der, keyFile);
+  reg.stmt('INSERT INTO ca_certificates (kind, serial, der, key_file) VALUES (?, ?, ?, ?)').run(kind, serial, der, keyFile);
 }

@@ -48,14 +48,14 @@ function toRecord(r: Row): OfficerRecord {
 }
 
 export function findOfficer(reg: Registry, id: string): OfficerRecord | undefined {
-  const r = reg.db.prepare(`${SELECT} WHERE o.id = ? COLLATE NOCASE`).get(id) as Row | undefined;
+  const r = reg.stmt(`${SELECT} WHERE o.id = ? COLLATE NOCASE`).get(id) as Row | undefined;
   return r && toRecord(r);
 }
 
 export function listOfficers(reg: Registry, partyId?: number): OfficerRecord[] {
   const rows = (partyId === undefined
-    ? reg.db.prepare(`${SELECT} ORDER BY o.rowid`).all()
-    : reg.db.prepare(`${SELECT} WHERE o.party_id = ? ORDER BY o.rowid`).all(partyId)) as Row[];
+    ? reg.stmt(`${SELECT} ORDER BY o.rowid`).all()
+    : reg.stmt(`${SELECT} WHERE o.party_id = ? ORDER BY o.rowid`).all(partyId)) as Row[];
   return rows.map(toRecord);
 }
 
@@ -69,15 +69,15 @@ export function insertOfficer(
   reg.db
     .prepare('INSERT INTO officers (id, party_id, kind, name, status, nominated_by, evidence, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
     .run(o.id, o.partyId, o.kind, o.name, o.status, o.nominatedBy, o.evidence, t, t);
-  reg.db.prepare('INSERT INTO officer_history (officer_id, at, status, by, note) VALUES (?, ?, ?, ?, ?)').run(o.id, t, o.status, by, null);
+  reg.stmt('INSERT INTO officer_history (officer_id, at, status, by, note) VALUES (?, ?, ?, ?, ?)').run(o.id, t, o.status, by, null);
 }
 
 export function setOfficerStatus(reg: Registry, id: string, status: OfficerStatus, by: string, at: Date, note: string | null): void {
   const t = at.toISOString();
-  reg.db.prepare('UPDATE officers SET status = ?, updated_at = ? WHERE id = ?').run(status, t, id);
-  reg.db.prepare('INSERT INTO officer_history (officer_id, at, status, by, note) VALUES (?, ?, ?, ?, ?)').run(id, t, status, by, note);
+  reg.stmt('UPDATE officers SET status = ?, updated_at = ? WHERE id = ?').run(status, t, id);
+  reg.stmt('INSERT INTO officer_history (officer_id, at, status, by, note) VALUES (?, ?, ?, ?, ?)').run(id, t, status, by, note);
 }
 
 export function officerHistory(reg: Registry, id: string): { at: string; status: OfficerStatus; by: string; note: string | null }[] {
-  return reg.db.prepare('SELECT at, status, by, note FROM officer_history WHERE officer_id = ? ORDER BY rowid').all(id) as never;
+  return reg.stmt('SELECT at, status, by, note FROM officer_history WHERE officer_id = ? ORDER BY rowid').all(id) as never;
 }

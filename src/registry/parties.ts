@@ -36,28 +36,28 @@ function toRecord(r: Row): UserIdRecord {
 }
 
 export function findUserId(reg: Registry, eui: Eui64): UserIdRecord | undefined {
-  const r = reg.db.prepare(`${SELECT} WHERE u.eui = ?`).get(eui) as Row | undefined;
+  const r = reg.stmt(`${SELECT} WHERE u.eui = ?`).get(eui) as Row | undefined;
   return r && toRecord(r);
 }
 
 export function listUserIds(reg: Registry, partyId?: number): UserIdRecord[] {
   const rows = (partyId === undefined
-    ? reg.db.prepare(`${SELECT} ORDER BY p.name, u.eui`).all()
-    : reg.db.prepare(`${SELECT} WHERE u.party_id = ? ORDER BY u.eui`).all(partyId)) as Row[];
+    ? reg.stmt(`${SELECT} ORDER BY p.name, u.eui`).all()
+    : reg.stmt(`${SELECT} WHERE u.party_id = ? ORDER BY u.eui`).all(partyId)) as Row[];
   return rows.map(toRecord);
 }
 
 /** SoLRContingency User IDs that act for the given Supplier User ID. */
 export function userIdsActingFor(reg: Registry, supplier: Eui64): UserIdRecord[] {
-  return (reg.db.prepare(`${SELECT} WHERE u.acting_for = ? ORDER BY u.eui`).all(supplier) as Row[]).map(toRecord);
+  return (reg.stmt(`${SELECT} WHERE u.acting_for = ? ORDER BY u.eui`).all(supplier) as Row[]).map(toRecord);
 }
 
 export function findPartyByName(reg: Registry, name: string): { id: number; name: string } | undefined {
-  return reg.db.prepare('SELECT id, name FROM parties WHERE name = ?').get(name) as { id: number; name: string } | undefined;
+  return reg.stmt('SELECT id, name FROM parties WHERE name = ?').get(name) as { id: number; name: string } | undefined;
 }
 
 export function insertParty(reg: Registry, name: string, at: Date): number {
-  return Number(reg.db.prepare('INSERT INTO parties (name, created_at) VALUES (?, ?)').run(name, at.toISOString()).lastInsertRowid);
+  return Number(reg.stmt('INSERT INTO parties (name, created_at) VALUES (?, ?)').run(name, at.toISOString()).lastInsertRowid);
 }
 
 export function insertUserId(reg: Registry, u: { eui: Eui64; partyId: number; role: UserRoleCode; actingFor: Eui64 | null }, at: Date): void {

@@ -73,7 +73,7 @@ export function insertSolrEvent(
 }
 
 export function findSolrEvent(reg: Registry, id: string): SolrEventRecord | undefined {
-  const r = reg.db.prepare('SELECT * FROM solr_events WHERE id = ? COLLATE NOCASE').get(id) as Row | undefined;
+  const r = reg.stmt('SELECT * FROM solr_events WHERE id = ? COLLATE NOCASE').get(id) as Row | undefined;
   return r && toRecord(r);
 }
 
@@ -83,19 +83,19 @@ export function listSolrEvents(reg: Registry, filter: { srp?: Eui64; supplier?: 
   if (filter.srp) { where.push('srp_user_id = ?'); args.push(filter.srp); }
   if (filter.supplier) { where.push('failed_supplier = ?'); args.push(filter.supplier); }
   const sql = `SELECT * FROM solr_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY recorded_at, rowid`;
-  return (reg.db.prepare(sql).all(...args) as Row[]).map(toRecord);
+  return (reg.stmt(sql).all(...args) as Row[]).map(toRecord);
 }
 
 export function approveSolrEvent(reg: Registry, id: string, by: string, at: Date): void {
-  reg.db.prepare("UPDATE solr_events SET status = 'approved', approved_by = ?, approved_at = ? WHERE id = ?").run(by, at.toISOString(), id);
+  reg.stmt("UPDATE solr_events SET status = 'approved', approved_by = ?, approved_at = ? WHERE id = ?").run(by, at.toISOString(), id);
 }
 
 export function endSolrEvent(reg: Registry, id: string, by: string, at: Date): void {
-  reg.db.prepare("UPDATE solr_events SET status = 'ended', ended_by = ?, ended_at = ? WHERE id = ?").run(by, at.toISOString(), id);
+  reg.stmt("UPDATE solr_events SET status = 'ended', ended_by = ?, ended_at = ? WHERE id = ?").run(by, at.toISOString(), id);
 }
 
 export function markSuppliersRevoked(reg: Registry, id: string, by: string, at: Date): void {
-  reg.db.prepare('UPDATE solr_events SET suppliers_revoked_at = ?, suppliers_revoked_by = ? WHERE id = ?').run(at.toISOString(), by, id);
+  reg.stmt('UPDATE solr_events SET suppliers_revoked_at = ?, suppliers_revoked_by = ? WHERE id = ?').run(at.toISOString(), by, id);
 }
 
 /** The newest event under which this Supplier's certificates were revoked, if any. */

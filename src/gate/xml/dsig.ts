@@ -20,6 +20,7 @@ import {
   isXmlWhitespace,
   lookupNamespaceURI,
   parseXml,
+  trimXmlWhitespace,
   type XmlDocument,
   type XmlElement,
   type XmlNode,
@@ -69,7 +70,10 @@ export interface XmlSignatureInfo {
 export type VerifyResult = { ok: true } | { ok: false; why: string };
 
 const MAX_SERIAL = (1n << 160n) - 1n; // 20 octets (RFC 5280)
-const extracted = new WeakMap<XmlDocument, XmlSignatureInfo>();
+// One-slot cache: parseDuisRequest extracts, then the caller verifies the same document. (A WeakMap
+// over every parsed document costs more in garbage collection than extracting twice.)
+let lastDoc: XmlDocument | null = null;
+let lastInfo: XmlSignatureInfo | null = null;
 
 function refuse(message: string): never {
   throw new InputError(`XML signature: ${message}`);
@@ -164,11 +168,10 @@ function normalizeDn(name: string): string {
 /**
  * Finds and shape-checks the document's ds:Signature WITHOUT verifying it, so the caller can look up
  * the signing certificate by issuer and serial first. Throws InputError for anything but the single
- * DUIS form (see the file comment). The result is cached per document.
+ * DUIS form (see the file comment). The last result is kept for the verifyEnveloped that follows.
  */
 export function extractSignature(doc: XmlDocument): XmlSignatureInfo {
-  const cached = extracted.get(doc);
-  if (cached) return cached;
+  if (doc === lastDoc && lastInfo) return lastInfo;
 
   // Exactly one ds:Signature, and no XMLDSig element anywhere outside it.
   const root = doc.root;
@@ -224,9 +227,9 @@ export function extractSignature(doc: XmlDocument): XmlSignatureInfo {
   const [issuerEl, serialEl] = dsChildren(issuerSerial, ['X509IssuerName', 'X509SerialNumber']) as [XmlElement, XmlElement];
   onlyAttributes(issuerEl, []);
   onlyAttributes(serialEl, []);
-  const issuerName = leafText(issuerEl).trim();
+  const issuerName = trimXmlWhitespace(leafText(issuerEl));
   if (issuerName === '' || issuerName.length > 1024 || /[\u0000-\u001f]/.test(issuerName)) refuse('X509IssuerName is empty or malformed');
-  const serialText = leafText(serialEl).trim();
+  const serialText = trimXmlWhitespace(leafText(serialEl));
   if (!/^[0-9]{1,60}$/.test(serialText)) refuse('X509SerialNumber is not a decimal number');
   const serial = BigInt(serialText);
   if (serial > MAX_SERIAL) refuse('X509SerialNumber is longer than 20 octets');
@@ -246,7 +249,8 @@ export function extractSignature(doc: XmlDocument): XmlSignatureInfo {
     serialDecimal: serial.toString(),
     serialHex,
   });
-  extracted.set(doc, info);
+  lastDoc = doc;
+  lastInfo = info;
   return info;
 }
 

@@ -191,6 +191,15 @@ export function isXmlWhitespace(s: string): boolean {
   return true;
 }
 
+/** Removes leading and trailing XML white space (not the wider Unicode set String.trim knows). */
+export function trimXmlWhitespace(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isWsCode(s.charCodeAt(a))) a++;
+  while (b > a && isWsCode(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
 function isLegalCharCode(cp: number): boolean {
   return (
     cp === 0x9 || cp === 0xa || cp === 0xd ||

@@ -1,0 +1,54 @@
+// Issuance benchmark: N certificates from pre-made CSRs through the full pipeline (CSR gate, RA
+// policy, serial recorded, signer re-check + lint + sign, certificate and audit stored), one process.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IssuingAuthority } from '../src/ca/authority.js';
+import { buildSmkiCsr } from '../src/ca/csr-builder.js';
+import { initCa } from '../src/ca/init.js';
+import { loadCatalogue } from '../src/config/catalogue.js';
+import { parseEui64 } from '../src/domain/eui.js';
+import { issueCertificate } from '../src/ra/issue.js';
+import { addOfficer, changeOfficerStatus } from '../src/ra/officers.js';
+import { addUserId } from '../src/ra/parties.js';
+import { Registry } from '../src/registry/registry.js';
+import { opensslEcdsaP256 } from './openssl.js';
+
+export async function benchIssuance(n = 2000): Promise<{ certificates: number; seconds: number; perSecond: number; opensslSign?: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'smki-bench-issue-'));
+  try {
+    const catalogue = loadCatalogue();
+    const pass = Buffer.from('bench passphrase');
+    initCa(join(dir, 'home'), pass, 'Bench OCA', catalogue, 'bench');
+    const reg = Registry.open(join(dir, 'home'));
+    const supplier = parseEui64('90B3D51F30010000');
+    const srp = parseEui64('90B3D51F300C0001');
+    addUserId(reg, catalogue, { partyName: 'Supplier', role: 'IS', eui: supplier, operator: 'bench' });
+    addUserId(reg, catalogue, { partyName: 'SRP', role: 'SC', eui: srp, actingFor: supplier, operator: 'bench' });
+    const party = (await import('../src/registry/parties.js')).findUserId(reg, srp)!;
+    const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', operator: 'bench' });
+    const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, operator: 'bench' });
+    changeOfficerStatus(reg, aro.id, 'activate', 'bench');
+    const csrs = Array.from({ length: n }, () => {
+      const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      return buildSmkiCsr({ eui: srp, ou: '87', ...kp }).der;
+    });
+    const ca = IssuingAuthority.unlock(reg, pass, catalogue);
+    const t0 = process.hrtime.bigint();
+    for (const csr of csrs) issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: aro.id });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const problems = reg.audit.verify().problems.length;
+    reg.close();
+    if (problems) throw new Error(`audit chain broken after the benchmark: ${problems} problem(s)`);
+    const ossl = opensslEcdsaP256();
+    return { certificates: n, seconds, perSecond: n / seconds, opensslSign: 'sign' in ossl ? ossl.sign : undefined };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await benchIssuance(Number(process.argv[2] ?? 2000));
+  console.log(JSON.stringify(r));
+}

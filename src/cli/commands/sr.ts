@@ -1,0 +1,123 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readPassphraseFile } from '../../ca/keystore.js';
+import { readOrganisationCertificate } from '../../ca/organisation-certificate.js';
+import { InputError } from '../../domain/errors.js';
+import { formatReason } from '../../domain/reasons.js';
+import { parseTime } from '../../domain/time.js';
+import { ServiceRequestGate, type GateOutcome } from '../../gate/gate.js';
+import { signEnveloped } from '../../gate/xml/dsig.js';
+import { operatorName, type CliContext } from '../context.js';
+import { examples } from '../format.js';
+import { progress as progressLine } from '../progress.js';
+import { readInputFile } from './cert.js';
+import type { Register } from './index.js';
+
+/** Files named on the command line; a directory gives its files (sorted), '-' reads stdin. */
+function expandInputs(args: string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    if (a === '-') { out.push('-'); continue; }
+    let st;
+    try {
+      st = statSync(a);
+    } catch {
+      throw new InputError(`FILE: cannot read ${a}`);
+    }
+    if (st.isDirectory()) {
+      for (const f of readdirSync(a).sort()) if (statSync(join(a, f)).isFile()) out.push(join(a, f));
+    } else out.push(a);
+  }
+  return out;
+}
+
+async function readStdin(ctx: CliContext): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of ctx.io.stdin) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+function outcomeLine(o: GateOutcome): string {
+  if (o.decision === 'malformed') return `MALFORMED  ${o.file}: ${o.error}`;
+  const head = `${o.decision.toUpperCase().padEnd(10)} ${o.file}  ${o.requestId} CV${o.commandVariant} SRV ${o.serviceReferenceVariant}`;
+  const lines = [head, ...o.reasons.map((r) => `    ${formatReason(r)}`), ...o.warnings.map((r) => `    warning ${formatReason(r)}`)];
+  return lines.join('\n');
+}
+
+function loadPrivateKey(path: string, passFile: string | undefined): KeyObject {
+  const pem = readInputFile(path, '--key');
+  try {
+    return createPrivateKey(passFile ? { key: pem, passphrase: readPassphraseFile(passFile) } : { key: pem });
+  } catch (e) {
+    throw new InputError(`--key: cannot read a private key from ${path}${passFile ? '' : ' (encrypted? give --passphrase-file)'}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+export const registerSr: Register = (program, wrap) => {
+  const sr = program.command('sr').description('the Service Request gate for SoLRContingency DUIS requests');
+  sr.command('check <files...>')
+    .description('accept or refuse each DUIS request with every reason code that applies; exit 3 if any is refused, 4 if any is malformed')
+    .option('--at <time>', 'decide as of this time (ISO 8601), default now')
+    .option('--operator <name>', 'who runs the check (recorded in the audit)')
+    .addHelpText('after', examples([
+      'smki sr check requests/*.xml',
+      'smki sr check inbox/ --json',
+      'cat request.xml | smki sr check - --at 2026-12-01T10:00:00Z',
+    ]))
+    .action(wrap(async (ctx: CliContext, files: string[], o: { at?: string; operator?: string }) => {
+      const reg = ctx.open();
+      const at = o.at ? parseTime(o.at, '--at', ctx.clock()) : undefined;
+      const gate = new ServiceRequestGate(reg, ctx.catalogue(), at ? () => at : () => ctx.clock());
+      const inputs = expandInputs(files);
+      const actor = operatorName(o.operator);
+      const progress = progressLine(ctx.io, 'checking requests', 'rows', inputs.length);
+      let done = 0;
+      const outcomes: GateOutcome[] = [];
+      const BATCH = 500;
+      for (let i = 0; i < inputs.length; i += BATCH) {
+        const slice = inputs.slice(i, i + BATCH);
+        const bytes = await Promise.all(slice.map((f) => (f === '-' ? readStdin(ctx) : Promise.resolve(readInputFile(f, 'FILE')))));
+        // One transaction per batch: each decision still commits with its effects and audit record.
+        reg.tx(() => {
+          slice.forEach((f, j) => {
+            outcomes.push(gate.check(f === '-' ? '(stdin)' : f, bytes[j]!, actor));
+            progress.update(++done);
+          });
+        });
+      }
+      progress.end();
+      const count = (d: GateOutcome['decision']) => outcomes.filter((x) => x.decision === d).length;
+      const summary = { accepted: count('accept'), refused: count('refuse'), quarantined: count('quarantine'), malformed: count('malformed'), total: outcomes.length };
+      if (ctx.json) ctx.emit('', outcomes.length === 1 && files.length === 1 && inputs.length === 1 ? [outcomes[0]] : outcomes);
+      else {
+        ctx.emit(outcomes.map(outcomeLine), null);
+        ctx.note(`${summary.total} checked: ${summary.accepted} accepted, ${summary.refused} refused, ${summary.quarantined} quarantined, ${summary.malformed} malformed`);
+      }
+      if (summary.malformed) return 4;
+      if (summary.refused || summary.quarantined) return 3;
+      return 0;
+    }));
+
+  sr.command('sign <file>')
+    .description('sign a DUIS request as DUIS requires (enveloped XMLDSig, ecdsa-sha256, X509IssuerSerial)')
+    .option('--cert <pem>', 'the XML-signing certificate')
+    .option('--key <pem>', 'its private key (PKCS#8 or SEC1 PEM; encrypted needs --passphrase-file)')
+    .option('--passphrase-file <file>', 'passphrase for an encrypted key')
+    .option('--out <file>', 'write the signed request here instead of stdout')
+    .addHelpText('after', examples(['smki sr sign request.xml --cert srp-xml.pem --key srp-xml.key --out request.signed.xml']))
+    .action(wrap((ctx: CliContext, file: string, o: { cert?: string; key?: string; passphraseFile?: string; out?: string }) => {
+      if (!o.cert) throw new InputError('missing --cert');
+      if (!o.key) throw new InputError('missing --key');
+      const cert = readOrganisationCertificate(readInputFile(o.cert, '--cert'), '--cert');
+      const key = loadPrivateKey(o.key, o.passphraseFile);
+      const pub = createPublicKey(key).export({ format: 'der', type: 'spki' });
+      if (!pub.equals(cert.spkiDer)) throw new InputError('--key: the key does not belong to --cert');
+      const xml = readInputFile(file, 'FILE').toString('utf8');
+      const signed = signEnveloped(xml, { privateKey: key, issuerName: cert.issuerText, serialDecimal: cert.serialDecimal });
+      if (o.out) writeFileSync(o.out, signed);
+      if (ctx.json) ctx.emit('', { file, out: o.out ?? null, certificate: cert.serialHex, signed: o.out ? undefined : signed });
+      else if (o.out) ctx.emit(`signed ${file} with ${cert.serialHex} -> ${o.out}`, null);
+      else ctx.io.stdout.write(signed.endsWith('\n') ? signed : `${signed}\n`);
+    }));
+};

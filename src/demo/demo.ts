@@ -1,0 +1,179 @@
+// `smki demo`: the whole MP134B story in a fresh home, step by step, through the same commands a user
+// types (run in-process), each narrated with what it shows and checked against what should happen.
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { buildSmkiCsr } from '../ca/csr-builder.js';
+import { readOrganisationCertificate } from '../ca/organisation-certificate.js';
+import { parseEui64, type Eui64 } from '../domain/eui.js';
+import { formatRequestId, signedPreCommandRequest, withRequestId } from '../gate/duis-compose.js';
+import { rewriteHeader, signPreCommand } from '../gate/gbcs.js';
+import { signEnveloped } from '../gate/xml/dsig.js';
+import type { Io } from '../cli/context.js';
+
+export const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'public');
+
+const SUPPLIER = parseEui64('90-B3-D5-1F-30-01-00-00');
+const SUPPLIER_GAS = parseEui64('90-B3-D5-1F-30-01-00-01');
+const SRP = parseEui64('90-B3-D5-1F-30-0C-00-01');
+const ESME = parseEui64('00-DB-12-34-56-78-90-A0');
+const GSME = parseEui64('00-DB-12-34-56-78-90-A1');
+
+export type Requirement = 'setup' | 'R1' | 'R2' | 'R3' | 'R4' | 'R5' | 'R6' | 'R7';
+
+export interface DemoStep {
+  n: number;
+  requirement: Requirement;
+  title: string;
+  command: string;
+  expected: 'ok' | 'refused';
+  outcome: 'ok' | 'refused' | 'error';
+  exitCode: number;
+  pass: boolean;
+  reasons: string[];
+  note?: string;
+}
+
+export interface DemoResult {
+  ok: boolean;
+  home: string;
+  artefacts: string;
+  seconds: number;
+  steps: DemoStep[];
+}
+
+class Sink extends Writable {
+  text = '';
+  override _write(c: Buffer, _e: string, cb: () => void): void {
+    this.text += c.toString();
+    cb();
+  }
+}
+
+/** A fresh P-256 key and its SMKI CSR. */
+function makeCsr(eui: Eui64, ou: string): { pem: string; key: KeyObject } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { pem: buildSmkiCsr({ eui, ou, privateKey, publicKey }).pem, key: privateKey };
+}
+
+export async function runDemo(opts: { home?: string; io: Io; json: boolean; main: (argv: string[], io: Io) => Promise<number> }): Promise<DemoResult> {
+  const started = Date.now();
+  const out = opts.json ? opts.io.stderr : opts.io.stdout;
+  const say = (t = '') => out.write(`${t}\n`);
+  const work = mkdtempSync(join(tmpdir(), 'smki-demo-'));
+  const home = opts.home ? resolve(opts.home) : join(work, 'home');
+  const art = join(work, 'artefacts');
+  mkdirSync(art, { recursive: true });
+  const file = (name: string, content: string | Buffer) => {
+    const p = join(art, name);
+    writeFileSync(p, content, { mode: 0o600 });
+    return p;
+  };
+  const pass = file('ca-passphrase.txt', `${randomBytes(18).toString('base64url')}\n`);
+  const steps: DemoStep[] = [];
+
+  const run = async (requirement: Requirement, title: string, args: string[], expected: 'ok' | 'refused', note?: string) => {
+    const stdout = new Sink();
+    const stderr = new Sink();
+    const stdin = new PassThrough();
+    stdin.end();
+    const code = await opts.main(['node', 'smki', '--home', home, ...args, '--json'], { stdout, stderr, stdin, interactive: false, progress: false });
+    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    try {
+      json = JSON.parse(stdout.text);
+    } catch {
+      json = undefined;
+    }
+    const arr = Array.isArray(json) ? json : [json];
+    const reasons: string[] = arr.flatMap((j) => (j?.reasons ?? []).map((r: { code: string }) => r.code));
+    const outcome = code === 0 ? 'ok' : code === 3 ? 'refused' : 'error';
+    const step: DemoStep = { n: steps.length + 1, requirement, title, command: `smki ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}`, expected, outcome, exitCode: code, pass: outcome === expected, reasons, note };
+    steps.push(step);
+    say(`${String(step.n).padStart(2)}. [${requirement}] ${title}`);
+    say(`    $ ${step.command.replace(home, '$HOME').replaceAll(art, '.')}`);
+    say(`    -> ${outcome === 'ok' ? 'done' : outcome === 'refused' ? `refused: ${reasons.join(', ')}` : `error (exit ${code}): ${stderr.text.trim().split('\n')[0]}`}${step.pass ? '' : '   << NOT AS EXPECTED'}`);
+    if (note) say(`    ${note}`);
+    return json;
+  };
+
+  say('smki demo: a Supplier fails; its Shared Resource Provider keeps prepayment customers on supply (SEC MP134B)');
+  say(`home ${home}`);
+  say();
+  await run('setup', 'Set up the CA: a Root OCA and an Issuing OCA (OU 07), keys encrypted at rest', ['init', '--ca-name', 'Demo OCA', '--passphrase-file', pass, '--operator', 'RA Officer 1'], 'ok');
+  await run('setup', 'Register the Supplier (Import and Gas Supplier User IDs)', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
+  await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER_GAS, '--operator', 'RA Officer 1'], 'ok');
+  steps.pop(); // the second User ID is part of the same step
+  const supSro = await run('setup', "The Supplier's SRO (with evidence) nominates an ARO; an RA operator activates the ARO", ['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam Director', '--evidence', 'RAPP-SUP-01', '--operator', 'RA Officer 1'], 'ok');
+  const supAro = await run('setup', 'Nominate the Supplier ARO', ['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue Officer', '--nominated-by', supSro.id, '--operator', 'RA Officer 1'], 'ok');
+  await run('setup', 'Activate the Supplier ARO', ['officer', 'activate', supAro.id, '--operator', 'RA Officer 1'], 'ok');
+  const supCsr = makeCsr(SUPPLIER, '02');
+  const supDs = await run('setup', "Issue the Supplier's Digital Signing certificate (OU 02): the key its meters trust for Critical Commands",
+    ['cert', 'issue', '--csr', file('supplier-ds.csr', supCsr.pem), '--profile', 'ds', '--party', SUPPLIER, '--officer', supAro.id, '--passphrase-file', pass, '--out', join(art, 'supplier-ds.pem')], 'ok');
+
+  await run('R1', 'Register the SRP in the new SoLRContingency User Role, acting for the Supplier', ['party', 'add', '--name', 'Shared Resources plc', '--role', 'SoLRContingency', '--eui', SRP, '--acting-for', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
+  const sro = await run('R4', 'The SRP registers an SRO (with evidence)', ['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana Director', '--evidence', 'RAPP-SRP-01', '--operator', 'RA Officer 1'], 'ok');
+  const aro = await run('R4', 'The SRO nominates an ARO', ['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari Officer', '--nominated-by', sro.id, '--operator', 'RA Officer 1'], 'ok');
+  await run('R4', 'An RA operator activates the ARO', ['officer', 'activate', aro.id, '--operator', 'RA Officer 1'], 'ok');
+  const srpCsr = makeCsr(SRP, '87');
+  const xml = await run('R2', 'The ARO requests an XML-signing certificate (OU 87, digitalSignature): issued',
+    ['cert', 'issue', '--csr', file('srp-xml.csr', srpCsr.pem), '--profile', 'xml-sign', '--party', SRP, '--officer', aro.id, '--passphrase-file', pass, '--out', join(art, 'srp-xml.pem')], 'ok');
+  file('srp-xml.key', srpCsr.key.export({ format: 'pem', type: 'pkcs8' }) as string);
+  const dsCsr = makeCsr(SRP, '02');
+  await run('R2', 'The ARO asks for a Digital Signing certificate for Critical Commands: refused',
+    ['cert', 'issue', '--csr', file('srp-ds.csr', dsCsr.pem), '--profile', 'ds', '--party', SRP, '--officer', aro.id, '--passphrase-file', pass], 'refused');
+
+  const devices = file('devices.csv', ['device_eui,device_type,smets,supplier_eui', `${ESME},ESME,2,${SUPPLIER}`, `${GSME},GSME,2,${SUPPLIER}`, `00-DB-12-34-56-78-90-B0,ESME,1,${SUPPLIER}`, `00-DB-12-34-56-78-90-B1,PPMID,2,${SUPPLIER}`, ''].join('\n'));
+  await run('R4', "Load the Supplier's Devices", ['device', 'import', '--file', devices], 'ok');
+  const adt = file('adt.csv', `supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold\n${SUPPLIER},1.6,500,1000\n`);
+  await run('R4', "The ARO submits an Anomaly Detection Threshold file for the Supplier's Devices", ['adt', 'submit', '--party', SRP, '--officer', aro.id, '--file', adt], 'ok');
+
+  const now = Date.now();
+  const from = new Date(now - 3600_000).toISOString();
+  const until = new Date(now + 28 * 86_400_000).toISOString();
+  const event = await run('R6', "Record Ofgem's instruction (Last Resort Supply Direction) as a SoLR event",
+    ['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-2026-042', '--from', from, '--until', until, '--operator', 'RA Officer 1'], 'ok');
+  await run('R6', 'The same operator tries to approve it: refused (dual control)', ['solr', 'approve', event.id, '--operator', 'RA Officer 1'], 'refused');
+  await run('R6', 'A second operator approves it: the event is active', ['solr', 'approve', event.id, '--operator', 'RA Officer 2'], 'ok');
+  await run('R7', "Revoke the failed Supplier's certificates (cessationOfOperation); the CRL is regenerated",
+    ['solr', 'revoke-supplier', event.id, '--operator', 'RA Officer 1', '--passphrase-file', pass], 'ok');
+
+  // The SRP's requests, signed with its XML-signing certificate.
+  const cert = readOrganisationCertificate(xml.pem);
+  const signXml = (text: string) => signEnveloped(text, { privateKey: srpCsr.key, issuerName: cert.issuerText, serialDecimal: cert.serialDecimal });
+  const tpl = (n: string) => readFileSync(join(FIXTURES, 'duis', n), 'utf8');
+  const request = (n: string, target: Eui64, counter: bigint) => signXml(withRequestId(tpl(n), formatRequestId(SRP, target, counter)));
+  const credit = file('1-credit-cv4.xml', request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', ESME, 1002n));
+  await run('R5', 'SR 1.6 to Credit (CommandVariant 4) for the ESME: accepted', ['sr', 'check', credit, '--operator', 'SRP gateway'], 'ok');
+  const pre = Buffer.from(readFileSync(join(FIXTURES, 'gbcs', 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_PRECOMMAND_GBCS.HEX'), 'utf8').replace(/\s+/g, ''), 'hex');
+  const signedPre = signPreCommand(rewriteHeader(pre, { originator: SUPPLIER, recipient: ESME, counter: 1002n }), supCsr.key);
+  const spc = file('2-signed-precommand-cv5.xml', signXml(signedPreCommandRequest({ requestId: formatRequestId(SRP, ESME, 1002n), commandVariant: 5, gbcsPayload: signedPre })));
+  await run('R5', "The Signed Pre-Command (ECS02, signed with the failed Supplier's Digital Signing key): accepted", ['sr', 'check', spc, '--operator', 'SRP gateway'], 'ok',
+    "checked against the Supplier's revoked certificate: the DCC revoked it, the meter still trusts it");
+  const prepay = file('3-prepayment.xml', request('GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', GSME, 1003n));
+  await run('R5', 'SR 1.6 to Prepayment for the GSME: refused', ['sr', 'check', prepay, '--operator', 'SRP gateway'], 'refused');
+  const sr11 = file('4-sr-1.1.xml', signXml(withRequestId(tpl('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML').replace(/>1\.6</g, '>1.1<'), formatRequestId(SRP, ESME, 1004n))));
+  await run('R3', 'SR 1.1 (not eligible for SoLRContingency): refused', ['sr', 'check', sr11, '--operator', 'SRP gateway'], 'refused');
+  const outside = file('5-outside-event.xml', request('GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', GSME, 1005n));
+  await run('R6', 'SR 1.6 to Credit dated before the event started: refused', ['sr', 'check', outside, '--at', new Date(now - 2 * 86_400_000).toISOString(), '--operator', 'SRP gateway'], 'refused');
+  await run('R7', 'An alert for the ESME is routed to the SRP, not the revoked Supplier', ['alert', 'route', '--device', ESME, '--code', '8F66', '--operator', 'DCC alerts'], 'ok');
+  await run('setup', 'Verify the audit chain', ['audit', 'verify'], 'ok');
+  await run('setup', 'Export the CA chain', ['ca', 'export', '--out', join(art, 'ca-chain.pem')], 'ok');
+  await run('setup', 'Write the CRL', ['crl', '--out', join(art, 'current.crl.pem')], 'ok');
+  void supDs;
+
+  const seconds = (Date.now() - started) / 1000;
+  const ok = steps.every((s) => s.pass);
+  say();
+  say('What happened');
+  const w = Math.max(...steps.map((s) => s.title.length));
+  for (const s of steps) say(`  ${String(s.n).padStart(2)}  ${s.requirement.padEnd(5)} ${s.title.padEnd(w)}  ${s.outcome === 'refused' ? `refused (${s.reasons.join(', ')})` : s.outcome}${s.pass ? '' : '  NOT AS EXPECTED'}`);
+  say();
+  say(`CA home:   ${home}`);
+  say(`Artefacts: ${art} (CSRs, certificates, DUIS requests, CRL, CA chain)`);
+  say(`Report:    smki --home ${home} report --event ${event.id} --format html --out report.html`);
+  say(`${ok ? 'All steps as expected' : 'SOME STEPS NOT AS EXPECTED'} in ${seconds.toFixed(1)} s.`);
+  return { ok, home, artefacts: art, seconds, steps };
+}

@@ -1,0 +1,51 @@
+// Writing DUIS requests for SRPs, tests and the demo: RequestIDs, a Signed Pre-Command request, and
+// the public 1.6 templates re-addressed to another originator/target/counter. Output is unsigned;
+// `smki sr sign` (signEnveloped) signs it.
+import { InputError } from '../domain/errors.js';
+import { formatEuiDashed, type Eui64 } from '../domain/eui.js';
+import { SR_NS } from './duis.js';
+
+export function formatRequestId(originator: Eui64, target: Eui64, counter: bigint): string {
+  return `${formatEuiDashed(originator)}:${formatEuiDashed(target)}:${counter}`;
+}
+
+const REQUEST_ID = /<((?:[A-Za-z_][\w.-]*:)?)RequestID>[^<]*<\/\1RequestID>/;
+
+/** The same request with another RequestID (the template's own text, first RequestID element). */
+export function withRequestId(xml: string, requestId: string): string {
+  if (!REQUEST_ID.test(xml)) throw new InputError('DUIS template: no RequestID element');
+  return xml.replace(REQUEST_ID, (_m, prefix: string) => `<${prefix}RequestID>${requestId}</${prefix}RequestID>`);
+}
+
+/** The CommandVariant replaced (CV 4 template to, say, a CV 5 request). */
+export function withCommandVariant(xml: string, cv: number): string {
+  return xml.replace(/<((?:[A-Za-z_][\w.-]*:)?)CommandVariant>\s*\d+\s*<\/\1CommandVariant>/, (_m, p: string) => `<${p}CommandVariant>${cv}</${p}CommandVariant>`);
+}
+
+/** A Signed Pre-Command request (CommandVariant 5, 6 or 7), as DUIS 5.4 shapes it. */
+export function signedPreCommandRequest(o: {
+  requestId: string;
+  commandVariant: 5 | 6 | 7;
+  gbcsPayload: Buffer;
+  serviceReference?: string;
+  serviceReferenceVariant?: string;
+  schemaVersion?: string;
+  executionDateTime?: string;
+}): string {
+  const sr = o.serviceReference ?? '1.6';
+  const srv = o.serviceReferenceVariant ?? '1.6';
+  const exec = o.executionDateTime ? `<sr:ExecutionDateTime>${o.executionDateTime}</sr:ExecutionDateTime>` : '';
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<sr:Request xmlns:sr="${SR_NS}" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" schemaVersion="${o.schemaVersion ?? '5.4'}">`,
+    '<sr:Header>',
+    `<sr:RequestID>${o.requestId}</sr:RequestID>`,
+    `<sr:CommandVariant>${o.commandVariant}</sr:CommandVariant>`,
+    `<sr:ServiceReference>${sr}</sr:ServiceReference>`,
+    `<sr:ServiceReferenceVariant>${srv}</sr:ServiceReferenceVariant>`,
+    '</sr:Header>',
+    `<sr:Body><sr:SignedPreCommand>${exec}<sr:GBCSPayload>${o.gbcsPayload.toString('base64')}</sr:GBCSPayload></sr:SignedPreCommand></sr:Body>`,
+    '</sr:Request>',
+    '',
+  ].join('\n');
+}

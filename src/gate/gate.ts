@@ -1,0 +1,200 @@
+// The Service Request gate (docs/gate.md): parse untrusted DUIS, gather facts (certificates, Device,
+// SoLR event, GBCS, replay, ADT), decide with the pure rules, and record each decision with its
+// effects (replay counter, open transform, ADT count) and audit record in one transaction.
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { readCaCertificate } from '../ca/ca-certificates.js';
+import { readOrganisationCertificate } from '../ca/organisation-certificate.js';
+import type { Catalogue } from '../config/catalogue.js';
+import { InputError } from '../domain/errors.js';
+import type { Eui64 } from '../domain/eui.js';
+import type { Reason } from '../domain/reasons.js';
+import { activeAdtThresholds } from '../ra/adt.js';
+import { activeEventFor, activeEventsForSrp } from '../ra/solr.js';
+import { caCertificate, findCertificate, listCertificates, type CertificateRecord } from '../registry/certificates.js';
+import { findDevice } from '../registry/devices.js';
+import {
+  countInWindow,
+  findTransform,
+  highestCounter,
+  insertDecision,
+  insertTransform,
+  markSignedPreCommand,
+  setHighestCounter,
+} from '../registry/gate.js';
+import { findUserId } from '../registry/parties.js';
+import type { Registry } from '../registry/registry.js';
+import { parseDuisRequest, type ParsedDuisRequest } from './duis.js';
+import { classifyPaymentMode, parseGeneralSigning, verifyGbcsSignature } from './gbcs.js';
+import { decide, type DeviceFacts, type GateFacts } from './rules.js';
+import { verifyEnveloped } from './xml/dsig.js';
+
+export interface GateOutcome {
+  file: string;
+  decision: 'accept' | 'refuse' | 'quarantine' | 'malformed';
+  reasons: Reason[];
+  warnings: Reason[];
+  requestId?: string;
+  commandVariant?: number;
+  serviceReferenceVariant?: string;
+  solrEvent?: string | null;
+  /** For malformed input: the one-line error. */
+  error?: string;
+}
+
+/** Issuer DNs compared as DUIS writes them: RDNs trimmed, attribute types upper-cased. */
+export function normaliseDn(dn: string): string {
+  return dn
+    .split(',')
+    .map((p) => {
+      const i = p.indexOf('=');
+      return i < 0 ? p.trim() : `${p.slice(0, i).trim().toUpperCase()}=${p.slice(i + 1).trim()}`;
+    })
+    .join(',');
+}
+
+export class ServiceRequestGate {
+  private readonly keys = new Map<string, KeyObject>();
+  private readonly issuerName: string;
+
+  constructor(
+    private readonly reg: Registry,
+    private readonly catalogue: Catalogue,
+    private readonly clock: () => Date = () => reg.now(),
+  ) {
+    const issuing = caCertificate(reg, 'issuing');
+    this.issuerName = issuing ? normaliseDn(readCaCertificate(issuing.der).subjectText) : '';
+  }
+
+  private publicKey(c: CertificateRecord): KeyObject {
+    let k = this.keys.get(c.serial);
+    if (!k) {
+      k = createPublicKey({ key: readOrganisationCertificate(c.der).spkiDer, format: 'der', type: 'spki' });
+      this.keys.set(c.serial, k);
+    }
+    return k;
+  }
+
+  /** Steps 1-3 (no registry writes): parse, look up, verify, classify. */
+  gather(parsed: ParsedDuisRequest, at: Date): GateFacts {
+    const reg = this.reg;
+    const request = parsed.request;
+    const { originator, target } = request.requestId;
+    const sender = findUserId(reg, originator);
+    const senderRole = sender ? this.catalogue.roles.get(sender.role) : undefined;
+    const signingCert = findCertificate(reg, parsed.signature.serialHex);
+    const issuerIsThisCa = normaliseDn(parsed.signature.issuerName) === this.issuerName;
+    const xmlSignature = signingCert && issuerIsThisCa && signingCert.source === 'issued'
+      ? verifyEnveloped(parsed.doc, this.publicKey(signingCert))
+      : undefined;
+    const d = findDevice(reg, target);
+    const device: DeviceFacts | undefined = d ? { eui: d.eui, deviceType: d.deviceType, smets: d.smets, supplierEui: d.supplierEui } : undefined;
+    const event = device && sender ? activeEventFor(reg, originator, device.supplierEui, at) : undefined;
+    const senderActiveEvents = sender ? activeEventsForSrp(reg, originator, at) : [];
+
+    let gbcs: GateFacts['gbcs'];
+    if (request.body.kind === 'SignedPreCommand') {
+      gbcs = { dsCertificates: 0 };
+      try {
+        const message = parseGeneralSigning(request.body.gbcsPayload);
+        gbcs.message = message;
+        gbcs.classification = classifyPaymentMode(message);
+        // The key the meter trusts: the failed Supplier's Digital Signing certificate(s), revoked or not.
+        const supplier = (event?.failedSupplier ?? message.originator) as Eui64;
+        const ds = listCertificates(reg, { userIds: [supplier] }).filter((c) => c.keyUsage === 'digitalSignature' && c.roleOu !== '87');
+        gbcs.dsCertificates = ds.length;
+        gbcs.signatureVerified = message.signatureForm === 'present' && ds.some((c) => verifyGbcsSignature(message, this.publicKey(c)));
+      } catch (e) {
+        gbcs.error = e instanceof Error ? e.message : String(e);
+      }
+    }
+
+    const srv = request.serviceReferenceVariant;
+    let adt: GateFacts['adt'];
+    if (sender && device) {
+      const t = activeAdtThresholds(reg, { partyId: sender.partyId, supplierEui: device.supplierEui, srv });
+      if (t) {
+        const since = new Date(at.getTime() - t.windowHours * 3600_000);
+        adt = { adtId: t.adtId, warning: t.warning, quarantine: t.quarantine, windowHours: t.windowHours, countBefore: countInWindow(reg, originator, device.supplierEui, srv, since, at) };
+      }
+    }
+    return {
+      at,
+      request,
+      sender,
+      senderRole,
+      serviceRequest: this.catalogue.serviceRequests.get(srv),
+      signingCert,
+      issuerIsThisCa,
+      xmlSignature,
+      device,
+      event,
+      senderActiveEvents,
+      gbcs,
+      highestCounter: highestCounter(reg, originator),
+      transform: findTransform(reg, request.requestId.text) ?? undefined,
+      adt,
+    };
+  }
+
+  /** Checks one DUIS document and records the decision. Malformed input is reported, not recorded. */
+  check(file: string, bytes: Buffer, actor: string): GateOutcome {
+    let parsed: ParsedDuisRequest;
+    try {
+      parsed = parseDuisRequest(bytes);
+    } catch (e) {
+      if (e instanceof InputError) return { file, decision: 'malformed', reasons: [], warnings: [], error: e.message.split('\n')[0] };
+      throw e;
+    }
+    const reg = this.reg;
+    const r = parsed.request;
+    return reg.tx(() => {
+      // Gathered inside the transaction so replay and ADT counts see every earlier decision.
+      const at = this.clock();
+      const facts = this.gather(parsed, at);
+      const d = decide(facts);
+      const eventId = facts.event?.id ?? null;
+      insertDecision(reg, {
+        decidedAt: at.toISOString(),
+        source: file,
+        requestId: r.requestId.text,
+        originator: r.requestId.originator,
+        target: r.requestId.target,
+        counter: r.requestId.counter.toString(),
+        commandVariant: r.commandVariant,
+        serviceReferenceVariant: r.serviceReferenceVariant,
+        deviceType: facts.device?.deviceType ?? null,
+        supplierEui: facts.device?.supplierEui ?? null,
+        solrEventId: eventId,
+        decision: d.decision,
+        reasons: d.reasons,
+        warnings: d.warnings,
+        docSha256: createHash('sha256').update(bytes).digest('hex'),
+      });
+      if (d.decision === 'accept') {
+        if ([5, 6, 7].includes(r.commandVariant)) markSignedPreCommand(reg, r.requestId.text, at);
+        else {
+          setHighestCounter(reg, r.requestId.originator, r.requestId.counter);
+          if (r.commandVariant === 4) insertTransform(reg, r.requestId.text, r.requestId.originator, at);
+        }
+      }
+      reg.audit.append(at, actor, `sr.${d.decision}`, r.requestId.text, {
+        file,
+        cv: r.commandVariant,
+        srv: r.serviceReferenceVariant,
+        solrEvent: eventId,
+        reasons: d.reasons.map((x) => x.code),
+        warnings: d.warnings.map((x) => x.code),
+      });
+      return {
+        file,
+        decision: d.decision,
+        reasons: d.reasons,
+        warnings: d.warnings,
+        requestId: r.requestId.text,
+        commandVariant: r.commandVariant,
+        serviceReferenceVariant: r.serviceReferenceVariant,
+        solrEvent: eventId,
+      };
+    });
+  }
+}

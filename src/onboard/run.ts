@@ -1,0 +1,329 @@
+// Runs a validated onboarding plan, step by step, through the same library functions the commands
+// call (no second code path). Each step first asks "is this already so?" and is skipped if it is, so
+// running a plan twice changes nothing the second time. Each step commits in its own transaction(s)
+// through the library; a refusal stops the run there and what was done before stays committed and
+// audited. See docs/onboarding.md.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { IssuingAuthority } from '../ca/authority.js';
+import { toPem } from '../ca/pem.js';
+import type { Catalogue } from '../config/catalogue.js';
+import { ExitStatus, InputError, IntegrityError, PolicyRefusal, SmkiError, type ExitStatusCode } from '../domain/errors.js';
+import type { Eui64 } from '../domain/eui.js';
+import { reason } from '../domain/reasons.js';
+import { importDevices, type DeviceImportProgress } from '../ra/devices.js';
+import { registerExternalCertificate } from '../ra/external-certificates.js';
+import { issueCertificate } from '../ra/issue.js';
+import { addOfficer, changeOfficerStatus } from '../ra/officers.js';
+import { addUserId, requireUserId } from '../ra/parties.js';
+import { approveEvent, recordEvent, requireEvent, revokeSupplier } from '../ra/solr.js';
+import { findCertificate, spkiCertified } from '../registry/certificates.js';
+import { findOfficer, listOfficers } from '../registry/officers.js';
+import { findUserId } from '../registry/parties.js';
+import type { Registry } from '../registry/registry.js';
+import { listSolrEvents } from '../registry/solr.js';
+import { readOrganisationCertificate } from '../ca/organisation-certificate.js';
+import { adtAlreadyActive, submitAdtFile } from './adt-step.js';
+import type { OfficerRef, Plan, PlanStep, StepKind, StepSpec } from './plan.js';
+
+export type StepStatus = 'done' | 'skipped' | 'refused' | 'not-run';
+
+/** A reason as reported: a catalogue Reason (code, message, requirement) or an input/run error. */
+export interface StepReason {
+  code: string;
+  message: string;
+  requirement?: string;
+  detail?: string;
+}
+
+export interface StepReport {
+  n: number;
+  line: number;
+  kind: StepKind;
+  key: string;
+  status: StepStatus;
+  /** The registry ID the step made or found: EUI, OFC-n, serial, ADT-n, SOLR-n, file SHA-256. */
+  id?: string;
+  reasons?: StepReason[];
+  /** One line on what was done or found. */
+  note?: string;
+}
+
+export interface OnboardSummary {
+  total: number;
+  done: number;
+  skipped: number;
+  refused: number;
+  notRun: number;
+  /** The first refused step (the run stops there), or null. */
+  stoppedAt: number | null;
+  /** Whether anything was (or in a dry run, would be) written. */
+  changed: boolean;
+  exitStatus: ExitStatusCode;
+}
+
+export interface OnboardReport {
+  plan: string;
+  dryRun: boolean;
+  steps: StepReport[];
+  summary: OnboardSummary;
+}
+
+export interface RunOptions {
+  catalogue: Catalogue;
+  /** The unlocked CA, for steps that sign (cert.issue, solr.revoke-supplier); see `needsCa`. */
+  ca?: IssuingAuthority;
+  /**
+   * After a refusal, go on with the steps that do not depend on it (dry runs: show every refusal the
+   * plan would meet). A real run stops at the first refusal.
+   */
+  keepGoing?: boolean;
+  /** Write `out` files of issued certificates (not in a dry run). */
+  writeFiles?: boolean;
+  dryRun?: boolean;
+  /** Called before each step (progress). */
+  onStep?: (step: PlanStep, total: number) => void;
+  /** Device import progress within a device.import step. */
+  onDeviceProgress?: (p: DeviceImportProgress) => void;
+}
+
+interface Outcome {
+  status: 'done' | 'skipped';
+  id?: string;
+  note?: string;
+}
+
+/** What a step found or made, by plan key, for later steps' references. */
+class Bindings {
+  readonly officers = new Map<string, string>();
+  readonly events = new Map<string, string>();
+
+  officer(ref: OfficerRef): string {
+    if ('id' in ref) return ref.id;
+    const id = this.officers.get(ref.planKey);
+    if (!id) throw new Error(`officer '${ref.planKey}' has no ID yet (its step has not run)`);
+    return id;
+  }
+
+  event(key: string): string {
+    const id = this.events.get(key);
+    if (!id) throw new Error(`SoLR event '${key}' has no ID yet (its step has not run)`);
+    return id;
+  }
+}
+
+/** Whether the run will need the CA key: a certificate to issue or a Supplier to revoke not yet done. */
+export function needsCa(reg: Registry, plan: Plan): boolean {
+  return plan.steps.some((s) => {
+    if (s.spec.kind === 'cert.issue') return !issuedAlready(reg, s.spec);
+    if (s.spec.kind === 'solr.revoke-supplier') {
+      const rec = plan.steps.find((x) => x.kind === 'solr.record' && x.key === s.key)?.spec;
+      if (!rec || rec.kind !== 'solr.record') return true;
+      const e = findRecordedEvent(reg, rec);
+      return !e?.suppliersRevokedAt;
+    }
+    return false;
+  });
+}
+
+function issuedAlready(reg: Registry, spec: Extract<StepSpec, { kind: 'cert.issue' }>) {
+  const serial = spkiCertified(reg, spec.spkiSha256);
+  const c = serial ? findCertificate(reg, serial) : undefined;
+  return c && c.userId === spec.party && c.profile === spec.profile && c.source === 'issued' ? c : undefined;
+}
+
+function findRecordedEvent(reg: Registry, spec: Extract<StepSpec, { kind: 'solr.record' }>) {
+  return listSolrEvents(reg, { srp: spec.srp, supplier: spec.failedSupplier })
+    .filter((e) => e.instructionRef === spec.instruction)
+    .pop();
+}
+
+function partyOf(reg: Registry, eui: Eui64) {
+  return requireUserId(reg, eui, 'party');
+}
+
+async function runStep(reg: Registry, step: PlanStep, b: Bindings, opts: RunOptions): Promise<Outcome> {
+  const s = step.spec;
+  switch (s.kind) {
+    case 'party.add': {
+      const u = findUserId(reg, s.eui);
+      if (u && u.partyName === s.partyName && u.role === s.role && (u.actingFor ?? undefined) === s.actingFor) {
+        return { status: 'skipped', id: u.eui, note: `already registered for ${u.partyName}` };
+      }
+      const r = addUserId(reg, opts.catalogue, { partyName: s.partyName, role: s.role, eui: s.eui, actingFor: s.actingFor, operator: s.operator });
+      return { status: r.created ? 'done' : 'skipped', id: r.eui, note: `${r.role} User ID of ${r.partyName}` };
+    }
+    case 'officer.add': {
+      const party = partyOf(reg, s.party);
+      const same = listOfficers(reg, party.partyId).filter((o) => o.kind === s.officerKind && o.name === s.name.trim()).pop();
+      if (same) {
+        b.officers.set(step.key.slice('officers.'.length), same.id);
+        return { status: 'skipped', id: same.id, note: `${same.kind.toUpperCase()} ${same.name} of ${same.partyName} is already registered (${same.status})` };
+      }
+      const o = addOfficer(reg, {
+        party,
+        kind: s.officerKind,
+        name: s.name,
+        nominatedBy: s.nominatedBy ? b.officer(s.nominatedBy) : undefined,
+        evidence: s.evidence,
+        operator: s.operator,
+      });
+      b.officers.set(step.key.slice('officers.'.length), o.id);
+      return { status: 'done', id: o.id, note: `${o.kind.toUpperCase()} ${o.name} of ${o.partyName} (${o.status})` };
+    }
+    case 'officer.activate': {
+      const id = b.officer({ planKey: s.officer });
+      const o = findOfficer(reg, id);
+      if (o?.status === 'active') return { status: 'skipped', id, note: 'already active' };
+      if (o && o.status !== 'nominated') {
+        // A suspension or revocation is an RA decision; a re-run plan does not undo it.
+        throw new PolicyRefusal([reason('OFFICER_NOT_ACTIVE', `${o.id} is ${o.status}; onboarding activates nominated AROs only ('smki officer activate' reinstates)`)]);
+      }
+      const a = changeOfficerStatus(reg, id, 'activate', s.operator);
+      return { status: 'done', id: a.id, note: `activated by ${s.operator}` };
+    }
+    case 'cert.register': {
+      const existing = findCertificate(reg, s.serialHex);
+      const der = readFileSync(s.file);
+      if (existing && existing.der.equals(readOrganisationCertificate(der).der)) {
+        return { status: 'skipped', id: existing.serial, note: `already recorded for ${existing.userId}` };
+      }
+      const c = registerExternalCertificate(reg, opts.catalogue, { der, party: s.party, operator: s.operator });
+      return { status: 'done', id: c.serial, note: `${basename(s.file)} recorded for ${c.userId} (OU ${c.roleOu}, ${c.keyUsage})` };
+    }
+    case 'cert.issue': {
+      const already = issuedAlready(reg, s);
+      if (already) {
+        writeOut(s.out, already.der, opts);
+        return { status: 'skipped', id: already.serial, note: `already issued for this CSR's key (${already.status})` };
+      }
+      if (!opts.ca) throw new Error('the CA key is needed to issue certificates');
+      const c = issueCertificate(reg, opts.ca, opts.catalogue, { csr: readFileSync(s.csrFile), profile: s.profile, party: s.party, officerId: b.officer(s.officer) });
+      writeOut(s.out, c.der, opts);
+      return { status: 'done', id: c.serial, note: `${c.profile} (OU ${c.roleOu}) for ${c.userId}${s.out && opts.writeFiles ? ` -> ${s.out}` : ''}` };
+    }
+    case 'device.import': {
+      const r = await importDevices(reg, s.file, { operator: s.operator, onProgress: opts.onDeviceProgress });
+      if (r.status === 'refused') {
+        const name = basename(s.file);
+        const reasons: StepReason[] = r.refused.slice(0, 20).map((x) => ({ code: x.code ?? 'INPUT_ERROR', message: `${name} line ${x.line}: ${x.reason}` }));
+        if (r.refusedCount > reasons.length) reasons.push({ code: 'INPUT_ERROR', message: `${name}: ${r.refusedCount - reasons.length} more refused row(s)` });
+        throw new StepFailure(reasons, r.exitStatus === ExitStatus.refused ? ExitStatus.refused : ExitStatus.malformed);
+      }
+      const counts = `${r.rows} row(s): ${r.imported} imported, ${r.updated} updated, ${r.unchanged} unchanged`;
+      return { status: r.status === 'unchanged' ? 'skipped' : 'done', id: r.sha256, note: counts };
+    }
+    case 'adt.submit': {
+      const party = partyOf(reg, s.party);
+      const active = adtAlreadyActive(reg, party.partyId, s.file);
+      if (active) return { status: 'skipped', id: active, note: 'this file is already the active ADT file' };
+      return submitAdtFile(reg, opts.catalogue, { party: s.party, officerId: b.officer(s.officer), file: s.file, operator: s.operator });
+    }
+    case 'solr.record': {
+      const key = step.key.slice('solrEvents.'.length);
+      const e = findRecordedEvent(reg, s);
+      if (e) {
+        b.events.set(key, e.id);
+        const sameWindow = e.startsAt === s.from.toISOString() && e.endsAt === s.until.toISOString();
+        return { status: 'skipped', id: e.id, note: `instruction ${e.instructionRef} already recorded (${e.status}${sameWindow ? '' : `; window ${e.startsAt} .. ${e.endsAt} kept`})` };
+      }
+      const r = recordEvent(reg, opts.catalogue, { failedSupplier: s.failedSupplier, srp: s.srp, instructionRef: s.instruction, from: s.from, until: s.until, operator: s.operator });
+      b.events.set(key, r.id);
+      return { status: 'done', id: r.id, note: `recorded by ${r.recordedBy}` };
+    }
+    case 'solr.approve': {
+      const e = requireEvent(reg, b.event(s.event));
+      if (e.approvedBy) return { status: 'skipped', id: e.id, note: `already approved by ${e.approvedBy}` };
+      const r = approveEvent(reg, e.id, s.operator);
+      return { status: 'done', id: r.id, note: `approved by ${r.approvedBy}` };
+    }
+    case 'solr.revoke-supplier': {
+      const e = requireEvent(reg, b.event(s.event));
+      if (e.suppliersRevokedAt) return { status: 'skipped', id: e.id, note: `Supplier's certificates already revoked at ${e.suppliersRevokedAt}` };
+      if (!opts.ca) throw new Error('the CA key is needed to revoke certificates (the CRL is signed)');
+      const r = revokeSupplier(reg, opts.ca, opts.catalogue, e.id, s.operator);
+      return { status: 'done', id: r.event.id, note: `${r.revoked.length} certificate(s) of ${r.event.failedSupplier} revoked; CRL ${r.crlNumber}` };
+    }
+  }
+}
+
+function writeOut(out: string | undefined, der: Buffer, opts: RunOptions): void {
+  if (!out || !opts.writeFiles) return;
+  const pem = toPem(der, 'CERTIFICATE');
+  if (existsSync(out) && readFileSync(out, 'utf8') === pem) return;
+  try {
+    writeFileSync(out, pem, { mode: 0o644 });
+  } catch (e) {
+    throw new InputError(`out: cannot write ${out} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** A step refused with reasons that are not catalogue Reasons (device rows), with its exit status. */
+export class StepFailure extends Error {
+  constructor(
+    readonly reasons: StepReason[],
+    readonly exitStatus: ExitStatusCode,
+  ) {
+    super(reasons.map((r) => r.message).join('; '));
+  }
+}
+
+function failure(e: unknown): { reasons: StepReason[]; exitStatus: ExitStatusCode } {
+  if (e instanceof StepFailure) return { reasons: e.reasons, exitStatus: e.exitStatus };
+  if (e instanceof PolicyRefusal) return { reasons: e.reasons.map((r) => ({ ...r })), exitStatus: e.exitStatus };
+  if (e instanceof IntegrityError) return { reasons: [{ code: 'INTEGRITY', message: e.message.split('\n')[0]! }], exitStatus: e.exitStatus };
+  if (e instanceof SmkiError) return { reasons: [{ code: 'INPUT_ERROR', message: e.message.split('\n')[0]! }], exitStatus: e.exitStatus };
+  return { reasons: [{ code: 'ERROR', message: e instanceof Error ? e.message.split('\n')[0]! : String(e) }], exitStatus: ExitStatus.other };
+}
+
+/** Runs the plan against `reg`. Never throws for a step's refusal: it is in the report. */
+export async function runPlan(reg: Registry, plan: Plan, opts: RunOptions): Promise<OnboardReport> {
+  const b = new Bindings();
+  const reports: StepReport[] = [];
+  const failed = new Set<number>();
+  let stoppedAt: number | null = null;
+  let exitStatus: ExitStatusCode = ExitStatus.ok;
+  for (const step of plan.steps) {
+    const base = { n: step.n, line: step.line, kind: step.kind, key: step.key };
+    if (stoppedAt !== null && !opts.keepGoing) {
+      reports.push({ ...base, status: 'not-run' });
+      continue;
+    }
+    const blocked = step.deps.find((d) => failed.has(d));
+    if (blocked !== undefined) {
+      const dep = plan.steps[blocked - 1]!;
+      failed.add(step.n);
+      reports.push({ ...base, status: 'not-run', reasons: [{ code: 'NEEDS_STEP', message: `needs step ${dep.n} (${dep.kind} ${dep.key}), which did not complete` }] });
+      continue;
+    }
+    opts.onStep?.(step, plan.steps.length);
+    try {
+      const o = await runStep(reg, step, b, opts);
+      reports.push({ ...base, status: o.status, ...(o.id ? { id: o.id } : {}), ...(o.note ? { note: o.note } : {}) });
+    } catch (e) {
+      const f = failure(e);
+      failed.add(step.n);
+      reports.push({ ...base, status: 'refused', reasons: f.reasons });
+      if (stoppedAt === null) {
+        stoppedAt = step.n;
+        exitStatus = f.exitStatus;
+      }
+    }
+  }
+  const count = (st: StepStatus) => reports.filter((r) => r.status === st).length;
+  return {
+    plan: plan.file,
+    dryRun: opts.dryRun === true,
+    steps: reports,
+    summary: {
+      total: reports.length,
+      done: count('done'),
+      skipped: count('skipped'),
+      refused: count('refused'),
+      notRun: count('not-run'),
+      stoppedAt,
+      changed: count('done') > 0,
+      exitStatus,
+    },
+  };
+}

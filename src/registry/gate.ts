@@ -1,0 +1,95 @@
+// What the Service Request gate keeps: every decision, the replay counters and the open transforms.
+import type { Registry } from './registry.js';
+
+export interface DecisionRow {
+  decidedAt: string;
+  source: string;
+  requestId: string | null;
+  originator: string | null;
+  target: string | null;
+  counter: string | null;
+  commandVariant: number | null;
+  serviceReferenceVariant: string | null;
+  deviceType: string | null;
+  supplierEui: string | null;
+  solrEventId: string | null;
+  decision: 'accept' | 'refuse' | 'quarantine';
+  reasons: unknown[];
+  warnings: unknown[];
+  docSha256: string | null;
+}
+
+/** Counters are uint64: stored as 20-digit decimal strings so text order is numeric order. */
+export function counterKey(counter: bigint): string {
+  return counter.toString().padStart(20, '0');
+}
+
+export function insertDecision(reg: Registry, d: DecisionRow): number {
+  return Number(
+    reg.db
+      .prepare(
+        `INSERT INTO sr_decisions (decided_at, source, request_id, originator, target, counter, command_variant, service_reference_variant, device_type, supplier_eui, solr_event_id, decision, reasons, warnings, doc_sha256)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(d.decidedAt, d.source, d.requestId, d.originator, d.target, d.counter, d.commandVariant, d.serviceReferenceVariant, d.deviceType, d.supplierEui,
+        d.solrEventId, d.decision, JSON.stringify(d.reasons), JSON.stringify(d.warnings), d.docSha256).lastInsertRowid,
+  );
+}
+
+export function highestCounter(reg: Registry, originator: string): bigint | undefined {
+  const r = reg.stmt('SELECT counter FROM replay_counters WHERE originator = ?').get(originator) as { counter: string } | undefined;
+  return r ? BigInt(r.counter) : undefined;
+}
+
+export function setHighestCounter(reg: Registry, originator: string, counter: bigint): void {
+  reg.db
+    .prepare('INSERT INTO replay_counters (originator, counter) VALUES (?, ?) ON CONFLICT(originator) DO UPDATE SET counter = excluded.counter')
+    .run(originator, counterKey(counter));
+}
+
+export function findTransform(reg: Registry, requestId: string): { requestId: string; signedPreCommandAt: string | null } | undefined {
+  return reg.stmt('SELECT request_id AS requestId, signed_precommand_at AS signedPreCommandAt FROM transforms WHERE request_id = ?').get(requestId) as never;
+}
+
+export function insertTransform(reg: Registry, requestId: string, originator: string, at: Date): void {
+  reg.stmt('INSERT INTO transforms (request_id, originator, accepted_at) VALUES (?, ?, ?)').run(requestId, originator, at.toISOString());
+}
+
+export function markSignedPreCommand(reg: Registry, requestId: string, at: Date): void {
+  reg.stmt('UPDATE transforms SET signed_precommand_at = ? WHERE request_id = ?').run(at.toISOString(), requestId);
+}
+
+/** Accepted (or quarantined) requests counted against an ADT in the window ending at `at`. */
+export function countInWindow(reg: Registry, originator: string, supplier: string, srv: string, since: Date, at: Date): number {
+  const r = reg.db
+    .prepare(
+      `SELECT COUNT(*) AS n FROM sr_decisions WHERE originator = ? AND supplier_eui = ? AND service_reference_variant = ?
+       AND decision = 'accept' AND command_variant NOT IN (5, 6, 7) AND decided_at > ? AND decided_at <= ?`,
+    )
+    .get(originator, supplier, srv, since.toISOString(), at.toISOString()) as { n: number };
+  return r.n;
+}
+
+export function listDecisions(reg: Registry, filter: { solrEventId?: string } = {}): (DecisionRow & { id: number })[] {
+  const rows = (filter.solrEventId
+    ? reg.stmt('SELECT * FROM sr_decisions WHERE solr_event_id = ? ORDER BY id').all(filter.solrEventId)
+    : reg.stmt('SELECT * FROM sr_decisions ORDER BY id').all()) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    id: r.id as number,
+    decidedAt: r.decided_at as string,
+    source: r.source as string,
+    requestId: r.request_id as string | null,
+    originator: r.originator as string | null,
+    target: r.target as string | null,
+    counter: r.counter as string | null,
+    commandVariant: r.command_variant as number | null,
+    serviceReferenceVariant: r.service_reference_variant as string | null,
+    deviceType: r.device_type as string | null,
+    supplierEui: r.supplier_eui as string | null,
+    solrEventId: r.solr_event_id as string | null,
+    decision: r.decision as DecisionRow['decision'],
+    reasons: JSON.parse(r.reasons as string),
+    warnings: JSON.parse(r.warnings as string),
+    docSha256: r.doc_sha256 as string | null,
+  }));
+}

@@ -1,0 +1,100 @@
+// A home where a SoLR event is under way: the SRP holds an XML-signing certificate, the failed
+// Supplier's Digital Signing certificate (ZAZ1 Z1-supplier-ds) is registered, Devices and an ADT file
+// are on record, and an event is approved. Builders make signed DUIS requests for it.
+import { strict as assert } from 'node:assert';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readOrganisationCertificate, type OrganisationCertificateInfo } from '../../src/ca/organisation-certificate.js';
+import { parseEui64, type Eui64 } from '../../src/domain/eui.js';
+import { formatRequestId, signedPreCommandRequest, withRequestId } from '../../src/gate/duis-compose.js';
+import { rewriteHeader, signPreCommand } from '../../src/gate/gbcs.js';
+import { signEnveloped } from '../../src/gate/xml/dsig.js';
+import { makeCsr } from './csr.js';
+import { OTHER_SUPPLIER, setupScenario, SRP, SUPPLIER, type Scenario } from './scenario.js';
+
+export const FIXTURES = join(process.cwd(), 'fixtures', 'public');
+export const ESME = '00DB1234567890A0' as Eui64;
+export const GSME = '00DB1234567890A1' as Eui64;
+export const ESME_S1 = '00DB1234567890B0' as Eui64;
+export const OTHER_ESME = '00DB1234567890C0' as Eui64;
+
+export const template = (name: string) => readFileSync(join(FIXTURES, 'duis', name), 'utf8');
+export const preCommand = (name: string) => Buffer.from(readFileSync(join(FIXTURES, 'gbcs', name), 'utf8').replace(/\s+/g, ''), 'hex');
+export const supplierDsKey = (): KeyObject => createPrivateKey(readFileSync(join(FIXTURES, 'smki-certs', 'Z1-supplier-ds.key')));
+
+export interface Signer {
+  key: KeyObject;
+  cert: OrganisationCertificateInfo;
+  certPem: string;
+}
+
+export interface GateScenario extends Scenario {
+  srp: Signer;
+  eventId: string;
+  sign(xml: string, signer?: Signer): string;
+  /** A CV 4 request from a public template, re-addressed from the SRP and signed. */
+  request(templateName: string, counter: bigint, target?: Eui64, signer?: Signer): string;
+  /** A CV 5 Signed Pre-Command request from a PRECOMMAND vector, signed by the failed Supplier's DS key. */
+  signedPreCommand(vector: string, counter: bigint, target?: Eui64, opts?: { gbcsKey?: KeyObject; originator?: Eui64; cv?: 5 | 6 | 7 }): string;
+  write(name: string, text: string): string;
+  check(files: string[], extra?: string[]): ReturnType<Scenario['run']>;
+}
+
+export async function setupGateScenario(): Promise<GateScenario> {
+  const s = await setupScenario();
+  const ok = async (args: string[]) => {
+    const r = await s.run([...args, '--json']);
+    assert.equal(r.code, 0, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
+    return r.json;
+  };
+  // The SRP's XML-signing certificate.
+  const keyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const csr = await makeCsr({ eui: SRP, keyPair });
+  const csrFile = join(s.dir, 'srp-xml.csr');
+  writeFileSync(csrFile, csr.pem);
+  const issued = await ok(['cert', 'issue', '--csr', csrFile, '--profile', 'xml-sign', '--party', SRP, '--officer', s.aro, '--passphrase-file', s.pass]);
+  const srp: Signer = { key: keyPair.privateKey, cert: readOrganisationCertificate(issued.pem), certPem: issued.pem };
+  // The failed Supplier's DCC-issued Digital Signing certificate, which meters trust.
+  await ok(['cert', 'register', '--file', join(FIXTURES, 'smki-certs', 'Z1-supplier-ds.pem'), '--party', SUPPLIER, '--operator', 'ra1']);
+  const devices = join(s.dir, 'devices.csv');
+  writeFileSync(devices, [
+    'device_eui,device_type,smets,supplier_eui',
+    `${ESME},ESME,2,${SUPPLIER}`,
+    `${GSME},GSME,2,${SUPPLIER}`,
+    `${ESME_S1},ESME,1,${SUPPLIER}`,
+    `${OTHER_ESME},ESME,2,${OTHER_SUPPLIER}`,
+    '',
+  ].join('\n'));
+  await ok(['device', 'import', '--file', devices]);
+  const adt = join(s.dir, 'adt.csv');
+  writeFileSync(adt, `supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold\n${SUPPLIER},1.6,5,8\n`);
+  await ok(['adt', 'submit', '--party', SRP, '--officer', s.aro, '--file', adt]);
+  const now = Date.now();
+  const event = await ok(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-TEST-1',
+    '--from', new Date(now - 86_400_000).toISOString(), '--until', new Date(now + 30 * 86_400_000).toISOString(), '--operator', 'ra1']);
+  await ok(['solr', 'approve', event.id, '--operator', 'ra2']);
+
+  let n = 0;
+  const sign = (xml: string, signer: Signer = srp) =>
+    signEnveloped(xml, { privateKey: signer.key, issuerName: signer.cert.issuerText, serialDecimal: signer.cert.serialDecimal });
+  const srpEui = parseEui64(SRP);
+  return {
+    ...s,
+    srp,
+    eventId: event.id,
+    sign,
+    request: (name, counter, target = ESME, signer = srp) => sign(withRequestId(template(name), formatRequestId(srpEui, target, counter)), signer),
+    signedPreCommand: (vector, counter, target = ESME, opts = {}) => {
+      const pc = rewriteHeader(preCommand(vector), { counter, recipient: target, originator: opts.originator ?? parseEui64(SUPPLIER) });
+      const payload = signPreCommand(pc, opts.gbcsKey ?? supplierDsKey());
+      return sign(signedPreCommandRequest({ requestId: formatRequestId(srpEui, target, counter), commandVariant: opts.cv ?? 5, gbcsPayload: payload }));
+    },
+    write: (name, text) => {
+      const f = join(s.dir, `${++n}-${name}`);
+      writeFileSync(f, text);
+      return f;
+    },
+    check: (files, extra = []) => s.run(['sr', 'check', ...files, '--json', ...extra]),
+  };
+}
