@@ -5,6 +5,7 @@ import { ExitStatus, PolicyRefusal, SmkiError } from '../domain/errors.js';
 import { formatReason } from '../domain/reasons.js';
 import { CliContext, type GlobalOptions, type Io } from './context.js';
 import { PromptCancelled } from './prompt.js';
+import { chooseTask } from './menu.js';
 import { COMMANDS } from './commands/index.js';
 import type { Clock } from '../registry/registry.js';
 
@@ -79,6 +80,21 @@ export function processIo(): Io {
 
 /** Runs one command line; returns the exit status. */
 export async function main(argv: string[], io: Io = processIo(), clock?: Clock): Promise<number> {
+  const args = argv.slice(2);
+  const globalsOnly = args.every((a, i) => a.startsWith('--') || args[i - 1] === '--home');
+  if (globalsOnly && !args.includes('--help') && !args.includes('-h')) {
+    if (!io.interactive || args.includes('--json')) {
+      io.stderr.write('smki: missing command (try smki --help)\n');
+      return ExitStatus.malformed;
+    }
+    let task: string[];
+    try {
+      task = await chooseTask(io);
+    } catch {
+      return ExitStatus.other;
+    }
+    return main([...argv, ...task], io, clock);
+  }
   const { program, result } = buildProgram(io, clock);
   try {
     await program.parseAsync(argv);

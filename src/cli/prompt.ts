@@ -1,6 +1,7 @@
 // Prompts for values the flags leave out, only on a terminal; otherwise a missing value is an error
 // naming its flag (exit 4). Prompted values go through the same parsers as flags.
 import { confirm, input, password, select } from '@inquirer/prompts';
+import { PassThrough } from 'node:stream';
 import { InputError } from '../domain/errors.js';
 import type { CliContext } from './context.js';
 
@@ -10,8 +11,15 @@ export class PromptCancelled extends Error {
   }
 }
 
+/** inquirer ends the output stream it is given when a prompt closes: hand it a pipe, not our stdout. */
+export function promptStreams(io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream }) {
+  const output = new PassThrough();
+  output.pipe(io.stdout, { end: false });
+  return { input: io.stdin, output } as never;
+}
+
 function streams(ctx: CliContext) {
-  return { input: ctx.io.stdin, output: ctx.io.stdout } as never;
+  return promptStreams(ctx.io);
 }
 
 async function guard<T>(p: Promise<T>): Promise<T> {

@@ -329,6 +329,7 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
     officerKinds.set(key, k === 'sro' || k === 'aro' ? k : undefined);
   }
   builder.partyEuis = partyEuis;
+  builder.partyKeys = new Set(parties.map((x) => x.key));
   for (const { key, entry } of parties) {
     const eui = partyEuis.get(key);
     const name = entry.text('name', false);
@@ -547,6 +548,7 @@ interface Refs {
 class StepBuilder {
   readonly steps: PlanStep[] = [];
   partyEuis = new Map<string, Eui64>();
+  partyKeys = new Set<string>();
   /** Party name by User ID, for the plan's User IDs. */
   readonly partyNames = new Map<Eui64, string>();
   officerKinds = new Map<string, 'sro' | 'aro' | undefined>();
@@ -582,6 +584,8 @@ class StepBuilder {
     if (t === undefined) return undefined;
     const byKey = this.partyEuis.get(t);
     if (byKey) return { eui: byKey, planKey: t };
+    // A plan party whose own EUI is wrong: that problem is reported at the party already.
+    if (this.partyKeys.has(t)) return undefined;
     if (isEui64Text(t)) {
       const eui = parseEui64(t);
       for (const [k, v] of this.partyEuis) if (v === eui) return { eui, planKey: k };

@@ -206,12 +206,14 @@ async function runStep(reg: Registry, step: PlanStep, b: Bindings, opts: RunOpti
       const r = await importDevices(reg, s.file, { operator: s.operator, onProgress: opts.onDeviceProgress });
       if (r.status === 'refused') {
         const name = basename(s.file);
-        const reasons: StepReason[] = r.refused.slice(0, 20).map((x) => ({ code: x.code ?? 'INPUT_ERROR', message: `${name} line ${x.line}: ${x.reason}` }));
+        const reasons: StepReason[] = r.refused
+          .slice(0, 20)
+          .map((x) => (x.code ? reason(x.code, `${name} line ${x.line}: ${x.reason}`) : { code: 'INPUT_ERROR', message: `${name} line ${x.line}: ${x.reason}` }));
         if (r.refusedCount > reasons.length) reasons.push({ code: 'INPUT_ERROR', message: `${name}: ${r.refusedCount - reasons.length} more refused row(s)` });
         throw new StepFailure(reasons, r.exitStatus === ExitStatus.refused ? ExitStatus.refused : ExitStatus.malformed);
       }
       const counts = `${r.rows} row(s): ${r.imported} imported, ${r.updated} updated, ${r.unchanged} unchanged`;
-      return { status: r.status === 'unchanged' ? 'skipped' : 'done', id: r.sha256, note: counts };
+      return { status: r.status === 'unchanged' ? 'skipped' : 'done', note: `${counts} (sha256 ${r.sha256.slice(0, 12)}…)` };
     }
     case 'adt.submit': {
       const party = partyOf(reg, s.party);

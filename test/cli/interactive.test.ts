@@ -1,0 +1,72 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { listUserIds } from '../../src/registry/parties.js';
+import { Registry } from '../../src/registry/registry.js';
+import { makeCsr } from '../support/csr.js';
+import { registryDigest, setupScenario, SRP, type Scenario } from '../support/scenario.js';
+import { DOWN, ENTER, interactive } from '../support/tty.js';
+
+describe('cli: prompts on a terminal', function () {
+  let s: Scenario;
+  before(async () => { s = await setupScenario(); });
+  after(() => s.cleanup());
+
+  it('a full interactive cert issue: every value prompted, same validation as the flags', async () => {
+    const csr = join(s.dir, 'i.csr');
+    writeFileSync(csr, (await makeCsr({ eui: SRP })).pem);
+    const reg = Registry.open(s.home, { readonly: true });
+    const position = listUserIds(reg).findIndex((u) => u.eui === SRP);
+    reg.close();
+    const secret = readFileSync(s.pass, 'utf8').trim();
+    const r = await interactive(['--home', s.home, 'cert', 'issue', '--out', join(s.dir, 'i.pem')], [
+      { when: /CSR file/, keys: `${csr}${ENTER}` },
+      { when: /User ID/, keys: `${DOWN.repeat(position)}${ENTER}` },
+      { when: /Certificate profile/, keys: ENTER },
+      { when: /Requesting ARO/, keys: ENTER },
+      { when: /passphrase/i, keys: `${secret}${ENTER}` },
+    ]);
+    assert.equal(r.unanswered, 0, r.stdout + r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /issued [0-9A-F]{32} \(xml-sign, OU 87\)/);
+    assert.match(readFileSync(join(s.dir, 'i.pem'), 'utf8'), /BEGIN CERTIFICATE/);
+  });
+
+  it('a prompted value goes through the same validation (a bad EUI is re-asked)', async () => {
+    const r = await interactive(['--home', s.home, 'party', 'add', '--name', 'Prompted Party', '--role', 'OU'], [
+      { when: /User ID \(EUI-64\)/, keys: `not-an-eui${ENTER}` },
+      { when: /is not an EUI-64/, keys: `\x15${'90B3D51F300E0001'}${ENTER}` },
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+
+  it('a refused confirmation changes nothing', async () => {
+    const list = await s.run(['cert', 'list', '--party', SRP, '--json']);
+    const serial = list.json.find((c: { status: string }) => c.status === 'valid').serial;
+    const before = registryDigest(s.home);
+    const r = await interactive(['--home', s.home, 'cert', 'revoke', serial, '--reason', 'superseded', '--passphrase-file', s.pass], [
+      { when: /This cannot be undone/, keys: `n${ENTER}` },
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cancelled; nothing was changed/);
+    assert.equal(registryDigest(s.home), before);
+  });
+
+  it('smki with no arguments on a terminal offers the menu of common tasks', async () => {
+    const r = await interactive(['--home', s.home], [
+      { when: /What do you want to do\?/, keys: `${DOWN.repeat(9)}${ENTER}` }, // Verify the audit chain
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /audit chain intact/);
+  });
+
+  it('no prompt ever appears without a terminal: a missing value is an error naming its flag', async () => {
+    const r = await s.run(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'X']);
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /missing --nominated-by/);
+    assert.doesNotMatch(r.stdout, /\?/);
+    const none = await s.run([]);
+    assert.equal(none.code, 4);
+    assert.match(none.stderr, /missing command/);
+  });
+});
