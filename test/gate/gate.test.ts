@@ -194,7 +194,7 @@ describe('gate: Service Request 1.6 for SoLRContingency', function () {
 
 describe('gate: ADT thresholds', function () {
   let g: GateScenario;
-  before(async () => { g = await setupGateScenario(); });
+  before(async () => { g = await setupGateScenario({ warning: 5, quarantine: 8 }); });
   after(() => g.cleanup());
 
   it('warns over the warning threshold and quarantines over the quarantine threshold (5 and 8)', async () => {

@@ -21,7 +21,11 @@ export const OTHER_ESME = '00DB1234567890C0' as Eui64;
 
 export const template = (name: string) => readFileSync(join(FIXTURES, 'duis', name), 'utf8');
 export const preCommand = (name: string) => Buffer.from(readFileSync(join(FIXTURES, 'gbcs', name), 'utf8').replace(/\s+/g, ''), 'hex');
-export const supplierDsKey = (): KeyObject => createPrivateKey(readFileSync(join(FIXTURES, 'smki-certs', 'Z1-supplier-ds.key')));
+/** The ZAZ1 test Supplier's published Digital Signing key (PKCS#8, DER or PEM). */
+export function supplierDsKey(): KeyObject {
+  const raw = readFileSync(join(FIXTURES, 'smki-certs', 'Z1-supplier-ds.key'));
+  return raw.subarray(0, 5).toString() === '-----' ? createPrivateKey(raw) : createPrivateKey({ key: raw, format: 'der', type: 'pkcs8' });
+}
 
 export interface Signer {
   key: KeyObject;
@@ -41,7 +45,7 @@ export interface GateScenario extends Scenario {
   check(files: string[], extra?: string[]): ReturnType<Scenario['run']>;
 }
 
-export async function setupGateScenario(): Promise<GateScenario> {
+export async function setupGateScenario(adtThresholds: { warning: number; quarantine: number } = { warning: 500, quarantine: 1000 }): Promise<GateScenario> {
   const s = await setupScenario();
   const ok = async (args: string[]) => {
     const r = await s.run([...args, '--json']);
@@ -68,7 +72,7 @@ export async function setupGateScenario(): Promise<GateScenario> {
   ].join('\n'));
   await ok(['device', 'import', '--file', devices]);
   const adt = join(s.dir, 'adt.csv');
-  writeFileSync(adt, `supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold\n${SUPPLIER},1.6,5,8\n`);
+  writeFileSync(adt, `supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold\n${SUPPLIER},1.6,${adtThresholds.warning},${adtThresholds.quarantine}\n`);
   await ok(['adt', 'submit', '--party', SRP, '--officer', s.aro, '--file', adt]);
   const now = Date.now();
   const event = await ok(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-TEST-1',

@@ -1,0 +1,147 @@
+import { strict as assert } from 'node:assert';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCatalogue } from '../../src/config/catalogue.js';
+import { parsePlan, PlanError, type Plan } from '../../src/onboard/plan.js';
+import { Registry } from '../../src/registry/registry.js';
+import { passphraseFile, smki, tempDir } from '../support/cli.js';
+
+const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'onboard');
+
+describe('onboard: plan validation and ordering', function () {
+  let reg: Registry;
+  let cleanup: () => void;
+  let registeredOfficer: string;
+  before(async () => {
+    const t = tempDir('smki-plan-');
+    cleanup = t.cleanup;
+    const home = join(t.dir, 'home');
+    const run = (a: string[]) => smki(['--home', home, ...a, '--json']);
+    assert.equal((await run(['init', '--passphrase-file', passphraseFile(t.dir), '--operator', 'ra0'])).code, 0);
+    assert.equal((await run(['party', 'add', '--name', 'Healthy Energy', '--role', 'IS', '--eui', '90B3D51F30030000', '--operator', 'ra0'])).code, 0);
+    registeredOfficer = (await run(['officer', 'add', '--party', '90B3D51F30030000', '--kind', 'sro', '--name', 'Hal', '--evidence', 'E-1', '--operator', 'ra0'])).json.id;
+    reg = Registry.open(home);
+  });
+  after(() => {
+    reg.close();
+    cleanup();
+  });
+
+  const parse = (text: string, file = join(FIXTURES, 'test-plan.yaml')): Plan =>
+    parsePlan(text, file, { reg, catalogue: loadCatalogue(), now: new Date('2026-12-01T00:00:00Z'), defaultOperator: () => 'default-op' });
+  const problems = (text: string): string[] => {
+    try {
+      parse(text);
+    } catch (e) {
+      assert.ok(e instanceof PlanError, String(e));
+      return e.problems.map((p) => `${p.line} ${p.path}: ${p.message}`);
+    }
+    assert.fail('expected a PlanError');
+  };
+
+  it('orders steps by dependency: a Supplier before the SRP that acts for it, an SRO before its ARO', () => {
+    const plan = parse(`
+parties:
+  srp: { name: SRP, role: SC, eui: 90B3D51F300C0001, actingFor: sup }
+  sup: { name: Sup, role: IS, eui: 90-b3-d5-1f-30-01-00-00 }
+officers:
+  ari: { party: srp, kind: aro, name: Ari, nominatedBy: dana, activatedBy: ra2 }
+  dana: { party: srp, kind: sro, name: Dana, evidence: RAPP-1 }
+`);
+    assert.deepEqual(plan.steps.map((s) => `${s.n} ${s.kind} ${s.key}`), [
+      '1 party.add parties.sup',
+      '2 party.add parties.srp',
+      '3 officer.add officers.dana',
+      '4 officer.add officers.ari',
+      '5 officer.activate officers.ari',
+    ]);
+    assert.deepEqual(plan.steps.map((s) => s.line), [4, 3, 7, 6, 6]);
+    assert.deepEqual(plan.steps[1]!.deps, [1]);
+    assert.deepEqual(plan.steps[3]!.deps, [2, 3]);
+    assert.deepEqual(plan.steps[4]!.deps, [4]);
+    const sup = plan.steps[0]!.spec;
+    assert.ok(sup.kind === 'party.add' && sup.eui === '90B3D51F30010000' && sup.operator === 'default-op');
+  });
+
+  it('reads every scalar as text: an all-digit EUI stays an EUI, an instruction of digits stays text', () => {
+    const plan = parse(`
+operator: ra1
+parties:
+  a: { name: A, role: OU, eui: 0000000000000001 }
+  sup: { name: Sup, role: IS, eui: 90B3D51F30010000 }
+  srp: { name: SRP, role: SC, eui: 90B3D51F300C0001, actingFor: sup }
+solrEvents:
+  e: { failedSupplier: sup, srp: srp, instruction: 0042, from: 2026-12-01, until: 2026-12-20T00:00:00Z, approvedBy: ra2 }
+`);
+    const a = plan.steps[0]!.spec;
+    assert.ok(a.kind === 'party.add' && a.eui === '0000000000000001' && a.operator === 'ra1');
+    const rec = plan.steps.find((s) => s.kind === 'solr.record')!.spec;
+    assert.ok(rec.kind === 'solr.record' && rec.instruction === '0042' && rec.operator === 'ra1');
+    assert.equal(rec.from.toISOString(), '2026-12-01T00:00:00.000Z');
+    const appr = plan.steps.find((s) => s.kind === 'solr.approve')!;
+    assert.equal(appr.line, 8);
+    assert.ok(appr.spec.kind === 'solr.approve' && appr.spec.operator === 'ra2');
+  });
+
+  it('references what is already registered: a User ID by EUI, an officer by OFC-n', () => {
+    const plan = parse(`
+parties:
+  srp: { name: SRP, role: SC, eui: 90B3D51F300D0001, actingFor: 90-B3-D5-1F-30-03-00-00 }
+officers:
+  ari: { party: 90B3D51F30030000, kind: aro, name: Ann, nominatedBy: ${registeredOfficer.toLowerCase()} }
+`);
+    assert.deepEqual(plan.steps[0]!.deps, []);
+    const ari = plan.steps[1]!.spec;
+    assert.ok(ari.kind === 'officer.add');
+    assert.deepEqual(ari.nominatedBy, { id: registeredOfficer });
+  });
+
+  it('collects every problem, each with its line, sorted', () => {
+    assert.deepEqual(problems(`
+version: 2
+parties:
+  srp: { name: SRP, role: SoLRContingency, eui: 90B3D51F300C0001 }
+  sup: { name: Sup, role: IS, eui: 90B3D51F30010000, actingFor: srp }
+officers:
+  dana: { party: srp, kind: sro, name: Dana, evidence: E, activatedBy: ra2 }
+  ari: { party: srp, kind: aro, name: Ari, nominatedBy: ari2 }
+  bob: { party: srp, kind: boss, name: Bob }
+certificates:
+  c: { csr: srp-xml-sign.csr, register: x.pem, party: srp }
+  d: { csr: srp-xml-sign.csr, profile: xml-sign, party: srp, officer: dana }
+solrEvents:
+  e: { failedSupplier: sup, srp: srp, instruction: X, from: 2026-12-10, until: 2026-12-01, revokedBy: ra9 }
+`), [
+      "2 version: plan version '2' is not supported (this smki reads version 1)",
+      '4 parties.srp.actingFor: required: a SoLRContingency User ID names the Supplier User ID it acts for',
+      '5 parties.sup.actingFor: only a SoLRContingency User ID acts for a Supplier',
+      '7 officers.dana.activatedBy: an SRO is active once registered; only an ARO is activated',
+      "8 officers.ari.nominatedBy: no SRO 'ari2' in the plan",
+      "9 officers.bob.kind: 'boss' is not sro or aro",
+      "11 certificates.c: give either 'csr' (issue a certificate) or 'register' (record another CA's certificate), not both",
+      "12 certificates.d.officer: 'dana' is an SRO in the plan; officer names an ARO",
+      "14 solrEvents.e.until: must be after 'from'",
+      "14 solrEvents.e.revokedBy: only with 'revokeSupplier: true'",
+    ]);
+  });
+
+  it('checks file content it can read cheaply: a CSR that is not a CSR, a certificate of another EUI', () => {
+    const p = problems(`
+parties:
+  sup: { name: Sup, role: IS, eui: 90B3D51F30010000 }
+  srp: { name: SRP, role: SC, eui: 90B3D51F300C0001, actingFor: sup }
+certificates:
+  a: { csr: devices.csv, profile: xml-sign, party: srp, officer: OFC-1 }
+  b: { register: ../public/smki-certs/Z1-supplier-ds.pem, party: srp }
+`);
+    assert.equal(p.length, 2, p.join('\n'));
+    assert.match(p[0]!, /^6 certificates\.a\.csr: devices\.csv: CSR: /);
+    assert.equal(p[1], "7 certificates.b.register: the certificate's Entity Identifier is 90B3D51F30010000, not the party's 90B3D51F300C0001");
+  });
+
+  it('a plan with no steps, or not a map, is refused', () => {
+    assert.deepEqual(problems('version: 1\n'), ['1 : the plan has no steps (sections: parties, officers, certificates, devices, adtFiles, solrEvents)']);
+    assert.match(problems('- a\n- b\n')[0]!, /^1 : expected a map with the sections/);
+    assert.match(problems('parties: [a, b]\n')[0]!, /^1 parties: expected a map of plan keys/);
+  });
+});
