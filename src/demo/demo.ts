@@ -106,7 +106,7 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   await run('setup', 'Register the Supplier (Import and Gas Supplier User IDs)', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
   await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER_GAS, '--operator', 'RA Officer 1'], 'ok');
   steps.pop(); // the second User ID is part of the same step
-  const supSro = await run('setup', "The Supplier's SRO (with evidence) nominates an ARO; an RA operator activates the ARO", ['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam Director', '--evidence', 'RAPP-SUP-01', '--operator', 'RA Officer 1'], 'ok');
+  const supSro = await run('setup', "Register the Supplier's SRO (with an evidence reference)", ['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam Director', '--evidence', 'RAPP-SUP-01', '--operator', 'RA Officer 1'], 'ok');
   const supAro = await run('setup', 'Nominate the Supplier ARO', ['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue Officer', '--nominated-by', supSro.id, '--operator', 'RA Officer 1'], 'ok');
   await run('setup', 'Activate the Supplier ARO', ['officer', 'activate', supAro.id, '--operator', 'RA Officer 1'], 'ok');
   const supCsr = makeCsr(SUPPLIER, '02');
@@ -157,7 +157,7 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   const sr11 = file('4-sr-1.1.xml', signXml(withRequestId(tpl('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML').replace(/>1\.6</g, '>1.1<'), formatRequestId(SRP, ESME, 1004n))));
   await run('R3', 'SR 1.1 (not eligible for SoLRContingency): refused', ['sr', 'check', sr11, '--operator', 'SRP gateway'], 'refused');
   const outside = file('5-outside-event.xml', request('GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', GSME, 1005n));
-  await run('R6', 'SR 1.6 to Credit dated before the event started: refused', ['sr', 'check', outside, '--at', new Date(now - 2 * 86_400_000).toISOString(), '--operator', 'SRP gateway'], 'refused');
+  await run('R6', 'SR 1.6 to Credit after the event has ended: refused', ['sr', 'check', outside, '--at', new Date(Date.parse(until) + 86_400_000).toISOString(), '--operator', 'SRP gateway'], 'refused');
   await run('R7', 'An alert for the ESME is routed to the SRP, not the revoked Supplier', ['alert', 'route', '--device', ESME, '--code', '8F66', '--operator', 'DCC alerts'], 'ok');
   await run('setup', 'Verify the audit chain', ['audit', 'verify'], 'ok');
   await run('setup', 'Export the CA chain', ['ca', 'export', '--out', join(art, 'ca-chain.pem')], 'ok');

@@ -13,6 +13,7 @@ import { activeEventFor, activeEventsForSrp } from '../ra/solr.js';
 import { caCertificate, findCertificate, listCertificates, type CertificateRecord } from '../registry/certificates.js';
 import { findDevice } from '../registry/devices.js';
 import {
+  countAgainstAdt,
   countInWindow,
   findTransform,
   highestCounter,
@@ -175,6 +176,7 @@ export class ServiceRequestGate {
         else {
           setHighestCounter(reg, r.requestId.originator, r.requestId.counter);
           if (r.commandVariant === 4) insertTransform(reg, r.requestId.text, r.requestId.originator, at);
+          if (facts.device) countAgainstAdt(reg, r.requestId.originator, facts.device.supplierEui, r.serviceReferenceVariant, at);
         }
       }
       reg.audit.append(at, actor, `sr.${d.decision}`, r.requestId.text, {

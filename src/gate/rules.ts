@@ -167,7 +167,11 @@ const replay: GateRule = {
 
 const adtOnFile: GateRule = {
   name: "an ADT file covers the Device's Supplier",
-  check: (f) => (f.device && !f.adt ? [reason('ADT_MISSING', `Supplier ${f.device.supplierEui}, ${f.request.serviceReferenceVariant}`)] : []),
+  // Only for a Service Request the role may send: an ineligible one is refused for that alone.
+  check: (f) =>
+    f.device && !f.adt && f.senderRole?.serviceRequests.includes(f.request.serviceReferenceVariant)
+      ? [reason('ADT_MISSING', `Supplier ${f.device.supplierEui}, ${f.request.serviceReferenceVariant}`)]
+      : [],
 };
 
 /** The rules in the order docs/gate.md gives them; every applicable reason is collected. */

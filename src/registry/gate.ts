@@ -59,15 +59,35 @@ export function markSignedPreCommand(reg: Registry, requestId: string, at: Date)
   reg.stmt('UPDATE transforms SET signed_precommand_at = ? WHERE request_id = ?').run(at.toISOString(), requestId);
 }
 
-/** Accepted (or quarantined) requests counted against an ADT in the window ending at `at`. */
-export function countInWindow(reg: Registry, originator: string, supplier: string, srv: string, since: Date, at: Date): number {
-  const r = reg.db
-    .prepare(
-      `SELECT COUNT(*) AS n FROM sr_decisions WHERE originator = ? AND supplier_eui = ? AND service_reference_variant = ?
-       AND decision = 'accept' AND command_variant NOT IN (5, 6, 7) AND decided_at > ? AND decided_at <= ?`,
+/** Records one request that counts against an ADT (accepted, CommandVariant 1-4 or 8). */
+export function countAgainstAdt(reg: Registry, originator: string, supplier: string, srv: string, at: Date): void {
+  reg
+    .stmt(
+      `INSERT INTO adt_minute_counts (originator, supplier_eui, service_reference_variant, minute, n) VALUES (?, ?, ?, ?, 1)
+       ON CONFLICT DO UPDATE SET n = n + 1`,
     )
-    .get(originator, supplier, srv, since.toISOString(), at.toISOString()) as { n: number };
-  return r.n;
+    .run(originator, supplier, srv, Math.floor(at.getTime() / 60_000));
+}
+
+/**
+ * Requests counted against an ADT in the window (since, at]: whole minutes from the per-minute counts,
+ * the minute the window starts in from the decisions themselves, so the count is exact.
+ */
+export function countInWindow(reg: Registry, originator: string, supplier: string, srv: string, since: Date, at: Date): number {
+  const firstMinute = Math.floor(since.getTime() / 60_000);
+  const whole = reg
+    .stmt(
+      `SELECT COALESCE(SUM(n), 0) AS n FROM adt_minute_counts WHERE originator = ? AND supplier_eui = ? AND service_reference_variant = ?
+       AND minute > ? AND minute <= ?`,
+    )
+    .get(originator, supplier, srv, firstMinute, Math.floor(at.getTime() / 60_000)) as { n: number };
+  const edge = reg
+    .stmt(
+      `SELECT COUNT(*) AS n FROM sr_decisions WHERE originator = ? AND supplier_eui = ? AND service_reference_variant = ?
+       AND decision = 'accept' AND command_variant NOT IN (5, 6, 7) AND decided_at > ? AND decided_at < ?`,
+    )
+    .get(originator, supplier, srv, since.toISOString(), new Date((firstMinute + 1) * 60_000).toISOString()) as { n: number };
+  return whole.n + edge.n;
 }
 
 export function listDecisions(reg: Registry, filter: { solrEventId?: string } = {}): (DecisionRow & { id: number })[] {

@@ -195,4 +195,23 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'ADT counts by minute, so a rolling-window count costs the same however busy the window',
+    sql: `
+      CREATE TABLE adt_minute_counts (
+        originator TEXT NOT NULL,
+        supplier_eui TEXT NOT NULL,
+        service_reference_variant TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (originator, supplier_eui, service_reference_variant, minute)
+      ) WITHOUT ROWID;
+      INSERT INTO adt_minute_counts (originator, supplier_eui, service_reference_variant, minute, n)
+        SELECT originator, supplier_eui, service_reference_variant, CAST(strftime('%s', decided_at) AS INTEGER) / 60, COUNT(*)
+        FROM sr_decisions
+        WHERE decision = 'accept' AND command_variant NOT IN (5, 6, 7) AND supplier_eui IS NOT NULL
+        GROUP BY 1, 2, 3, 4;
+    `,
+  },
 ];

@@ -61,9 +61,10 @@ export function registryDigest(home: string): string {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
     for (const { name } of tables) {
       h.update(`#${name}\n`);
-      for (const row of db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()) {
-        h.update(JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : typeof v === 'bigint' ? v.toString() : v)));
-      }
+      const rows = db.prepare(`SELECT * FROM "${name}"`).all()
+        .map((row) => JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : typeof v === 'bigint' ? v.toString() : v)))
+        .sort();
+      for (const row of rows) h.update(row);
     }
     return h.digest('hex');
   } finally {

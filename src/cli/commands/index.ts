@@ -15,8 +15,9 @@ import { registerDemo } from './demo.js';
 import { registerOfficer } from './officer.js';
 import { registerParty } from './party.js';
 import { registerOnboard } from './onboard.js';
+import { registerReport } from './report.js';
 
 export type Wrap = (action: Action) => (...args: unknown[]) => Promise<void>;
 export type Register = (program: Command, wrap: Wrap) => void;
 
-export const COMMANDS: Register[] = [registerInit, registerParty, registerOfficer, registerCert, registerCrl, registerCa, registerDevice, registerAdt, registerSolr, registerSr, registerAlert, registerAudit, registerDemo, registerOnboard];
+export const COMMANDS: Register[] = [registerInit, registerParty, registerOfficer, registerCert, registerCrl, registerCa, registerDevice, registerAdt, registerSolr, registerSr, registerAlert, registerAudit, registerDemo, registerOnboard, registerReport];

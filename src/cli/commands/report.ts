@@ -1,0 +1,58 @@
+import { writeFileSync } from 'node:fs';
+import { InputError } from '../../domain/errors.js';
+import { eventState } from '../../ra/solr.js';
+import { buildEventReport } from '../../report/event-report.js';
+import { renderEventReportHtml } from '../../report/html.js';
+import { listSolrEvents } from '../../registry/solr.js';
+import type { CliContext } from '../context.js';
+import { examples } from '../format.js';
+import { choiceOrPrompt } from '../prompt.js';
+import type { Register } from './index.js';
+
+type Format = 'html' | 'json';
+
+function parseFormat(text: string): Format {
+  const f = text.trim().toLowerCase();
+  if (f !== 'html' && f !== 'json') throw new InputError(`--format: '${text}' is not html or json`);
+  return f;
+}
+
+export const registerReport: Register = (program, wrap) => {
+  program
+    .command('report')
+    .description('what happened during one SoLR event: requests accepted and refused by reason and Device type, ADT warnings and quarantines, alerts, revocations')
+    .option('--event <id>', 'the SoLR event (SOLR-n)')
+    .option('--format <format>', 'html (a self-contained page, the default) or json (the same data; also with --json)')
+    .option('--out <file>', 'write the report to this file instead of stdout')
+    .addHelpText('after', examples([
+      'smki report --event SOLR-1 --out solr-1.html',
+      'smki report --event SOLR-1 --format json > solr-1.json',
+      'smki report --event SOLR-1 --json',
+    ]))
+    .action(wrap(async (ctx: CliContext, opts: { event?: string; format?: string; out?: string }) => {
+      const reg = ctx.open();
+      const now = ctx.clock();
+      const id = await choiceOrPrompt(ctx, opts.event, '--event', 'SoLR event',
+        listSolrEvents(reg).map((e) => ({ value: e.id, name: `${e.id}  ${e.instructionRef}  ${e.failedSupplier} -> SRP ${e.srpUserId} (${eventState(e, now)})` })),
+        (t) => t.trim());
+      const format: Format = opts.format ? parseFormat(opts.format) : ctx.json || /\.json$/i.test(opts.out ?? '') ? 'json' : 'html';
+      const report = buildEventReport(reg, ctx.catalogue(), id, now);
+      const content = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderEventReportHtml(report);
+      if (opts.out) {
+        try {
+          writeFileSync(opts.out, content, { mode: 0o644 });
+        } catch (e) {
+          throw new InputError(`--out: cannot write ${opts.out} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+        }
+        const q = report.requests;
+        ctx.emit(
+          `${report.event.id}: ${q.total} request(s): ${q.accepted} accepted, ${q.quarantined} quarantined, ${q.refused} refused; ${report.alerts.total} alert(s); ${report.certificates.revoked.length} certificate(s) revoked -> ${opts.out} (${format})`,
+          { id: report.event.id, format, out: opts.out, requests: { total: q.total, accepted: q.accepted, quarantined: q.quarantined, refused: q.refused }, alerts: report.alerts.total, certificatesRevoked: report.certificates.revoked.length },
+        );
+      } else if (format === 'json' && ctx.json) {
+        ctx.emit('', report);
+      } else {
+        ctx.io.stdout.write(content);
+      }
+    }));
+};

@@ -1,0 +1,172 @@
+import { strict as assert } from 'node:assert';
+import type { Eui64 } from '../../src/domain/eui.js';
+import { countDevicesBySupplier, findDevice, importDevices, validateDeviceRow, type DeviceImportResult } from '../../src/ra/devices.js';
+import { listDevices } from '../../src/registry/devices.js';
+import { buildFixture, DEVICE_HEADER, DISTRIBUTOR, OTHER_SUPPLIER, snapshot, SUPPLIER, SUPPLIER_GAS, type Fixture } from '../support/devices-adt.js';
+
+const A0 = '00DB1234567890A0' as Eui64;
+const A1 = '00DB1234567890A1' as Eui64;
+
+function csv(...rows: string[]): string {
+  return `${[DEVICE_HEADER, ...rows].join('\n')}\n`;
+}
+
+describe('ra/devices: device import', () => {
+  let f: Fixture;
+  beforeEach(() => { f = buildFixture(); });
+  afterEach(() => f.cleanup());
+
+  const run = (name: string, content: string | Buffer, batchSize?: number) => importDevices(f.reg, f.file(name, content), { operator: 'ra1', batchSize });
+
+  /** Imports a bad file and checks it was refused with nothing written. */
+  async function refused(name: string, content: string | Buffer, batchSize?: number): Promise<DeviceImportResult> {
+    await run('seed.csv', csv(`${A0},ESME,2,${SUPPLIER}`));
+    const before = snapshot(f.reg);
+    const r = await run(name, content, batchSize);
+    assert.equal(r.status, 'refused');
+    assert.equal(snapshot(f.reg), before, 'the registry changed');
+    assert.deepEqual(f.reg.audit.verify().problems, []);
+    return r;
+  }
+
+  it('imports a clean file (EUIs in either form), and re-importing it changes nothing', async () => {
+    const content = csv(
+      `00-DB-12-34-56-78-90-A0,ESME,2,90-B3-D5-1F-30-01-00-00`,
+      `00db1234567890a1,gsme,2,${SUPPLIER_GAS}`,
+      `00DB1234567890B0,ESME,1,${SUPPLIER}`,
+      ` 00DB1234567890A2 , PPMID , 2 , ${SUPPLIER} `,
+    );
+    const auditBefore = f.reg.audit.verify().records;
+    const r = await run('devices.csv', content);
+    assert.equal(r.status, 'imported');
+    assert.equal(r.exitStatus, 0);
+    assert.deepEqual([r.rows, r.imported, r.updated, r.unchanged, r.refusedCount, r.batches], [4, 4, 0, 0, 0, 1]);
+    assert.match(r.sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(findDevice(f.reg, A0), { eui: A0, deviceType: 'ESME', smets: 2, supplierEui: SUPPLIER, updatedAt: findDevice(f.reg, A0)!.updatedAt });
+    assert.equal(findDevice(f.reg, A1)!.deviceType, 'GSME');
+    assert.equal(findDevice(f.reg, '00DB1234567890B0' as Eui64)!.smets, 1);
+    assert.equal(countDevicesBySupplier(f.reg, SUPPLIER), 3);
+    assert.equal(countDevicesBySupplier(f.reg, SUPPLIER_GAS), 1);
+    const audit = f.reg.audit.tail(1)[0]!;
+    assert.equal(audit.action, 'device.import');
+    const details = JSON.parse(audit.details);
+    assert.equal(details.sha256, r.sha256);
+    assert.deepEqual([details.imported, details.updated, details.unchanged], [4, 0, 0]);
+    assert.equal(f.reg.audit.verify().records, auditBefore + 1);
+
+    const before = snapshot(f.reg);
+    const again = await run('devices.csv', content);
+    assert.equal(again.status, 'unchanged');
+    assert.deepEqual([again.imported, again.updated, again.unchanged, again.batches], [0, 0, 4, 0]);
+    assert.equal(snapshot(f.reg), before, 're-import changed the registry (or wrote an audit record)');
+    assert.deepEqual(f.reg.audit.verify().problems, []);
+  });
+
+  it('updates a Device that moved to another Supplier or changed type; identical repeats in the file are harmless', async () => {
+    await run('first.csv', csv(`${A0},ESME,2,${SUPPLIER}`, `${A1},GSME,2,${SUPPLIER}`));
+    const r = await run('second.csv', csv(`${A0},ESME,2,${OTHER_SUPPLIER}`, `${A1},GSME,1,${SUPPLIER}`, `${A1},GSME,1,${SUPPLIER}`, `00DB1234567890C0,IHD,2,${SUPPLIER}`));
+    assert.equal(r.status, 'imported');
+    assert.deepEqual([r.imported, r.updated, r.unchanged, r.duplicates, r.supplierChanged], [1, 2, 0, 1, 1]);
+    assert.equal(findDevice(f.reg, A0)!.supplierEui, OTHER_SUPPLIER);
+    assert.equal(findDevice(f.reg, A1)!.smets, 1);
+    const details = JSON.parse(f.reg.audit.tail(1)[0]!.details);
+    assert.equal(details.supplierChanged, 1);
+  });
+
+  it('applies a large file in batches, one transaction and audit record each', async () => {
+    const rows: string[] = [];
+    for (let i = 0; i < 2500; i++) rows.push(`00DB2000${i.toString(16).toUpperCase().padStart(8, '0')},ESME,2,${i % 2 ? SUPPLIER : OTHER_SUPPLIER}`);
+    const auditBefore = f.reg.audit.verify().records;
+    const progress: string[] = [];
+    const r = await importDevices(f.reg, f.file('big.csv', csv(...rows.reverse())), { operator: 'ra1', batchSize: 1000, onProgress: (p) => progress.push(p.phase) });
+    assert.deepEqual([r.imported, r.batches, r.batchesTotal], [2500, 3, 3]);
+    assert.equal(f.reg.audit.verify().records, auditBefore + 3);
+    const batches = f.reg.audit.tail(3).map((a) => JSON.parse(a.details));
+    assert.deepEqual(batches.map((b) => b.rows), [1000, 1000, 500]);
+    // Consecutive, non-overlapping EUI ranges.
+    assert.ok(batches[0].devices[1] < batches[1].devices[0] && batches[1].devices[1] < batches[2].devices[0]);
+    assert.ok(progress.includes('validate') && progress.includes('import'));
+    assert.equal(listDevices(f.reg, { supplier: SUPPLIER }).length, 1250);
+    // A batch whose Devices are all unchanged writes nothing.
+    rows[0] = rows[0]!.replace(/,ESME,/, ',PPMID,');
+    const r2 = await importDevices(f.reg, f.file('big2.csv', csv(...rows)), { operator: 'ra1', batchSize: 1000 });
+    assert.deepEqual([r2.updated, r2.unchanged, r2.batches, r2.batchesTotal], [1, 2499, 1, 3]);
+  });
+
+  it('refuses a malformed EUI (exit 4, line and reason)', async () => {
+    const r = await refused('bad-eui.csv', csv(`00DB1234567890A5,ESME,2,${SUPPLIER}`, `00DB12345678ZZ,ESME,2,${SUPPLIER}`));
+    assert.equal(r.exitStatus, 4);
+    assert.deepEqual(r.refused, [{ line: 3, kind: 'malformed', reason: "device_eui '00DB12345678ZZ' is not an EUI-64" }]);
+  });
+
+  it('refuses an unknown Supplier and a non-Supplier User ID (exit 3: policy)', async () => {
+    const r = await refused('unknown-supplier.csv', csv(`00DB1234567890A5,ESME,2,90B3D51F3FFF0000`, `00DB1234567890A6,ESME,2,${DISTRIBUTOR}`));
+    assert.equal(r.exitStatus, 3);
+    assert.deepEqual(r.refused.map((x) => [x.line, x.code]), [[2, 'DEVICE_SUPPLIER_UNKNOWN'], [3, 'DEVICE_SUPPLIER_UNKNOWN']]);
+    assert.match(r.refused[0]!.reason, /90B3D51F3FFF0000 is not a registered User ID/);
+    assert.match(r.refused[1]!.reason, /ElectricityDistributor User ID, not a Supplier's/);
+  });
+
+  it('refuses a Device given twice with different Suppliers (exit 4, the later line names the earlier)', async () => {
+    const r = await refused('dup.csv', csv(`00DB1234567890A5,ESME,2,${SUPPLIER}`, `00DB1234567890A6,IHD,2,${SUPPLIER}`, `00-DB-12-34-56-78-90-A5,ESME,2,${OTHER_SUPPLIER}`));
+    assert.equal(r.exitStatus, 4);
+    assert.equal(r.refused.length, 1);
+    assert.equal(r.refused[0]!.line, 4);
+    assert.match(r.refused[0]!.reason, /00DB1234567890A5 is also at line 2 with another Supplier/);
+  });
+
+  it('refuses a wrong column count, a bad device type, a bad SMETS generation, broken quoting', async () => {
+    const r = await refused('columns.csv', csv(
+      `00DB1234567890A5,ESME,2`,
+      `00DB1234567890A6,ESME,2,${SUPPLIER},extra`,
+      `00DB1234567890A7,METER,2,${SUPPLIER}`,
+      `00DB1234567890A8,ESME,3,${SUPPLIER}`,
+      `"00DB1234567890A9,ESME,2,${SUPPLIER}`,
+      `00DB1234567890AA,ESME,2,${SUPPLIER}`,
+    ));
+    assert.equal(r.exitStatus, 4);
+    assert.deepEqual(r.refused.map((x) => x.line), [2, 3, 4, 5, 6]);
+    assert.match(r.refused[0]!.reason, /expected 4 fields .* found 3/);
+    assert.match(r.refused[1]!.reason, /found 5/);
+    assert.match(r.refused[2]!.reason, /device_type 'METER' is not one of ESME, GSME, CHF, GPF, PPMID, IHD/);
+    assert.match(r.refused[3]!.reason, /smets '3' is not 1 or 2/);
+    assert.match(r.refused[4]!.reason, /quoted field is not closed/);
+    assert.equal(r.rows, 6);
+  });
+
+  it('a malformed row and an unknown Supplier together: exit 4', async () => {
+    const r = await refused('mixed.csv', csv(`00DB1234567890A5,ESME,2,90B3D51F3FFF0000`, `nope,ESME,2,${SUPPLIER}`));
+    assert.equal(r.exitStatus, 4);
+    assert.equal(r.refusedCount, 2);
+  });
+
+  it('refuses a non-UTF-8 file with the line, writing nothing', async () => {
+    await run('seed.csv', csv(`${A0},ESME,2,${SUPPLIER}`));
+    const before = snapshot(f.reg);
+    const content = Buffer.concat([Buffer.from(csv(`00DB1234567890A5,ESME,2,${SUPPLIER}`)), Buffer.from('00DB1234567890A6,ESME,2,'), Buffer.from([0xe9]), Buffer.from('\n')]);
+    await assert.rejects(run('latin1.csv', content), (e: Error & { exitStatus: number }) => e.exitStatus === 4 && /latin1\.csv line 3: not valid UTF-8/.test(e.message));
+    assert.equal(snapshot(f.reg), before);
+  });
+
+  it('refuses a bad header or an empty file (exit 4)', async () => {
+    await assert.rejects(run('header.csv', `device,type,smets,supplier\n${A0},ESME,2,${SUPPLIER}\n`),
+      (e: Error & { exitStatus: number }) => e.exitStatus === 4 && /header\.csv line 1: the header must be 'device_eui,device_type,smets,supplier_eui'/.test(e.message));
+    await assert.rejects(run('empty.csv', ''), /the file is empty/);
+    assert.equal(listDevices(f.reg).length, 0);
+  });
+
+  it('lists every refused row, not just the first', async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => `bad${i},ESME,2,${SUPPLIER}`);
+    const r = await refused('many.csv', csv(...rows));
+    assert.equal(r.refusedCount, 30);
+    assert.equal(r.refused.length, 30);
+    assert.deepEqual(r.refused.map((x) => x.line), Array.from({ length: 30 }, (_, i) => i + 2));
+  });
+
+  it('validateDeviceRow is pure and reports every problem of a row', () => {
+    const roles = new Map([[SUPPLIER as string, 'IS' as const]]);
+    const v = validateDeviceRow(['x', 'Y', '9', 'z'], roles, 7);
+    assert.deepEqual(v, { line: 7, kind: 'malformed', reason: "device_eui 'x' is not an EUI-64; device_type 'Y' is not one of ESME, GSME, CHF, GPF, PPMID, IHD; smets '9' is not 1 or 2; supplier_eui 'z' is not an EUI-64" });
+    assert.deepEqual(validateDeviceRow([A0, 'esme', '1', SUPPLIER], roles, 2), { eui: A0, deviceType: 'ESME', smets: 1, supplierEui: SUPPLIER, line: 2 });
+  });
+});
