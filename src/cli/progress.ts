@@ -34,15 +34,16 @@ export function progress(io: Io, label: string, unit: ProgressUnit, total?: numb
 
   const draw = () => {
     const { label: l, unit: u, total: t, done } = state;
-    const secs = Math.max((Date.now() - state.started) / 1000, 0.001);
-    const rate = `${amount(Math.round(done / secs), u)}/s`;
+    const secs = (Date.now() - state.started) / 1000;
+    // A rate from the first instants of a phase means nothing: shown after half a second.
+    const rate = secs >= 0.5 ? `  ${amount(Math.round(done / secs), u)}/s` : '';
     let text: string;
     if (t && t > 0) {
       const frac = Math.min(done / t, 1);
       const filled = Math.round(frac * BAR);
-      text = `${l} [${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${amount(done, u)} of ${amount(t, u)}  ${rate}`;
+      text = `${l} [${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${amount(done, u)} of ${amount(t, u)}${rate}`;
     } else {
-      text = `${l} ${amount(done, u)}  ${rate}`;
+      text = `${l} ${amount(done, u)}${rate}`;
     }
     const cols = (out as NodeJS.WriteStream).columns;
     if (cols && text.length >= cols) text = text.slice(0, cols - 1);

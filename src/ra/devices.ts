@@ -10,13 +10,15 @@
 //  2. If any row is refused, nothing is written (no Device, no audit record). The result lists the
 //     refused rows (line and reason). Exit status 4 if any refusal is malformed input, 3 if every one
 //     is a policy refusal (an unknown Supplier).
-//  3. Import pass. The validated rows, in file order, are applied in batches of `batchSize`
-//     consecutive rows; each batch is one registry transaction with one audit record (`device.import`:
-//     line range, counts, file SHA-256). A new Device is imported; a registered one whose Supplier,
-//     type or SMETS generation differs is updated (a change of Supplier is normal); an identical one is
-//     unchanged and not touched. A batch that changes nothing writes nothing, not even an audit record,
-//     so re-importing a file changes nothing. If the run stops between batches, the committed batches
-//     stay; running the same import again completes it.
+//  3. Import pass. The staged Devices (one per EUI) are applied in EUI order, in batches of
+//     `batchSize` consecutive EUIs; each batch is one registry transaction with at most one audit
+//     record (`device.import`: batch number, first and last EUI, counts, file SHA-256). EUI order keeps
+//     each transaction's writes to a few pages of the registry's indexes (file order, which is random
+//     for a real file, made the 1,000,000-row import six times slower). A new Device is imported; a
+//     registered one whose Supplier, type or SMETS generation differs is updated (a change of Supplier
+//     is normal); an identical one is unchanged and not touched. A batch that changes nothing writes
+//     nothing, not even an audit record, so re-importing a file changes nothing. If the run stops
+//     between batches, the committed batches stay; running the same import again completes it.
 import { basename } from 'node:path';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';

@@ -88,7 +88,7 @@ export class Registry {
     this.depth++;
     try {
       const result = this.db.transaction(fn).immediate();
-      this.audit.committed();
+      this.audit.committed(relaxed);
       return result;
     } catch (e) {
       this.audit.rolledBack();
@@ -128,6 +128,7 @@ export class Registry {
   }
 
   close(): void {
+    this.audit.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -174,7 +174,10 @@ describe('cli/progress', () => {
     p.phase('importing', 'rows');
     await new Promise((r) => setTimeout(r, 110));
     p.update(1234);
-    assert.match(stderr.text, /importing 1,234 {2}[\d,]+\/s$/);
+    assert.match(stderr.text, /\r\x1b\[Kimporting 1,234$/);
+    await new Promise((r) => setTimeout(r, 450));
+    p.update(5000);
+    assert.match(stderr.text, /\r\x1b\[Kimporting 5,000 {2}[\d,]+\/s$/);
     p.end();
     assert.ok(stderr.text.endsWith('\r\x1b[K'));
   });

@@ -1,0 +1,252 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import type { Eui64 } from '../../src/domain/eui.js';
+import { formatRequestId, withRequestId } from '../../src/gate/duis-compose.js';
+import { ESME, GSME, OTHER_ESME, setupGateScenario, template, type GateScenario } from '../support/gate-scenario.js';
+import { registryDigest, SRP, SUPPLIER } from '../support/scenario.js';
+
+const CREDIT_E = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML';
+const CREDIT_G = 'GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML';
+const PREPAY_G = 'GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML';
+const PRECOMMAND_E = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_PRECOMMAND_GBCS.HEX';
+
+/**
+ * A SoLR event with something of everything, built through the CLI and the gate (`smki sr check`):
+ * accepted, accepted over the ADT warning threshold (1), quarantined (over 2), refused for several
+ * reasons, refused with no event active (inside and outside the window), alerts before and after the
+ * Supplier's revocation, and the event ended early.
+ */
+async function seedEvent(): Promise<{ g: GateScenario; decisions: Record<string, string> }> {
+  const g = await setupGateScenario({ warning: 1, quarantine: 2 });
+  const decisions: Record<string, string> = {};
+  const ok = async (args: string[]) => {
+    const r = await g.run([...args, '--json']);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+  };
+  const check = async (name: string, xml: string, extra: string[] = []) => {
+    const r = await g.check([g.write(`${name}.xml`, xml)], extra);
+    assert.ok(r.code === 0 || r.code === 3, `${name}: ${r.stderr}`);
+    decisions[name] = r.json[0].decision;
+  };
+  await ok(['alert', 'route', '--device', ESME, '--code', '8F66', '--operator', 'dcc']);
+  await check('credit-esme', g.request(CREDIT_E, 10n));
+  await check('precommand-esme', g.signedPreCommand(PRECOMMAND_E, 10n));
+  await check('credit-gsme', g.request(CREDIT_G, 11n, GSME));
+  await check('credit-esme-2', g.request(CREDIT_E, 12n));
+  await check('prepayment-gsme', g.request(PREPAY_G, 13n, GSME));
+  await check('sr-1.1', g.sign(withRequestId(template(CREDIT_E).replace(/>1\.6</g, '>1.1<'), formatRequestId(SRP as Eui64, ESME, 14n))));
+  await check('other-suppliers-device', g.request(CREDIT_E, 15n, OTHER_ESME));
+  await check('before-the-window', g.request(CREDIT_E, 16n), ['--at', new Date(Date.now() - 3 * 86_400_000).toISOString()]);
+  await ok(['solr', 'revoke-supplier', g.eventId, '--operator', 'ra1', '--passphrase-file', g.pass]);
+  await ok(['alert', 'route', '--device', ESME, '--code', '8F66', '--operator', 'dcc']);
+  await ok(['solr', 'end', g.eventId, '--operator', 'ra1']);
+  await check('after-the-end', g.request(CREDIT_E, 17n));
+  return { g, decisions };
+}
+
+/** Decodes an 8-bit RGB or RGBA PNG (what Chromium writes) into RGBA pixels. */
+function decodePng(buf: Buffer): { width: number; height: number; rgba: Buffer } {
+  assert.equal(buf.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', 'PNG signature');
+  let off = 8;
+  let width = 0, height = 0, colorType = 0;
+  const idat: Buffer[] = [];
+  while (off < buf.length) {
+    const len = buf.readUInt32BE(off);
+    const type = buf.subarray(off + 4, off + 8).toString('latin1');
+    const data = buf.subarray(off + 8, off + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      assert.equal(data[8], 8, 'bit depth');
+      colorType = data[9]!;
+      assert.equal(data[12], 0, 'interlace');
+    } else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    off += 12 + len;
+  }
+  const bpp = colorType === 6 ? 4 : colorType === 2 ? 3 : assert.fail(`colour type ${colorType}`);
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * bpp;
+  const out = Buffer.alloc(width * height * 4);
+  let prev = Buffer.alloc(stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)]!;
+    const line = Buffer.from(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= bpp ? line[x - bpp]! : 0;
+      const b = prev[x]!;
+      const c = x >= bpp ? prev[x - bpp]! : 0;
+      let v = line[x]!;
+      if (filter === 1) v += a;
+      else if (filter === 2) v += b;
+      else if (filter === 3) v += (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      line[x] = v & 0xff;
+    }
+    for (let x = 0; x < width; x++) {
+      line.copy(out, (y * width + x) * 4, x * bpp, x * bpp + 3);
+      out[(y * width + x) * 4 + 3] = bpp === 4 ? line[x * bpp + 3]! : 255;
+    }
+    prev = line;
+  }
+  return { width, height, rgba: out };
+}
+
+function countColour(img: { rgba: Buffer }, hex: string): number {
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i + 1, i + 3), 16));
+  let n = 0;
+  for (let i = 0; i < img.rgba.length; i += 4) if (img.rgba[i] === r && img.rgba[i + 1] === g && img.rgba[i + 2] === b) n++;
+  return n;
+}
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+describe('cli: report --event', function () {
+  let g: GateScenario;
+  let decisions: Record<string, string>;
+  before(async () => { ({ g, decisions } = await seedEvent()); });
+  after(() => g.cleanup());
+
+  it('the seeded event has every kind of decision', () => {
+    assert.deepEqual(decisions, {
+      'credit-esme': 'accept', 'precommand-esme': 'accept', 'credit-gsme': 'accept', 'credit-esme-2': 'quarantine', 'prepayment-gsme': 'refuse',
+      'sr-1.1': 'refuse', 'other-suppliers-device': 'refuse', 'before-the-window': 'refuse', 'after-the-end': 'refuse',
+    });
+  });
+
+  it('--json: the event, requests by decision, reason and Device type, ADT, alerts, revocations, one sentence per requirement', async () => {
+    const before = registryDigest(g.home);
+    const r = await g.run(['report', '--event', g.eventId.toLowerCase(), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = r.json;
+    assert.equal(j.event.id, g.eventId);
+    assert.equal(j.event.instruction, 'OFGEM-LRSD-TEST-1');
+    assert.equal(j.event.failedSupplier.eui, SUPPLIER);
+    assert.equal(j.event.srp.eui, SRP);
+    assert.equal(j.event.recorded.by, 'ra1');
+    assert.equal(j.event.approved.by, 'ra2');
+    assert.equal(j.event.ended.by, 'ra1');
+    assert.equal(j.event.suppliersRevoked.by, 'ra1');
+    assert.equal(j.event.state, 'ended');
+
+    const q = j.requests;
+    // 'before-the-window' is outside the window and not counted; 'other-suppliers-device' and
+    // 'after-the-end' had no event but came from the SRP within the window.
+    assert.deepEqual({ total: q.total, accepted: q.accepted, warned: q.acceptedWithWarning, quarantined: q.quarantined, refused: q.refused, byWindow: q.attributedByWindow },
+      { total: 8, accepted: 3, warned: 1, quarantined: 1, refused: 4, byWindow: 2 });
+    const reasons = Object.fromEntries(q.byReason.map((x: { code: string; requests: number }) => [x.code, x.requests]));
+    assert.deepEqual(reasons, { ADT_MISSING: 1, ADT_QUARANTINE: 1, DEVICE_NOT_FAILED_SUPPLIER: 1, PAYMENT_MODE_NOT_CREDIT: 1, SOLR_EVENT_NOT_ACTIVE: 1, SR_NOT_ELIGIBLE: 1 });
+    assert.equal(q.byReason.find((x: { code: string }) => x.code === 'PAYMENT_MODE_NOT_CREDIT').requirement, 'R5');
+    assert.deepEqual(q.byDeviceType, [
+      { deviceType: 'ESME', devices: 2, accepted: 2, acceptedWithWarning: 0, quarantined: 1, refused: 3 },
+      { deviceType: 'GSME', devices: 1, accepted: 1, acceptedWithWarning: 1, quarantined: 0, refused: 1 },
+    ]);
+    assert.deepEqual(q.byServiceRequest, [
+      { serviceReferenceVariant: '1.1', accepted: 0, quarantined: 0, refused: 1 },
+      { serviceReferenceVariant: '1.6', accepted: 3, quarantined: 1, refused: 3 },
+    ]);
+    assert.equal(q.list.length, 8);
+    assert.deepEqual(q.list.filter((d: { attributed: string }) => d.attributed === 'window').map((d: { reasons: { code: string }[] }) => d.reasons[0]!.code),
+      ['DEVICE_NOT_FAILED_SUPPLIER', 'SOLR_EVENT_NOT_ACTIVE']);
+
+    assert.deepEqual({ warnings: j.adt.warnings, quarantines: j.adt.quarantines, missing: j.adt.missing }, { warnings: 1, quarantines: 1, missing: 1 });
+    assert.equal(j.adt.files.length, 1);
+    assert.deepEqual(j.adt.files[0].thresholds, [{ serviceReferenceVariant: '1.6', warning: 1, quarantine: 2 }]);
+
+    assert.deepEqual({ total: j.alerts.total, toSrp: j.alerts.toSrp, toSupplier: j.alerts.toSupplier, held: j.alerts.held },
+      { total: 2, toSrp: 1, toSupplier: 1, held: 0 });
+    assert.deepEqual(j.certificates.revoked.map((c: { source: string; profile: string; revocationReason: string }) => [c.source, c.profile, c.revocationReason]),
+      [['registered', 'ds', 'cessationOfOperation']]);
+    assert.deepEqual(j.certificates.srp, { xmlSign: 1, other: 0 });
+
+    assert.deepEqual(j.requirements.map((x: { requirement: string }) => x.requirement), ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7']);
+    const sentence = (req: string) => j.requirements.find((x: { requirement: string }) => x.requirement === req).summary as string;
+    assert.match(sentence('R2'), /1 XML-signing certificate and no Digital Signing or Key Agreement certificates/);
+    assert.match(sentence('R4'), /1 request passed over the warning threshold, 1 request was quarantined/);
+    assert.match(sentence('R6'), /OFGEM-LRSD-TEST-1 was recorded by ra1 .* approved by ra2, a different operator/);
+    assert.match(sentence('R7'), /1 alert for its Devices went to the SRP, 1 to the Supplier/);
+
+    // --format json to a file gives the same data; reporting writes nothing to the registry.
+    const out = join(g.dir, 'report.json');
+    const f = await g.run(['report', '--event', g.eventId, '--out', out, '--json']);
+    assert.equal(f.code, 0, f.stderr);
+    assert.equal(f.json.format, 'json');
+    const fromFile = JSON.parse(readFileSync(out, 'utf8'));
+    assert.deepEqual({ ...fromFile, generatedAt: null }, { ...j, generatedAt: null });
+    assert.equal(registryDigest(g.home), before);
+  });
+
+  it('an unknown event is an error (exit 4); a missing --event without a terminal names the flag; a bad --format too', async () => {
+    const r = await g.run(['report', '--event', 'SOLR-99']);
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /no SoLR event SOLR-99/);
+    const m = await g.run(['report']);
+    assert.equal(m.code, 4);
+    assert.match(m.stderr, /missing --event/);
+    const f = await g.run(['report', '--event', g.eventId, '--format', 'pdf']);
+    assert.equal(f.code, 4);
+    assert.match(f.stderr, /--format: 'pdf' is not html or json/);
+  });
+
+  it('--format html: one self-contained page (no scripts, no external resources) with the chart and the sentences', async () => {
+    const out = join(g.dir, 'report.html');
+    const r = await g.run(['report', '--event', g.eventId, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /8 request\(s\): 3 accepted, 1 quarantined, 4 refused/);
+    const html = readFileSync(out, 'utf8');
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.doesNotMatch(html, /<script|<link|<img|<iframe|@import|url\(/i);
+    assert.doesNotMatch(html, /(src|href)=/i);
+    assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+    assert.match(html, /<svg [^>]*class="chart"/);
+    for (const t of ['The event', 'The seven MP134B requirements during this event', 'Requests per Device type', 'Why requests were refused or quarantined', 'Alerts', 'Certificates revoked']) {
+      assert.ok(html.includes(`<h2>${t}</h2>`), t);
+    }
+    assert.ok(html.includes('OFGEM-LRSD-TEST-1'));
+    // Without --out the page goes to stdout.
+    const s = await g.run(['report', '--event', g.eventId, '--format', 'html']);
+    assert.equal(s.code, 0);
+    assert.match(s.stdout, /^<!DOCTYPE html>/);
+  });
+
+  it('opens in headless Chromium without console errors, and the screenshot shows the chart', async function () {
+    if (!CHROMIUM) {
+      console.log('      (skipped: no /usr/bin/chromium; install Debian\'s chromium package to run this check)');
+      this.skip();
+    }
+    this.timeout(60_000);
+    const out = join(g.dir, 'report-chromium.html');
+    assert.equal((await g.run(['report', '--event', g.eventId, '--out', out])).code, 0);
+    const profile = mkdtempSync(join(tmpdir(), 'smki-chromium-'));
+    try {
+      const png = join(profile, 'shot.png');
+      const r = spawnSync(CHROMIUM!, [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', `--user-data-dir=${join(profile, 'data')}`, `--screenshot=${png}`,
+        '--window-size=1200,900', '--enable-logging=stderr', '--v=0', `file://${out}`,
+      ], { encoding: 'utf8', timeout: 45_000 });
+      assert.equal(r.status, 0, r.stderr);
+      // Every console message (a script error, a CSP violation, a failed load) is logged as CONSOLE.
+      const consoleLines = r.stderr.split('\n').filter((l) => /:CONSOLE[:(]|Uncaught/.test(l));
+      assert.deepEqual(consoleLines, []);
+      const img = decodePng(readFileSync(png));
+      assert.equal(img.width, 1200);
+      // The chart's bars: accepted (green), ADT warning (amber), quarantined (orange) and refused (red)
+      // segments, each far more pixels than any text in those colours.
+      for (const [what, colour, min] of [['accepted', '#2e7d32', 2000], ['warning', '#f2a900', 1000], ['quarantined', '#e65100', 1000], ['refused', '#c62828', 2000]] as const) {
+        const n = countColour(img, colour);
+        assert.ok(n >= min, `${what} bar: ${n} pixels of ${colour}`);
+      }
+    } finally {
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
