@@ -48,6 +48,7 @@ const STEP_KINDS = [
 ];
 
 describe('cli: onboard', function () {
+  this.timeout(30_000);
   let h: Home;
   before(async () => { h = await freshHome(); });
   after(() => h.cleanup());

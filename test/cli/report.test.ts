@@ -110,6 +110,7 @@ function countColour(img: { rgba: Buffer }, hex: string): number {
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 describe('cli: report --event', function () {
+  this.timeout(30_000);
   let g: GateScenario;
   let decisions: Record<string, string>;
   before(async () => { ({ g, decisions } = await seedEvent()); });

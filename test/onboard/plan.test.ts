@@ -9,6 +9,7 @@ import { passphraseFile, smki, tempDir } from '../support/cli.js';
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'onboard');
 
 describe('onboard: plan validation and ordering', function () {
+  this.timeout(30_000);
   let reg: Registry;
   let cleanup: () => void;
   let registeredOfficer: string;

@@ -8,6 +8,7 @@ import { decisionsForEvent } from '../../src/registry/reports.js';
 import { OTHER_SRP, setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
 
 describe('report: which decisions belong to an event', function () {
+  this.timeout(30_000);
   let s: Scenario;
   let reg: Registry;
   let eventId: string;
