@@ -1,7 +1,7 @@
 // The smki command line: registers the subcommands and maps errors to exit statuses. Nothing here
 // decides policy; each subcommand module parses flags and calls the library.
 import { Command, CommanderError } from 'commander';
-import { ExitStatus, PolicyRefusal, SmkiError } from '../domain/errors.js';
+import { ExitStatus, IntegrityError, PolicyRefusal, SmkiError } from '../domain/errors.js';
 import { formatReason } from '../domain/reasons.js';
 import { CliContext, type GlobalOptions, type Io } from './context.js';
 import { PromptCancelled } from './prompt.js';
@@ -54,7 +54,8 @@ function reportError(ctx: CliContext, e: unknown): number {
     return e.exitStatus;
   }
   if (e instanceof SmkiError) {
-    if (ctx.json) io.stdout.write(`${JSON.stringify({ error: e.message, exitStatus: e.exitStatus })}\n`);
+    const details = e instanceof IntegrityError ? e.details : {};
+    if (ctx.json) io.stdout.write(`${JSON.stringify({ ...details, error: e.message, exitStatus: e.exitStatus }, null, 2)}\n`);
     io.stderr.write(`smki: ${e.message.split('\n')[0]}\n`);
     return e.exitStatus;
   }

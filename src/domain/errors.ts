@@ -35,7 +35,8 @@ export class PolicyRefusal extends SmkiError {
 /** The registry or audit chain does not add up: exit 5. */
 export class IntegrityError extends SmkiError {
   readonly exitStatus = ExitStatus.integrity;
-  constructor(message: string) {
+  /** What --json output carries beside the message (e.g. every audit problem found). */
+  constructor(message: string, readonly details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'IntegrityError';
   }

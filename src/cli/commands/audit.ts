@@ -12,9 +12,9 @@ export const registerAudit: Register = (program, wrap) => {
     .action(wrap((ctx: CliContext) => {
       const { records, problems } = ctx.open().audit.verify();
       if (problems.length) {
-        if (ctx.json) ctx.emit('', { ok: false, records, problems });
-        else for (const p of problems) ctx.note(`record ${p.seq ?? '-'}: ${p.problem}`);
-        throw new IntegrityError(`audit chain broken: ${problems.length} problem(s), first at record ${problems[0]!.seq ?? '-'}: ${problems[0]!.problem}`);
+        if (!ctx.json) for (const p of problems) ctx.note(`record ${p.seq ?? '-'}: ${p.problem}`);
+        throw new IntegrityError(`audit chain broken: ${problems.length} problem(s), first at record ${problems[0]!.seq ?? '-'}: ${problems[0]!.problem}`,
+          { ok: false, records, problems });
       }
       ctx.emit(`audit chain intact: ${records} record(s)`, { ok: true, records, problems: [] });
     }));
