@@ -122,6 +122,8 @@ class Problems {
   }
 
   add(line: number, path: string, message: string): void {
+    // A field may be read more than once; its problem is reported once.
+    if (this.list.some((x) => x.line === line && x.path === path && x.message === message)) return;
     this.list.push({ line, path, message });
   }
 }
@@ -448,6 +450,7 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
     const officer = builder.officerRef(entry, 'officer', 'aro', true);
     const outText = entry.text('out', false);
     const out = outText ? resolvePath(dir, outText) : undefined;
+    if (out && !isDirectory(dirname(out))) p.add(entry.lineOf('out'), entry.at('out'), `${outText}: its folder does not exist`);
     if (party && csr && csrFile && profile && officer) {
       builder.add({ line: entry.line, kind: 'cert.issue', key: `certificates.${key}`,
         spec: { kind: 'cert.issue', csrFile, profile, party: party.eui, officer, spkiSha256: spkiFingerprint(csr.spkiDer), ...(out ? { out } : {}) },
@@ -508,6 +511,14 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
   if (p.list.length) throw new PlanError(file, p.list.sort((a, b) => a.line - b.line));
   if (builder.steps.length === 0) throw new PlanError(file, [{ line: 1, path: '', message: `the plan has no steps (sections: ${SECTIONS.join(', ')})` }]);
   return { file, dir, format, steps: builder.steps };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function resolvePath(dir: string, path: string): string {

@@ -66,14 +66,14 @@ function toRecord(reg: Registry, r: Row): AdtRecord {
 }
 
 export function findAdt(reg: Registry, id: string): AdtRecord | undefined {
-  const r = reg.db.prepare(`${SELECT} WHERE a.id = ? COLLATE NOCASE`).get(id) as Row | undefined;
+  const r = reg.stmt(`${SELECT} WHERE a.id = ? COLLATE NOCASE`).get(id) as Row | undefined;
   return r && toRecord(reg, r);
 }
 
 /** The active ADT file of a Party for a Supplier, if any. */
 export function findActiveAdt(reg: Registry, partyId: number, supplier: Eui64): AdtRecord | undefined {
-  const r = reg.db
-    .prepare(`${SELECT} WHERE a.party_id = ? AND a.supplier_eui = ? AND a.status = 'active' ORDER BY a.rowid DESC LIMIT 1`)
+  const r = reg
+    .stmt(`${SELECT} WHERE a.party_id = ? AND a.supplier_eui = ? AND a.status = 'active' ORDER BY a.rowid DESC LIMIT 1`)
     .get(partyId, supplier) as Row | undefined;
   return r && toRecord(reg, r);
 }
@@ -85,8 +85,8 @@ export function findActiveThreshold(
   supplier: Eui64,
   srv: string,
 ): { adtId: string; warning: number; quarantine: number } | undefined {
-  return reg.db
-    .prepare(
+  return reg
+    .stmt(
       `SELECT a.id AS adtId, t.warning_threshold AS warning, t.quarantine_threshold AS quarantine
          FROM adt_files a JOIN adt_thresholds t ON t.adt_id = a.id
         WHERE a.party_id = ? AND a.supplier_eui = ? AND a.status = 'active' AND t.service_reference_variant = ?
@@ -108,7 +108,7 @@ export function listAdts(reg: Registry, filter: { partyId?: number; supplier?: E
   }
   if (!filter.all) where.push("a.status = 'active'");
   const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY a.rowid`;
-  return (reg.db.prepare(sql).all(...args) as Row[]).map((r) => toRecord(reg, r));
+  return (reg.stmt(sql).all(...args) as Row[]).map((r) => toRecord(reg, r));
 }
 
 export function insertAdt(
@@ -122,12 +122,12 @@ export function insertAdt(
        VALUES (?, ?, ?, ?, ?, ?, ?, 'active', NULL)`,
     )
     .run(a.id, a.partyId, a.supplierEui, a.officerId, at.toISOString(), a.sha256, a.fileName);
-  const ins = reg.db.prepare(
+  const ins = reg.stmt(
     'INSERT INTO adt_thresholds (adt_id, service_reference_variant, warning_threshold, quarantine_threshold) VALUES (?, ?, ?, ?)',
   );
   for (const t of a.thresholds) ins.run(a.id, t.serviceReferenceVariant, t.warning, t.quarantine);
 }
 
 export function markAdtSuperseded(reg: Registry, id: string, by: string): void {
-  reg.db.prepare("UPDATE adt_files SET status = 'superseded', superseded_by = ? WHERE id = ? AND status = 'active'").run(by, id);
+  reg.stmt("UPDATE adt_files SET status = 'superseded', superseded_by = ? WHERE id = ? AND status = 'active'").run(by, id);
 }

@@ -35,24 +35,24 @@ function toRecord(r: Row): DeviceRecord {
 }
 
 export function findDevice(reg: Registry, eui: Eui64): DeviceRecord | undefined {
-  const r = reg.db.prepare('SELECT * FROM devices WHERE eui = ?').get(eui) as Row | undefined;
+  const r = reg.stmt('SELECT * FROM devices WHERE eui = ?').get(eui) as Row | undefined;
   return r && toRecord(r);
 }
 
 export function countDevicesBySupplier(reg: Registry, supplier: Eui64): number {
-  return (reg.db.prepare('SELECT count(*) AS n FROM devices WHERE supplier_eui = ?').get(supplier) as { n: number }).n;
+  return (reg.stmt('SELECT count(*) AS n FROM devices WHERE supplier_eui = ?').get(supplier) as { n: number }).n;
 }
 
 export function countDevices(reg: Registry): number {
-  return (reg.db.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
+  return (reg.stmt('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
 }
 
 /** Devices in EUI order, optionally of one Supplier, at most `limit`. */
 export function listDevices(reg: Registry, opts: { supplier?: Eui64; limit?: number } = {}): DeviceRecord[] {
   const limit = opts.limit ?? -1;
   const rows = (opts.supplier === undefined
-    ? reg.db.prepare('SELECT * FROM devices ORDER BY eui LIMIT ?').all(limit)
-    : reg.db.prepare('SELECT * FROM devices WHERE supplier_eui = ? ORDER BY eui LIMIT ?').all(opts.supplier, limit)) as Row[];
+    ? reg.stmt('SELECT * FROM devices ORDER BY eui LIMIT ?').all(limit)
+    : reg.stmt('SELECT * FROM devices WHERE supplier_eui = ? ORDER BY eui LIMIT ?').all(opts.supplier, limit)) as Row[];
   return rows.map(toRecord);
 }
 

@@ -114,6 +114,20 @@ describe('cli: onboard', function () {
     assert.equal(registryDigest(h.home), before);
   });
 
+  it('a re-run does not reinstate a suspended ARO: the activation step is refused (OFFICER_NOT_ACTIVE), exit 3', async () => {
+    const ari = firstRun.steps.find((x: { kind: string; key: string }) => x.kind === 'officer.add' && x.key === 'officers.ari').id;
+    assert.equal((await h.run(['officer', 'suspend', ari, '--operator', 'ra1'])).code, 0);
+    const before = registryDigest(h.home);
+    const r = await h.run(['onboard', '--file', FULL, '--json']);
+    assert.equal(r.code, 3, r.stderr);
+    const st = r.json.steps.find((x: { status: string }) => x.status === 'refused');
+    assert.equal(st.kind, 'officer.activate');
+    assert.equal(st.key, 'officers.ari');
+    assert.deepEqual(st.reasons.map((x: { code: string }) => x.code), ['OFFICER_NOT_ACTIVE']);
+    assert.ok(r.json.steps.slice(st.n).every((x: { status: string }) => x.status === 'not-run'));
+    assert.equal(registryDigest(h.home), before);
+  });
+
   it('a minimal JSON plan runs without the CA passphrase (nothing to sign)', async () => {
     const t = await freshHome();
     try {

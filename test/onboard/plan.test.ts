@@ -109,7 +109,7 @@ officers:
   bob: { party: srp, kind: boss, name: Bob }
 certificates:
   c: { csr: srp-xml-sign.csr, register: x.pem, party: srp }
-  d: { csr: srp-xml-sign.csr, profile: xml-sign, party: srp, officer: dana }
+  d: { csr: srp-xml-sign.csr, profile: xml-sign, party: srp, officer: dana, out: no/such/dir/x.pem }
 solrEvents:
   e: { failedSupplier: sup, srp: srp, instruction: X, from: 2026-12-10, until: 2026-12-01, revokedBy: ra9 }
 `), [
@@ -121,6 +121,7 @@ solrEvents:
       "9 officers.bob.kind: 'boss' is not sro or aro",
       "11 certificates.c: give either 'csr' (issue a certificate) or 'register' (record another CA's certificate), not both",
       "12 certificates.d.officer: 'dana' is an SRO in the plan; officer names an ARO",
+      '12 certificates.d.out: no/such/dir/x.pem: its folder does not exist',
       "14 solrEvents.e.until: must be after 'from'",
       "14 solrEvents.e.revokedBy: only with 'revokeSupplier: true'",
     ]);

@@ -39,7 +39,7 @@ export function onboardText(report: OnboardReport): string[] {
     const st = report.steps[s.stoppedAt - 1]!;
     out.push(report.dryRun
       ? `the run would stop at step ${st.n} (${st.kind} ${st.key}, plan line ${st.line})`
-      : `stopped at step ${st.n} (${st.kind} ${st.key}, plan line ${st.line}); the steps before it are committed and audited`);
+      : `stopped at step ${st.n} (${st.kind} ${st.key}, plan line ${st.line}); ${s.done ? 'the steps done before it are committed and audited' : 'nothing was written'}`);
   } else if (!s.changed) out.push(report.dryRun ? 'nothing to do: the registry already matches the plan' : 'nothing changed: the registry already matched the plan');
   return out;
 }

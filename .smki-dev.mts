@@ -1,3 +1,0 @@
-import 'reflect-metadata';
-import { main } from '/work/main/src/cli/main.ts';
-process.exitCode = await main(process.argv);
