@@ -290,6 +290,25 @@ function readExtensionsOf(exts: DecodedExtension[] | undefined, what: string) {
   return { keyUsage, keyUsageCritical, ski, aki, policyOids };
 }
 
+/** Adds `publicKey`, loaded on first use (about 50 µs), so reading a certificate does not pay for it. */
+function withLazyPublicKey<T extends object>(info: T, spkiDer: Buffer, spki: ReturnType<typeof decodeSpki>, what: string): T & { readonly publicKey: KeyObject } {
+  let key: KeyObject | undefined;
+  Object.defineProperty(info, 'publicKey', {
+    enumerable: true,
+    get(): KeyObject {
+      if (!key) {
+        try {
+          key = publicKeyFromSpki(spkiDer, spki);
+        } catch (e) {
+          fail(what, `the public key cannot be loaded (${(e as Error).message.split('\n')[0]})`);
+        }
+      }
+      return key;
+    },
+  });
+  return info as T & { readonly publicKey: KeyObject };
+}
+
 /**
  * Reads an SMKI Organisation Certificate (DER, PEM or bare base64). Tolerates what the real ZAZ1
  * certificates do (PrintableString or UTF8String issuer, no AKI, GeneralizedTime 2118, NULL
@@ -322,7 +341,6 @@ export function readOrganisationCertificate(input: Buffer | string, what = 'cert
     const spki = decodeSpki(tbs.spki);
     const ext = readExtensionsOf(tbs.extensions, what);
     const serialHex = serialToHex(tbs.serial);
-    let key: KeyObject | undefined;
     const info = {
       der,
       tbsDer: cert.tbs,
@@ -348,20 +366,7 @@ export function readOrganisationCertificate(input: Buffer | string, what = 'cert
       policyOids: ext.policyOids,
       extensionOids: (tbs.extensions ?? []).map((e) => e.oid),
     } as Omit<OrganisationCertificateInfo, 'publicKey'>;
-    Object.defineProperty(info, 'publicKey', {
-      enumerable: true,
-      get(): KeyObject {
-        if (!key) {
-          try {
-            key = publicKeyFromSpki(tbs.spki, spki);
-          } catch (e) {
-            fail(what, `the public key cannot be loaded (${(e as Error).message.split('\n')[0]})`);
-          }
-        }
-        return key;
-      },
-    });
-    return info as OrganisationCertificateInfo;
+    return withLazyPublicKey(info, tbs.spki, spki, what);
   } catch (e) {
     if (e instanceof InputError) throw e;
     // DerError, or a structure the decoders did not expect (an element missing where one must be).
@@ -413,7 +418,6 @@ export function readCaCertificate(input: Buffer | string, what = 'CA certificate
     if (!isCa) fail(what, 'not a CA certificate (basicConstraints cA is not TRUE)');
     const ext = readExtensionsOf(tbs.extensions, what);
     const spki = decodeSpki(tbs.spki);
-    let key: KeyObject | undefined;
     const info = {
       der,
       tbsDer: cert.tbs,
@@ -431,20 +435,7 @@ export function readCaCertificate(input: Buffer | string, what = 'CA certificate
       ...(pathLen === undefined ? {} : { pathLen }),
       keyUsage: ext.keyUsage,
     } as Omit<CaCertificateInfo, 'publicKey'>;
-    Object.defineProperty(info, 'publicKey', {
-      enumerable: true,
-      get(): KeyObject {
-        if (!key) {
-          try {
-            key = publicKeyFromSpki(tbs.spki, spki);
-          } catch (e) {
-            fail(what, `the public key cannot be loaded (${(e as Error).message.split('\n')[0]})`);
-          }
-        }
-        return key;
-      },
-    });
-    return info as CaCertificateInfo;
+    return withLazyPublicKey(info, tbs.spki, spki, what);
   } catch (e) {
     if (e instanceof InputError) throw e;
     // DerError, or a structure the decoders did not expect (an element missing where one must be).

@@ -6,7 +6,7 @@
 import { InputError } from '../domain/errors.js';
 import { parseEui64, type Eui64 } from '../domain/eui.js';
 import { DSIG_NS, decodeBase64Strict, extractSignature, type XmlSignatureInfo } from './xml/dsig.js';
-import { elementPath, isXmlWhitespace, parseXml, trimXmlWhitespace, type XmlDocument, type XmlElement, type XmlLimits } from './xml/parse.js';
+import { elementChildrenOnly, elementPath, parseXml, trimXmlWhitespace, type XmlDocument, type XmlElement, type XmlLimits } from './xml/parse.js';
 
 export const SR_NS = 'http://www.dccinterface.co.uk/ServiceUserGateway';
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
@@ -58,14 +58,7 @@ function describe(el: XmlElement): string {
 }
 
 /** Element children of `el`; any non-white-space text beside them is refused. */
-function elementsOnly(el: XmlElement): XmlElement[] {
-  const out: XmlElement[] = [];
-  for (const c of el.children) {
-    if (c.type === 'element') out.push(c);
-    else if (!isXmlWhitespace(c.value)) refuse(`unexpected text in ${elementPath(el)}`);
-  }
-  return out;
-}
+const elementsOnly = (el: XmlElement): XmlElement[] => elementChildrenOnly(el, refuse);
 
 function noAttributes(el: XmlElement): void {
   const a = el.attributes[0];

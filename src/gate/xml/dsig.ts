@@ -16,6 +16,7 @@ import { createHash, createPublicKey, sign as cryptoSign, timingSafeEqual, verif
 import { InputError } from '../../domain/errors.js';
 import { canonicalize, escapeAttribute, escapeText, EXC_C14N_10 } from './c14n.js';
 import {
+  elementChildrenOnly,
   elementPath,
   isXmlWhitespace,
   lookupNamespaceURI,
@@ -84,14 +85,7 @@ function isDs(el: XmlElement, localName: string): boolean {
 }
 
 /** The element children of `el`, which must hold nothing else but white space. */
-function elementsOnly(el: XmlElement): XmlElement[] {
-  const out: XmlElement[] = [];
-  for (const c of el.children) {
-    if (c.type === 'element') out.push(c);
-    else if (!isXmlWhitespace(c.value)) refuse(`unexpected text in ${elementPath(el)}`);
-  }
-  return out;
-}
+const elementsOnly = (el: XmlElement): XmlElement[] => elementChildrenOnly(el, refuse);
 
 /** Checks `el` has exactly the named ds children in order, and returns them. */
 function dsChildren(el: XmlElement, names: readonly string[]): XmlElement[] {

@@ -574,6 +574,19 @@ export function childElements(el: XmlElement): XmlElement[] {
   return out;
 }
 
+/**
+ * The element children of `el`, which must hold nothing else but white space; `refuse` names the
+ * error the caller's layer raises for stray text.
+ */
+export function elementChildrenOnly(el: XmlElement, refuse: (message: string) => never): XmlElement[] {
+  const out: XmlElement[] = [];
+  for (const c of el.children) {
+    if (c.type === 'element') out.push(c);
+    else if (!isXmlWhitespace(c.value)) refuse(`unexpected text in ${elementPath(el)}`);
+  }
+  return out;
+}
+
 /** The concatenated text of the element's direct text children. */
 export function directText(el: XmlElement): string {
   let t = '';
