@@ -1,8 +1,7 @@
 // A registry with the Parties and officers the device-import and ADT tests need, built directly through
 // the RA functions (no CA keys: these features never sign anything), plus helpers to see that a
 // refused input left the registry exactly as it was.
-import Database from 'better-sqlite3';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalogue } from '../../src/config/catalogue.js';
@@ -108,21 +107,4 @@ export const DEVICE_HEADER = 'device_eui,device_type,smets,supplier_eui';
 export const ADT_HEADER = 'supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold';
 
 /** A digest of every row of every table of a home's registry (any table shape): equal means unchanged. */
-export function homeDigest(home: string): string {
-  const db = new Database(join(home, 'registry.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    const h = createHash('sha256');
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-    for (const { name } of tables) {
-      const rows = db
-        .prepare(`SELECT * FROM "${name}"`)
-        .all()
-        .map((r) => JSON.stringify(r, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : typeof v === 'bigint' ? v.toString() : v)))
-        .sort();
-      h.update(`#${name}\n${rows.join('\n')}`);
-    }
-    return h.digest('hex');
-  } finally {
-    db.close();
-  }
-}
+export { registryDigest as homeDigest } from './scenario.js';
