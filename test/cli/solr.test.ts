@@ -103,6 +103,26 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
     assert.equal((await run(['alert', 'held'])).json.length, 0);
   });
 
+  it('bad alert and certificate inputs are one-line errors (exit 4) that leave the registry unchanged', async () => {
+    const before = registryDigest(s.home);
+    const xml = join(s.dir, 'alert.xml');
+    writeFileSync(xml, '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>');
+    const garbage = join(s.dir, 'garbage.pem');
+    writeFileSync(garbage, 'not a certificate');
+    for (const args of [
+      ['alert', 'route', '--device', DEVICE, '--file', xml],
+      ['alert', 'route', '--device', DEVICE, '--code', 'XYZ'],
+      ['alert', 'route', '--device', '00DB12'],
+      ['cert', 'register', '--file', garbage, '--party', SUPPLIER],
+      ['cert', 'register', '--file', join(process.cwd(), 'fixtures/public/smki-certs/Z1-supplier-ds.pem'), '--party', OTHER_SUPPLIER],
+    ]) {
+      const r = await smki(['--home', s.home, ...args]);
+      assert.equal(r.code, 4, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    assert.equal(registryDigest(s.home), before);
+  });
+
   it('ends early; after solr end it is not active; audit verify passes and fails once a record is altered', async () => {
     const end = await run(['solr', 'end', id, '--operator', 'ra1'], t0 + 4 * day);
     assert.equal(end.code, 0);
