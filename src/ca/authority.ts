@@ -1,94 +1,157 @@
-// The signer. It holds the Issuing OCA key and refuses on its own what must never be signed: it
-// re-checks the role/profile rule (MP134B requirement 2) and lints the to-be-signed certificate
-// before the key touches it, whatever the RA decided.
-import { createPublicKey, sign, type KeyObject } from 'node:crypto';
+// The issuing CA component: the only holder of the Issuing OCA Signer. It trusts no caller: just
+// before signing it looks up the subject User ID's role in the registry itself, refuses anything for a
+// SoLRContingency User ID but OU 87 with digitalSignature alone (MP134B requirement 2, held in code
+// whatever ca-config says), and lints the exact bytes it is about to sign. It signs Organisation
+// Certificates and CRLs, each built and linted by a method of its own; it never signs raw bytes.
 import { readFileSync } from 'node:fs';
 import type { Catalogue, RoleEntry } from '../config/catalogue.js';
 import { InputError, IntegrityError, PolicyRefusal } from '../domain/errors.js';
-import type { CertificateProfile } from '../domain/profiles.js';
+import type { CertificateProfile, ProfileName } from '../domain/profiles.js';
 import { reason, type Reason } from '../domain/reasons.js';
-import { SOLR_CONTINGENCY } from '../domain/roles.js';
+import { SOLR_CONTINGENCY, type UserRoleCode } from '../domain/roles.js';
 import { caCertificate } from '../registry/certificates.js';
+import { findUserId } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
+import { assembleCrl, buildCrlTbs, type RevokedEntry } from './crl.js';
+import { lintCrlTbs } from './crl-lint.js';
 import { decryptPrivateKey } from './keystore.js';
 import { lintOrganisationTbs } from './lint.js';
 import {
   assembleCertificate,
   buildOrganisationTbs,
   readCaCertificate,
+  type CaCertificateInfo,
   type OrganisationCertificateTemplate,
 } from './organisation-certificate.js';
+import { FileKeySigner, type Signer } from './signer.js';
 
 export { newSerial } from './organisation-certificate.js';
 
+/** What the caller (the RA) says it is asking for. The CA compares it with its own facts. */
 export interface SignContext {
-  role: RoleEntry;
-  profile: CertificateProfile;
+  role: UserRoleCode;
+  profile: ProfileName;
+}
+
+/** The CA's own facts about a template: from the registry and its configuration, not the caller. */
+export interface SignerFacts {
+  /** The subject User ID's role as the registry holds it; undefined when no such User ID exists. */
+  role: RoleEntry | undefined;
+  profile: CertificateProfile | undefined;
+  claimed: SignContext;
 }
 
 /** Pure: the signer's own refusal list for a template. */
-export function signerChecks(t: OrganisationCertificateTemplate, c: SignContext): Reason[] {
+export function signerChecks(t: OrganisationCertificateTemplate, f: SignerFacts): Reason[] {
+  if (!f.role) return [reason('PARTY_UNKNOWN', `signer: no User ID ${t.subject.eui} in the registry`)];
+  if (!f.profile) return [reason('LINT_FAILED', `signer: no certificate profile ${f.claimed.profile}`)];
   const reasons: Reason[] = [];
-  if (!c.role.profiles.includes(c.profile.name)) {
-    reasons.push(reason('ROLE_PROFILE_FORBIDDEN', `signer: ${c.role.name} may not hold ${c.profile.name}`));
+  if (f.claimed.role !== f.role.code || f.claimed.profile !== f.profile.name) {
+    reasons.push(reason('SIGNER_CONTEXT_MISMATCH', `signer: asked for ${f.claimed.role}/${f.claimed.profile}; the registry holds ${t.subject.eui} as ${f.role.code}`));
   }
-  if (c.role.code === SOLR_CONTINGENCY && (t.keyUsage !== 'digitalSignature' || t.subject.ou !== '87' || c.profile.gbcsDeviceKey)) {
+  if (f.role.code === SOLR_CONTINGENCY && (t.keyUsage !== 'digitalSignature' || t.subject.ou !== '87' || f.profile.gbcsDeviceKey)) {
     reasons.push(reason('SOLR_CONTINGENCY_XML_SIGN_ONLY', `signer: template has OU ${t.subject.ou} and ${t.keyUsage}`));
   }
-  if (t.keyUsage !== c.profile.keyUsage) {
-    reasons.push(reason('LINT_FAILED', `signer: keyUsage ${t.keyUsage} is not the profile's ${c.profile.keyUsage}`));
+  if (!f.role.profiles.includes(f.profile.name)) {
+    reasons.push(reason('ROLE_PROFILE_FORBIDDEN', `signer: ${f.role.name} may not hold ${f.profile.name}`));
   }
-  const ou = c.profile.subjectOu === 'role' ? c.role.remotePartyRole : c.profile.subjectOu;
+  if (t.keyUsage !== f.profile.keyUsage) {
+    reasons.push(reason('LINT_FAILED', `signer: keyUsage ${t.keyUsage} is not the profile's ${f.profile.keyUsage}`));
+  }
+  const ou = f.profile.subjectOu === 'role' ? f.role.remotePartyRole : f.profile.subjectOu;
   if (t.subject.ou !== ou) reasons.push(reason('LINT_FAILED', `signer: subject OU ${t.subject.ou} is not the profile's ${ou}`));
   return reasons;
 }
 
+/** A CRL's content; issuer name and key identifier are the CA's own. */
+export interface CrlContent {
+  crlNumber: bigint;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  revoked: readonly RevokedEntry[];
+}
+
 export class IssuingAuthority {
+  readonly nameDer: Buffer;
+  readonly keyId: Buffer;
+  private readonly certificate: CaCertificateInfo;
+
+  /**
+   * @param certificateDer the Issuing OCA certificate; the signer's public key must be its key.
+   */
   constructor(
-    private readonly key: KeyObject,
-    readonly certificateDer: Buffer,
-    readonly nameDer: Buffer,
-    readonly keyId: Buffer,
-    readonly catalogue: Catalogue,
+    private readonly reg: Registry,
+    private readonly signer: Signer,
+    certificateDer: Buffer,
+    private readonly catalogue: Catalogue,
   ) {
-    const pub = createPublicKey(key).export({ format: 'der', type: 'spki' });
-    const certPub = readCaCertificate(certificateDer).spkiDer;
-    if (!pub.equals(certPub)) throw new IntegrityError('the Issuing OCA key does not match its certificate');
+    this.certificate = readCaCertificate(certificateDer);
+    if (!signer.spkiDer.equals(this.certificate.spkiDer)) throw new IntegrityError(`the Issuing OCA key ${signer.label} does not match its certificate`);
+    this.nameDer = this.certificate.subjectNameDer;
+    this.keyId = this.certificate.ski;
   }
 
-  /** Decrypts the Issuing OCA key of a home. */
-  static unlock(reg: Registry, passphrase: Buffer, catalogue: Catalogue): IssuingAuthority {
+  get certificateDer(): Buffer {
+    return this.certificate.der;
+  }
+
+  /** The Issuing OCA of a home, signing with the given Signer. */
+  static open(reg: Registry, signer: Signer, catalogue: Catalogue): IssuingAuthority {
     const row = caCertificate(reg, 'issuing');
     if (!row) throw new IntegrityError('the registry holds no Issuing OCA certificate');
-    let pem: string;
-    try {
-      pem = readFileSync(reg.paths.issuingKey, 'utf8');
-    } catch {
-      throw new InputError(`cannot read the Issuing OCA key ${reg.paths.issuingKey}`);
-    }
-    const key = decryptPrivateKey(pem, passphrase, 'Issuing OCA key');
-    const info = readCaCertificate(row.der);
-    return new IssuingAuthority(key, row.der, info.subjectNameDer, info.ski, catalogue);
+    return new IssuingAuthority(reg, signer, row.der, catalogue);
   }
 
-  /** Re-checks, lints, then signs. Returns the DER certificate. */
-  signOrganisationCertificate(t: OrganisationCertificateTemplate, c: SignContext): Buffer {
-    const refusals = signerChecks(t, c);
+  /** Decrypts the Issuing OCA key file of a home (the file key Signer). */
+  static unlock(reg: Registry, passphrase: Buffer, catalogue: Catalogue): IssuingAuthority {
+    return IssuingAuthority.open(reg, openFileKey(reg.paths.issuingKey, passphrase, 'Issuing OCA key'), catalogue);
+  }
+
+  /** The same key and certificate, deciding from another registry (a dry run's copy of the home). */
+  forRegistry(reg: Registry): IssuingAuthority {
+    return new IssuingAuthority(reg, this.signer, this.certificate.der, this.catalogue);
+  }
+
+  /** Looks up the subject's role itself, re-checks, lints the TBS, then signs it. Returns the DER certificate. */
+  signOrganisationCertificate(t: OrganisationCertificateTemplate, claimed: SignContext): Buffer {
+    const userId = findUserId(this.reg, t.subject.eui);
+    const role = userId && this.catalogue.roles.get(userId.role);
+    const profile = this.catalogue.profiles.get(claimed.profile);
+    const refusals = signerChecks(t, { role, profile, claimed });
     if (refusals.length) throw new PolicyRefusal(refusals);
     const tbs = buildOrganisationTbs(t);
+    // Expectations from the CA's own facts, so the bytes signed are the ones the registry allows.
     const findings = lintOrganisationTbs(tbs, {
-      keyUsage: t.keyUsage,
-      ou: t.subject.ou,
-      eui: t.subject.eui,
-      policyOid: t.policyOid,
+      keyUsage: profile!.keyUsage,
+      ou: (profile!.subjectOu === 'role' ? role!.remotePartyRole : profile!.subjectOu) ?? undefined,
+      eui: userId!.eui,
+      policyOid: this.catalogue.ca.policyOid,
       issuerNameDer: this.nameDer,
+      authorityKeyId: this.keyId,
+      issuerNotBefore: this.certificate.notBefore,
+      issuerNotAfter: this.certificate.notAfter,
     });
     if (findings.length) throw new PolicyRefusal(findings.map((f) => reason('LINT_FAILED', `${f.code}: ${f.message}`)));
-    return assembleCertificate(tbs, sign('sha256', tbs, this.key));
+    return assembleCertificate(tbs, this.signer.sign(tbs, 'der'));
   }
 
-  /** Signs any other to-be-signed structure of the CA (CRLs). */
-  signTbs(tbs: Buffer): Buffer {
-    return sign('sha256', tbs, this.key);
+  /** Builds this CA's CRL, lints the TBSCertList, signs it. Returns the DER CertificateList. */
+  signCrl(c: CrlContent): Buffer {
+    const tbs = buildCrlTbs({ ...c, issuerNameDer: this.nameDer, authorityKeyId: this.keyId });
+    const findings = lintCrlTbs(tbs, { issuerNameDer: this.nameDer, authorityKeyId: this.keyId, crlNumber: c.crlNumber });
+    if (findings.length) throw new PolicyRefusal(findings.map((f) => reason('LINT_FAILED', `CRL ${f.code}: ${f.message}`)));
+    return assembleCrl(tbs, this.signer.sign(tbs, 'der'));
   }
 }
+
+/** An encrypted PKCS#8 key file as a Signer. */
+export function openFileKey(path: string, passphrase: Buffer, what: string): Signer {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch {
+    throw new InputError(`cannot read the ${what} ${path}`);
+  }
+  return new FileKeySigner(decryptPrivateKey(pem, passphrase, what), path);
+}
+

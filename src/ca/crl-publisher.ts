@@ -5,7 +5,7 @@ import type { Catalogue } from '../config/catalogue.js';
 import { insertCrl, latestCrl, listRevokedIssued } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
 import type { IssuingAuthority } from './authority.js';
-import { assembleCrl, buildCrlTbs, crlToPem, parseRevocationReason } from './crl.js';
+import { crlToPem, parseRevocationReason } from './crl.js';
 
 export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, actor: string): { number: number; der: Buffer } {
   if (!reg.db.inTransaction) throw new Error('a CRL is generated inside a registry transaction');
@@ -17,8 +17,7 @@ export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Cata
     revokedAt: new Date(Math.floor(new Date(r.revokedAt).getTime() / 1000) * 1000),
     reason: parseRevocationReason(r.reason),
   }));
-  const tbs = buildCrlTbs({ issuerNameDer: ca.nameDer, authorityKeyId: ca.keyId, crlNumber: BigInt(number), thisUpdate, nextUpdate, revoked });
-  const der = assembleCrl(tbs, ca.signTbs(tbs));
+  const der = ca.signCrl({ crlNumber: BigInt(number), thisUpdate, nextUpdate, revoked });
   insertCrl(reg, number, thisUpdate, nextUpdate, der);
   reg.audit.append(thisUpdate, actor, 'crl.generate', `CRL-${number}`, { entries: revoked.length, nextUpdate: nextUpdate.toISOString() });
   return { number, der };

@@ -10,6 +10,7 @@ import { Registry, type Clock } from '../registry/registry.js';
 import { IssuingAuthority } from './authority.js';
 import { assembleCertificate, buildIssuingOcaTbs, buildRootOcaTbs, caNameDer, readCaCertificate } from './ca-certificates.js';
 import { generateCrl, writeCrlFile } from './crl-publisher.js';
+import { FileKeySigner } from './signer.js';
 import { encryptPrivateKey, generateP256KeyPair, writeSecretFile } from './keystore.js';
 import { newSerial } from './organisation-certificate.js';
 import { toPem } from './pem.js';
@@ -83,7 +84,7 @@ export function initCa(home: string, passphrase: Buffer, caName: string, catalog
 
   const reg = Registry.create(paths, auditKey, clock);
   try {
-    const ca = new IssuingAuthority(issuing.privateKey, issuingDer, issuingInfo.subjectNameDer, issuingInfo.ski, catalogue);
+    const ca = new IssuingAuthority(reg, new FileKeySigner(issuing.privateKey, paths.issuingKey), issuingDer, catalogue);
     reg.tx(() => {
       insertCaCertificate(reg, 'root', rootInfo.serialHex, rootDer, paths.rootKey);
       insertCaCertificate(reg, 'issuing', issuingInfo.serialHex, issuingDer, paths.issuingKey);

@@ -29,6 +29,7 @@ const CATALOGUE = {
   SRO_REQUIRED: ['R4', 'an ARO must be nominated by an active SRO of the same Party'],
   EVIDENCE_REQUIRED: ['R4', 'an SRO is registered only with an evidence reference'],
   CERT_ALREADY_REVOKED: ['CA', 'the certificate is already revoked'],
+  SIGNER_CONTEXT_MISMATCH: ['CA', "the signer was asked for a role or profile other than the registry's for this User ID"],
   LINT_FAILED: ['CA', 'the to-be-signed certificate does not match the SMKI Organisation Certificate profile'],
   // SoLR events (R6) and revocation (R7)
   SOLR_SELF_APPROVAL: ['R6', 'the operator who recorded a SoLR event may not approve it (dual control)'],

@@ -34,5 +34,5 @@ export async function withHomeCopy<T>(reg: Registry, fn: (copy: Registry) => Pro
 
 /** The dry run: every step the plan would take and every refusal it would meet; nothing written. */
 export async function dryRunPlan(reg: Registry, plan: Plan, opts: RunOptions): Promise<OnboardReport> {
-  return withHomeCopy(reg, (copy) => runPlan(copy, plan, { keepGoing: true, ...opts, dryRun: true, writeFiles: false }));
+  return withHomeCopy(reg, (copy) => runPlan(copy, plan, { keepGoing: true, ...opts, ...(opts.ca ? { ca: opts.ca.forRegistry(copy) } : {}), dryRun: true, writeFiles: false }));
 }

@@ -125,11 +125,11 @@ export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue
     }
   }, { durable: false });
 
-  // 7. The signer re-checks the role/profile rule and lints before signing.
+  // 7. The CA looks up the subject's role itself, re-checks the role/profile rule and lints before signing.
   const signed: { p: Planned; der: Buffer }[] = [];
   for (const p of planned) {
     try {
-      signed.push({ p, der: ca.signOrganisationCertificate(p.template, { role: p.role, profile: p.profile }) });
+      signed.push({ p, der: ca.signOrganisationCertificate(p.template, { role: p.role.code, profile: p.profile.name }) });
     } catch (e) {
       if (e instanceof PolicyRefusal) outcomes[p.index] = { ok: false, error: e };
       else throw e;

@@ -56,16 +56,4 @@ describe('ra/issue: the issuance pipeline', () => {
     assert.ok(!out[3]!.ok && out[3]!.error instanceof PolicyRefusal && out[3]!.error.reasons.some((r) => r.code === 'CSR_KEY_REUSED'));
     assert.deepEqual(reg.audit.verify().problems, []);
   });
-
-  it('the signer refuses a SoLRContingency Digital Signing template even if the RA let it through', () => {
-    const role = catalogue.roles.get('SC')!;
-    const ds = catalogue.profiles.get('ds')!;
-    assert.throws(
-      () => ca.signOrganisationCertificate(
-        { serial: Buffer.alloc(16, 1), issuerNameDer: ca.nameDer, subject: { ou: '02', eui: srp }, spkiDer: Buffer.alloc(0), keyUsage: 'digitalSignature', policyOid: '1.2.3', notBefore: new Date(), notAfter: new Date(), authorityKeyId: ca.keyId },
-        { role: { ...role, profiles: ['xml-sign', 'ds'] }, profile: ds },
-      ),
-      (e: Error) => e instanceof PolicyRefusal && e.reasons.some((r) => r.code === 'SOLR_CONTINGENCY_XML_SIGN_ONLY'),
-    );
-  });
 });
