@@ -14,15 +14,20 @@ import {
   content,
   decodeName,
   decodeSigned,
+  decodeExtensions,
   decodeSpki,
   nameToText,
   publicKeyFromSpki,
+  readBitString,
+  readOid,
   readWhole,
+  setBits,
   signatureHash,
   whole,
   type DecodedSpki,
+  type Tlv,
 } from './asn1.js';
-import { organisationSubjectAttributes } from './organisation-certificate.js';
+import { KEY_USAGE_NAMES, organisationSubjectAttributes } from './organisation-certificate.js';
 import { derFromInput } from './pem.js';
 
 export interface ParsedCsr {
@@ -38,6 +43,11 @@ export interface ParsedCsr {
   subjectEui?: Eui64;
   subjectOu?: string;
   subjectCommonName?: string;
+  /**
+   * The Key Usage bits the CSR asks for in its extensionRequest attribute (PKCS#9), by name; undefined
+   * when it requests no keyUsage extension.
+   */
+  requestedKeyUsage?: string[];
   spkiDer: Buffer;
   keyAlgorithm: { oid: string; curveOid?: string };
   /** The EC point or other key octets of subjectPublicKey. */
@@ -65,6 +75,34 @@ function euiFromAttribute(tag: number, value: Buffer, text: string | undefined, 
     fail(what, `subject x500UniqueIdentifier '${text ?? value.toString('hex')}' is not an EUI-64`);
   }
   return parseEui64(text.trim(), `${what} subject x500UniqueIdentifier`);
+}
+
+const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+
+/**
+ * The keyUsage an extensionRequest attribute asks for (RFC 2986 attributes, RFC 2985 extensionRequest),
+ * or undefined if none is requested. A malformed or repeated request is malformed input: the CA will
+ * not guess what was asked for.
+ */
+function requestedKeyUsage(info: Buffer, attrs: Tlv, what: string): string[] | undefined {
+  let found: string[] | undefined;
+  let extensionRequests = 0;
+  for (const a of children(info, attrs)) {
+    if (a.tag !== TAG.SEQUENCE) fail(what, 'a CSR attribute is not a SEQUENCE');
+    const [type, values, ...rest] = children(info, a);
+    if (!type || !values || rest.length || values.tag !== TAG.SET) fail(what, 'a CSR attribute is not a type and a SET of values');
+    if (readOid(info, type, 'attribute type') !== EXTENSION_REQUEST) continue;
+    if (++extensionRequests > 1) fail(what, 'the CSR repeats its extensionRequest attribute');
+    const set = children(info, values);
+    if (set.length !== 1) fail(what, 'extensionRequest must hold exactly one Extensions value');
+    for (const e of decodeExtensions(info, set[0]!)) {
+      if (e.oid !== OID.keyUsage) continue;
+      if (found) fail(what, 'extensionRequest repeats keyUsage');
+      const ku = readWhole(e.value, 'requested keyUsage');
+      found = setBits(readBitString(e.value, ku, 'requested keyUsage')).map((b) => KEY_USAGE_NAMES[b] ?? `bit ${b}`);
+    }
+  }
+  return found;
 }
 
 /**
@@ -106,6 +144,7 @@ export function parseCsr(input: Buffer | string, what = 'CSR'): ParsedCsr {
     const subjectEui = u ? euiFromAttribute(u.tag, u.value, attributeText(u), what) : undefined;
     const subjectOu = ou[0] ? attributeText(ou[0]) : undefined;
     const subjectCommonName = cn[0] ? attributeText(cn[0]) : undefined;
+    const keyUsage = requestedKeyUsage(info, attrs, what);
     const sigParams = signed.signatureAlgorithm.parameters;
     return {
       der,
@@ -118,6 +157,7 @@ export function parseCsr(input: Buffer | string, what = 'CSR'): ParsedCsr {
       ...(subjectEui ? { subjectEui } : {}),
       ...(subjectOu !== undefined ? { subjectOu } : {}),
       ...(subjectCommonName !== undefined ? { subjectCommonName } : {}),
+      ...(keyUsage ? { requestedKeyUsage: keyUsage } : {}),
       spkiDer,
       keyAlgorithm: spki.curveOid ? { oid: spki.algorithm.oid, curveOid: spki.curveOid } : { oid: spki.algorithm.oid },
       publicKeyBytes: spki.publicKey,

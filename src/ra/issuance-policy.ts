@@ -13,6 +13,10 @@ export interface IssuanceFacts {
   /** Reasons the CSR gate found (proof of possession, algorithms, curve, point). */
   csrReasons: Reason[];
   csrEui: Eui64 | undefined;
+  /** The CSR subject's OU (the Remote Party Role it asks for), as written. */
+  csrOu: string | undefined;
+  /** The Key Usage bits the CSR's extensionRequest asks for; undefined when it asks for none. */
+  csrKeyUsage: string[] | undefined;
   userId: UserIdRecord;
   role: RoleEntry;
   profileName: ProfileName;
@@ -51,6 +55,29 @@ const roleMayHoldProfile: IssuanceValidator = {
       : [reason('ROLE_PROFILE_FORBIDDEN', `${userRoleName(f.role.code)} may hold ${f.role.profiles.join(', ') || 'nothing'}; asked for ${f.profileName}`)],
 };
 
+/**
+ * SEC Appendix M: the CSR states what it asks for and the subscriber rejects a certificate that does
+ * not match it, so the CA never rewrites a differing OU or Key Usage: it refuses.
+ */
+const csrOuIsProfileRole: IssuanceValidator = {
+  name: 'csr-ou-is-profile-role',
+  check: (f) => {
+    const expected = subjectOuFor(f.profile, f.role);
+    if (expected === undefined) return [reason('CSR_OU_MISMATCH', `${f.profileName} gives ${userRoleName(f.role.code)} no Remote Party Role`)];
+    if (f.csrOu === undefined) return [reason('CSR_OU_MISMATCH', `the CSR subject has no OU; ${f.profileName} needs ${expected}`)];
+    return f.csrOu === expected ? [] : [reason('CSR_OU_MISMATCH', `the CSR asks for OU ${f.csrOu}; ${f.profileName} for ${userRoleName(f.role.code)} is OU ${expected}`)];
+  },
+};
+
+const csrKeyUsageIsProfileBit: IssuanceValidator = {
+  name: 'csr-key-usage-is-profile-bit',
+  check: (f) => {
+    const asked = f.csrKeyUsage;
+    if (asked === undefined || (asked.length === 1 && asked[0] === f.profile.keyUsage)) return [];
+    return [reason('CSR_KEY_USAGE_MISMATCH', `the CSR asks for ${asked.join(', ') || 'no bit'}; ${f.profileName} is ${f.profile.keyUsage} alone`)];
+  },
+};
+
 const officerIsActiveAro: IssuanceValidator = {
   name: 'officer-is-active-aro',
   check: (f) => checkActiveAro(f.officer, f.userId, f.officerId),
@@ -69,7 +96,15 @@ export const solrContingencyXmlSignOnly: IssuanceValidator = {
 };
 
 /** Checks every User ID gets. */
-export const COMMON_VALIDATORS: IssuanceValidator[] = [csrGate, euiIsPartyUserId, keyNotReused, roleMayHoldProfile, officerIsActiveAro];
+export const COMMON_VALIDATORS: IssuanceValidator[] = [
+  csrGate,
+  euiIsPartyUserId,
+  csrOuIsProfileRole,
+  csrKeyUsageIsProfileBit,
+  keyNotReused,
+  roleMayHoldProfile,
+  officerIsActiveAro,
+];
 
 /** Checks a User Role adds on top (step-ca style: each role contributes its validators). */
 export const ROLE_VALIDATORS: Partial<Record<UserRoleCode, IssuanceValidator[]>> = {

@@ -70,6 +70,8 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
   const reasons = decideIssuance({
     csrReasons,
     csrEui: csr.subjectEui,
+    csrOu: csr.subjectOu,
+    csrKeyUsage: csr.requestedKeyUsage,
     userId,
     role,
     profileName: req.profile,

@@ -84,6 +84,29 @@ describe('ca/csr', () => {
       }
     });
 
+    it("an openssl CSR's requested Key Usage (extensionRequest) is read; none requested stays undefined", function () {
+      if (!opensslAvailable()) this.skip();
+      const tmp = tempDir();
+      try {
+        const key = `${tmp.dir}/k.pem`;
+        assert.equal(openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]).status, 0);
+        const req = (extra: string[]): ParsedCsr => {
+          const out = `${tmp.dir}/r.csr`;
+          const r = openssl(['req', '-new', '-key', key, '-subj', '/OU=87/x500UniqueIdentifier=90B3D51F300C0001', ...extra, '-out', out]);
+          assert.equal(r.status, 0, r.out);
+          return parseCsr(readFileSync(out));
+        };
+        const ka = req(['-addext', 'keyUsage=critical,keyAgreement']);
+        assert.deepEqual(ka.requestedKeyUsage, ['keyAgreement']);
+        assert.equal(ka.subjectOu, '87');
+        assert.deepEqual(req(['-addext', 'keyUsage=digitalSignature,nonRepudiation']).requestedKeyUsage, ['digitalSignature', 'nonRepudiation']);
+        assert.equal(req(['-addext', 'basicConstraints=CA:FALSE']).requestedKeyUsage, undefined);
+        assert.equal(req([]).requestedKeyUsage, undefined);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+
     it('a CSR without x500UniqueIdentifier: subjectEui undefined (the RA says CSR_EUI_MISSING)', async () => {
       const made = await makeCsr({ eui: '90B3D51F30010000' });
       const noEui = rebuild(made.der, (p) => (p[1] = sequence()), made.privateKey);

@@ -8,7 +8,7 @@ import { listCertificates } from '../../src/registry/certificates.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readFileSync } from 'node:fs';
 import { makeCsr } from '../support/csr.js';
-import { setupScenario, SRP, type Scenario } from '../support/scenario.js';
+import { setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
 
 describe('ra/issue: the issuance pipeline', () => {
   let s: Scenario;
@@ -56,4 +56,50 @@ describe('ra/issue: the issuance pipeline', () => {
     assert.ok(!out[3]!.ok && out[3]!.error instanceof PolicyRefusal && out[3]!.error.reasons.some((r) => r.code === 'CSR_KEY_REUSED'));
     assert.deepEqual(reg.audit.verify().problems, []);
   });
+
+  describe('the CSR says what it asks for (SEC Appendix M): a differing OU or Key Usage is refused, never rewritten', () => {
+    const refusal = (f: () => unknown): string[] => {
+      try {
+        f();
+      } catch (e) {
+        if (e instanceof PolicyRefusal) return e.reasons.map((r) => r.code);
+        throw e;
+      }
+      assert.fail('issued');
+    };
+    const supplier = parseEui64(SUPPLIER);
+
+    it('an xml-sign request whose CSR subject OU is 02 (supplier) is refused CSR_OU_MISMATCH', async () => {
+      const before = listCertificates(reg).length;
+      const csr = (await makeCsr({ eui: SRP, ou: '02' })).der;
+      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro })), ['CSR_OU_MISMATCH']);
+      assert.equal(listCertificates(reg).length, before);
+    });
+
+    it('an xml-sign request whose CSR asks for keyAgreement is refused CSR_KEY_USAGE_MISMATCH', async () => {
+      const csr = (await makeCsr({ eui: SRP, requestKeyUsage: ['keyAgreement'] })).der;
+      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro })), ['CSR_KEY_USAGE_MISMATCH']);
+      const two = (await makeCsr({ eui: SRP, requestKeyUsage: ['digitalSignature', 'nonRepudiation'] })).der;
+      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr: two, profile: 'xml-sign', party: srp, officerId: s.aro })), ['CSR_KEY_USAGE_MISMATCH']);
+    });
+
+    it('a CSR without an OU is refused; one asking for exactly the profile (OU and single bit) is issued', async () => {
+      const csr = (await makeCsr({ eui: SRP, ou: '' })).der;
+      assert.ok(refusal(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro })).includes('CSR_OU_MISMATCH'));
+      const exact = (await makeCsr({ eui: SRP, requestKeyUsage: ['digitalSignature'] })).der;
+      assert.equal(issueCertificate(reg, ca, catalogue, { csr: exact, profile: 'xml-sign', party: srp, officerId: s.aro }).roleOu, '87');
+    });
+
+    it("a Supplier's ds CSR must say OU 02 and a ka CSR keyAgreement; OU 87 for ds is refused", async () => {
+      const ds = (await makeCsr({ eui: SUPPLIER, ou: '02', requestKeyUsage: ['digitalSignature'] })).der;
+      assert.equal(issueCertificate(reg, ca, catalogue, { csr: ds, profile: 'ds', party: supplier, officerId: s.supplierAro }).roleOu, '02');
+      const ka = (await makeCsr({ eui: SUPPLIER, ou: '02', requestKeyUsage: ['keyAgreement'] })).der;
+      assert.equal(issueCertificate(reg, ca, catalogue, { csr: ka, profile: 'ka', party: supplier, officerId: s.supplierAro }).keyUsage, 'keyAgreement');
+      const wrong = (await makeCsr({ eui: SUPPLIER, ou: '87' })).der;
+      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr: wrong, profile: 'ds', party: supplier, officerId: s.supplierAro })), ['CSR_OU_MISMATCH']);
+      const kaAsDs = (await makeCsr({ eui: SUPPLIER, ou: '02', requestKeyUsage: ['digitalSignature'] })).der;
+      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr: kaAsDs, profile: 'ka', party: supplier, officerId: s.supplierAro })), ['CSR_KEY_USAGE_MISMATCH']);
+    });
+  });
+
 });

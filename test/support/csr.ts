@@ -6,6 +6,8 @@ import {
   TAG,
   bitString,
   explicit,
+  extension,
+  namedBits,
   oid,
   sequence,
   setOf,
@@ -13,6 +15,7 @@ import {
   utf8String,
   NULL,
 } from '../../src/ca/asn1.js';
+import { KEY_USAGE_NAMES } from '../../src/ca/organisation-certificate.js';
 import { toPem } from '../../src/ca/pem.js';
 import { euiToBytes, parseEui64 } from '../../src/domain/eui.js';
 
@@ -25,6 +28,8 @@ export interface MakeCsrOptions {
   curve?: 'P-256' | 'P-384' | 'rsa';
   /** How the EUI is written: SMKI BIT STRING (default) or OpenSSL-style UTF8String hex text. */
   euiAs?: 'bitstring' | 'utf8';
+  /** Key Usage bits to ask for in an extensionRequest attribute (PKCS#9), by RFC 5280 name. */
+  requestKeyUsage?: string[];
   /** Use this key pair instead of generating one (key-reuse tests). */
   keyPair?: { privateKey: KeyObject; publicKey: KeyObject };
 }
@@ -56,7 +61,13 @@ export async function makeCsr(o: MakeCsrOptions): Promise<MadeCsr> {
   const euiValue = o.euiAs === 'utf8' ? utf8String(eui) : bitString(euiToBytes(eui));
   rdns.push(setOf(sequence(oid(OID.x500UniqueIdentifier), euiValue)));
   const spki = publicKey.export({ format: 'der', type: 'spki' });
-  const info = sequence(tlv(TAG.INTEGER, Buffer.from([0])), sequence(...rdns), spki, explicit(0, Buffer.alloc(0)));
+  const attributes = o.requestKeyUsage
+    ? sequence(
+        oid('1.2.840.113549.1.9.14'),
+        setOf(sequence(extension(OID.keyUsage, true, namedBits(o.requestKeyUsage.map((n) => KEY_USAGE_NAMES.indexOf(n as never)))))),
+      )
+    : Buffer.alloc(0);
+  const info = sequence(tlv(TAG.INTEGER, Buffer.from([0])), sequence(...rdns), spki, explicit(0, attributes));
   let alg: Buffer;
   let hash: string;
   if (o.curve === 'rsa') {
