@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../domain/errors.js';
 import { PROFILE_NAMES, type CertificateProfile, type ProfileName } from '../domain/profiles.js';
 import { USER_ROLES, SOLR_CONTINGENCY, type UserRoleCode } from '../domain/roles.js';
+import { CONTENT_RULES } from '../gate/content-rules.js';
 
 export interface RoleEntry {
   code: UserRoleCode;
@@ -118,7 +119,7 @@ const SRV = /^\d+\.\d+(\.\d+)?$/;
 const OID = /^[0-2](\.(0|[1-9]\d*))+$/;
 
 /** Pure validation of the five configuration documents. */
-export function validateCatalogue(raw: RawConfig): Catalogue {
+export function validateCatalogue(raw: RawConfig, contentRules: ReadonlyMap<string, unknown> = CONTENT_RULES): Catalogue {
   const profiles = new Map<ProfileName, CertificateProfile>();
   list(raw.profiles, 'profiles', 'profiles.json').forEach((p, i) => {
     const where = `profiles.json profiles[${i}]`;
@@ -201,6 +202,7 @@ export function validateCatalogue(raw: RawConfig): Catalogue {
     for (const s of r.serviceRequests as string[]) {
       if (!serviceRequests.has(s)) fail(where, `Service Reference Variant '${s}' is not defined in service-requests.json`);
     }
+    if (known.code === SOLR_CONTINGENCY) assertSolrContingencyServiceRequestsHaveContentRules(r.serviceRequests as string[], contentRules);
     roles.set(known.code, {
       code: known.code,
       name: known.name,
@@ -248,5 +250,20 @@ export function assertSolrContingencyHoldsNoDeviceKey(role: RoleEntry, profiles:
   }
   if (role.remotePartyRole !== null) {
     fail('roles.json', 'SoLRContingency has no GBCS Remote Party Role (MP134B requirement 2); remotePartyRole must be null');
+  }
+}
+
+/**
+ * MP134B requirements 3 and 5, held in code whatever ca-config says: SoLRContingency may be made
+ * eligible only for a Service Reference Variant the gate has a content rule for (src/gate/content-rules.ts).
+ */
+export function assertSolrContingencyServiceRequestsHaveContentRules(srvs: readonly string[], contentRules: ReadonlyMap<string, unknown> = CONTENT_RULES): void {
+  for (const srv of srvs) {
+    if (!contentRules.has(srv)) {
+      fail(
+        'roles.json',
+        `SoLRContingency may send only Service Requests the gate has a content rule for (${[...contentRules.keys()].join(', ') || 'none'}); '${srv}' has none (MP134B requirements 3 and 5)`,
+      );
+    }
   }
 }

@@ -63,7 +63,7 @@ const CATALOGUE = {
   REPLAY: ['R6', 'the RequestID counter is not above every earlier accepted one from this originator'],
   PRECOMMAND_WITHOUT_TRANSFORM: ['R6', 'a Signed Pre-Command needs an accepted CommandVariant 4 request with the same RequestID and none yet'],
   PAYMENT_MODE_NOT_CREDIT: ['R5', 'only a change of Payment Mode to Credit is accepted'],
-  GBCS_MESSAGE_CODE: ['R5', 'the Signed Pre-Command is not use case ECS02 (0x001A) or GCS02 (0x006C)'],
+  GBCS_MESSAGE_CODE: ['R5', "the Signed Pre-Command's GBCS use case is not one the role may send for this Service Reference Variant (SR 1.6: ECS02 0x001A, GCS02 0x006C)"],
   GBCS_MALFORMED: ['R5', 'the Signed Pre-Command is not a well-formed GBCS General-Signing message'],
   GBCS_HEADER_MISMATCH: ['R5', "the Signed Pre-Command's header does not match the RequestID and failed Supplier"],
   GBCS_SIGNATURE_INVALID: ['R5', "the Signed Pre-Command's GBCS signature does not verify with the failed Supplier's Digital Signing certificate"],
@@ -72,6 +72,14 @@ const CATALOGUE = {
   SERVICE_REFERENCE_MISMATCH: ['R3', 'the ServiceReference does not belong to the ServiceReferenceVariant'],
   SENDER_UNKNOWN: ['R6', 'the RequestID originator is not a registered User ID'],
   GBCS_DEVICE_TYPE: ['R5', 'the GBCS use case does not match the Device type'],
+  // Per-SRV content rules (src/gate/content-rules.ts)
+  SR_NO_CONTENT_RULE: ['R3', 'the gate has no content rule for this Service Reference Variant'],
+  BODY_NOT_FOR_SR: ['R3', 'the request body is not the element DUIS defines for this Service Reference Variant'],
+  SR_TARGET_DEVICE_TYPE: ['R5', 'GBCS defines this Service Request for other Device types (SR 1.6 and 2.5: ESME and GSME only)'],
+  SR_CANCELLATION: ['R5', 'a cancellation of a future-dated change is not itself a change to Credit'],
+  EXECUTION_OUTSIDE_EVENT: ['R6', 'the request would execute outside the SoLR event window'],
+  GBCS_OTHER_INFORMATION: ['R5', "the Signed Pre-Command's other-information field is not the form GBCS defines for its use case (the message code alone)"],
+  GBCS_CONTENT_NOT_USE_CASE: ['R5', "the Signed Pre-Command's content does not do exactly what its use case names"],
 } as const satisfies Record<string, readonly [Requirement, string]>;
 
 export type ReasonCode = keyof typeof CATALOGUE;

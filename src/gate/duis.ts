@@ -26,7 +26,13 @@ export interface DuisRequestId {
 export type DuisBody =
   | { readonly kind: 'UpdatePaymentMode'; readonly mode: 'Credit' | 'Prepayment'; readonly executionDateTime?: string }
   | { readonly kind: 'SignedPreCommand'; readonly gbcsPayload: Buffer; readonly executionDateTime?: string }
+  | { readonly kind: 'ActivateEmergencyCredit' }
   | { readonly kind: 'Other'; readonly localName: string };
+
+/** The DUIS body element's name ('SignedPreCommand' for CV 5-7). */
+export function bodyElementName(b: DuisBody): string {
+  return b.kind === 'Other' ? b.localName : b.kind;
+}
 
 export interface DuisRequest {
   readonly schemaVersion: string;
@@ -146,14 +152,12 @@ function parseDateTime(el: XmlElement): string {
   return t;
 }
 
-function parseBody(body: XmlElement): DuisBody {
-  noAttributes(body);
-  const kids = elementsOnly(body);
-  if (kids.length !== 1) refuse(`sr:Body must contain exactly one element, found ${kids.length}`);
-  const el = kids[0]!;
-  if (el.namespaceURI !== SR_NS) refuse(`sr:Body holds ${describe(el)}, not a Service Request element`);
-  noAttributes(el);
-  if (el.localName === 'UpdatePaymentMode') {
+/**
+ * Body readers by DUIS element: each reads its element exactly as the DUIS 5.4 schema defines it. A
+ * Service Reference Variant's content rule (content-rules.ts) names the element it takes.
+ */
+const BODY_READERS: Readonly<Record<string, (el: XmlElement) => DuisBody>> = {
+  UpdatePaymentMode: (el) => {
     const c = new Children(el);
     const edt = c.optional('ExecutionDateTime');
     const credit = c.optional('Credit');
@@ -177,15 +181,31 @@ function parseBody(body: XmlElement): DuisBody {
     }
     const mode = credit ? 'Credit' : 'Prepayment';
     return Object.freeze(edt ? { kind: 'UpdatePaymentMode', mode, executionDateTime: parseDateTime(edt) } : { kind: 'UpdatePaymentMode', mode });
-  }
-  if (el.localName === 'SignedPreCommand') {
+  },
+  SignedPreCommand: (el) => {
     const c = new Children(el);
     const edt = c.optional('ExecutionDateTime');
     const payloadEl = c.required('GBCSPayload');
     c.end();
     const gbcsPayload = decodeBase64Strict(simpleText(payloadEl), 'DUIS: sr:GBCSPayload');
     return Object.freeze(edt ? { kind: 'SignedPreCommand', gbcsPayload, executionDateTime: parseDateTime(edt) } : { kind: 'SignedPreCommand', gbcsPayload });
-  }
+  },
+  // sr:ActivateEmergencyCredit is an empty complexType (SR 2.5).
+  ActivateEmergencyCredit: (el) => {
+    if (el.children.some((c) => c.type === 'element' || trimXmlWhitespace(c.value) !== '')) refuse('sr:ActivateEmergencyCredit must be empty');
+    return Object.freeze({ kind: 'ActivateEmergencyCredit' });
+  },
+};
+
+function parseBody(body: XmlElement): DuisBody {
+  noAttributes(body);
+  const kids = elementsOnly(body);
+  if (kids.length !== 1) refuse(`sr:Body must contain exactly one element, found ${kids.length}`);
+  const el = kids[0]!;
+  if (el.namespaceURI !== SR_NS) refuse(`sr:Body holds ${describe(el)}, not a Service Request element`);
+  noAttributes(el);
+  const reader = Object.prototype.hasOwnProperty.call(BODY_READERS, el.localName) ? BODY_READERS[el.localName] : undefined;
+  if (reader) return reader(el);
   return Object.freeze({ kind: 'Other', localName: el.localName });
 }
 

@@ -25,7 +25,7 @@ import {
 import { findUserId } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
 import { parseDuisRequest, type ParsedDuisRequest } from './duis.js';
-import { classifyPaymentMode, parseGeneralSigning, verifyGbcsSignature } from './gbcs.js';
+import { parseGeneralSigning, verifyGbcsSignature } from './gbcs.js';
 import { decide, type DeviceFacts, type GateFacts } from './rules.js';
 import { verifyEnveloped } from './xml/dsig.js';
 
@@ -98,7 +98,6 @@ export class ServiceRequestGate {
       try {
         const message = parseGeneralSigning(request.body.gbcsPayload);
         gbcs.message = message;
-        gbcs.classification = classifyPaymentMode(message);
         // The key the meter trusts: the failed Supplier's Digital Signing certificate(s), revoked or not.
         const supplier = (event?.failedSupplier ?? message.originator) as Eui64;
         const ds = listCertificates(reg, { userIds: [supplier] }).filter((c) => c.keyUsage === 'digitalSignature' && c.roleOu !== '87');

@@ -81,6 +81,8 @@ export interface GeneralSigningMessage {
   dateTime?: DlmsDateTime;
   messageCode: number;
   otherInformation: GbcsOtherInformation;
+  /** Octets of the other-information field: 2 is the message code alone, the form of the SR 1.6 and 2.5 use cases. */
+  otherInformationLength: number;
   content: Buffer;
   /** Offset of the first content octet in the parsed bytes. */
   contentOffset: number;
@@ -236,7 +238,7 @@ export function parseGeneralSigning(input: Uint8Array): GeneralSigningMessage {
     r.fail('date-time length', `expected 0 (absent) or 12, found ${dtLen}`, dtAt);
   }
 
-  const otherInformation = readOtherInformation(r);
+  const { info: otherInformation, length: otherInformationLength } = readOtherInformation(r);
 
   const contentLenAt = r.pos;
   const contentLen = r.length('content length');
@@ -269,6 +271,7 @@ export function parseGeneralSigning(input: Uint8Array): GeneralSigningMessage {
     recipient,
     messageCode: otherInformation.messageCode,
     otherInformation,
+    otherInformationLength,
     content,
     contentOffset,
     signedPart,
@@ -286,7 +289,7 @@ function readSystemTitle(r: Reader, field: string): Eui64 {
   return euiFromBytes(r.bytes(8, field));
 }
 
-function readOtherInformation(r: Reader): GbcsOtherInformation {
+function readOtherInformation(r: Reader): { info: GbcsOtherInformation; length: number } {
   const lenAt = r.pos;
   const len = r.length('other-information length');
   const oi = r.sub(len, 'other-information');
@@ -309,7 +312,7 @@ function readOtherInformation(r: Reader): GbcsOtherInformation {
     info.supplementaryRemotePartyCertificate = cert.copyFrom(certAt);
   }
   oi.expectEnd('other-information');
-  return info;
+  return { info, length: len };
 }
 
 export function decodeDlmsDateTime(bytes: Buffer): DlmsDateTime {
@@ -536,8 +539,16 @@ export type Fuel = 'electricity' | 'gas';
 export type PayloadPaymentMode = 'credit' | 'prepayment' | 'unconfirmed';
 export type PaymentModeReason = Extract<ReasonCode, 'PAYMENT_MODE_NOT_CREDIT' | 'GBCS_MESSAGE_CODE' | 'GBCS_MALFORMED'>;
 
+/**
+ * When the change takes effect on the Device. `at` is a range: GBCS times whose UTC offset the message
+ * leaves open (DLMS deviation "not specified") may be GMT or BST, so they count as an hour either way.
+ */
+export type GbcsExecution = { kind: 'immediate' } | { kind: 'cancellation' } | { kind: 'at'; earliest: Date; latest: Date };
+
 export interface PaymentModeClassification {
   useCase: PaymentModeUseCase;
+  /** When the Device applies it (ECS02: Account activation time; GCS02: Implementation Date Time); undefined when unreadable. */
+  execution?: GbcsExecution;
   fuel: Fuel | undefined;
   messageCode: number;
   /** True only when the message code is a Credit use case AND the content is confirmed to set Credit. */
@@ -558,6 +569,34 @@ export const SR_1_6_USE_CASES: Readonly<Record<number, { useCase: Exclude<Paymen
 interface PayloadReading {
   mode: PayloadPaymentMode;
   why?: string;
+  execution?: GbcsExecution;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** An ECS02 activation date-time (DLMS date-time, 12 octets): all 0x00 now, all 0xFF a cancellation. */
+export function dlmsExecution(bytes: Buffer): GbcsExecution | undefined {
+  if (bytes.length !== DATE_TIME_LENGTH) return undefined;
+  const head = bytes.subarray(0, 9);
+  if (head.every((b) => b === 0x00)) return { kind: 'immediate' };
+  if (head.every((b) => b === 0xff)) return { kind: 'cancellation' };
+  const d = decodeDlmsDateTime(bytes);
+  if (d.year === undefined || d.month === undefined || d.day === undefined || d.hour === undefined || d.minute === undefined || d.second === undefined) return undefined;
+  const local = Date.UTC(d.year, d.month - 1, d.day, d.hour, d.minute, d.second);
+  const check = new Date(local);
+  if (check.getUTCDate() !== d.day || check.getUTCMonth() !== d.month - 1) return undefined;
+  const slack = d.deviation === undefined ? HOUR_MS : Math.abs(d.deviation) * 60_000;
+  return { kind: 'at', earliest: new Date(local - slack), latest: new Date(local + slack) };
+}
+
+const ZIGBEE_EPOCH_MS = Date.UTC(2000, 0, 1);
+
+/** A GCS02 Implementation Date Time (ZigBee UTCTime, seconds since 2000): 0 now, 0xFFFFFFFF a cancellation. */
+export function zigbeeExecution(seconds: number): GbcsExecution {
+  if (seconds === 0) return { kind: 'immediate' };
+  if (seconds === 0xffffffff) return { kind: 'cancellation' };
+  const t = new Date(ZIGBEE_EPOCH_MS + seconds * 1000);
+  return { kind: 'at', earliest: t, latest: t };
 }
 
 /**
@@ -611,7 +650,7 @@ export function classifyPaymentMode(msg: GeneralSigningMessage): PaymentModeClas
       why: `message code ${hex16(code)} says Credit but the content ${reading.mode === 'prepayment' ? 'sets Prepayment' : 'is not confirmed as Credit'}${reading.why ? `: ${reading.why}` : ''}`,
     };
   }
-  return { ...base, credit: true, payloadMode: 'credit' };
+  return reading.execution ? { ...base, credit: true, payloadMode: 'credit', execution: reading.execution } : { ...base, credit: true, payloadMode: 'credit' };
 }
 
 /** Reads the content with error offsets counted from the start of the whole message. */
@@ -625,7 +664,8 @@ const DLMS_ACCESS_REQUEST = 0xd9;
 const ACCOUNT_CLASS = 111;
 const ACCOUNT_INSTANCE = Buffer.from([0x00, 0x01, 0x13, 0x00, 0x00, 0xff]); // 0-1:19.0.0.255
 const ACCOUNT_MODE_AND_STATUS = 2;
-const ECS02_ACCOUNT_ATTRIBUTES = new Set([2, 11, 13]); // mode and status, credit charge configuration, activation time
+const ACCOUNT_ACTIVATION_TIME = 13;
+const ECS02_ACCOUNT_ATTRIBUTES = new Set([2, 11, ACCOUNT_ACTIVATION_TIME]); // mode and status, credit charge configuration, activation time
 const DLMS_ENUM = 0x16;
 const DLMS_STRUCTURE = 0x02;
 const DLMS_ARRAY = 0x01;
@@ -647,6 +687,8 @@ interface DlmsValue {
   /** Unsigned value of an enum, unsigned, long-unsigned... (numeric types up to 32 bits). */
   int?: number;
   items?: DlmsValue[];
+  /** The octets of an octet-string. */
+  bytes?: Buffer;
 }
 
 /** Fixed-size DLMS data types: tag → size of the value in octets. */
@@ -669,7 +711,8 @@ const DLMS_FIXED: Record<number, number> = {
   0x1a: 5, // date
   0x1b: 4, // time
 };
-const DLMS_STRING = new Set([0x09, 0x0a, 0x0c]); // octet-string, visible-string, utf8-string
+const DLMS_OCTET_STRING = 0x09;
+const DLMS_STRING = new Set([DLMS_OCTET_STRING, 0x0a, 0x0c]); // octet-string, visible-string, utf8-string
 
 function readDlmsData(r: Reader, field: string, depth = 0): DlmsValue {
   const offset = r.at;
@@ -689,6 +732,7 @@ function readDlmsData(r: Reader, field: string, depth = 0): DlmsValue {
   }
   if (DLMS_STRING.has(tag)) {
     const n = r.length(`${field} string length`);
+    if (tag === DLMS_OCTET_STRING) return { tag, offset, bytes: r.bytes(n, `${field} string`) };
     r.skip(n, `${field} string`);
     return { tag, offset };
   }
@@ -764,7 +808,13 @@ function readEsmePaymentMode(msg: GeneralSigningMessage): PayloadReading {
   if (extra !== undefined) {
     return { mode: 'unconfirmed', why: `the Access-Request also does ${describeSpec(extra)}, which is not part of ECS02` };
   }
-  return { mode: 'credit' };
+  const activation = specs.flatMap((s, i) => (s.id === ACCOUNT_ACTIVATION_TIME ? [data[i]!] : []));
+  if (activation.length > 1) return { mode: 'unconfirmed', why: 'the Account activation time is set more than once' };
+  if (activation.length === 0) return { mode: 'credit', execution: { kind: 'immediate' } };
+  const at = activation[0]!;
+  const execution = at.tag === DLMS_OCTET_STRING && at.bytes ? dlmsExecution(at.bytes) : undefined;
+  if (!execution) return { mode: 'unconfirmed', why: `the Account activation time at offset ${at.offset} is not a DLMS date-time` };
+  return { mode: 'credit', execution };
 }
 
 // --- GBZ / ZigBee (GSME) ---------------------------------------------------------------------------
@@ -838,7 +888,73 @@ function readGsmePaymentMode(msg: GeneralSigningMessage): PayloadReading {
     throw new GbcsFormatError('Change Payment Mode payload', c.payloadOffset!, `expected ${CHANGE_PAYMENT_MODE_LENGTH} octets, found ${p.length}`);
   }
   const config = p.readUInt16LE(12);
-  if (config === CREDIT_PAYMENT_CONTROL) return { mode: 'credit' };
+  if (config === CREDIT_PAYMENT_CONTROL) return { mode: 'credit', execution: zigbeeExecution(p.readUInt32LE(8)) };
   if (PREPAYMENT_PAYMENT_CONTROLS.has(config)) return { mode: 'prepayment', why: `Proposed Payment Control Configuration ${hex16(config)} (prepayment)` };
   return { mode: 'unconfirmed', why: `Proposed Payment Control Configuration ${hex16(config)} is not Credit (0x0C94)` };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// SR 2.5 Activate Emergency Credit (RTDS 4.5.0 vectors ECS09_2.5 / GCS06_2.5)
+
+export type EmergencyCreditUseCase = 'ECS09' | 'GCS06';
+
+export const SR_2_5_USE_CASES: Readonly<Record<number, { useCase: EmergencyCreditUseCase; fuel: Fuel }>> = {
+  0x0020: { useCase: 'ECS09', fuel: 'electricity' },
+  0x0070: { useCase: 'GCS06', fuel: 'gas' },
+};
+
+const CREDIT_CLASS = 112;
+const EMERGENCY_CREDIT_INSTANCE = Buffer.from([0x00, 0x00, 0x13, 0x0a, 0x01, 0xff]); // 0-0:19.10.1.255
+const INVOKE_CREDIT = 3;
+const DLMS_INTEGER = 0x0f;
+const SELECT_EMERGENCY_CREDIT = 0x00;
+const SELECT_EMERGENCY_CREDIT_LENGTH = 5; // command issue date-time 4, originating device 1
+
+export interface ContentReading {
+  /** The content does exactly what the use case names, nothing else. */
+  confirmed: boolean;
+  why?: string;
+  /** Set when the content breaks its encoding. */
+  malformed?: boolean;
+}
+
+/**
+ * Whether the content only activates Emergency Credit: ECS09 is one DLMS ACTION invoke_credit (method 3)
+ * on the Emergency Credit object (class 112, 0-0:19.10.1.255) with integer 0; GCS06 is one plaintext GBZ
+ * component, Prepayment cluster 0x0705, ZCL Select Available Emergency Credit (0x00).
+ */
+export function readEmergencyCreditActivation(msg: GeneralSigningMessage, fuel: Fuel): ContentReading {
+  try {
+    return fuel === 'electricity' ? readEcs09(msg) : readGcs06(msg);
+  } catch (e) {
+    if (!(e instanceof GbcsFormatError)) throw e;
+    return { confirmed: false, why: e.message, malformed: true };
+  }
+}
+
+function readEcs09(msg: GeneralSigningMessage): ContentReading {
+  const { specs, data } = readAccessRequest(msg);
+  if (specs.length !== 1) return { confirmed: false, why: `expected one access-request specification, found ${specs.length}` };
+  const s = specs[0]!;
+  if (s.choice !== 3 || s.classId !== CREDIT_CLASS || !s.instance.equals(EMERGENCY_CREDIT_INSTANCE) || s.id !== INVOKE_CREDIT) {
+    return { confirmed: false, why: `the Access-Request does ${describeSpec(s)}, not ACTION class 112 0-0:19.10.1.255 method 3` };
+  }
+  const v = data[0]!;
+  if (v.tag !== DLMS_INTEGER || v.int !== 0) return { confirmed: false, why: `invoke_credit parameter at offset ${v.offset} is not integer 0` };
+  return { confirmed: true };
+}
+
+function readGcs06(msg: GeneralSigningMessage): ContentReading {
+  const components = readGbzPayload(msg);
+  if (components.length !== 1) return { confirmed: false, why: `expected one GBZ component, found ${components.length}` };
+  const c = components[0]!;
+  if (c.control & GBZ_CONTROL_ENCRYPTED) return { confirmed: false, why: 'the GBZ component is encrypted' };
+  if (c.cluster !== PREPAYMENT_CLUSTER) return { confirmed: false, why: `GBZ cluster ${hex16(c.cluster)} is not Prepayment (0x0705)` };
+  const fc = c.frameControl!;
+  if ((fc & 0x03) !== 0x01 || (fc & 0x0c) !== 0) return { confirmed: false, why: `ZCL frame control 0x${fc.toString(16)} is not a cluster-specific client-to-server command` };
+  if (c.commandId !== SELECT_EMERGENCY_CREDIT) return { confirmed: false, why: `ZCL command 0x${c.commandId!.toString(16)} is not Select Available Emergency Credit (0x00)` };
+  if (c.payload!.length !== SELECT_EMERGENCY_CREDIT_LENGTH) {
+    return { confirmed: false, malformed: true, why: `Select Available Emergency Credit payload is ${c.payload!.length} octets, not ${SELECT_EMERGENCY_CREDIT_LENGTH}` };
+  }
+  return { confirmed: true };
 }

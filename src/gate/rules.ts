@@ -1,5 +1,7 @@
 // The Service Request gate's rules (MP134B requirements 3, 5 and 6): pure functions over facts the
 // gate gathered beforehand, each returning the reasons it refuses for. docs/gate.md lists them in order.
+// Fail closed: each rule checks the facts it needs itself and refuses with its own reason when one is
+// missing or was not established; none relies on another rule refusing first.
 import type { RoleEntry, ServiceRequestEntry } from '../config/catalogue.js';
 import type { Eui64 } from '../domain/eui.js';
 import { reason, type Reason } from '../domain/reasons.js';
@@ -8,7 +10,9 @@ import type { CertificateRecord } from '../registry/certificates.js';
 import type { UserIdRecord } from '../registry/parties.js';
 import type { SolrEventRecord } from '../registry/solr.js';
 import type { DuisRequest } from './duis.js';
-import type { GeneralSigningMessage, PaymentModeClassification } from './gbcs.js';
+import { isActive } from '../ra/solr.js';
+import { checkContent } from './content-rules.js';
+import type { GeneralSigningMessage } from './gbcs.js';
 
 export interface DeviceFacts {
   eui: Eui64;
@@ -34,8 +38,8 @@ export interface GateFacts {
   event: SolrEventRecord | undefined;
   /** Every active event of the sender (to tell "no event" from "not the failed Supplier's Device"). */
   senderActiveEvents: SolrEventRecord[];
-  /** For a Signed Pre-Command: the parsed GBCS message or the parse error. */
-  gbcs?: { message?: GeneralSigningMessage; error?: string; classification?: PaymentModeClassification; signatureVerified?: boolean; dsCertificates: number };
+  /** For a Signed Pre-Command: the parsed GBCS message or the parse error, and its signature check. */
+  gbcs?: { message?: GeneralSigningMessage; error?: string; signatureVerified?: boolean; dsCertificates: number };
   highestCounter: bigint | undefined;
   transform: { signedPreCommandAt: string | null } | undefined;
   adt: { adtId: string; warning: number; quarantine: number; windowHours: number; countBefore: number } | undefined;
@@ -66,16 +70,19 @@ const signingCertificate: GateRule = {
     const reasons: Reason[] = [];
     if (c.userId !== f.request.requestId.originator) reasons.push(reason('SIGNING_CERT_NOT_ORIGINATOR', `certificate of ${c.userId}`));
     if (c.profile !== 'xml-sign' || c.roleOu !== '87' || c.keyUsage !== 'digitalSignature') reasons.push(reason('SIGNING_CERT_NOT_XML_SIGN', `${c.profile}, OU ${c.roleOu}`));
-    if (c.status === 'revoked') reasons.push(reason('SIGNING_CERT_REVOKED', `${c.revokedAt} (${c.revocationReason})`));
+    if (c.status !== 'valid') reasons.push(reason('SIGNING_CERT_REVOKED', `${c.status} ${c.revokedAt} (${c.revocationReason})`));
     const t = f.at.getTime();
-    if (t < Date.parse(c.notBefore) || t > Date.parse(c.notAfter)) reasons.push(reason('SIGNING_CERT_EXPIRED', `${c.notBefore} .. ${c.notAfter}`));
+    if (!(t >= Date.parse(c.notBefore) && t <= Date.parse(c.notAfter))) reasons.push(reason('SIGNING_CERT_EXPIRED', `${c.notBefore} .. ${c.notAfter}`));
     return reasons;
   },
 };
 
 const xmlSignature: GateRule = {
   name: 'the XML signature verifies over the whole document',
-  check: (f) => (f.xmlSignature && !f.xmlSignature.ok ? [reason('SIGNATURE_INVALID', f.xmlSignature.why)] : []),
+  check: (f) => {
+    if (f.xmlSignature === undefined) return [reason('SIGNATURE_INVALID', 'not verified: no certificate of this CA to verify it with')];
+    return f.xmlSignature.ok === true ? [] : [reason('SIGNATURE_INVALID', f.xmlSignature.why)];
+  },
 };
 
 const eligibility: GateRule = {
@@ -109,44 +116,18 @@ const device: GateRule = {
 const solrEvent: GateRule = {
   name: "an approved SoLR event is active for the sender and the Device's Supplier",
   check: (f) => {
-    if (f.event) return [];
+    const e = f.event;
+    if (e && f.device && f.sender && e.srpUserId === f.sender.eui && e.failedSupplier === f.device.supplierEui && isActive(e, f.at)) return [];
     if (f.senderActiveEvents.length === 0) return [reason('SOLR_EVENT_NOT_ACTIVE', f.at.toISOString())];
-    if (!f.device) return [];
+    if (!f.device) return [reason('DEVICE_NOT_FAILED_SUPPLIER', `no Device ${f.request.requestId.target} on record`)];
     return [reason('DEVICE_NOT_FAILED_SUPPLIER', `registered to ${f.device.supplierEui}`)];
   },
 };
 
-/** Requirement 5: only a change of Payment Mode to Credit (Service Request 1.6). */
-const paymentModeCredit: GateRule = {
-  name: 'the payment mode is Credit',
-  check: (f) => {
-    const r = f.request;
-    if (r.serviceReferenceVariant !== '1.6') return [];
-    if (r.body.kind === 'UpdatePaymentMode') return r.body.mode === 'Credit' ? [] : [reason('PAYMENT_MODE_NOT_CREDIT', `UpdatePaymentMode/${r.body.mode}`)];
-    if (r.body.kind === 'Other') return [reason('PAYMENT_MODE_NOT_CREDIT', `body ${r.body.localName}`)];
-    // A Signed Pre-Command.
-    const reasons: Reason[] = [];
-    if (f.device && f.device.smets === 1) return [reason('GBCS_DEVICE_TYPE', 'a SMETS1 Device takes no Signed Pre-Command')];
-    const g = f.gbcs;
-    if (!g || !g.message) return [reason('GBCS_MALFORMED', g?.error)];
-    const m = g.message;
-    const c = g.classification!;
-    if (m.cra !== 'command') reasons.push(reason('GBCS_NOT_COMMAND', m.cra));
-    else if (!c.credit) reasons.push(reason((c.reason as 'PAYMENT_MODE_NOT_CREDIT' | 'GBCS_MESSAGE_CODE' | 'GBCS_MALFORMED') ?? 'PAYMENT_MODE_NOT_CREDIT', c.why ?? c.useCase));
-    if (f.device && c.fuel) {
-      const expected = c.fuel === 'electricity' ? 'ESME' : 'GSME';
-      if (f.device.deviceType !== expected) reasons.push(reason('GBCS_DEVICE_TYPE', `${c.useCase} is for an ${expected}; the Device is a ${f.device.deviceType}`));
-    }
-    const mismatches: string[] = [];
-    if (m.recipient !== r.requestId.target) mismatches.push(`recipient ${m.recipient} is not the target ${r.requestId.target}`);
-    if (m.originatorCounter !== r.requestId.counter) mismatches.push(`counter ${m.originatorCounter} is not the RequestID counter ${r.requestId.counter}`);
-    if (f.event && m.originator !== f.event.failedSupplier) mismatches.push(`originator ${m.originator} is not the failed Supplier ${f.event.failedSupplier}`);
-    if (mismatches.length) reasons.push(reason('GBCS_HEADER_MISMATCH', mismatches.join('; ')));
-    if (m.signatureForm !== 'present') reasons.push(reason('GBCS_SIGNATURE_INVALID', 'the Pre-Command is not signed'));
-    else if (g.dsCertificates === 0) reasons.push(reason('GBCS_SIGNATURE_INVALID', "no Digital Signing certificate of the failed Supplier is on record"));
-    else if (!g.signatureVerified) reasons.push(reason('GBCS_SIGNATURE_INVALID'));
-    return reasons;
-  },
+/** Requirements 3 and 5: the body, target and GBCS content are what the SRV's content rule allows. */
+const content: GateRule = {
+  name: "the request's content is what its Service Reference Variant's content rule allows",
+  check: checkContent,
 };
 
 const replay: GateRule = {
@@ -167,15 +148,12 @@ const replay: GateRule = {
 
 const adtOnFile: GateRule = {
   name: "an ADT file covers the Device's Supplier",
-  // Only for a Service Request the role may send: an ineligible one is refused for that alone.
   check: (f) =>
-    f.device && !f.adt && f.senderRole?.serviceRequests.includes(f.request.serviceReferenceVariant)
-      ? [reason('ADT_MISSING', `Supplier ${f.device.supplierEui}, ${f.request.serviceReferenceVariant}`)]
-      : [],
+    f.adt ? [] : [reason('ADT_MISSING', `Supplier ${f.device?.supplierEui ?? 'unknown (no Device)'}, ${f.request.serviceReferenceVariant}`)],
 };
 
 /** The rules in the order docs/gate.md gives them; every applicable reason is collected. */
-export const GATE_RULES: GateRule[] = [sender, signingCertificate, xmlSignature, eligibility, device, solrEvent, paymentModeCredit, replay, adtOnFile];
+export const GATE_RULES: readonly GateRule[] = [sender, signingCertificate, xmlSignature, eligibility, device, solrEvent, content, replay, adtOnFile];
 
 /** ADT thresholds: counts the request would make (Signed Pre-Commands complete a counted request). */
 export function adtOutcome(f: GateFacts): { warning?: Reason; quarantine?: Reason } {

@@ -144,7 +144,7 @@ describe('cli: report --event', function () {
     assert.deepEqual({ total: q.total, accepted: q.accepted, warned: q.acceptedWithWarning, quarantined: q.quarantined, refused: q.refused, byWindow: q.attributedByWindow },
       { total: 8, accepted: 3, warned: 1, quarantined: 1, refused: 4, byWindow: 2 });
     const reasons = Object.fromEntries(q.byReason.map((x: { code: string; requests: number }) => [x.code, x.requests]));
-    assert.deepEqual(reasons, { ADT_MISSING: 1, ADT_QUARANTINE: 1, DEVICE_NOT_FAILED_SUPPLIER: 1, PAYMENT_MODE_NOT_CREDIT: 1, SOLR_EVENT_NOT_ACTIVE: 1, SR_NOT_ELIGIBLE: 1 });
+    assert.deepEqual(reasons, { ADT_MISSING: 2, ADT_QUARANTINE: 1, DEVICE_NOT_FAILED_SUPPLIER: 1, PAYMENT_MODE_NOT_CREDIT: 1, SOLR_EVENT_NOT_ACTIVE: 1, SR_NOT_ELIGIBLE: 1, SR_NO_CONTENT_RULE: 1 });
     assert.equal(q.byReason.find((x: { code: string }) => x.code === 'PAYMENT_MODE_NOT_CREDIT').requirement, 'R5');
     assert.deepEqual(q.byDeviceType, [
       { deviceType: 'ESME', devices: 2, accepted: 2, acceptedWithWarning: 0, quarantined: 1, refused: 3 },
@@ -158,7 +158,7 @@ describe('cli: report --event', function () {
     assert.deepEqual(q.list.filter((d: { attributed: string }) => d.attributed === 'window').map((d: { reasons: { code: string }[] }) => d.reasons[0]!.code),
       ['DEVICE_NOT_FAILED_SUPPLIER', 'SOLR_EVENT_NOT_ACTIVE']);
 
-    assert.deepEqual({ warnings: j.adt.warnings, quarantines: j.adt.quarantines, missing: j.adt.missing }, { warnings: 1, quarantines: 1, missing: 1 });
+    assert.deepEqual({ warnings: j.adt.warnings, quarantines: j.adt.quarantines, missing: j.adt.missing }, { warnings: 1, quarantines: 1, missing: 2 });
     assert.equal(j.adt.files.length, 1);
     assert.deepEqual(j.adt.files[0].thresholds, [{ serviceReferenceVariant: '1.6', warning: 1, quarantine: 2 }]);
 

@@ -19,6 +19,14 @@ function scRole(raw: RawConfig): { profiles: string[]; serviceRequests: string[]
   return (raw.roles as { roles: { code: string }[] }).roles.find((r) => r.code === 'SC') as never;
 }
 
+/** Adds a Service Reference Variant to service-requests.json unless it is there already. */
+function withServiceRequest(raw: RawConfig, srv: string, sr: string): void {
+  const list = (raw.serviceRequests as { serviceRequests: { serviceReferenceVariant: string }[] }).serviceRequests;
+  if (!list.some((s) => s.serviceReferenceVariant === srv)) {
+    list.push({ serviceReferenceVariant: srv, serviceReference: sr, name: `SR ${srv}`, critical: true, commandVariants: [4, 5, 6, 7] } as never);
+  }
+}
+
 describe('config/catalogue', () => {
   it('loads the shipped ca-config with every DUIS role and SoLRContingency', () => {
     const c = loadCatalogue();
@@ -50,11 +58,27 @@ describe('config/catalogue', () => {
     assert.throws(() => validateCatalogue(raw), /remotePartyRole must be null/);
   });
 
-  it('lets configuration add a Service Request to SoLRContingency', () => {
+  it('lets configuration make SR 2.5 (Activate Emergency Credit, which has a content rule) eligible for SoLRContingency', () => {
     const raw = rawConfig();
-    scRole(raw).serviceRequests.push('1.1');
+    withServiceRequest(raw, '2.5', '2.5');
+    scRole(raw).serviceRequests.push('2.5');
     const c = validateCatalogue(raw);
-    assert.deepEqual(c.roles.get('SC')!.serviceRequests, ['1.6', '1.1']);
+    assert.deepEqual(c.roles.get('SC')!.serviceRequests, ['1.6', '2.5']);
+  });
+
+  it('refuses to load a configuration making 1.1.1 eligible for SoLRContingency: the gate has no content rule for it', () => {
+    const raw = rawConfig();
+    withServiceRequest(raw, '1.1.1', '1.1');
+    scRole(raw).serviceRequests.push('1.1.1');
+    assert.throws(() => validateCatalogue(raw), (e: Error) =>
+      e instanceof InputError && /SoLRContingency may send only Service Requests the gate has a content rule for \(1\.6, 2\.5\); '1\.1\.1' has none/.test(e.message));
+  });
+
+  it('refuses 2.5 for SoLRContingency where the code has no content rule for it', () => {
+    const raw = rawConfig();
+    withServiceRequest(raw, '2.5', '2.5');
+    scRole(raw).serviceRequests.push('2.5');
+    assert.throws(() => validateCatalogue(raw, new Map([['1.6', {}]])), /'2\.5' has none/);
   });
 
   it('names an unknown Service Reference Variant', () => {

@@ -48,7 +48,7 @@ const EXPECTED: Record<string, { counter: bigint; target: string; mode: 'Credit'
 };
 
 describe('gate/duis', () => {
-  const files = readdirSync(DUIS).filter((f) => f.endsWith('_REQUEST_DUIS.XML'));
+  const files = readdirSync(DUIS).filter((f) => f.includes('_1.6_') && f.endsWith('_REQUEST_DUIS.XML'));
   it('has the 12 public SR 1.6 templates', () => assert.equal(files.length, 12));
 
   describe('the public SR 1.6 templates, signed', () => {

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { readOrganisationCertificate } from '../../src/ca/organisation-certificate.js';
 import { makeCsr } from '../support/csr.js';
-import { OTHER_SRP, registryDigest, SUPPLIER } from '../support/scenario.js';
+import { OTHER_SRP, registryDigest, SRP, SUPPLIER } from '../support/scenario.js';
 import { ESME, ESME_S1, GSME, OTHER_ESME, setupGateScenario, template, type GateScenario, type Signer } from '../support/gate-scenario.js';
+import type { Eui64 } from '../../src/domain/eui.js';
+import { formatRequestId, withRequestId } from '../../src/gate/duis-compose.js';
 
 const codes = (o: { reasons: { code: string }[] }) => o.reasons.map((r) => r.code);
 
@@ -29,9 +31,69 @@ describe('gate: Service Request 1.6 for SoLRContingency', function () {
     assert.equal(e.o.solrEvent, g.eventId);
     const gas = await one(g.request('GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', next(), GSME));
     assert.equal(gas.o.decision, 'accept', JSON.stringify(gas.o));
-    for (const t of ['ECS02_1.6_FUTURE_DATED_TWIN_SUCCESS_REQUEST_DUIS.XML', 'GCS02_1.6_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML']) {
-      const r = await one(g.request(t, next(), t.startsWith('G') ? GSME : ESME));
-      assert.equal(r.o.decision, 'accept', `${t}: ${JSON.stringify(r.o)}`);
+  });
+
+  describe('future-dated and cancellation requests (issue 10)', () => {
+    const FUTURE = ['ECS02_1.6_FUTURE_DATED_TWIN_SUCCESS_REQUEST_DUIS.XML', 'GCS02_1.6_FUTURE_DATED_SUCCESS_REQUEST_DUIS.XML'];
+    const inDays = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString();
+    const at = (xml: string, when: string) => xml.replace(/<sr:ExecutionDateTime>[^<]*</, `<sr:ExecutionDateTime>${when}<`);
+
+    for (const t of FUTURE) {
+      const device = t.startsWith('G') ? GSME : ESME;
+      it(`${t.slice(0, 5)} future-dated: accepted inside the event window, refused at the template's 2030 date and after the end`, async () => {
+        const inside = await one(at(g.sign(withRequestId(template(t), formatRequestId(SRP as Eui64, device, next()))), inDays(5)));
+        assert.equal(inside.o.decision, 'refuse', 'the re-dated request was signed before the edit');
+        const ok = await one(g.sign(withRequestId(at(template(t), inDays(5)), formatRequestId(SRP as Eui64, device, next()))));
+        assert.equal(ok.o.decision, 'accept', JSON.stringify(ok.o));
+        const late = await one(g.request(t, next(), device));
+        assert.deepEqual(codes(late.o), ['EXECUTION_OUTSIDE_EVENT']);
+        const afterEnd = await one(g.sign(withRequestId(at(template(t), inDays(31)), formatRequestId(SRP as Eui64, device, next()))));
+        assert.deepEqual(codes(afterEnd.o), ['EXECUTION_OUTSIDE_EVENT']);
+      });
+    }
+
+    for (const t of ['ECS02_1.6_CANCELLATION_TWIN_SUCCESS_REQUEST_DUIS.XML', 'GCS02_1.6_CANCELLATION_SUCCESS_REQUEST_DUIS.XML']) {
+      it(`refuses the ${t.slice(0, 5)} CANCELLATION request (CV 4 body) with its own reason`, async () => {
+        const r = await one(g.request(t, next(), t.startsWith('G') ? GSME : ESME));
+        assert.equal(r.code, 3);
+        assert.deepEqual(codes(r.o), ['SR_CANCELLATION']);
+      });
+    }
+
+    for (const [cv4, pre, device] of [
+      ['ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', 'ECS02_1.6_CANCELLATION_TWIN_SUCCESS_PRECOMMAND_GBCS.HEX', ESME],
+      ['GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', 'GCS02_1.6_CANCELLATION_SUCCESS_PRECOMMAND_GBCS.HEX', GSME],
+    ] as const) {
+      it(`refuses the ${pre.slice(0, 5)} CANCELLATION Signed Pre-Command with its own reason`, async () => {
+        const c = next();
+        assert.equal((await one(g.request(cv4, c, device))).o.decision, 'accept');
+        const r = await one(g.signedPreCommand(pre, c, device));
+        assert.deepEqual(codes(r.o), ['SR_CANCELLATION']);
+      });
+    }
+
+    for (const [cv4, pre, device] of [
+      ['ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', 'ECS02_1.6_FUTURE_DATED_TWIN_SUCCESS_PRECOMMAND_GBCS.HEX', ESME],
+      ['GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', 'GCS02_1.6_FUTURE_DATED_SUCCESS_PRECOMMAND_GBCS.HEX', GSME],
+    ] as const) {
+      it(`refuses the ${pre.slice(0, 5)} FUTURE_DATED Signed Pre-Command that executes in 2030, after the event`, async () => {
+        const c = next();
+        assert.equal((await one(g.request(cv4, c, device))).o.decision, 'accept');
+        const r = await one(g.signedPreCommand(pre, c, device));
+        assert.deepEqual(codes(r.o), ['EXECUTION_OUTSIDE_EVENT']);
+      });
+    }
+  });
+
+  it('refuses SR 1.6 to a PPMID and a CHF with its own reason (GBCS defines it for ESME and GSME only)', async () => {
+    const PPMID = '00DB1234567890D0' as Eui64;
+    const CHF = '00DB1234567890D1' as Eui64;
+    const f = g.write('more-devices.csv', `device_eui,device_type,smets,supplier_eui\n${PPMID},PPMID,2,${SUPPLIER}\n${CHF},CHF,2,${SUPPLIER}\n`);
+    assert.equal((await g.run(['device', 'import', '--file', f, '--json'])).code, 0);
+    for (const target of [PPMID, CHF]) {
+      const r = await one(g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', next(), target));
+      assert.equal(r.code, 3);
+      assert.deepEqual(codes(r.o), ['SR_TARGET_DEVICE_TYPE'], JSON.stringify(r.o));
     }
   });
 
