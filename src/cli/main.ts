@@ -6,6 +6,7 @@ import { formatReason } from '../domain/reasons.js';
 import { CliContext, type GlobalOptions, type Io } from './context.js';
 import { PromptCancelled } from './prompt.js';
 import { chooseTask } from './menu.js';
+import { examples } from './format.js';
 import { COMMANDS } from './commands/index.js';
 import type { Clock } from '../registry/registry.js';
 
@@ -18,6 +19,12 @@ export function buildProgram(io: Io, clock?: Clock): { program: Command; result:
     .description('SMKI certificate authority, registration authority and Service Request gate for the SoLRContingency User Role (SEC MP134B)')
     .option('--home <dir>', 'the CA home folder (default ./.smki, or SMKI_HOME)')
     .option('--json', 'machine-readable output on stdout: one JSON document')
+    .addHelpText('after', examples([
+      'smki demo',
+      'smki --home ./trial init --ca-name "Trial OCA" --passphrase-file ca-pass.txt',
+      'smki --home ./trial party list --json',
+      'smki cert --help',
+    ]))
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({

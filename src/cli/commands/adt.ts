@@ -28,7 +28,8 @@ function thresholdsText(a: AdtRecord): string {
 }
 
 export const registerAdt: Register = (program, wrap) => {
-  const adt = program.command('adt').description('Anomaly Detection Threshold files of SoLRContingency Parties');
+  const adt = program.command('adt').description('Anomaly Detection Threshold files of SoLRContingency Parties')
+    .addHelpText('after', examples(['smki adt list', 'smki adt submit --help']));
   adt
     .command('submit')
     .description("record an ADT file from an active ARO of a SoLRContingency Party; it supersedes the Party's active file for that Supplier")
@@ -41,7 +42,7 @@ One row per Service Reference Variant, every row naming the same Supplier; thres
 rolling window (ca-config solr.json adtWindowHours), 0 < warning <= quarantine.
 ${examples([
   'smki adt submit --party 90B3D51F300C0001 --officer OFC-2 --file fixtures/adt/example-adt.csv',
-  'smki adt submit --party 90B3D51F300C0001 --officer OFC-2 --file adt.csv --json',
+  'smki adt submit --party 90B3D51F300C0001 --officer OFC-2 --file fixtures/adt/example-adt.csv --json   # the same thresholds again: nothing changes',
 ])}`)
     .action(wrap(async (ctx: CliContext, opts: { party?: string; officer?: string; file?: string; operator?: string }) => {
       const reg = ctx.open();

@@ -17,7 +17,8 @@ function alertLine(a: AlertRecord): string {
 }
 
 export const registerAlert: Register = (program, wrap) => {
-  const alert = program.command('alert').description("alert routing: a revoked Supplier's alerts go to the SoLR event's SRP");
+  const alert = program.command('alert').description("alert routing: a revoked Supplier's alerts go to the SoLR event's SRP")
+    .addHelpText('after', examples(['smki alert list', 'smki alert route --help']));
   alert
     .command('route')
     .description('say where an alert for a Device goes, and record it (held if there is nowhere to send it)')
@@ -25,7 +26,7 @@ export const registerAlert: Register = (program, wrap) => {
     .option('--code <hex>', 'the alert code, e.g. 8F66')
     .option('--file <alert.xml>', 'the DUIS alert document (checked to be well-formed XML; its SHA-256 is recorded)')
     .option('--operator <name>', 'who or what routes it')
-    .addHelpText('after', examples(['smki alert route --device 00-DB-12-34-56-78-90-A0 --code 8F66 --json']))
+    .addHelpText('after', examples(['smki alert route --device 00-DB-12-34-56-78-90-A0 --code 8F66 --json', 'smki alert route --device 00-DB-00-00-00-00-00-99 --code 8F66   # an unknown Device: held']))
     .action(wrap(async (ctx: CliContext, o: { device?: string; code?: string; file?: string; operator?: string }) => {
       const reg = ctx.open();
       const device = await valueOrPrompt(ctx, o.device, '--device', 'Device (EUI-64)', (t) => parseEui64(t, '--device'));
@@ -56,7 +57,7 @@ export const registerAlert: Register = (program, wrap) => {
     .command('release [ids...]')
     .description('re-route held alerts (all, or the IDs given); those with a destination now are released')
     .option('--operator <name>', 'who releases them')
-    .addHelpText('after', examples(['smki alert release', 'smki alert release ALERT-3 --json']))
+    .addHelpText('after', examples(['smki alert release', 'smki alert release ALERT-2 --json']))
     .action(wrap((ctx: CliContext, ids: string[], o: { operator?: string }) => {
       const r = releaseHeldAlerts(ctx.open(), operatorName(o.operator), ids.length ? ids : undefined);
       ctx.emit(

@@ -4,7 +4,8 @@ import { examples, table } from '../format.js';
 import type { Register } from './index.js';
 
 export const registerAudit: Register = (program, wrap) => {
-  const audit = program.command('audit').description('the tamper-evident audit chain');
+  const audit = program.command('audit').description('the tamper-evident audit chain')
+    .addHelpText('after', examples(['smki audit verify', 'smki audit log --limit 5']));
   audit
     .command('verify')
     .description('check every audit record, the hash chain, the MACs and the checkpoint; exit 5 on any tampering')

@@ -7,7 +7,8 @@ import { examples } from '../format.js';
 import type { Register } from './index.js';
 
 export const registerCa: Register = (program, wrap) => {
-  const ca = program.command('ca').description('the CA itself');
+  const ca = program.command('ca').description('the CA itself')
+    .addHelpText('after', examples(['smki ca export --out chain.pem']));
   ca.command('export')
     .description('write the CA chain: Issuing OCA then Root OCA, PEM')
     .option('--out <file>', 'write to this file instead of stdout')

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readOrganisationCertificate } from '../../ca/organisation-certificate.js';
 import { toPem } from '../../ca/pem.js';
 import { parseRevocationReason, revocationReasonName, ACCEPTED_REVOCATION_REASONS } from '../../ca/crl.js';
 import { InputError } from '../../domain/errors.js';
@@ -44,8 +45,16 @@ export function readInputFile(path: string, flag: string): Buffer {
   }
 }
 
+/** A certificate named by its serial, or by its PEM/DER file (so scripts need not copy serials). */
+export function serialOrFile(text: string): string {
+  const t = text.trim();
+  if (/^(0x)?[0-9a-f:\s]+$/i.test(t) && !existsSync(t)) return t;
+  return readOrganisationCertificate(readInputFile(t, 'SERIAL'), t).serialHex;
+}
+
 export const registerCert: Register = (program, wrap) => {
-  const cert = program.command('cert').description('SMKI Organisation Certificates');
+  const cert = program.command('cert').description('SMKI Organisation Certificates')
+    .addHelpText('after', examples(['smki cert list', 'smki cert issue --help']));
   cert
     .command('issue')
     .description('issue an Organisation Certificate from a PKCS#10 CSR, or refuse with reasons (exit 3)')
@@ -56,8 +65,8 @@ export const registerCert: Register = (program, wrap) => {
     .option('--out <file>', 'write the PEM certificate to this file')
     .option('--passphrase-file <file>', 'CA key passphrase file (or SMKI_PASSPHRASE_FILE, or a prompt)')
     .addHelpText('after', examples([
-      'smki cert issue --csr srp-xml.csr --profile xml-sign --party 90B3D51F300C0001 --officer OFC-2 --out srp-xml.pem',
-      'smki cert issue --csr srp.csr --profile xml-sign --party 90B3D51F300C0001 --officer OFC-2 --json --passphrase-file pass.txt',
+      'smki cert issue --csr fixtures/onboard/srp-xml-sign.csr --profile xml-sign --party 90B3D51F300C0001 --officer OFC-2 --passphrase-file ca-pass.txt --out srp-xml.pem',
+      'smki cert issue --csr fixtures/onboard/srp-ds.csr --profile ds --party 90B3D51F300C0001 --officer OFC-2 --passphrase-file ca-pass.txt --json   # exit 3 SOLR_CONTINGENCY_XML_SIGN_ONLY',
     ]))
     .action(wrap(async (ctx: CliContext, opts: { csr?: string; profile?: string; party?: string; officer?: string; out?: string; passphraseFile?: string }) => {
       const reg = ctx.open();
@@ -88,7 +97,7 @@ export const registerCert: Register = (program, wrap) => {
     .option('--file <pem>', 'the certificate, PEM or DER')
     .option('--party <eui>', 'the User ID it belongs to (must be its subject EUI)')
     .option('--operator <name>', 'the RA operator')
-    .addHelpText('after', examples(['smki cert register --file Z1-supplier-ds.pem --party 90B3D51F30010000']))
+    .addHelpText('after', examples(['smki cert register --file fixtures/public/smki-certs/Z1-supplier-ds.pem --party 90B3D51F30010000']))
     .action(wrap(async (ctx: CliContext, opts: { file?: string; party?: string; operator?: string }) => {
       const reg = ctx.open();
       const file = await valueOrPrompt(ctx, opts.file, '--file', 'Certificate file', (t) => t.trim());
@@ -118,12 +127,12 @@ export const registerCert: Register = (program, wrap) => {
 
   cert
     .command('show [serial]')
-    .description('show one certificate (PEM and what the registry knows)')
-    .addHelpText('after', examples(['smki cert show 4FBC52526F2AF1A9A0B6A5E8C1D2F3B4', 'smki cert show 4FBC5252... --json']))
+    .description('show one certificate (PEM and what the registry knows), by serial or certificate file')
+    .addHelpText('after', examples(['smki cert show srp-xml.pem', 'smki cert show srp-xml.pem --json']))
     .action(wrap(async (ctx: CliContext, serial: string | undefined) => {
       const reg = ctx.open();
       const s = await choiceOrPrompt(ctx, serial, 'SERIAL', 'Certificate',
-        listCertificates(reg).map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile} ${c.status}` })), (t) => t);
+        listCertificates(reg).map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile} ${c.status}` })), serialOrFile);
       const c = requireCertificate(reg, s);
       const j = certificateJson(c);
       ctx.emit(
@@ -135,16 +144,16 @@ export const registerCert: Register = (program, wrap) => {
 
   cert
     .command('revoke [serial]')
-    .description('revoke a certificate and regenerate the CRL')
+    .description('revoke a certificate (by serial or certificate file) and regenerate the CRL')
     .option('--reason <reason>', `RFC 5280 reason: ${ACCEPTED_REVOCATION_REASONS.join(', ')}`)
     .option('--operator <name>', 'the RA operator')
     .option('--passphrase-file <file>', 'CA key passphrase file (the CRL is signed)')
     .option('--yes', 'do not ask for confirmation on a terminal')
-    .addHelpText('after', examples(['smki cert revoke 3A9F... --reason keyCompromise --passphrase-file pass.txt', 'smki cert revoke 3A9F... --reason superseded --json']))
+    .addHelpText('after', examples(['smki cert revoke srp-xml.pem --reason superseded --passphrase-file ca-pass.txt', 'smki cert revoke srp-xml.pem --reason keyCompromise --passphrase-file ca-pass.txt   # exit 3 CERT_ALREADY_REVOKED']))
     .action(wrap(async (ctx: CliContext, serial: string | undefined, opts: { reason?: string; operator?: string; passphraseFile?: string; yes?: boolean }) => {
       const reg = ctx.open();
       const s = await choiceOrPrompt(ctx, serial, 'SERIAL', 'Certificate to revoke',
-        listCertificates(reg).filter((c) => c.status === 'valid' && c.source === 'issued').map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile}` })), (t) => t);
+        listCertificates(reg).filter((c) => c.status === 'valid' && c.source === 'issued').map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile}` })), serialOrFile);
       const why = await choiceOrPrompt(ctx, opts.reason, '--reason', 'Revocation reason',
         ACCEPTED_REVOCATION_REASONS.map((r) => ({ value: r, name: r })), (t) => revocationReasonName(parseRevocationReason(t)));
       const c = requireCertificate(reg, s);

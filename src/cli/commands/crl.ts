@@ -15,7 +15,7 @@ export const registerCrl: Register = (program, wrap) => {
     .option('--refresh', 'sign a fresh CRL now (needs the CA passphrase)')
     .option('--passphrase-file <file>', 'CA key passphrase file, for --refresh')
     .option('--operator <name>', 'the RA operator, for --refresh')
-    .addHelpText('after', examples(['smki crl --out current.crl', 'smki crl --refresh --passphrase-file pass.txt --json']))
+    .addHelpText('after', examples(['smki crl --out current.crl', 'smki crl --refresh --passphrase-file ca-pass.txt --json']))
     .action(wrap(async (ctx: CliContext, opts: { out?: string; refresh?: boolean; passphraseFile?: string; operator?: string }) => {
       const reg = ctx.open();
       if (opts.refresh) {

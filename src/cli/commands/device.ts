@@ -46,7 +46,8 @@ function importJson(r: DeviceImportResult) {
 }
 
 export const registerDevice: Register = (program, wrap) => {
-  const device = program.command('device').description('Devices and their registered Supplier');
+  const device = program.command('device').description('Devices and their registered Supplier')
+    .addHelpText('after', examples(['smki device list', 'smki device import --help']));
   device
     .command('import')
     .description(`load Device -> registered Supplier records from a CSV (${DEVICE_CSV_HEADER.join(',')}); all or nothing per file`)
@@ -60,7 +61,7 @@ batches, one transaction and one audit record each; identical Devices are left a
 the same file again changes nothing. A Device now given with another Supplier is updated.
 ${examples([
   'smki device import --file fixtures/devices/example-devices.csv',
-  'smki device import --file devices.csv --batch-size 50000 --json',
+  'smki device import --file fixtures/devices/example-devices.csv --batch-size 2 --json   # again: every Device unchanged',
 ])}`)
     .action(wrap(async (ctx: CliContext, opts: { file?: string; batchSize?: string; operator?: string }) => {
       const reg = ctx.open();

@@ -13,8 +13,9 @@ export const registerInit: Register = (program, wrap) => {
     .option('--passphrase-file <file>', 'file whose first line is the passphrase for the CA keys (or SMKI_PASSPHRASE_FILE, or a prompt)')
     .option('--operator <name>', 'the RA operator creating the CA')
     .addHelpText('after', examples([
-      'smki init --ca-name "SMKI Test OCA" --passphrase-file ./ca-pass.txt',
-      'SMKI_HOME=/srv/smki smki init --json < /dev/null',
+      'smki init --ca-name "SMKI Test OCA" --passphrase-file ca-pass.txt',
+      'SMKI_HOME=./other-home smki init --ca-name "Other OCA" --passphrase-file ca-pass.txt --json',
+      'smki init --passphrase-file ca-pass.txt   # exit 4 (the home exists)',
     ]))
     .action(wrap(async (ctx: CliContext, opts: { caName?: string; passphraseFile?: string; operator?: string }) => {
       const catalogue = ctx.catalogue();

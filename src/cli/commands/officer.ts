@@ -13,7 +13,8 @@ function officerJson(o: OfficerRecord) {
 }
 
 export const registerOfficer: Register = (program, wrap) => {
-  const officer = program.command('officer').description('Senior and Authorised Responsible Officers (SRO, ARO)');
+  const officer = program.command('officer').description('Senior and Authorised Responsible Officers (SRO, ARO)')
+    .addHelpText('after', examples(['smki officer list', 'smki officer add --help']));
   officer
     .command('add')
     .description('register an SRO (with evidence) or nominate an ARO (by an active SRO of the same Party)')
@@ -26,6 +27,7 @@ export const registerOfficer: Register = (program, wrap) => {
     .addHelpText('after', examples([
       'smki officer add --party 90B3D51F300C0001 --kind sro --name "Dana Director" --evidence RAPP-2026-0042',
       'smki officer add --party 90B3D51F300C0001 --kind aro --name "Ari Officer" --nominated-by OFC-1 --json',
+      'smki officer add --party 90B3D51F300C0001 --kind aro --name "Eve Temp" --nominated-by OFC-1',
     ]))
     .action(wrap(async (ctx: CliContext, opts: { party?: string; kind?: string; name?: string; nominatedBy?: string; evidence?: string; operator?: string }) => {
       const reg = ctx.open();
@@ -51,14 +53,14 @@ export const registerOfficer: Register = (program, wrap) => {
       ctx.emit(`${o.id}: ${o.kind.toUpperCase()} ${o.name} for ${o.partyName} (${o.status})`, officerJson(o));
     }));
 
-  const transition = (action: 'activate' | 'suspend' | 'revoke', description: string, irreversible: boolean) =>
+  const transition = (action: 'activate' | 'suspend' | 'revoke', description: string, irreversible: boolean, exampleLines: string[]) =>
     officer
       .command(`${action} [id]`)
       .description(description)
       .option('--operator <name>', 'the RA operator')
       .option('--note <text>', 'why (kept in the history)')
       .option('--yes', 'do not ask for confirmation on a terminal')
-      .addHelpText('after', examples([`smki officer ${action} OFC-2 --operator "RA Officer 1"`]))
+      .addHelpText('after', examples(exampleLines))
       .action(wrap(async (ctx: CliContext, id: string | undefined, opts: { operator?: string; note?: string; yes?: boolean }) => {
         const reg = ctx.open();
         const officerId = await choiceOrPrompt(ctx, id, 'officer ID', `Officer to ${action}`,
@@ -70,9 +72,9 @@ export const registerOfficer: Register = (program, wrap) => {
         const o = changeOfficerStatus(reg, officerId, action, operatorName(opts.operator), opts.note);
         ctx.emit(`${o.id}: ${o.status}`, officerJson(o));
       }));
-  transition('activate', 'activate a nominated (or suspended) officer', false);
-  transition('suspend', 'suspend an officer', false);
-  transition('revoke', 'revoke an officer (final)', true);
+  transition('activate', 'activate a nominated (or suspended) officer', false, ['smki officer activate OFC-2 --operator "RA Officer 1"', 'smki officer activate OFC-3 --note "identity checked"']);
+  transition('suspend', 'suspend an officer', false, ['smki officer suspend OFC-3 --note "on leave"']);
+  transition('revoke', 'revoke an officer (final)', true, ['smki officer revoke OFC-3 --note "left the company" --yes']);
 
   officer
     .command('list')

@@ -53,9 +53,10 @@ export const registerOnboard: Register = (program, wrap) => {
     .option('--operator <name>', "default RA operator for steps the plan names none for (else the plan's 'operator', SMKI_OPERATOR or the login name)")
     .option('--passphrase-file <file>', 'CA key passphrase file, if the plan issues certificates or revokes a Supplier (or SMKI_PASSPHRASE_FILE, or a prompt)')
     .addHelpText('after', examples([
-      'smki onboard --file fixtures/onboard/full-plan.yaml --dry-run',
-      'smki onboard --file plan.yaml --passphrase-file pass.txt',
-      'smki onboard --file plan.json --json --passphrase-file pass.txt > report.json',
+      'smki --home onboarded init --ca-name "Onboarding OCA" --passphrase-file ca-pass.txt',
+      'smki --home onboarded onboard --file fixtures/onboard/full-plan.yaml --dry-run --passphrase-file ca-pass.txt',
+      'smki --home onboarded onboard --file fixtures/onboard/full-plan.yaml --passphrase-file ca-pass.txt',
+      'smki --home onboarded onboard --file fixtures/onboard/minimal.json --json --passphrase-file ca-pass.txt > report.json',
     ]))
     .action(wrap(async (ctx: CliContext, opts: { file?: string; dryRun?: boolean; operator?: string; passphraseFile?: string }) => {
       const reg = ctx.open();

@@ -9,7 +9,8 @@ import type { Register } from './index.js';
 import { examples, table } from '../format.js';
 
 export const registerParty: Register = (program, wrap) => {
-  const party = program.command('party').description('Parties and their User IDs');
+  const party = program.command('party').description('Parties and their User IDs')
+    .addHelpText('after', examples(['smki party list', 'smki party add --help']));
   party
     .command('add')
     .description('register a User ID (EUI-64) in a User Role for a Party')
@@ -19,8 +20,8 @@ export const registerParty: Register = (program, wrap) => {
     .option('--acting-for <eui>', 'for SoLRContingency: the failed Supplier User ID the SRP acts for')
     .option('--operator <name>', 'the RA operator recording this (default SMKI_OPERATOR or login name)')
     .addHelpText('after', examples([
-      'smki party add --name "Shared Resources Ltd" --role SC --eui 90-B3-D5-1F-30-0C-00-01 --acting-for 90B3D51F30010000',
       'smki party add --name "Failed Energy" --role IS --eui 90B3D51F30010000 --json',
+      'smki party add --name "Shared Resources Ltd" --role SC --eui 90-B3-D5-1F-30-0C-00-01 --acting-for 90B3D51F30010000',
     ]))
     .action(wrap(async (ctx: CliContext, opts: { name?: string; role?: string; eui?: string; actingFor?: string; operator?: string }) => {
       const reg = ctx.open();

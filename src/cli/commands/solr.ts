@@ -21,7 +21,8 @@ async function pickEvent(ctx: CliContext, reg: Registry, id: string | undefined,
 }
 
 export const registerSolr: Register = (program, wrap) => {
-  const solr = program.command('solr').description("SoLR events: the Authority's instruction, dual-control approval, end, Supplier revocation");
+  const solr = program.command('solr').description("SoLR events: the Authority's instruction, dual-control approval, end, Supplier revocation")
+    .addHelpText('after', examples(['smki solr list', 'smki solr record --help']));
   solr
     .command('record')
     .description("record Ofgem's instruction for a Supplier failure (needs approval by a second operator)")
@@ -32,7 +33,8 @@ export const registerSolr: Register = (program, wrap) => {
     .option('--until <time>', 'end (bounded by ca-config solr.json maxEventDays)')
     .option('--operator <name>', 'the RA operator recording it')
     .addHelpText('after', examples([
-      'smki solr record --failed-supplier 90B3D51F30010000 --srp 90B3D51F300C0001 --instruction OFGEM-LRSD-2026-017 --from now --until 2026-12-27T00:00:00Z --operator "RA Officer 1"',
+      'smki solr record --failed-supplier 90B3D51F30010000 --srp 90B3D51F300C0001 --instruction OFGEM-LRSD-2026-017 --from now --until now+20d --operator "RA Officer 1"',
+      'smki solr record --failed-supplier 90B3D51F30010000 --srp 90B3D51F300C0001 --instruction OFGEM-LRSD-2026-018 --from now+30d --until now+40d --json',
     ]))
     .action(wrap(async (ctx: CliContext, o: { failedSupplier?: string; srp?: string; instruction?: string; from?: string; until?: string; operator?: string }) => {
       const reg = ctx.open();
@@ -72,7 +74,7 @@ export const registerSolr: Register = (program, wrap) => {
     .description('end a SoLR event now (requests are refused from then on)')
     .option('--operator <name>', 'the RA operator')
     .option('--yes', 'do not ask for confirmation on a terminal')
-    .addHelpText('after', examples(['smki solr end SOLR-1 --operator "RA Officer 1"']))
+    .addHelpText('after', examples(['smki solr end SOLR-2 --operator "RA Officer 1"']))
     .action(wrap(async (ctx: CliContext, id: string | undefined, o: { operator?: string; yes?: boolean }) => {
       const reg = ctx.open();
       const eventId = await pickEvent(ctx, reg, id, (e) => e.status !== 'ended', 'Event to end');
@@ -87,7 +89,7 @@ export const registerSolr: Register = (program, wrap) => {
     .option('--operator <name>', 'the RA operator')
     .option('--passphrase-file <file>', 'CA key passphrase file (the CRL is signed)')
     .option('--yes', 'do not ask for confirmation on a terminal')
-    .addHelpText('after', examples(['smki solr revoke-supplier SOLR-1 --operator "RA Officer 1" --passphrase-file pass.txt --json']))
+    .addHelpText('after', examples(['smki solr revoke-supplier SOLR-1 --operator "RA Officer 1" --passphrase-file ca-pass.txt --json']))
     .action(wrap(async (ctx: CliContext, id: string | undefined, o: { operator?: string; passphraseFile?: string; yes?: boolean }) => {
       const reg = ctx.open();
       const eventId = await pickEvent(ctx, reg, id, (e) => e.status === 'approved' && !e.suppliersRevokedAt, 'Event whose Supplier to revoke');

@@ -45,25 +45,36 @@ function outcomeLine(o: GateOutcome): string {
   return lines.join('\n');
 }
 
-function loadPrivateKey(path: string, passFile: string | undefined): KeyObject {
-  const pem = readInputFile(path, '--key');
-  try {
-    return createPrivateKey(passFile ? { key: pem, passphrase: readPassphraseFile(passFile) } : { key: pem });
-  } catch (e) {
-    throw new InputError(`--key: cannot read a private key from ${path}${passFile ? '' : ' (encrypted? give --passphrase-file)'}: ${(e as Error).message.split('\n')[0]}`);
+/** A private key in PEM (PKCS#8, SEC1, encrypted PKCS#8) or DER (PKCS#8, SEC1, encrypted PKCS#8). */
+export function loadPrivateKey(path: string, passFile: string | undefined, flag = '--key'): KeyObject {
+  const bytes = readInputFile(path, flag);
+  const passphrase = passFile ? readPassphraseFile(passFile) : undefined;
+  const isPem = bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN');
+  const attempts: Parameters<typeof createPrivateKey>[0][] = isPem
+    ? [{ key: bytes, passphrase }]
+    : [{ key: bytes, format: 'der', type: 'pkcs8' }, { key: bytes, format: 'der', type: 'sec1' }, { key: bytes, format: 'der', type: 'pkcs8', passphrase }];
+  let last: unknown;
+  for (const a of attempts) {
+    try {
+      return createPrivateKey(a);
+    } catch (e) {
+      last = e;
+    }
   }
+  throw new InputError(`${flag}: cannot read a private key from ${path}${passFile ? ' (wrong passphrase?)' : ' (encrypted? give --passphrase-file)'}: ${(last as Error).message.split('\n')[0]}`);
 }
 
 export const registerSr: Register = (program, wrap) => {
-  const sr = program.command('sr').description('the Service Request gate for SoLRContingency DUIS requests');
+  const sr = program.command('sr').description('the Service Request gate for SoLRContingency DUIS requests')
+    .addHelpText('after', examples(['smki sr check --help', 'smki sr sign --help']));
   sr.command('check <files...>')
     .description('accept or refuse each DUIS request with every reason code that applies; exit 3 if any is refused, 4 if any is malformed')
     .option('--at <time>', 'decide as of this time (ISO 8601), default now')
     .option('--operator <name>', 'who runs the check (recorded in the audit)')
     .addHelpText('after', examples([
-      'smki sr check requests/*.xml',
-      'smki sr check inbox/ --json',
-      'cat request.xml | smki sr check - --at 2026-12-01T10:00:00Z',
+      'smki sr check fixtures/public/duis/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML   # exit 4 (unsigned)',
+      'smki sr check fixtures/public/duis/ --json   # exit 4',
+      'cat fixtures/public/duis/GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML | smki sr check - --at now+1h   # exit 4',
     ]))
     .action(wrap(async (ctx: CliContext, files: string[], o: { at?: string; operator?: string }) => {
       const reg = ctx.open();
@@ -105,7 +116,7 @@ export const registerSr: Register = (program, wrap) => {
     .option('--key <pem>', 'its private key (PKCS#8 or SEC1 PEM; encrypted needs --passphrase-file)')
     .option('--passphrase-file <file>', 'passphrase for an encrypted key')
     .option('--out <file>', 'write the signed request here instead of stdout')
-    .addHelpText('after', examples(['smki sr sign request.xml --cert srp-xml.pem --key srp-xml.key --out request.signed.xml']))
+    .addHelpText('after', examples(['smki sr sign fixtures/public/duis/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML --cert fixtures/public/smki-certs/xml-sign-90B3D51F30010000-ds.pem --key fixtures/public/smki-certs/xml-sign-90B3D51F30010000-ds.key --out request.signed.xml']))
     .action(wrap((ctx: CliContext, file: string, o: { cert?: string; key?: string; passphraseFile?: string; out?: string }) => {
       if (!o.cert) throw new InputError('missing --cert');
       if (!o.key) throw new InputError('missing --key');
