@@ -22,6 +22,13 @@ export function withCommandVariant(xml: string, cv: number): string {
   return xml.replace(/<((?:[A-Za-z_][\w.-]*:)?)CommandVariant>\s*\d+\s*<\/\1CommandVariant>/, (_m, p: string) => `<${p}CommandVariant>${cv}</${p}CommandVariant>`);
 }
 
+/** The ServiceReference and ServiceReferenceVariant replaced (a 1.6 template as, say, SR 1.1 variant 1.1.1). */
+export function withServiceReference(xml: string, serviceReference: string, variant: string): string {
+  return xml
+    .replace(/<((?:[A-Za-z_][\w.-]*:)?)ServiceReference>[^<]*<\/\1ServiceReference>/, (_m, p: string) => `<${p}ServiceReference>${serviceReference}</${p}ServiceReference>`)
+    .replace(/<((?:[A-Za-z_][\w.-]*:)?)ServiceReferenceVariant>[^<]*<\/\1ServiceReferenceVariant>/, (_m, p: string) => `<${p}ServiceReferenceVariant>${variant}</${p}ServiceReferenceVariant>`);
+}
+
 /** A Signed Pre-Command request (CommandVariant 5, 6 or 7), as DUIS 5.4 shapes it. */
 export function signedPreCommandRequest(o: {
   requestId: string;

@@ -125,7 +125,7 @@ export async function parseAdtFile(file: string, catalogue: Catalogue): Promise<
     }
     let srvOk = false;
     if (!catalogue.serviceRequests.has(srv)) {
-      p(`service_reference_variant '${srv}' is not a Service Request defined in ca-config (known: ${[...catalogue.serviceRequests.keys()].join(', ')})`);
+      p(`service_reference_variant '${srv}' is not a DUIS 5.4 Service Reference Variant (ca-config/service-requests.json; e.g. 1.6, 1.1.1)`);
     } else if (seen.has(srv)) {
       p(`service_reference_variant ${srv} is given again (first at line ${seen.get(srv)}); one row per Service Reference Variant`);
     } else {

@@ -82,14 +82,14 @@ describe('cli: smki adt', function () {
   });
 
   it('warning above quarantine: exit 4 with the line', async () => {
-    const r = await refused(file('adt.csv', `${HEADER}\n${SUPPLIER},1.1,1,2\n${SUPPLIER},1.6,10,5\n`), 4, { json: false });
+    const r = await refused(file('adt.csv', `${HEADER}\n${SUPPLIER},2.5,1,2\n${SUPPLIER},1.6,10,5\n`), 4, { json: false });
     assert.match(r.stderr, /adt\.csv line 3: quarantine_threshold 5 is below warning_threshold 10/);
   });
 
   it('an unknown Service Reference Variant: exit 4 with the line', async () => {
     const r = await refused(file('srv.csv', `${HEADER}\n${SUPPLIER},8.1,1,2\n`), 4);
     assert.equal(r.json.problems[0].line, 2);
-    assert.match(r.json.problems[0].message, /service_reference_variant '8\.1' is not a Service Request defined in ca-config/);
+    assert.match(r.json.problems[0].message, /service_reference_variant '8\.1' is not a DUIS 5.4 Service Reference Variant/);
   });
 
   it('a non-UTF-8 file: exit 4 with the line', async () => {

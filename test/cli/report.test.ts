@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import type { Eui64 } from '../../src/domain/eui.js';
-import { formatRequestId, withRequestId } from '../../src/gate/duis-compose.js';
+import { formatRequestId, withRequestId, withServiceReference } from '../../src/gate/duis-compose.js';
 import { ESME, GSME, OTHER_ESME, setupGateScenario, template, type GateScenario } from '../support/gate-scenario.js';
 import { registryDigest, SRP, SUPPLIER } from '../support/scenario.js';
 
@@ -38,7 +38,7 @@ async function seedEvent(): Promise<{ g: GateScenario; decisions: Record<string,
   await check('credit-gsme', g.request(CREDIT_G, 11n, GSME));
   await check('credit-esme-2', g.request(CREDIT_E, 12n));
   await check('prepayment-gsme', g.request(PREPAY_G, 13n, GSME));
-  await check('sr-1.1', g.sign(withRequestId(template(CREDIT_E).replace(/>1\.6</g, '>1.1<'), formatRequestId(SRP as Eui64, ESME, 14n))));
+  await check('sr-1.1.1', g.sign(withRequestId(withServiceReference(template(CREDIT_E), '1.1', '1.1.1'), formatRequestId(SRP as Eui64, ESME, 14n))));
   await check('other-suppliers-device', g.request(CREDIT_E, 15n, OTHER_ESME));
   await check('before-the-window', g.request(CREDIT_E, 16n), ['--at', new Date(Date.now() - 3 * 86_400_000).toISOString()]);
   await ok(['solr', 'revoke-supplier', g.eventId, '--operator', 'ra1', '--passphrase-file', g.pass]);
@@ -119,7 +119,7 @@ describe('cli: report --event', function () {
   it('the seeded event has every kind of decision', () => {
     assert.deepEqual(decisions, {
       'credit-esme': 'accept', 'precommand-esme': 'accept', 'credit-gsme': 'accept', 'credit-esme-2': 'quarantine', 'prepayment-gsme': 'refuse',
-      'sr-1.1': 'refuse', 'other-suppliers-device': 'refuse', 'before-the-window': 'refuse', 'after-the-end': 'refuse',
+      'sr-1.1.1': 'refuse', 'other-suppliers-device': 'refuse', 'before-the-window': 'refuse', 'after-the-end': 'refuse',
     });
   });
 
@@ -151,7 +151,7 @@ describe('cli: report --event', function () {
       { deviceType: 'GSME', devices: 1, accepted: 1, acceptedWithWarning: 1, quarantined: 0, refused: 1 },
     ]);
     assert.deepEqual(q.byServiceRequest, [
-      { serviceReferenceVariant: '1.1', accepted: 0, quarantined: 0, refused: 1 },
+      { serviceReferenceVariant: '1.1.1', accepted: 0, quarantined: 0, refused: 1 },
       { serviceReferenceVariant: '1.6', accepted: 3, quarantined: 1, refused: 3 },
     ]);
     assert.equal(q.list.length, 8);

@@ -165,15 +165,15 @@ describe('gate: Service Request 1.6 for SoLRContingency', function () {
     assert.ok(codes((await one(g.signedPreCommand('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_PRECOMMAND_GBCS.HEX', c2, GSME))).o).includes('GBCS_DEVICE_TYPE'));
   });
 
-  it('refuses outside the event, a replayed counter, a 1.1 request and a Device of another Supplier', async () => {
+  it('refuses outside the event, a replayed counter, a 1.1.1 request and a Device of another Supplier', async () => {
     const before = await one(g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', next(), ESME), ['--at', new Date(Date.now() - 3 * 86_400_000).toISOString()]);
     assert.ok(codes(before.o).includes('SOLR_EVENT_NOT_ACTIVE'), JSON.stringify(before.o));
     const c = next();
     assert.equal((await one(g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', c, ESME))).o.decision, 'accept');
     assert.deepEqual(codes((await one(g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', c, ESME))).o), ['REPLAY']);
     assert.deepEqual(codes((await one(g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', c - 10n, ESME))).o), ['REPLAY']);
-    const t11 = template('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML').replace(/>1\.6</g, '>1.1<');
-    const { withRequestId, formatRequestId } = await import('../../src/gate/duis-compose.js');
+    const { withRequestId, withServiceReference, formatRequestId } = await import('../../src/gate/duis-compose.js');
+    const t11 = withServiceReference(template('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML'), '1.1', '1.1.1');
     const r11 = await one(g.sign(withRequestId(t11, formatRequestId('90B3D51F300C0001' as never, ESME, next()))));
     assert.ok(codes(r11.o).includes('SR_NOT_ELIGIBLE'), JSON.stringify(r11.o));
     const other = await one(g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', next(), OTHER_ESME));

@@ -59,7 +59,7 @@ describe('ra/adt: ADT files', () => {
     const partyId = requireUserId(f.reg, SRP).partyId;
     assert.deepEqual(activeAdtThresholds(f.reg, { partyId, supplierEui: SUPPLIER, srv: '1.6' }), { adtId: 'ADT-1', warning: 500, quarantine: 1000, windowHours: 24 });
     assert.deepEqual(activeAdtThresholds(f.reg, { userId: SRP, supplierEui: SUPPLIER, srv: '1.6' })?.adtId, 'ADT-1');
-    assert.equal(activeAdtThresholds(f.reg, { partyId, supplierEui: SUPPLIER, srv: '1.1' }), undefined);
+    assert.equal(activeAdtThresholds(f.reg, { partyId, supplierEui: SUPPLIER, srv: '2.5' }), undefined);
     assert.equal(activeAdtThresholds(f.reg, { partyId, supplierEui: OTHER_SUPPLIER, srv: '1.6' }), undefined);
     assert.equal(activeAdtThresholds(f.reg, { userId: OTHER_SRP, supplierEui: SUPPLIER, srv: '1.6' }), undefined);
     const audit = f.reg.audit.tail(1)[0]!;
@@ -71,10 +71,10 @@ describe('ra/adt: ADT files', () => {
 
   it('a new file supersedes the active one in the same transaction, audited; the same thresholds again change nothing', async () => {
     await submit(csv(`${SUPPLIER},1.6,500,1000`));
-    const second = await submit(csv(`${SUPPLIER},1.6,50,100`, `${SUPPLIER},1.1,5,10`), { name: 'adt-2.csv' });
+    const second = await submit(csv(`${SUPPLIER},1.6,50,100`, `${SUPPLIER},2.5,5,10`), { name: 'adt-2.csv' });
     assert.equal(second.adt.id, 'ADT-2');
     assert.equal(second.supersedes, 'ADT-1');
-    assert.match(second.warnings.join(), /1\.1 is not one the SoLRContingency role may send/);
+    assert.match(second.warnings.join(), /2\.5 is not one the SoLRContingency role may send/);
     const old = findAdt(f.reg, 'ADT-1')!;
     assert.equal(old.status, 'superseded');
     assert.equal(old.supersededBy, 'ADT-2');
@@ -89,7 +89,7 @@ describe('ra/adt: ADT files', () => {
     assert.equal(activeAdtThresholds(f.reg, { userId: SRP, supplierEui: SUPPLIER, srv: '1.6' })!.warning, 50);
 
     const before = snapshot(f.reg);
-    const again = await submit(csv(`${SUPPLIER},1.1,5,10`, `${SUPPLIER},1.6,50,100`), { name: 'reordered.csv' });
+    const again = await submit(csv(`${SUPPLIER},2.5,5,10`, `${SUPPLIER},1.6,50,100`), { name: 'reordered.csv' });
     assert.equal(again.created, false);
     assert.equal(again.adt.id, 'ADT-2');
     assert.equal(snapshot(f.reg), before);
@@ -109,7 +109,7 @@ describe('ra/adt: ADT files', () => {
 
   describe('malformed files (exit 4, every problem with its line)', () => {
     it('negative, zero and non-integer thresholds', async () => {
-      const e = await malformed(csv(`${SUPPLIER},1.6,-5,10`, `${SUPPLIER},1.1,0,1.5`));
+      const e = await malformed(csv(`${SUPPLIER},1.6,-5,10`, `${SUPPLIER},2.5,0,1.5`));
       assert.deepEqual(e.problems, [
         { line: 2, message: 'warning_threshold -5 is negative; a threshold is a count above 0' },
         { line: 3, message: 'warning_threshold 0 is not above 0' },
@@ -119,24 +119,24 @@ describe('ra/adt: ADT files', () => {
     });
 
     it('warning above quarantine', async () => {
-      const e = await malformed(csv(`${SUPPLIER},1.1,1,2`, `${SUPPLIER},1.6,10,5`));
+      const e = await malformed(csv(`${SUPPLIER},2.5,1,2`, `${SUPPLIER},1.6,10,5`));
       assert.equal(e.message, 'adt.csv line 3: quarantine_threshold 5 is below warning_threshold 10');
     });
 
     it('an unknown Service Reference Variant, and one given twice', async () => {
       const e = await malformed(csv(`${SUPPLIER},1.6,1,2`, `${SUPPLIER},9.99,1,2`, `${SUPPLIER},1.6,3,4`));
       assert.equal(e.problems.length, 2);
-      assert.match(e.problems[0]!.message, /service_reference_variant '9\.99' is not a Service Request defined in ca-config/);
+      assert.match(e.problems[0]!.message, /service_reference_variant '9\.99' is not a DUIS 5.4 Service Reference Variant/);
       assert.equal(e.problems[0]!.line, 3);
       assert.deepEqual(e.problems[1], { line: 4, message: 'service_reference_variant 1.6 is given again (first at line 2); one row per Service Reference Variant' });
     });
 
     it('rows naming different Suppliers, a malformed EUI, a wrong column count', async () => {
-      const e = await malformed(csv(`${SUPPLIER},1.6,1,2`, `${OTHER_SUPPLIER},1.1,1,2`, `nope,1.1,1,2`, `${SUPPLIER},1.1,1`));
+      const e = await malformed(csv(`${SUPPLIER},1.6,1,2`, `${OTHER_SUPPLIER},2.5,1,2`, `nope,2.5,1,2`, `${SUPPLIER},2.5,1`));
       assert.deepEqual(e.problems.map((p) => p.line), [3, 4, 4, 5]);
       assert.match(e.problems[0]!.message, /differs from 90B3D51F30010000 at line 2; an ADT file covers one Supplier/);
       assert.match(e.problems[1]!.message, /supplier_eui 'nope' is not an EUI-64/);
-      assert.match(e.problems[2]!.message, /1\.1 is given again \(first at line 3\)/);
+      assert.match(e.problems[2]!.message, /2\.5 is given again \(first at line 3\)/);
       assert.match(e.problems[3]!.message, /expected 4 fields/);
     });
 
