@@ -40,12 +40,15 @@ export interface GateScenario extends Scenario {
   /** A CV 4 request from a public template, re-addressed from the SRP and signed. */
   request(templateName: string, counter: bigint, target?: Eui64, signer?: Signer): string;
   /** A CV 5 Signed Pre-Command request from a PRECOMMAND vector, signed by the failed Supplier's DS key. */
-  signedPreCommand(vector: string, counter: bigint, target?: Eui64, opts?: { gbcsKey?: KeyObject; originator?: Eui64; cv?: 5 | 6 | 7 }): string;
+  signedPreCommand(vector: string, counter: bigint, target?: Eui64, opts?: { gbcsKey?: KeyObject; originator?: Eui64; cv?: 5 | 6 | 7; srv?: string; executionDateTime?: string }): string;
   write(name: string, text: string): string;
   check(files: string[], extra?: string[]): ReturnType<Scenario['run']>;
 }
 
-export async function setupGateScenario(adtThresholds: { warning: number; quarantine: number } = { warning: 500, quarantine: 1000 }): Promise<GateScenario> {
+export async function setupGateScenario(
+  adtThresholds: { warning: number; quarantine: number } = { warning: 500, quarantine: 1000 },
+  opts: { adtServiceRequests?: string[] } = {},
+): Promise<GateScenario> {
   const s = await setupScenario();
   const ok = async (args: string[]) => {
     const r = await s.run([...args, '--json']);
@@ -72,7 +75,8 @@ export async function setupGateScenario(adtThresholds: { warning: number; quaran
   ].join('\n'));
   await ok(['device', 'import', '--file', devices]);
   const adt = join(s.dir, 'adt.csv');
-  writeFileSync(adt, `supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold\n${SUPPLIER},1.6,${adtThresholds.warning},${adtThresholds.quarantine}\n`);
+  const adtRows = (opts.adtServiceRequests ?? ['1.6']).map((srv) => `${SUPPLIER},${srv},${adtThresholds.warning},${adtThresholds.quarantine}\n`);
+  writeFileSync(adt, `supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold\n${adtRows.join('')}`);
   await ok(['adt', 'submit', '--party', SRP, '--officer', s.aro, '--file', adt]);
   const now = Date.now();
   const event = await ok(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-TEST-1',
@@ -92,7 +96,11 @@ export async function setupGateScenario(adtThresholds: { warning: number; quaran
     signedPreCommand: (vector, counter, target = ESME, opts = {}) => {
       const pc = rewriteHeader(preCommand(vector), { counter, recipient: target, originator: opts.originator ?? parseEui64(SUPPLIER) });
       const payload = signPreCommand(pc, opts.gbcsKey ?? supplierDsKey());
-      return sign(signedPreCommandRequest({ requestId: formatRequestId(srpEui, target, counter), commandVariant: opts.cv ?? 5, gbcsPayload: payload }));
+      const srv = opts.srv ?? '1.6';
+      return sign(signedPreCommandRequest({
+        requestId: formatRequestId(srpEui, target, counter), commandVariant: opts.cv ?? 5, gbcsPayload: payload, serviceReference: srv, serviceReferenceVariant: srv,
+        ...(opts.executionDateTime ? { executionDateTime: opts.executionDateTime } : {}),
+      }));
     },
     write: (name, text) => {
       const f = join(s.dir, `${++n}-${name}`);
