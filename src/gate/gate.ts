@@ -22,7 +22,8 @@ import {
   markSignedPreCommand,
   setHighestCounter,
 } from '../registry/gate.js';
-import { findUserId } from '../registry/parties.js';
+import { findUserId, listUserIds } from '../registry/parties.js';
+import { SOLR_CONTINGENCY } from '../domain/roles.js';
 import type { Registry } from '../registry/registry.js';
 import { parseDuisRequest, type ParsedDuisRequest } from './duis.js';
 import { parseGeneralSigning, verifyGbcsSignature } from './gbcs.js';
@@ -40,6 +41,10 @@ export interface GateOutcome {
   solrEvent?: string | null;
   /** For malformed input: the one-line error. */
   error?: string;
+  /** False for an evaluation (`sr check --at`) and for malformed input: nothing was written. */
+  recorded: boolean;
+  /** The time the decision was taken at (the registry's clock, or the --at time of an evaluation). */
+  decidedAt?: string;
 }
 
 /** Issuer DNs compared as DUIS writes them: RDNs trimmed, attribute types upper-cased. */
@@ -60,7 +65,6 @@ export class ServiceRequestGate {
   constructor(
     private readonly reg: Registry,
     private readonly catalogue: Catalogue,
-    private readonly clock: () => Date = () => reg.now(),
   ) {
     const issuing = caCertificate(reg, 'issuing');
     this.issuerName = issuing ? normaliseDn(readCaCertificate(issuing.der).subjectText) : '';
@@ -73,6 +77,18 @@ export class ServiceRequestGate {
       this.keys.set(c.serial, k);
     }
     return k;
+  }
+
+  private readonly partyOriginators = new Map<number, string[]>();
+
+  /** ADT scope is the Party: every SoLRContingency User ID of it counts against the same window. */
+  private solrUserIdsOfParty(partyId: number): string[] {
+    let ids = this.partyOriginators.get(partyId);
+    if (!ids) {
+      ids = listUserIds(this.reg, partyId).filter((u) => u.role === SOLR_CONTINGENCY).map((u) => u.eui);
+      this.partyOriginators.set(partyId, ids);
+    }
+    return ids;
   }
 
   /** Steps 1-3 (no registry writes): parse, look up, verify, classify. */
@@ -114,7 +130,8 @@ export class ServiceRequestGate {
       const t = activeAdtThresholds(reg, { partyId: sender.partyId, supplierEui: device.supplierEui, srv });
       if (t) {
         const since = new Date(at.getTime() - t.windowHours * 3600_000);
-        adt = { adtId: t.adtId, warning: t.warning, quarantine: t.quarantine, windowHours: t.windowHours, countBefore: countInWindow(reg, originator, device.supplierEui, srv, since, at) };
+        const countBefore = countInWindow(reg, this.solrUserIdsOfParty(sender.partyId), device.supplierEui, srv, since, at);
+        adt = { adtId: t.adtId, warning: t.warning, quarantine: t.quarantine, windowHours: t.windowHours, countBefore };
       }
     }
     return {
@@ -136,20 +153,49 @@ export class ServiceRequestGate {
     };
   }
 
-  /** Checks one DUIS document and records the decision. Malformed input is reported, not recorded. */
-  check(file: string, bytes: Buffer, actor: string): GateOutcome {
-    let parsed: ParsedDuisRequest;
+  private parse(file: string, bytes: Buffer): ParsedDuisRequest | GateOutcome {
     try {
-      parsed = parseDuisRequest(bytes);
+      return parseDuisRequest(bytes);
     } catch (e) {
-      if (e instanceof InputError) return { file, decision: 'malformed', reasons: [], warnings: [], error: e.message.split('\n')[0] };
+      if (e instanceof InputError) return { file, decision: 'malformed', reasons: [], warnings: [], error: e.message.split('\n')[0], recorded: false };
       throw e;
     }
+  }
+
+  /**
+   * Decides one DUIS document as of `at` without recording anything (`sr check --at`): no decision row,
+   * no replay counter, transform or ADT count, no audit record. Time chosen by the caller never changes
+   * the registry.
+   */
+  evaluate(file: string, bytes: Buffer, at: Date): GateOutcome {
+    const parsed = this.parse(file, bytes);
+    if (!('request' in parsed)) return parsed;
+    const r = parsed.request;
+    const facts = this.gather(parsed, at);
+    const d = decide(facts);
+    return {
+      file,
+      decision: d.decision,
+      reasons: d.reasons,
+      warnings: d.warnings,
+      requestId: r.requestId.text,
+      commandVariant: r.commandVariant,
+      serviceReferenceVariant: r.serviceReferenceVariant,
+      solrEvent: facts.event?.id ?? null,
+      recorded: false,
+      decidedAt: at.toISOString(),
+    };
+  }
+
+  /** Checks one DUIS document at the registry's time and records the decision. Malformed input is reported, not recorded. */
+  check(file: string, bytes: Buffer, actor: string): GateOutcome {
+    const parsed = this.parse(file, bytes);
+    if (!('request' in parsed)) return parsed;
     const reg = this.reg;
     const r = parsed.request;
     return reg.tx(() => {
       // Gathered inside the transaction so replay and ADT counts see every earlier decision.
-      const at = this.clock();
+      const at = reg.now();
       const facts = this.gather(parsed, at);
       const d = decide(facts);
       const eventId = facts.event?.id ?? null;
@@ -195,6 +241,8 @@ export class ServiceRequestGate {
         commandVariant: r.commandVariant,
         serviceReferenceVariant: r.serviceReferenceVariant,
         solrEvent: eventId,
+        recorded: true,
+        decidedAt: at.toISOString(),
       };
     });
   }

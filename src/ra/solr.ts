@@ -122,18 +122,18 @@ export function endEvent(reg: Registry, id: string, operator: string): SolrEvent
   });
 }
 
-/** Pure: is the event active at `at`? Only between approval and its end. */
+/** Pure: is the event active at `at`? Only from its approval (and not before its start) until its end. */
 export function isActive(e: SolrEventRecord, at: Date): boolean {
-  if (e.status !== 'approved') return false;
+  if (e.status !== 'approved' || e.approvedAt === null) return false;
   const t = at.getTime();
-  return t >= Date.parse(e.startsAt) && t < Date.parse(e.endsAt);
+  return t >= Date.parse(e.approvedAt) && t >= Date.parse(e.startsAt) && t < Date.parse(e.endsAt);
 }
 
 export function eventState(e: SolrEventRecord, at: Date): 'recorded' | 'approved (not yet started)' | 'active' | 'expired' | 'ended' {
   if (e.status === 'recorded') return 'recorded';
   if (e.status === 'ended') return 'ended';
   if (isActive(e, at)) return 'active';
-  return at.getTime() < Date.parse(e.startsAt) ? 'approved (not yet started)' : 'expired';
+  return at.getTime() < Date.parse(e.endsAt) ? 'approved (not yet started)' : 'expired';
 }
 
 /** For the gate: the active event in which this SoLRContingency User ID acts for this Supplier. */

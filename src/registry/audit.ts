@@ -46,7 +46,7 @@ export class AuditLog {
   private insertStmt: Statement | undefined;
   private lastStmt: Statement | undefined;
   /** Last record appended inside the open transaction, for the checkpoint written after commit. */
-  private pending: { seq: number; hash: string } | null = null;
+  private pending: { seq: number; hash: string; at: string } | null = null;
 
   constructor(
     private readonly db: Database,
@@ -62,16 +62,18 @@ export class AuditLog {
   }
 
   private get last(): Statement {
-    return (this.lastStmt ??= this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'));
+    return (this.lastStmt ??= this.db.prepare('SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1'));
   }
 
   /** Appends one record; must be called inside a registry transaction. */
   append(at: Date, actor: string, action: string, subject: string, details: Record<string, unknown> = {}): number {
     if (!this.db.inTransaction) throw new Error('audit records are appended inside a registry transaction');
-    const prev = (this.pending ?? (this.last.get() as { seq: number; hash: string } | undefined)) ?? { seq: 0, hash: GENESIS_HASH };
+    const prev = (this.pending ?? (this.last.get() as { seq: number; hash: string; at: string } | undefined)) ?? { seq: 0, hash: GENESIS_HASH, at: '' };
+    // Audit time never goes backwards: a clock stepped back records the previous record's time.
+    const iso = at.toISOString();
     const rec = {
       seq: prev.seq + 1,
-      at: at.toISOString(),
+      at: Date.parse(prev.at) > at.getTime() ? prev.at : iso,
       actor,
       action,
       subject,
@@ -80,7 +82,7 @@ export class AuditLog {
     };
     const hash = recordHash(rec);
     this.insert.run(rec.seq, rec.at, rec.actor, rec.action, rec.subject, rec.details, rec.prev_hash, hash, mac(this.key, hash));
-    this.pending = { seq: rec.seq, hash };
+    this.pending = { seq: rec.seq, hash, at: rec.at };
     return rec.seq;
   }
 

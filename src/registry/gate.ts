@@ -70,23 +70,26 @@ export function countAgainstAdt(reg: Registry, originator: string, supplier: str
 }
 
 /**
- * Requests counted against an ADT in the window (since, at]: whole minutes from the per-minute counts,
- * the minute the window starts in from the decisions themselves, so the count is exact.
+ * Requests counted against an ADT in the window (since, at] from any of `originators` (the SoLRContingency
+ * User IDs of one Party: thresholds and counts share the Party's scope): whole minutes from the
+ * per-minute counts, the minute the window starts in from the decisions themselves, so the count is exact.
  */
-export function countInWindow(reg: Registry, originator: string, supplier: string, srv: string, since: Date, at: Date): number {
+export function countInWindow(reg: Registry, originators: readonly string[], supplier: string, srv: string, since: Date, at: Date): number {
+  if (originators.length === 0) return 0;
   const firstMinute = Math.floor(since.getTime() / 60_000);
+  const ids = originators.map(() => '?').join(', ');
   const whole = reg
     .stmt(
-      `SELECT COALESCE(SUM(n), 0) AS n FROM adt_minute_counts WHERE originator = ? AND supplier_eui = ? AND service_reference_variant = ?
+      `SELECT COALESCE(SUM(n), 0) AS n FROM adt_minute_counts WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ?
        AND minute > ? AND minute <= ?`,
     )
-    .get(originator, supplier, srv, firstMinute, Math.floor(at.getTime() / 60_000)) as { n: number };
+    .get(...originators, supplier, srv, firstMinute, Math.floor(at.getTime() / 60_000)) as { n: number };
   const edge = reg
     .stmt(
-      `SELECT COUNT(*) AS n FROM sr_decisions WHERE originator = ? AND supplier_eui = ? AND service_reference_variant = ?
+      `SELECT COUNT(*) AS n FROM sr_decisions WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ?
        AND decision = 'accept' AND command_variant NOT IN (5, 6, 7) AND decided_at > ? AND decided_at < ?`,
     )
-    .get(originator, supplier, srv, since.toISOString(), new Date((firstMinute + 1) * 60_000).toISOString()) as { n: number };
+    .get(...originators, supplier, srv, since.toISOString(), new Date((firstMinute + 1) * 60_000).toISOString()) as { n: number };
   return whole.n + edge.n;
 }
 

@@ -69,7 +69,7 @@ export const registerSr: Register = (program, wrap) => {
     .addHelpText('after', examples(['smki sr check --help', 'smki sr sign --help']));
   sr.command('check <files...>')
     .description('accept or refuse each DUIS request with every reason code that applies; exit 3 if any is refused, 4 if any is malformed')
-    .option('--at <time>', 'decide as of this time (ISO 8601), default now')
+    .option('--at <time>', 'only evaluate as of this time (ISO 8601): nothing is recorded; without it the registry decides at its own time and records')
     .option('--operator <name>', 'who runs the check (recorded in the audit)')
     .addHelpText('after', examples([
       'smki sr check fixtures/public/duis/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML   # exit 4 (unsigned)',
@@ -79,7 +79,7 @@ export const registerSr: Register = (program, wrap) => {
     .action(wrap(async (ctx: CliContext, files: string[], o: { at?: string; operator?: string }) => {
       const reg = ctx.open();
       const at = o.at ? parseTime(o.at, '--at', ctx.clock()) : undefined;
-      const gate = new ServiceRequestGate(reg, ctx.catalogue(), at ? () => at : () => ctx.clock());
+      const gate = new ServiceRequestGate(reg, ctx.catalogue());
       const inputs = expandInputs(files);
       const actor = operatorName(o.operator);
       const progress = progressLine(ctx.io, 'checking requests', 'rows', inputs.length);
@@ -89,10 +89,19 @@ export const registerSr: Register = (program, wrap) => {
       for (let i = 0; i < inputs.length; i += BATCH) {
         const slice = inputs.slice(i, i + BATCH);
         const bytes = await Promise.all(slice.map((f) => (f === '-' ? readStdin(ctx) : Promise.resolve(readInputFile(f, 'FILE')))));
+        const name = (f: string) => (f === '-' ? '(stdin)' : f);
+        if (at) {
+          // An evaluation: the caller's time never reaches the registry.
+          slice.forEach((f, j) => {
+            outcomes.push(gate.evaluate(name(f), bytes[j]!, at));
+            progress.update(++done);
+          });
+          continue;
+        }
         // One transaction per batch: each decision still commits with its effects and audit record.
         reg.tx(() => {
           slice.forEach((f, j) => {
-            outcomes.push(gate.check(f === '-' ? '(stdin)' : f, bytes[j]!, actor));
+            outcomes.push(gate.check(name(f), bytes[j]!, actor));
             progress.update(++done);
           });
         });
@@ -104,6 +113,7 @@ export const registerSr: Register = (program, wrap) => {
       else {
         ctx.emit(outcomes.map(outcomeLine), null);
         ctx.note(`${summary.total} checked: ${summary.accepted} accepted, ${summary.refused} refused, ${summary.quarantined} quarantined, ${summary.malformed} malformed`);
+        if (at) ctx.note(`evaluated as of ${at.toISOString()}: nothing recorded (no decision, counter, ADT count or audit record)`);
       }
       if (summary.malformed) return 4;
       if (summary.refused || summary.quarantined) return 3;
