@@ -381,6 +381,7 @@ export function readOrganisationCertificate(input: Buffer | string, what = 'cert
 export interface CaCertificateInfo {
   der: Buffer;
   tbsDer: Buffer;
+  signatureAlgorithmOid: string;
   signatureDer: Buffer;
   serialHex: string;
   subjectNameDer: Buffer;
@@ -421,6 +422,7 @@ export function readCaCertificate(input: Buffer | string, what = 'CA certificate
     const info = {
       der,
       tbsDer: cert.tbs,
+      signatureAlgorithmOid: cert.signatureAlgorithm.oid,
       signatureDer: cert.signature,
       serialHex: serialToHex(tbs.serial),
       subjectNameDer: tbs.subject,

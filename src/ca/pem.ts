@@ -38,6 +38,20 @@ export function fromPem(text: string, labels: readonly string[], what: string): 
   throw new InputError(`${what}: not PEM`);
 }
 
+/** The DER of every PEM block with one of `labels`, in file order (a certificate chain); at least one. */
+export function allFromPem(text: string, labels: readonly string[], what: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (const m of text.matchAll(BLOCK)) {
+    const [, begin, body, end] = m as unknown as [string, string, string, string];
+    if (begin !== end) throw new InputError(`${what}: PEM BEGIN '${begin}' does not match END '${end}'`);
+    if (!labels.includes(begin)) throw new InputError(`${what}: expected PEM '${labels[0]}' blocks only, found '${begin}'`);
+    if (/^[A-Za-z-]+:/m.test(body)) throw new InputError(`${what}: PEM with headers is not supported`);
+    out.push(decodeBase64(body, what));
+  }
+  if (out.length === 0) return [fromPem(text, labels, what)];
+  return out;
+}
+
 /**
  * Accepts DER (a Buffer starting with a SEQUENCE), PEM with one of `labels`, or bare base64 (as
  * in SMKI CertificateBody or XMLDSig X509Certificate). Only the framing is checked here.

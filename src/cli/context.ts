@@ -73,6 +73,12 @@ export function operatorName(flag?: string): string {
   return name;
 }
 
+/** The RA operator where one must act by name: --operator, else SMKI_OPERATOR; never the login name. */
+export function namedOperator(flag?: string): string | undefined {
+  const name = (flag ?? process.env.SMKI_OPERATOR ?? '').trim();
+  return name === '' ? undefined : name;
+}
+
 function safeUser(): string {
   try {
     return userInfo().username;

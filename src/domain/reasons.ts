@@ -32,6 +32,9 @@ const CATALOGUE = {
   EVIDENCE_REQUIRED: ['R4', 'an SRO is registered only with an evidence reference'],
   CERT_ALREADY_REVOKED: ['CA', 'the certificate is already revoked'],
   SIGNER_CONTEXT_MISMATCH: ['CA', "the signer was asked for a role or profile other than the registry's for this User ID"],
+  CERT_NOT_CHAINED: ['CA', 'the certificate does not chain to a trust anchor registered for Organisation Certificates (smki ca trust)'],
+  CERT_PROFILE_MISMATCH: ["CA", "the certificate's subject OU and key usage fit no certificate profile of the User ID's role"],
+  OPERATOR_REQUIRED: ['CA', 'an RA operator must act for this change'],
   LINT_FAILED: ['CA', 'the to-be-signed certificate does not match the SMKI Organisation Certificate profile'],
   // SoLR events (R6) and revocation (R7)
   SOLR_SELF_APPROVAL: ['R6', 'the operator who recorded a SoLR event may not approve it (dual control)'],

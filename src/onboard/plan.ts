@@ -8,7 +8,9 @@ import { isMap, isScalar, LineCounter, parseDocument, type Node, type Pair, type
 import { parseCsr } from '../ca/csr.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { AdtFileError, parseAdtFile } from '../ra/adt.js';
-import { readOrganisationCertificate } from '../ca/organisation-certificate.js';
+import { orderedAnchorChain } from '../ca/chain.js';
+import { readCaCertificate, readOrganisationCertificate } from '../ca/organisation-certificate.js';
+import { allFromPem } from '../ca/pem.js';
 import { InputError } from '../domain/errors.js';
 import { isEui64Text, parseEui64, type Eui64 } from '../domain/eui.js';
 import { parseProfileName, type ProfileName } from '../domain/profiles.js';
@@ -22,13 +24,14 @@ import type { Registry } from '../registry/registry.js';
 export const PLAN_VERSION = 1;
 
 /** The sections of a plan, in the order their steps run. */
-export const SECTIONS = ['parties', 'officers', 'certificates', 'devices', 'adtFiles', 'solrEvents'] as const;
+export const SECTIONS = ['parties', 'officers', 'trustAnchors', 'certificates', 'devices', 'adtFiles', 'solrEvents'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const STEP_KINDS = [
   'party.add',
   'officer.add',
   'officer.activate',
+  'ca.trust',
   'cert.register',
   'cert.issue',
   'device.import',
@@ -46,6 +49,7 @@ export type StepSpec =
   | { kind: 'party.add'; partyName: string; role: UserRoleCode; eui: Eui64; actingFor?: Eui64; operator: string }
   | { kind: 'officer.add'; party: Eui64; officerKind: 'sro' | 'aro'; name: string; nominatedBy?: OfficerRef; evidence?: string; operator: string }
   | { kind: 'officer.activate'; officer: string; operator: string }
+  | { kind: 'ca.trust'; file: string; operator: string }
   | { kind: 'cert.register'; file: string; party: Eui64; serialHex: string; operator: string }
   | { kind: 'cert.issue'; csrFile: string; profile: ProfileName; party: Eui64; officer: OfficerRef; spkiSha256: string; out?: string }
   | { kind: 'device.import'; file: string; operator: string }
@@ -314,6 +318,7 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
   // dependency order.
   const parties = sectionEntries(p, root, 'parties');
   const officers = sectionEntries(p, root, 'officers');
+  const trustAnchors = sectionEntries(p, root, 'trustAnchors');
   const certificates = sectionEntries(p, root, 'certificates');
   const devices = sectionEntries(p, root, 'devices');
   const adtFiles = sectionEntries(p, root, 'adtFiles');
@@ -422,7 +427,14 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
     }
   }
 
-  // 3. Certificates: `register` (another CA's certificate) or `csr` (issued here).
+  // 3. Trust anchors (another CA's chain, for the certificates registered next), then certificates:
+  //    `register` (another CA's certificate) or `csr` (issued here).
+  for (const { key, entry } of trustAnchors) {
+    entry.only(['file', 'operator']);
+    const file = builder.file(entry, 'file', true);
+    const chain = file ? builder.content(entry, 'file', file, (b) => orderedAnchorChain(allFromPem(b.toString('latin1'), ['CERTIFICATE'], 'chain').map((d) => readCaCertificate(d, 'chain certificate')), 'chain')) : undefined;
+    if (file && chain) builder.add({ line: entry.line, kind: 'ca.trust', key: `trustAnchors.${key}`, spec: { kind: 'ca.trust', file, operator: defaultOperator(entry) }, refs: {} });
+  }
   for (const { key, entry } of certificates) {
     const party = builder.partyRef(entry, 'party', true);
     if (entry.has('register') && entry.has('csr')) {

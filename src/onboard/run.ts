@@ -12,7 +12,7 @@ import { ExitStatus, InputError, IntegrityError, PolicyRefusal, SmkiError, type 
 import type { Eui64 } from '../domain/eui.js';
 import { reason } from '../domain/reasons.js';
 import { importDevices, type DeviceImportProgress } from '../ra/devices.js';
-import { registerExternalCertificate } from '../ra/external-certificates.js';
+import { registerExternalCertificate, trustCaChain } from '../ra/external-certificates.js';
 import { issueCertificate } from '../ra/issue.js';
 import { addOfficer, changeOfficerStatus } from '../ra/officers.js';
 import { addUserId, requireUserId } from '../ra/parties.js';
@@ -181,6 +181,11 @@ async function runStep(reg: Registry, step: PlanStep, b: Bindings, opts: RunOpti
       }
       const a = changeOfficerStatus(reg, id, 'activate', s.operator);
       return { status: 'done', id: a.id, note: `activated by ${s.operator}` };
+    }
+    case 'ca.trust': {
+      const r = trustCaChain(reg, { pem: readFileSync(s.file), operator: s.operator });
+      if (r.added.length === 0) return { status: 'skipped', id: r.kept[0]!.sha256, note: `${basename(s.file)}: already trusted` };
+      return { status: 'done', id: r.added[0]!.sha256, note: `${basename(s.file)}: ${r.added.map((a) => a.subject).join(', ')} trusted by ${s.operator}` };
     }
     case 'cert.register': {
       const existing = findCertificate(reg, s.serialHex);

@@ -214,4 +214,21 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY 1, 2, 3, 4;
     `,
   },
+  {
+    version: 4,
+    name: "trust anchors: other CAs' chains (DCC's Organisation CA) that registered certificates must chain to",
+    sql: `
+      CREATE TABLE trust_anchors (
+        sha256 TEXT PRIMARY KEY,
+        subject_der BLOB NOT NULL,
+        subject TEXT NOT NULL,
+        der BLOB NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('root', 'intermediate')),
+        purpose TEXT NOT NULL CHECK (purpose IN ('organisation-certificates')),
+        registered_at TEXT NOT NULL,
+        registered_by TEXT NOT NULL
+      );
+      CREATE INDEX trust_anchors_subject ON trust_anchors (subject_der);
+    `,
+  },
 ];

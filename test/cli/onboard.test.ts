@@ -43,7 +43,7 @@ async function freshHome(): Promise<Home> {
 }
 
 const STEP_KINDS = [
-  'party.add', 'officer.add', 'officer.activate', 'cert.register', 'cert.issue',
+  'party.add', 'officer.add', 'officer.activate', 'ca.trust', 'cert.register', 'cert.issue',
   'device.import', 'adt.submit', 'solr.record', 'solr.approve', 'solr.revoke-supplier',
 ];
 

@@ -142,7 +142,7 @@ certificates:
   });
 
   it('a plan with no steps, or not a map, is refused', () => {
-    assert.deepEqual(problems('version: 1\n'), ['1 : the plan has no steps (sections: parties, officers, certificates, devices, adtFiles, solrEvents)']);
+    assert.deepEqual(problems('version: 1\n'), ['1 : the plan has no steps (sections: parties, officers, trustAnchors, certificates, devices, adtFiles, solrEvents)']);
     assert.match(problems('- a\n- b\n')[0]!, /^1 : expected a map with the sections/);
     assert.match(problems('parties: [a, b]\n')[0]!, /^1 parties: expected a map of plan keys/);
   });

@@ -11,6 +11,7 @@ import { formatRequestId, signedPreCommandRequest, withRequestId } from '../../s
 import { rewriteHeader, signPreCommand } from '../../src/gate/gbcs.js';
 import { signEnveloped } from '../../src/gate/xml/dsig.js';
 import { makeCsr } from './csr.js';
+import { DCC_TEST_PKI } from './dcc-test-pki.js';
 import { OTHER_SUPPLIER, setupScenario, SRP, SUPPLIER, type Scenario } from './scenario.js';
 
 export const FIXTURES = join(process.cwd(), 'fixtures', 'public');
@@ -63,7 +64,10 @@ export async function setupGateScenario(
   const issued = await ok(['cert', 'issue', '--csr', csrFile, '--profile', 'xml-sign', '--party', SRP, '--officer', s.aro, '--passphrase-file', s.pass]);
   const srp: Signer = { key: keyPair.privateKey, cert: readOrganisationCertificate(issued.pem), certPem: issued.pem };
   // The failed Supplier's DCC-issued Digital Signing certificate, which meters trust.
-  await ok(['cert', 'register', '--file', join(FIXTURES, 'smki-certs', 'Z1-supplier-ds.pem'), '--party', SUPPLIER, '--operator', 'ra1']);
+  // It chains to DCC's Organisation CA, registered first as a trust anchor (a test stand-in for the
+  // ZAZ1 chain, whose Issuing OCA certificate is not public); its key is ZAZ1's Z1-supplier-ds key.
+  await ok(['ca', 'trust', '--file', join(DCC_TEST_PKI, 'chain.pem'), '--operator', 'ra1']);
+  await ok(['cert', 'register', '--file', join(DCC_TEST_PKI, 'supplier-ds.pem'), '--party', SUPPLIER, '--operator', 'ra1']);
   const devices = join(s.dir, 'devices.csv');
   writeFileSync(devices, [
     'device_eui,device_type,smets,supplier_eui',

@@ -12,7 +12,7 @@ import { requireCertificate, revokeCertificates } from '../../ra/revocation.js';
 import { listCertificates, type CertificateRecord } from '../../registry/certificates.js';
 import { listOfficers } from '../../registry/officers.js';
 import { listUserIds } from '../../registry/parties.js';
-import { operatorName, type CliContext } from '../context.js';
+import { namedOperator, operatorName, type CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import { unlockCa } from '../passphrase.js';
 import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
@@ -93,16 +93,20 @@ export const registerCert: Register = (program, wrap) => {
 
   cert
     .command('register')
-    .description("record another CA's certificate for a User ID (e.g. a Supplier's Digital Signing certificate that meters trust)")
+    .description("record another CA's certificate for a User ID (e.g. a Supplier's Digital Signing certificate that meters trust): it must chain to a trust anchor (smki ca trust) and fit the User ID's role")
     .option('--file <pem>', 'the certificate, PEM or DER')
     .option('--party <eui>', 'the User ID it belongs to (must be its subject EUI)')
-    .option('--operator <name>', 'the RA operator')
-    .addHelpText('after', examples(['smki cert register --file fixtures/public/smki-certs/Z1-supplier-ds.pem --party 90B3D51F30010000']))
+    .option('--operator <name>', 'the RA operator acting for it (or SMKI_OPERATOR; required)')
+    .addHelpText('after', examples([
+      'smki ca trust --file fixtures/dcc-test-pki/chain.pem --operator ra1',
+      'smki cert register --file fixtures/dcc-test-pki/supplier-ds.pem --party 90B3D51F30010000 --operator ra1',
+      'smki cert register --file fixtures/public/smki-certs/Z1-supplier-ds.pem --party 90B3D51F30010000 --operator ra1   # exit 3 CERT_NOT_CHAINED',
+    ]))
     .action(wrap(async (ctx: CliContext, opts: { file?: string; party?: string; operator?: string }) => {
       const reg = ctx.open();
       const file = await valueOrPrompt(ctx, opts.file, '--file', 'Certificate file', (t) => t.trim());
       const party = await valueOrPrompt(ctx, opts.party, '--party', 'User ID (EUI-64)', (t) => parseEui64(t, '--party'));
-      const c = registerExternalCertificate(reg, ctx.catalogue(), { der: readInputFile(file, '--file'), party, operator: operatorName(opts.operator) });
+      const c = registerExternalCertificate(reg, ctx.catalogue(), { der: readInputFile(file, '--file'), party, operator: namedOperator(opts.operator) });
       ctx.emit(`registered ${c.serial} (OU ${c.roleOu}, ${c.keyUsage}) for ${c.userId}`, { id: c.serial, ...certificateJson(c) });
     }));
 
