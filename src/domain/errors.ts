@@ -41,3 +41,12 @@ export class IntegrityError extends SmkiError {
     this.name = 'IntegrityError';
   }
 }
+
+/** Another smki process held the registry longer than the bounded wait: nothing was changed (exit 1). */
+export class RegistryBusyError extends SmkiError {
+  readonly exitStatus = ExitStatus.other;
+  constructor(waitedMs: number) {
+    super(`the registry is busy: another smki process held it for ${Math.round(waitedMs / 1000)} s; nothing was changed, run the command again`);
+    this.name = 'RegistryBusyError';
+  }
+}

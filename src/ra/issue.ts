@@ -1,6 +1,7 @@
-// The one issuance pipeline (docs/issuance.md): CSR gate, RA policy, template, serial recorded before
-// signing, signer re-check + lint + sign, certificate and audit record stored in one transaction.
-// One request or a batch go through the same steps; a batch shares its commits.
+// The one issuance pipeline (docs/issuance.md): CSR gate, RA policy, template, signer re-check + lint +
+// sign, then serial, certificate and audit record stored; all inside one transaction, so the decision
+// is made where its effects are written. One request or a batch go through the same steps; a batch
+// shares its commit.
 import { createHash } from 'node:crypto';
 import type { IssuingAuthority } from '../ca/authority.js';
 import { newSerial } from '../ca/authority.js';
@@ -47,7 +48,6 @@ export type IssueOutcome =
   | { ok: false; error: PolicyRefusal | InputError };
 
 interface Planned {
-  index: number;
   template: OrganisationCertificateTemplate;
   serialHex: string;
   spkiSha256: string;
@@ -57,8 +57,8 @@ interface Planned {
   officerId: string;
 }
 
-/** One request through steps 1-5 of docs/issuance.md: the decision and the template, nothing written. */
-function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: IssueRequest, now: Date, batchKeys: Set<string>): Omit<Planned, 'index'> {
+/** One request through steps 1-5 of docs/issuance.md: the decision and the template, nothing written (call inside the issuing transaction). */
+function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: IssueRequest, now: Date, batchKeys: Set<string>): Planned {
   // 1-2. CSR gate: parse (malformed input is exit 4) and the pure checks.
   const csr = parseCsr(req.csr);
   const csrReasons = checkCsr(csr);
@@ -81,7 +81,6 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
     keyCertifiedBy: spkiCertified(reg, spkiSha256) ?? (batchKeys.has(spkiSha256) ? '(earlier in this batch)' : undefined),
   });
   if (reasons.length) throw new PolicyRefusal(reasons);
-  batchKeys.add(spkiSha256);
   // 5. The template, exactly to the SMKI Organisation Certificate profile.
   const serial = newSerial();
   const template: OrganisationCertificateTemplate = {
@@ -98,78 +97,65 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
 }
 
 /**
- * The issuance pipeline for one or more requests. Each request is decided on its own (a refusal or
- * malformed CSR affects only that request); the approved ones share the serial-reservation commit and
- * the durable commit that stores each certificate with its audit record (group commit: one fsync).
+ * The issuance pipeline for one or more requests, as one transaction: each request is decided on its
+ * own inside it (a refusal or malformed CSR affects only that request), so the decision sees every
+ * commit of every other process (a key certified meanwhile, an ARO suspended meanwhile) and is the one
+ * that the stored certificate rests on. A refusal, from the RA or from the signer's own checks and
+ * lint, writes nothing; the approved ones share one durable commit (group commit: one fsync).
  */
 export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, reqs: IssueRequest[]): IssueOutcome[] {
-  const now = reg.now();
-  const outcomes: IssueOutcome[] = new Array(reqs.length);
-  const planned: Planned[] = [];
-  const batchKeys = new Set<string>();
-  reqs.forEach((req, index) => {
-    try {
-      planned.push({ index, ...plan(reg, ca, catalogue, req, now, batchKeys) });
-    } catch (e) {
-      if (e instanceof PolicyRefusal || e instanceof InputError) outcomes[index] = { ok: false, error: e };
-      else throw e;
-    }
+  return reg.tx(() => {
+    const now = reg.now();
+    const outcomes: IssueOutcome[] = new Array(reqs.length);
+    const batchKeys = new Set<string>();
+    reqs.forEach((req, index) => {
+      try {
+        // 1-5. The decision and the template, from the registry as it is inside this transaction.
+        const p = plan(reg, ca, catalogue, req, now, batchKeys);
+        // 6. The serial goes on record with the certificate; nothing leaves this process before commit.
+        // 7. The CA looks up the subject's role itself, re-checks the role/profile rule and lints before
+        //    signing (a refusal: nothing written).
+        const der = ca.signOrganisationCertificate(p.template, { role: p.role.code, profile: p.profile.name });
+        // 8. Store the serial, the certificate and its audit record.
+        store(reg, ca, p, der, now);
+        batchKeys.add(p.spkiSha256);
+        outcomes[index] = { ok: true, certificate: findCertificate(reg, p.serialHex)! };
+      } catch (e) {
+        if (e instanceof PolicyRefusal || e instanceof InputError) outcomes[index] = { ok: false, error: e };
+        else throw e;
+      }
+    });
+    return outcomes;
   });
-  if (planned.length === 0) return outcomes;
+}
 
-  // 6. Record the serials before anything is signed with them. Not fsynced on its own: WAL keeps
-  //    order, so the durable commit of step 8 makes it durable too, and no certificate leaves this
-  //    process before that commit.
-  reg.tx(() => {
-    for (const p of planned) {
-      reserveSerial(reg, p.serialHex, p.userId.eui, p.profile.name, now);
-      reg.audit.append(now, p.officerId, 'serial.reserve', p.serialHex, { userId: p.userId.eui, profile: p.profile.name });
-    }
-  }, { durable: false });
-
-  // 7. The CA looks up the subject's role itself, re-checks the role/profile rule and lints before signing.
-  const signed: { p: Planned; der: Buffer }[] = [];
-  for (const p of planned) {
-    try {
-      signed.push({ p, der: ca.signOrganisationCertificate(p.template, { role: p.role.code, profile: p.profile.name }) });
-    } catch (e) {
-      if (e instanceof PolicyRefusal) outcomes[p.index] = { ok: false, error: e };
-      else throw e;
-    }
-  }
-
-  // 8. Store each certificate with its audit record; one durable commit for the batch.
-  reg.tx(() => {
-    for (const { p, der } of signed) {
-      insertCertificate(reg, {
-        serial: p.serialHex,
-        userId: p.userId.eui,
-        profile: p.profile.name,
-        roleOu: p.template.subject.ou,
-        keyUsage: p.template.keyUsage,
-        spkiSha256: p.spkiSha256,
-        issuerDer: ca.nameDer,
-        notBefore: p.template.notBefore.toISOString(),
-        notAfter: p.template.notAfter.toISOString(),
-        der,
-        source: 'issued',
-        officerId: p.officerId,
-        createdAt: now.toISOString(),
-      });
-      reg.audit.append(now, p.officerId, 'cert.issue', p.serialHex, {
-        userId: p.userId.eui,
-        party: p.userId.partyName,
-        role: p.userId.role,
-        profile: p.profile.name,
-        ou: p.template.subject.ou,
-        keyUsage: p.template.keyUsage,
-        spkiSha256: p.spkiSha256,
-        certSha256: createHash('sha256').update(der).digest('hex'),
-      });
-    }
+function store(reg: Registry, ca: IssuingAuthority, p: Planned, der: Buffer, now: Date): void {
+  reserveSerial(reg, p.serialHex, p.userId.eui, p.profile.name, now);
+  insertCertificate(reg, {
+    serial: p.serialHex,
+    userId: p.userId.eui,
+    profile: p.profile.name,
+    roleOu: p.template.subject.ou,
+    keyUsage: p.template.keyUsage,
+    spkiSha256: p.spkiSha256,
+    issuerDer: ca.nameDer,
+    notBefore: p.template.notBefore.toISOString(),
+    notAfter: p.template.notAfter.toISOString(),
+    der,
+    source: 'issued',
+    officerId: p.officerId,
+    createdAt: now.toISOString(),
   });
-  for (const { p } of signed) outcomes[p.index] = { ok: true, certificate: findCertificate(reg, p.serialHex)! };
-  return outcomes;
+  reg.audit.append(now, p.officerId, 'cert.issue', p.serialHex, {
+    userId: p.userId.eui,
+    party: p.userId.partyName,
+    role: p.userId.role,
+    profile: p.profile.name,
+    ou: p.template.subject.ou,
+    keyUsage: p.template.keyUsage,
+    spkiSha256: p.spkiSha256,
+    certSha256: createHash('sha256').update(der).digest('hex'),
+  });
 }
 
 /** One request: the certificate, or the refusal / malformed-input error thrown. */

@@ -45,8 +45,13 @@ function sameHex(a: string, b: string): boolean {
 export class AuditLog {
   private insertStmt: Statement | undefined;
   private lastStmt: Statement | undefined;
-  /** Last record appended inside the open transaction, for the checkpoint written after commit. */
+  /** Last record appended inside the open transaction (the next append follows it). */
   private pending: { seq: number; hash: string; at: string } | null = null;
+  /**
+   * Last committed record the checkpoint does not name yet. Kept apart from `pending`: after a relaxed
+   * commit another process may append, so the next transaction must read the chain's end afresh.
+   */
+  private checkpointDue: { seq: number; hash: string } | null = null;
 
   constructor(
     private readonly db: Database,
@@ -95,9 +100,11 @@ export class AuditLog {
    * it to the next commit (the checkpoint may lag; it never runs ahead of the database).
    */
   committed(relaxed = false): void {
-    if (!this.pending || relaxed) return;
-    const { seq, hash } = this.pending;
+    if (this.pending) this.checkpointDue = this.pending;
     this.pending = null;
+    if (!this.checkpointDue || relaxed) return;
+    const { seq, hash } = this.checkpointDue;
+    this.checkpointDue = null;
     const body = Buffer.alloc(CHECKPOINT_BYTES, 0x20);
     body.write(JSON.stringify({ seq, hash, mac: mac(this.key, `checkpoint:${seq}:${hash}`) }));
     this.checkpointFd ??= openSync(this.checkpointPath, existsSync(this.checkpointPath) ? 'r+' : 'w', 0o600);

@@ -2,12 +2,52 @@
 // IMMEDIATE transaction that also appends its audit record(s).
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { InputError, IntegrityError } from '../domain/errors.js';
+import { InputError, IntegrityError, RegistryBusyError } from '../domain/errors.js';
 import { AuditLog } from './audit.js';
 import { homePaths, type HomePaths } from './home.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Clock = () => Date;
+
+/** SQLite's own wait for the write lock, per attempt. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/** The whole bounded wait for the write lock (SMKI_BUSY_WAIT_MS overrides it) before RegistryBusyError. */
+function busyWaitBound(): number {
+  const v = Number(process.env.SMKI_BUSY_WAIT_MS);
+  return Number.isFinite(v) && v >= 0 ? v : 60_000;
+}
+
+function isBusy(e: unknown): boolean {
+  return typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE_BUSY');
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function sleepMs(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/**
+ * Runs `attempt` until it does not fail with SQLITE_BUSY before doing any work, within the bounded wait;
+ * then RegistryBusyError (never the raw "database is locked"). `attempt` reports whether its work began:
+ * work that began is never retried, since it may have had effects outside the database.
+ */
+export function withBusyRetry<T>(attempt: (began: () => void) => T): T {
+  const start = Date.now();
+  const bound = busyWaitBound();
+  for (let n = 0; ; n++) {
+    let began = false;
+    try {
+      return attempt(() => { began = true; });
+    } catch (e) {
+      if (!isBusy(e)) throw e;
+      const waited = Date.now() - start;
+      if (began || waited >= bound) throw new RegistryBusyError(waited);
+      // SQLite's busy handler gave up on this attempt: back off a little (jittered) and queue again.
+      sleepMs(Math.min(bound - waited, 20 + Math.floor(Math.random() * 80)));
+    }
+  }
+}
 
 export interface OpenOptions {
   clock?: Clock;
@@ -36,8 +76,8 @@ export class Registry {
       throw new InputError(`no CA at ${paths.dir} (run 'smki init' first, or pass --home)`);
     }
     if (!existsSync(paths.auditKey)) throw new IntegrityError(`the audit key ${paths.auditKey} is missing`);
-    const db = new Database(paths.db, { fileMustExist: true, readonly: opts.readonly ?? false });
-    Registry.configure(db);
+    const db = new Database(paths.db, { fileMustExist: true, readonly: opts.readonly ?? false, timeout: Math.min(BUSY_TIMEOUT_MS, busyWaitBound()) });
+    withBusyRetry(() => Registry.configure(db));
     const reg = new Registry(db, paths, Buffer.from(readFileSync(paths.auditKey, 'utf8').trim(), 'hex'), opts.clock ?? (() => new Date()));
     if (!opts.readonly) reg.migrate();
     return reg;
@@ -47,7 +87,7 @@ export class Registry {
   static create(paths: HomePaths, auditKey: Buffer, clock: Clock = () => new Date()): Registry {
     // Created 0600 first: SQLite gives the -wal and -shm files the database file's permissions.
     closeSync(openSync(paths.db, 'wx', 0o600));
-    const db = new Database(paths.db);
+    const db = new Database(paths.db, { timeout: BUSY_TIMEOUT_MS });
     Registry.configure(db);
     const reg = new Registry(db, paths, auditKey, clock);
     reg.migrate();
@@ -59,7 +99,7 @@ export class Registry {
     // A new connection to a WAL database defaults to NORMAL; a CA wants every commit on disk.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 10000');
+    db.pragma(`busy_timeout = ${Math.min(BUSY_TIMEOUT_MS, busyWaitBound())}`);
   }
 
   schemaVersion(): number {
@@ -70,16 +110,21 @@ export class Registry {
     const current = this.schemaVersion();
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
-      this.db.transaction(() => {
+      withBusyRetry((began) => this.db.transaction(() => {
+        began();
+        // Another process may have run this migration while this one waited for the lock.
+        if (this.schemaVersion() >= m.version) return;
         this.db.exec(m.sql);
         this.db.pragma(`user_version = ${m.version}`);
-      }).immediate();
+      }).immediate());
     }
   }
 
   /**
    * Runs `fn` as one IMMEDIATE transaction (nested calls join the outer one). `durable: false` skips the
    * fsync for this commit only; WAL keeps commit order, so the next durable commit makes it durable too.
+   * Waiting for another process's write lock is bounded and retried (withBusyRetry); `fn` runs inside
+   * the lock, so decisions it makes see every earlier commit and are never retried half-way.
    */
   tx<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
     if (this.depth > 0) return fn();
@@ -87,7 +132,10 @@ export class Registry {
     if (relaxed) this.db.pragma('synchronous = NORMAL');
     this.depth++;
     try {
-      const result = this.db.transaction(fn).immediate();
+      const result = withBusyRetry((began) => this.db.transaction(() => {
+        began();
+        return fn();
+      }).immediate());
       this.audit.committed(relaxed);
       return result;
     } catch (e) {

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { IssuingAuthority } from '../../src/ca/authority.js';
 import { loadCatalogue } from '../../src/config/catalogue.js';
 import { parseEui64 } from '../../src/domain/eui.js';
-import { PolicyRefusal } from '../../src/domain/errors.js';
+import { PolicyRefusal, RegistryBusyError } from '../../src/domain/errors.js';
+import { changeOfficerStatus } from '../../src/ra/officers.js';
 import { issueCertificate, issueCertificates } from '../../src/ra/issue.js';
 import { listCertificates } from '../../src/registry/certificates.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -23,9 +24,10 @@ describe('ra/issue: the issuance pipeline', () => {
   });
   after(() => { reg.close(); s.cleanup(); });
 
-  it('a crash between recording the serial and storing the certificate leaves no half-issued certificate', async () => {
+  it('a crash between signing and storing leaves nothing half-done: no certificate, no serial, no audit record', async () => {
     const csr = (await makeCsr({ eui: SRP })).der;
     const before = listCertificates(reg).length;
+    const audit = reg.audit.tail(1)[0]!.seq;
     const original = ca.signOrganisationCertificate.bind(ca);
     ca.signOrganisationCertificate = () => { throw new Error('power cut'); };
     try {
@@ -35,11 +37,66 @@ describe('ra/issue: the issuance pipeline', () => {
     }
     assert.equal(listCertificates(reg).length, before);
     const reserved = reg.db.prepare('SELECT COUNT(*) AS n FROM serials WHERE serial NOT IN (SELECT serial FROM certificates)').get() as { n: number };
-    assert.equal(reserved.n, 1, 'the serial stays reserved and is never reused');
+    assert.equal(reserved.n, 0);
+    assert.equal(reg.audit.tail(1)[0]!.seq, audit);
     assert.deepEqual(reg.audit.verify().problems, []);
     // The same CSR can be issued afterwards: nothing half-done blocks it.
     const c = issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro });
     assert.equal(c.status, 'valid');
+  });
+
+  it('an ARO suspended by another process during a batch gets no certificate after the suspension committed', async () => {
+    const other = Registry.open(s.home);
+    const csrs = await Promise.all(Array.from({ length: 6 }, () => makeCsr({ eui: SRP })));
+    const aro = (await s.run(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Mid Batch', '--nominated-by', s.sro, '--operator', 'ra1', '--json'])).json.id as string;
+    assert.equal((await s.run(['officer', 'activate', aro, '--operator', 'ra1'])).code, 0);
+    const original = ca.signOrganisationCertificate.bind(ca);
+    let signed = 0;
+    let suspendedInBetween = false;
+    const busyWait = process.env.SMKI_BUSY_WAIT_MS;
+    ca.signOrganisationCertificate = (t, c) => {
+      if (++signed === 3) {
+        // Another process suspends the ARO while the batch is under way (if the registry lets it).
+        other.db.pragma('busy_timeout = 0');
+        process.env.SMKI_BUSY_WAIT_MS = '0';
+        try {
+          changeOfficerStatus(other, aro, 'suspend', 'ra2');
+          suspendedInBetween = true;
+        } catch (e) {
+          assert.ok(e instanceof RegistryBusyError, String(e));
+        } finally {
+          if (busyWait === undefined) delete process.env.SMKI_BUSY_WAIT_MS;
+          else process.env.SMKI_BUSY_WAIT_MS = busyWait;
+        }
+      }
+      return original(t, c);
+    };
+    let out;
+    try {
+      out = issueCertificates(reg, ca, catalogue, csrs.map((c) => ({ csr: c.der, profile: 'xml-sign' as const, party: srp, officerId: aro })));
+    } finally {
+      ca.signOrganisationCertificate = original;
+    }
+    if (!suspendedInBetween) changeOfficerStatus(other, aro, 'suspend', 'ra2');
+    other.close();
+    const records = reg.db.prepare("SELECT seq, action FROM audit WHERE actor = ? OR subject = ? ORDER BY seq").all(aro, aro) as { seq: number; action: string }[];
+    const suspendedAt = records.find((r) => r.action === 'officer.suspend')!.seq;
+    const issuedAfter = records.filter((r) => r.action === 'cert.issue' && r.seq > suspendedAt);
+    assert.deepEqual(issuedAfter, [], 'certificates issued on a suspended ARO\'s authority');
+    const issuedCount = out.filter((o) => o.ok).length;
+    assert.equal(records.filter((r) => r.action === 'cert.issue').length, issuedCount);
+    assert.deepEqual(reg.audit.verify().problems, []);
+  });
+
+  it('a LINT_FAILED refusal leaves no serial reservation and no audit record', async () => {
+    // A 65-character CN passes the RA but not the signer's lint (RFC 5280 ub-common-name).
+    const csr = (await makeCsr({ eui: SRP, commonName: 'x'.repeat(65) })).der;
+    const serials = (reg.db.prepare('SELECT COUNT(*) AS n FROM serials').get() as { n: number }).n;
+    const audit = reg.audit.tail(1)[0]!.seq;
+    assert.throws(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro }),
+      (e: Error) => e instanceof PolicyRefusal && e.reasons.some((r) => r.code === 'LINT_FAILED'));
+    assert.equal((reg.db.prepare('SELECT COUNT(*) AS n FROM serials').get() as { n: number }).n, serials);
+    assert.equal(reg.audit.tail(1)[0]!.seq, audit);
   });
 
   it('a batch decides each request on its own and stores the approved ones with one commit', async () => {
