@@ -21,6 +21,8 @@ const CATALOGUE = {
   CSR_EUI_MISSING: ['CA', 'the CSR subject carries no x500UniqueIdentifier (EUI-64)'],
   CSR_OU_MISMATCH: ['R2', "the CSR subject's OU is not the Remote Party Role of the profile asked for (xml-sign: 87)"],
   CSR_KEY_USAGE_MISMATCH: ['R2', "the CSR's requested Key Usage is not the profile's single bit"],
+  USER_ID_SOLR_CONTINGENCY_ALONE: ['R1', 'a SoLRContingency User ID holds that User Role alone'],
+  USER_ID_REMOTE_PARTY_ROLE_DIFFERS: ['CA', "a User ID's roles share one Remote Party Role (its certificates' OU), as IS, ES and GS do"],
   PARTY_UNKNOWN: ['CA', 'no User ID with this EUI-64 is registered'],
   ROLE_PROFILE_FORBIDDEN: ['R2', "the User ID's User Role may not hold this certificate profile"],
   SOLR_CONTINGENCY_XML_SIGN_ONLY: ['R2', 'a SoLRContingency User ID may hold XML-signing certificates only, never Digital Signing or Key Agreement'],

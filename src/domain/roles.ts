@@ -15,6 +15,13 @@ export const USER_ROLES = [
 export type UserRoleCode = (typeof USER_ROLES)[number]['code'];
 export const SOLR_CONTINGENCY: UserRoleCode = 'SC';
 
+/** The Supplier User Roles: a Device's registered Supplier and a SoLR event's failed Supplier hold one of them. */
+export const SUPPLIER_ROLES: readonly UserRoleCode[] = ['IS', 'ES', 'GS'];
+
+export function holdsSupplierRole(roles: readonly UserRoleCode[]): boolean {
+  return roles.some((r) => SUPPLIER_ROLES.includes(r));
+}
+
 /** Accepts a code (`SC`) or a name (`SoLRContingency`), case-insensitively. */
 export function parseUserRole(text: string, what = '--role'): UserRoleCode {
   const t = String(text ?? '').trim().toLowerCase();

@@ -147,11 +147,11 @@ async function runStep(reg: Registry, step: PlanStep, b: Bindings, opts: RunOpti
   switch (s.kind) {
     case 'party.add': {
       const u = findUserId(reg, s.eui);
-      if (u && u.partyName === s.partyName && u.role === s.role && (u.actingFor ?? undefined) === s.actingFor) {
+      if (u && u.partyName === s.partyName && u.roles.includes(s.role) && (u.actingFor ?? undefined) === s.actingFor) {
         return { status: 'skipped', id: u.eui, note: `already registered for ${u.partyName}` };
       }
       const r = addUserId(reg, opts.catalogue, { partyName: s.partyName, role: s.role, eui: s.eui, actingFor: s.actingFor, operator: s.operator });
-      return { status: r.created ? 'done' : 'skipped', id: r.eui, note: `${r.role} User ID of ${r.partyName}` };
+      return { status: r.created || r.roleAdded ? 'done' : 'skipped', id: r.eui, note: `${r.roles.join('+')} User ID of ${r.partyName}` };
     }
     case 'officer.add': {
       const party = partyOf(reg, s.party);

@@ -18,7 +18,7 @@ import { loadCatalogue, type Catalogue } from '../config/catalogue.js';
 import { InputError, PolicyRefusal } from '../domain/errors.js';
 import { isEui64Text, parseEui64, type Eui64 } from '../domain/eui.js';
 import { reason, type Reason } from '../domain/reasons.js';
-import { SOLR_CONTINGENCY, userRoleName, type UserRoleCode } from '../domain/roles.js';
+import { SOLR_CONTINGENCY, holdsSupplierRole, userRoleName, type UserRoleCode } from '../domain/roles.js';
 import {
   findActiveAdt,
   findActiveThreshold,
@@ -39,7 +39,6 @@ export { findAdt, listAdts, type AdtRecord, type AdtThreshold } from '../registr
 export const ADT_CSV_HEADER = ['supplier_eui', 'service_reference_variant', 'warning_threshold', 'quarantine_threshold'] as const;
 /** Largest threshold accepted (a count per window). */
 export const MAX_THRESHOLD = 1_000_000_000;
-const SUPPLIER_ROLES: readonly UserRoleCode[] = ['IS', 'ES', 'GS'];
 const MAX_ROWS = 1000;
 
 export interface AdtProblem {
@@ -171,8 +170,8 @@ export function decideAdtSubmission(f: AdtPolicyFacts): Reason[] {
   reasons.push(...checkActiveAro(f.officer, f.party, f.officerId));
   if (!f.supplier) {
     reasons.push(reason('ADT_SUPPLIER_UNKNOWN', `no User ID ${f.supplierEui} is registered`));
-  } else if (!SUPPLIER_ROLES.includes(f.supplier.role)) {
-    reasons.push(reason('ADT_SUPPLIER_UNKNOWN', `${f.supplierEui} is a ${userRoleName(f.supplier.role)} User ID`));
+  } else if (!holdsSupplierRole(f.supplier.roles)) {
+    reasons.push(reason('ADT_SUPPLIER_UNKNOWN', `${f.supplierEui} is a ${f.supplier.roles.map(userRoleName).join('/')} User ID`));
   } else if (f.party.role === SOLR_CONTINGENCY) {
     const covered = f.partyUserIds.filter((u) => u.role === SOLR_CONTINGENCY && u.actingFor).map((u) => u.actingFor!);
     if (!covered.includes(f.supplierEui)) {

@@ -25,7 +25,7 @@ import { statSync } from 'node:fs';
 import { InputError, ExitStatus } from '../domain/errors.js';
 import { isEui64Text, parseEui64, type Eui64 } from '../domain/eui.js';
 import type { ReasonCode } from '../domain/reasons.js';
-import { userRoleName, type UserRoleCode } from '../domain/roles.js';
+import { holdsSupplierRole, userRoleName, type UserRoleCode } from '../domain/roles.js';
 import { DEVICE_TYPES, DeviceStage, type DeviceType, type Smets, type StagedDevice } from '../registry/devices.js';
 import { listUserIds } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
@@ -38,7 +38,6 @@ export const DEFAULT_BATCH_SIZE = 10_000;
 /** Refused rows kept in the result (all are counted). */
 export const REFUSED_ROWS_KEPT = 1000;
 
-const SUPPLIER_ROLES: readonly UserRoleCode[] = ['IS', 'ES', 'GS'];
 
 export interface RefusedRow {
   line: number;
@@ -83,7 +82,7 @@ export interface DeviceImportResult {
   batchSize: number;
 }
 
-type Suppliers = Map<string, UserRoleCode>;
+type Suppliers = Map<string, readonly UserRoleCode[]>;
 
 /** Pure: one data row to a Device record, or every problem with it. */
 export function validateDeviceRow(fields: string[], roles: Suppliers, line: number): StagedDevice | RefusedRow {
@@ -100,11 +99,11 @@ export function validateDeviceRow(fields: string[], roles: Suppliers, line: numb
   if (!isEui64Text(supplierText)) problems.push(`supplier_eui '${supplierText}' is not an EUI-64`);
   if (problems.length) return { line, kind: 'malformed', reason: problems.join('; ') };
   const supplierEui = parseEui64(supplierText);
-  const role = roles.get(supplierEui);
-  if (role === undefined) {
+  const held = roles.get(supplierEui);
+  if (held === undefined) {
     policy = { line, kind: 'policy', code: 'DEVICE_SUPPLIER_UNKNOWN', reason: `supplier_eui ${supplierEui} is not a registered User ID` };
-  } else if (!SUPPLIER_ROLES.includes(role)) {
-    policy = { line, kind: 'policy', code: 'DEVICE_SUPPLIER_UNKNOWN', reason: `supplier_eui ${supplierEui} is a ${userRoleName(role)} User ID, not a Supplier's` };
+  } else if (!holdsSupplierRole(held)) {
+    policy = { line, kind: 'policy', code: 'DEVICE_SUPPLIER_UNKNOWN', reason: `supplier_eui ${supplierEui} is a ${held.map(userRoleName).join("/")} User ID, not a Supplier's` };
   }
   if (policy) return policy;
   return { eui: parseEui64(euiText), deviceType, smets: Number(smetsText) as Smets, supplierEui, line };
@@ -139,7 +138,7 @@ export async function importDevices(reg: Registry, file: string, opts: DeviceImp
     throw new InputError(`--file: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
 
-  const roles: Suppliers = new Map(listUserIds(reg).map((u) => [u.eui, u.role]));
+  const roles: Suppliers = new Map(listUserIds(reg).map((u) => [u.eui, u.roles]));
   const result: DeviceImportResult = {
     file,
     sha256: '',

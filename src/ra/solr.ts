@@ -5,7 +5,7 @@ import type { Catalogue } from '../config/catalogue.js';
 import { InputError, PolicyRefusal } from '../domain/errors.js';
 import type { Eui64 } from '../domain/eui.js';
 import { reason, type Reason } from '../domain/reasons.js';
-import { SOLR_CONTINGENCY, userRoleName } from '../domain/roles.js';
+import { SOLR_CONTINGENCY, holdsSupplierRole, userRoleName } from '../domain/roles.js';
 import { listCertificates } from '../registry/certificates.js';
 import { findUserId, listUserIds, type UserIdRecord } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
@@ -22,7 +22,6 @@ import { revokeCertificates } from './revocation.js';
 import { writeCrlFile } from '../ca/crl-publisher.js';
 import { RevocationReason } from '../ca/crl.js';
 
-const SUPPLIER_ROLES = ['IS', 'ES', 'GS'];
 
 export interface RecordEventInput {
   failedSupplier: Eui64;
@@ -56,8 +55,8 @@ export function recordEvent(reg: Registry, catalogue: Catalogue, input: RecordEv
   return reg.tx(() => {
     const supplier = findUserId(reg, input.failedSupplier);
     if (!supplier) throw new InputError(`--failed-supplier: no User ID ${input.failedSupplier} is registered`);
-    if (!SUPPLIER_ROLES.includes(supplier.role)) {
-      throw new InputError(`--failed-supplier: ${supplier.eui} is a ${userRoleName(supplier.role)} User ID, not a Supplier's`);
+    if (!holdsSupplierRole(supplier.roles)) {
+      throw new InputError(`--failed-supplier: ${supplier.eui} is a ${supplier.roles.map(userRoleName).join('/')} User ID, not a Supplier's`);
     }
     const srp = findUserId(reg, input.srp);
     if (!srp) throw new InputError(`--srp: no User ID ${input.srp} is registered`);
@@ -157,7 +156,7 @@ export function revokeSupplier(reg: Registry, ca: IssuingAuthority, catalogue: C
     if (e.status !== 'approved') throw new PolicyRefusal([reason('SOLR_EVENT_STATE', `${e.id} is ${e.status}; revocation needs an approved event`)]);
     if (e.suppliersRevokedAt) throw new PolicyRefusal([reason('SOLR_EVENT_STATE', `${e.id}: the Supplier's certificates were revoked at ${e.suppliersRevokedAt}`)]);
     const supplier = findUserId(reg, e.failedSupplier)!;
-    const userIds = listUserIds(reg, supplier.partyId).filter((u) => u.role !== SOLR_CONTINGENCY).map((u) => u.eui);
+    const userIds = listUserIds(reg, supplier.partyId).filter((u) => !u.roles.includes(SOLR_CONTINGENCY)).map((u) => u.eui);
     const serials = listCertificates(reg, { userIds }).filter((c) => c.status === 'valid').map((c) => c.serial);
     const result = revokeCertificates(reg, ca, catalogue, serials, RevocationReason.cessationOfOperation, operator, e.id);
     const at = reg.now();

@@ -231,4 +231,23 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX trust_anchors_subject ON trust_anchors (subject_der);
     `,
   },
+  {
+    version: 5,
+    name: 'one User ID, several User Roles: roles move to user_id_roles (a dual-fuel Supplier is IS and GS on one EUI)',
+    sql: `
+      CREATE TABLE user_id_roles (
+        eui TEXT NOT NULL REFERENCES user_ids(eui),
+        role TEXT NOT NULL,
+        acting_for TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (eui, role)
+      );
+      CREATE INDEX user_id_roles_acting_for ON user_id_roles(acting_for);
+      CREATE INDEX user_id_roles_role ON user_id_roles(role);
+      INSERT INTO user_id_roles (eui, role, acting_for, created_at) SELECT eui, role, acting_for, created_at FROM user_ids;
+      DROP INDEX user_ids_acting_for;
+      ALTER TABLE user_ids DROP COLUMN acting_for;
+      ALTER TABLE user_ids DROP COLUMN role;
+    `,
+  },
 ];

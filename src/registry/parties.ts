@@ -1,4 +1,5 @@
-// Parties (organisations) and their User IDs (an EUI-64 in exactly one User Role).
+// Parties (organisations) and their User IDs: an EUI-64 of one Party, in one or more User Roles
+// (SEC A1: a dual-fuel Supplier uses one User ID as Import Supplier and Gas Supplier).
 import type { Eui64 } from '../domain/eui.js';
 import type { UserRoleCode } from '../domain/roles.js';
 import type { Registry } from './registry.js';
@@ -7,7 +8,11 @@ export interface UserIdRecord {
   eui: Eui64;
   partyId: number;
   partyName: string;
+  /** The User ID's first registered role; with several roles they share one Remote Party Role. */
   role: UserRoleCode;
+  /** Every role the User ID holds, in the order they were registered. */
+  roles: UserRoleCode[];
+  /** For a SoLRContingency User ID: the Supplier User ID it acts for. */
   actingFor: Eui64 | null;
   createdAt: string;
 }
@@ -16,20 +21,25 @@ interface Row {
   eui: string;
   party_id: number;
   party_name: string;
-  role: string;
+  roles: string;
   acting_for: string | null;
   created_at: string;
 }
 
-const SELECT = `SELECT u.eui, u.party_id, p.name AS party_name, u.role, u.acting_for, u.created_at
+// One row per User ID, its roles in registration order (SQLite keeps group_concat in the sub-select's order).
+const SELECT = `SELECT u.eui, u.party_id, p.name AS party_name, u.created_at,
+    (SELECT group_concat(role, ',') FROM (SELECT role FROM user_id_roles r WHERE r.eui = u.eui ORDER BY r.created_at, r.rowid)) AS roles,
+    (SELECT acting_for FROM user_id_roles r WHERE r.eui = u.eui AND r.acting_for IS NOT NULL) AS acting_for
   FROM user_ids u JOIN parties p ON p.id = u.party_id`;
 
 function toRecord(r: Row): UserIdRecord {
+  const roles = (r.roles ?? '').split(',').filter(Boolean) as UserRoleCode[];
   return {
     eui: r.eui as Eui64,
     partyId: r.party_id,
     partyName: r.party_name,
-    role: r.role as UserRoleCode,
+    role: roles[0]!,
+    roles,
     actingFor: r.acting_for as Eui64 | null,
     createdAt: r.created_at,
   };
@@ -49,7 +59,7 @@ export function listUserIds(reg: Registry, partyId?: number): UserIdRecord[] {
 
 /** SoLRContingency User IDs that act for the given Supplier User ID. */
 export function userIdsActingFor(reg: Registry, supplier: Eui64): UserIdRecord[] {
-  return (reg.stmt(`${SELECT} WHERE u.acting_for = ? ORDER BY u.eui`).all(supplier) as Row[]).map(toRecord);
+  return (reg.stmt(`${SELECT} WHERE u.eui IN (SELECT eui FROM user_id_roles WHERE acting_for = ?) ORDER BY u.eui`).all(supplier) as Row[]).map(toRecord);
 }
 
 export function findPartyByName(reg: Registry, name: string): { id: number; name: string } | undefined {
@@ -60,8 +70,13 @@ export function insertParty(reg: Registry, name: string, at: Date): number {
   return Number(reg.stmt('INSERT INTO parties (name, created_at) VALUES (?, ?)').run(name, at.toISOString()).lastInsertRowid);
 }
 
+/** A new User ID in its first role. */
 export function insertUserId(reg: Registry, u: { eui: Eui64; partyId: number; role: UserRoleCode; actingFor: Eui64 | null }, at: Date): void {
-  reg.db
-    .prepare('INSERT INTO user_ids (eui, party_id, role, acting_for, created_at) VALUES (?, ?, ?, ?, ?)')
-    .run(u.eui, u.partyId, u.role, u.actingFor, at.toISOString());
+  reg.stmt('INSERT INTO user_ids (eui, party_id, created_at) VALUES (?, ?, ?)').run(u.eui, u.partyId, at.toISOString());
+  insertUserIdRole(reg, u, at);
+}
+
+/** One more User Role for a registered User ID. */
+export function insertUserIdRole(reg: Registry, u: { eui: Eui64; role: UserRoleCode; actingFor: Eui64 | null }, at: Date): void {
+  reg.stmt('INSERT INTO user_id_roles (eui, role, acting_for, created_at) VALUES (?, ?, ?, ?)').run(u.eui, u.role, u.actingFor, at.toISOString());
 }

@@ -104,7 +104,7 @@ export interface EventReport {
 
 function partyRef(reg: Registry, eui: string): PartyRef & { actingFor: string | null } {
   const u = findUserId(reg, eui as never);
-  return { eui, party: u?.partyName ?? null, role: u ? userRoleName(u.role) : null, actingFor: u?.actingFor ?? null };
+  return { eui, party: u?.partyName ?? null, role: u ? u.roles.map(userRoleName).join(', ') : null, actingFor: u?.actingFor ?? null };
 }
 
 function reasonInfo(r: { code: string; message?: string; requirement?: string }): { requirement: string; message: string } {

@@ -164,7 +164,7 @@ describe('ra/devices: device import', () => {
   });
 
   it('validateDeviceRow is pure and reports every problem of a row', () => {
-    const roles = new Map([[SUPPLIER as string, 'IS' as const]]);
+    const roles = new Map([[SUPPLIER as string, ['IS'] as const]]);
     const v = validateDeviceRow(['x', 'Y', '9', 'z'], roles, 7);
     assert.deepEqual(v, { line: 7, kind: 'malformed', reason: "device_eui 'x' is not an EUI-64; device_type 'Y' is not one of ESME, GSME, CHF, GPF, PPMID, IHD; smets '9' is not 1 or 2; supplier_eui 'z' is not an EUI-64" });
     assert.deepEqual(validateDeviceRow([A0, 'esme', '1', SUPPLIER], roles, 2), { eui: A0, deviceType: 'ESME', smets: 1, supplierEui: SUPPLIER, line: 2 });

@@ -74,7 +74,7 @@ export const registerCert: Register = (program, wrap) => {
       const csrPath = await valueOrPrompt(ctx, opts.csr, '--csr', 'CSR file (PEM or DER)', (t) => t.trim());
       const csr = readInputFile(csrPath, '--csr');
       const party = await choiceOrPrompt(ctx, opts.party, '--party', 'User ID',
-        listUserIds(reg).map((u) => ({ value: u.eui, name: `${u.eui}  ${u.role}  ${u.partyName}` })), (t) => parseEui64(t, '--party'));
+        listUserIds(reg).map((u) => ({ value: u.eui, name: `${u.eui}  ${u.roles.join(' ')}  ${u.partyName}` })), (t) => parseEui64(t, '--party'));
       const userId = requireUserId(reg, party);
       const allowed = catalogue.roles.get(userId.role)!.profiles;
       const profile = await choiceOrPrompt<ProfileName>(ctx, opts.profile, '--profile', 'Certificate profile',

@@ -21,6 +21,7 @@ export const registerParty: Register = (program, wrap) => {
     .option('--operator <name>', 'the RA operator recording this (default SMKI_OPERATOR or login name)')
     .addHelpText('after', examples([
       'smki party add --name "Failed Energy" --role IS --eui 90B3D51F30010000 --json',
+      'smki party add --name "Failed Energy" --role GS --eui 90B3D51F30010000   # the same User ID as Gas Supplier too (dual fuel)',
       'smki party add --name "Shared Resources Ltd" --role SC --eui 90-B3-D5-1F-30-0C-00-01 --acting-for 90B3D51F30010000',
     ]))
     .action(wrap(async (ctx: CliContext, opts: { name?: string; role?: string; eui?: string; actingFor?: string; operator?: string }) => {
@@ -33,9 +34,10 @@ export const registerParty: Register = (program, wrap) => {
         ? await valueOrPrompt(ctx, opts.actingFor, '--acting-for', 'Supplier User ID this SRP acts for', (t) => parseEui64(t, '--acting-for'))
         : opts.actingFor === undefined ? undefined : parseEui64(opts.actingFor, '--acting-for');
       const u = addUserId(reg, ctx.catalogue(), { partyName: name, role, eui, actingFor, operator: operatorName(opts.operator) });
+      const what = u.created ? 'registered' : u.roleAdded ? 'role added' : 'already registered';
       ctx.emit(
-        `${u.created ? 'registered' : 'already registered'}: ${u.eui} ${userRoleName(u.role)} for ${u.partyName}${u.actingFor ? ` acting for ${u.actingFor}` : ''}`,
-        { id: u.eui, eui: u.eui, party: u.partyName, role: u.role, roleName: userRoleName(u.role), actingFor: u.actingFor, created: u.created },
+        `${what}: ${u.eui} ${u.roles.map(userRoleName).join(' + ')} for ${u.partyName}${u.actingFor ? ` acting for ${u.actingFor}` : ''}`,
+        { id: u.eui, eui: u.eui, party: u.partyName, role, roleName: userRoleName(role), roles: u.roles, actingFor: u.actingFor, created: u.created, roleAdded: u.roleAdded },
       );
     }));
   party
@@ -45,8 +47,8 @@ export const registerParty: Register = (program, wrap) => {
     .action(wrap((ctx: CliContext) => {
       const rows = listUserIds(ctx.open());
       ctx.emit(
-        table(['User ID', 'Role', 'Party', 'Acting for'], rows.map((u) => [u.eui, u.role, u.partyName, u.actingFor ?? ''])),
-        rows.map((u) => ({ eui: u.eui, party: u.partyName, role: u.role, actingFor: u.actingFor, createdAt: u.createdAt })),
+        table(['User ID', 'Roles', 'Party', 'Acting for'], rows.map((u) => [u.eui, u.roles.join(' '), u.partyName, u.actingFor ?? ''])),
+        rows.map((u) => ({ eui: u.eui, party: u.partyName, role: u.role, roles: u.roles, actingFor: u.actingFor, createdAt: u.createdAt })),
       );
     }));
 };

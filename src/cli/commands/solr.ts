@@ -1,5 +1,6 @@
 import { parseEui64 } from '../../domain/eui.js';
 import { parseTime } from '../../domain/time.js';
+import { holdsSupplierRole } from '../../domain/roles.js';
 import { approveEvent, endEvent, eventState, recordEvent, requireEvent, revokeSupplier } from '../../ra/solr.js';
 import { listSolrEvents, type SolrEventRecord } from '../../registry/solr.js';
 import { listUserIds } from '../../registry/parties.js';
@@ -40,7 +41,7 @@ export const registerSolr: Register = (program, wrap) => {
       const reg = ctx.open();
       const now = ctx.clock();
       const failedSupplier = await choiceOrPrompt(ctx, o.failedSupplier, '--failed-supplier', 'Failed Supplier',
-        listUserIds(reg).filter((u) => ['IS', 'ES', 'GS'].includes(u.role)).map((u) => ({ value: u.eui, name: `${u.eui}  ${u.role}  ${u.partyName}` })),
+        listUserIds(reg).filter((u) => holdsSupplierRole(u.roles)).map((u) => ({ value: u.eui, name: `${u.eui}  ${u.roles.join(' ')}  ${u.partyName}` })),
         (t) => parseEui64(t, '--failed-supplier'));
       const srp = await choiceOrPrompt(ctx, o.srp, '--srp', "SRP's SoLRContingency User ID",
         listUserIds(reg).filter((u) => u.role === 'SC' && u.actingFor === failedSupplier).map((u) => ({ value: u.eui, name: `${u.eui}  ${u.partyName}` })),
