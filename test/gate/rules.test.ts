@@ -30,7 +30,7 @@ function signed(name: string, changes: { counter?: bigint; recipient?: Eui64; or
   return parseGeneralSigning(signPreCommand(pc, gbcsKey));
 }
 
-const sender: UserIdRecord = { eui: SRP, partyId: 7, partyName: 'Shared Resources Ltd', role: 'SC', actingFor: SUPPLIER, createdAt: '2026-01-01T00:00:00Z' };
+const sender: UserIdRecord = { eui: SRP, partyId: 7, partyName: 'Shared Resources Ltd', role: 'SC', roles: ['SC'], actingFor: SUPPLIER, createdAt: '2026-01-01T00:00:00Z' };
 const role: RoleEntry = { code: 'SC', name: 'SoLRContingency', remotePartyRole: null, profiles: ['xml-sign'], serviceRequests: ['1.6', '2.5'] };
 const sr16: ServiceRequestEntry = { serviceReferenceVariant: '1.6', serviceReference: '1.6', name: 'Update Payment Mode', critical: true, commandVariants: [4, 5, 6, 7] };
 const sr25: ServiceRequestEntry = { serviceReferenceVariant: '2.5', serviceReference: '2.5', name: 'Activate Emergency Credit', critical: true, commandVariants: [4, 5, 6, 7] };
