@@ -1,8 +1,11 @@
 // Makes, stores and writes the CRL. Called inside the transaction that changed revocation state, so
 // the CRL row, the revocation and their audit records commit together; the file follows the commit.
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/output.js';
 import type { Catalogue } from '../config/catalogue.js';
-import { insertCrl, latestCrl, listRevokedIssued } from '../registry/certificates.js';
+import { SmkiError } from '../domain/errors.js';
+import { insertCrl, latestCrl, latestCrlNumber, listRevokedIssued } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
 import type { IssuingAuthority } from './authority.js';
 import { crlToPem, parseRevocationReason } from './crl.js';
@@ -23,12 +26,68 @@ export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Cata
   return { number, der };
 }
 
-/** Writes the newest CRL to the home (atomic rename), after its transaction committed. */
+/** What the publisher last wrote: the CRL Number and the file's identity, to notice a file behind it. */
+interface PublishedState {
+  number: number;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+function statePath(reg: Registry): string {
+  return join(reg.paths.caDir, '.current.crl.state');
+}
+
+function readState(reg: Registry): PublishedState | undefined {
+  try {
+    return JSON.parse(readFileSync(statePath(reg), 'utf8')) as PublishedState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when ca/current.crl.pem is the file the publisher wrote for the registry's newest CRL. */
+function isCurrent(reg: Registry, number: number): boolean {
+  const st = readState(reg);
+  if (!st || st.number !== number) return false;
+  try {
+    const f = statSync(reg.paths.crl);
+    return f.size === st.size && f.mtimeMs === st.mtimeMs && f.ino === st.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Publishes the registry's newest CRL as ca/current.crl.pem if the file is behind it (missing, older,
+ * replaced or torn), after the CRL's transaction committed. The write happens under the registry's
+ * write lock, which every CRL commit also holds, so two publishers never race and the file never
+ * goes back to an older CRL Number; each writes its own temporary file and renames it into place, so
+ * a reader sees the old file or the new one, never a part. Returns the path, or undefined with no CRL.
+ */
 export function writeCrlFile(reg: Registry): string | undefined {
-  const crl = latestCrl(reg);
-  if (!crl) return undefined;
-  const tmp = `${reg.paths.crl}.tmp`;
-  writeFileSync(tmp, crlToPem(crl.der), { mode: 0o644 });
-  renameSync(tmp, reg.paths.crl);
+  // Inside a transaction the CRL is not committed yet: the caller publishes after its commit.
+  if (reg.db.inTransaction) return undefined;
+  const newest = latestCrlNumber(reg);
+  if (newest === undefined) return undefined;
+  if (isCurrent(reg, newest)) return reg.paths.crl;
+  try {
+    publishUnderLock(reg);
+  } catch (e) {
+    if (e instanceof SmkiError) throw e;
+    // The CRL is signed and stored; only its file is missing. A warning, never a failure.
+    reg.warnings.push(`CRL ${newest} is stored in the registry, but ${reg.paths.crl} could not be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the next smki command writes it`);
+    return undefined;
+  }
   return reg.paths.crl;
+}
+
+function publishUnderLock(reg: Registry): void {
+  reg.tx(() => {
+    const crl = latestCrl(reg)!;
+    if (isCurrent(reg, crl.number)) return;
+    writeFileAtomic(reg.paths.crl, crlToPem(crl.der));
+    const f = statSync(reg.paths.crl);
+    writeFileAtomic(statePath(reg), JSON.stringify({ number: crl.number, size: f.size, mtimeMs: f.mtimeMs, ino: f.ino } satisfies PublishedState));
+  });
 }

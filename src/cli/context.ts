@@ -4,6 +4,7 @@ import { loadCatalogue, type Catalogue } from '../config/catalogue.js';
 import { InputError } from '../domain/errors.js';
 import { resolveHome } from '../registry/home.js';
 import { Registry, type Clock } from '../registry/registry.js';
+import { writeCrlFile } from '../ca/crl-publisher.js';
 
 export interface GlobalOptions {
   home?: string;
@@ -45,8 +46,17 @@ export class CliContext {
   }
 
   open(): Registry {
-    this.registry ??= Registry.open(this.home, { clock: this.clock });
+    if (!this.registry) {
+      this.registry = Registry.open(this.home, { clock: this.clock });
+      // Any command notices a published CRL behind the registry and repairs it.
+      writeCrlFile(this.registry);
+    }
     return this.registry;
+  }
+
+  /** Warnings about work that committed (the change stands) but whose follow-up failed. */
+  warnings(): string[] {
+    return this.registry?.warnings ?? [];
   }
 
   close(): void {

@@ -44,6 +44,7 @@ export function buildProgram(io: Io, clock?: Clock): { program: Command; result:
       } catch (e) {
         result.code = reportError(ctx, e);
       } finally {
+        for (const w of ctx.warnings()) io.stderr.write(`smki: warning: ${w}\n`);
         ctx.close();
       }
     };

@@ -3,7 +3,8 @@
 // running a plan twice changes nothing the second time. Each step commits in its own transaction(s)
 // through the library; a refusal stops the run there and what was done before stays committed and
 // audited. See docs/onboarding.md.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { refuseProtectedOutput, writeFileAtomic } from '../util/output.js';
 import { basename } from 'node:path';
 import type { IssuingAuthority } from '../ca/authority.js';
 import { toPem } from '../ca/pem.js';
@@ -259,7 +260,7 @@ function writeOut(out: string | undefined, der: Buffer, opts: RunOptions): void 
   const pem = toPem(der, 'CERTIFICATE');
   if (existsSync(out) && readFileSync(out, 'utf8') === pem) return;
   try {
-    writeFileSync(out, pem, { mode: 0o644 });
+    writeFileAtomic(out, pem);
   } catch (e) {
     throw new InputError(`out: cannot write ${out} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
@@ -290,6 +291,8 @@ export async function runPlan(reg: Registry, plan: Plan, opts: RunOptions): Prom
   const failed = new Set<number>();
   let stoppedAt: number | null = null;
   let exitStatus: ExitStatusCode = ExitStatus.ok;
+  // No `out:` may land on the CA's own files: refused before any step runs.
+  for (const step of plan.steps) if (step.spec.kind === 'cert.issue' && step.spec.out) refuseProtectedOutput(step.spec.out, reg.paths, `line ${step.line}: out`);
   for (const step of plan.steps) {
     const base = { n: step.n, line: step.line, kind: step.kind, key: step.key };
     if (stoppedAt !== null && !opts.keepGoing) {

@@ -117,6 +117,11 @@ export function latestCrl(reg: Registry): { number: number; der: Buffer; thisUpd
   return reg.stmt('SELECT number, der, this_update AS thisUpdate, next_update AS nextUpdate FROM crls ORDER BY number DESC LIMIT 1').get() as never;
 }
 
+/** The newest CRL's number, without reading the CRL itself. */
+export function latestCrlNumber(reg: Registry): number | undefined {
+  return (reg.stmt('SELECT max(number) AS n FROM crls').get() as { n: number | null }).n ?? undefined;
+}
+
 export function insertCrl(reg: Registry, number: number, thisUpdate: Date, nextUpdate: Date, der: Buffer): void {
   reg.stmt('INSERT INTO crls (number, this_update, next_update, der) VALUES (?, ?, ?, ?)').run(number, thisUpdate.toISOString(), nextUpdate.toISOString(), der);
 }

@@ -57,6 +57,8 @@ export interface OpenOptions {
 export class Registry {
   readonly audit: AuditLog;
   readonly now: Clock;
+  /** What went wrong after a commit (the change stands): the CLI prints these as warnings. */
+  readonly warnings: string[] = [];
   private depth = 0;
 
   private constructor(
@@ -136,7 +138,12 @@ export class Registry {
         began();
         return fn();
       }).immediate());
-      this.audit.committed(relaxed);
+      try {
+        this.audit.committed(relaxed);
+      } catch (e) {
+        // The change is committed: say so, never turn it into a failure.
+        this.warnings.push(`the change was committed, but the audit checkpoint could not be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the next command writes it`);
+      }
       return result;
     } catch (e) {
       this.audit.rolledBack();

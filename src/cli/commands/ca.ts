@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { toPem } from '../../ca/pem.js';
 import { InputError, IntegrityError } from '../../domain/errors.js';
 import { caCertificate } from '../../registry/certificates.js';
@@ -8,6 +7,7 @@ import { namedOperator, type CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import { readInputFile } from './cert.js';
 import type { Register } from './index.js';
+import { writeOutput } from '../../util/output.js';
 
 export const registerCa: Register = (program, wrap) => {
   const ca = program.command('ca').description('the CA itself')
@@ -22,7 +22,7 @@ export const registerCa: Register = (program, wrap) => {
       const root = caCertificate(reg, 'root');
       if (!issuing || !root) throw new IntegrityError('the registry holds no CA certificates');
       const pem = toPem(issuing.der, 'CERTIFICATE') + toPem(root.der, 'CERTIFICATE');
-      if (opts.out) writeFileSync(opts.out, pem);
+      if (opts.out) writeOutput(opts.out, pem, reg.paths);
       if (ctx.json) ctx.emit('', { issuing: { serial: issuing.serial, pem: toPem(issuing.der, 'CERTIFICATE') }, root: { serial: root.serial, pem: toPem(root.der, 'CERTIFICATE') }, out: opts.out ?? null });
       else if (opts.out) ctx.emit(`CA chain (Issuing OCA, Root OCA) -> ${opts.out}`, null);
       else ctx.emit(pem.trimEnd(), null);

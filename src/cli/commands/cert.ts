@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readOrganisationCertificate } from '../../ca/organisation-certificate.js';
 import { toPem } from '../../ca/pem.js';
 import { parseRevocationReason, revocationReasonName, ACCEPTED_REVOCATION_REASONS } from '../../ca/crl.js';
@@ -17,6 +17,7 @@ import { examples, table } from '../format.js';
 import { unlockCa } from '../passphrase.js';
 import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
+import { refuseProtectedOutput, writeOutput } from '../../util/output.js';
 
 export function certificateJson(c: CertificateRecord) {
   return {
@@ -82,12 +83,22 @@ export const registerCert: Register = (program, wrap) => {
       const officerId = await choiceOrPrompt(ctx, opts.officer, '--officer', 'Requesting ARO',
         listOfficers(reg, userId.partyId).filter((o) => o.kind === 'aro' && o.status === 'active').map((o) => ({ value: o.id, name: `${o.id}  ${o.name}` })),
         (t) => t.trim());
+      if (opts.out) refuseProtectedOutput(opts.out, reg.paths);
       const ca = await unlockCa(ctx, opts.passphraseFile);
       const c = issueCertificate(reg, ca, catalogue, { csr, profile, party, officerId });
       const pem = toPem(c.der, 'CERTIFICATE');
-      if (opts.out) writeFileSync(opts.out, pem, { mode: 0o644 });
-      if (ctx.json) ctx.emit('', { ...certificateJson(c), out: opts.out ?? null });
-      else if (opts.out) ctx.emit(`issued ${c.serial} (${c.profile}, OU ${c.roleOu}) for ${c.userId} -> ${opts.out}`, null);
+      // The certificate is committed: a file that cannot be written is a warning, and the PEM is printed.
+      let written = false;
+      if (opts.out) {
+        try {
+          writeOutput(opts.out, pem, reg.paths);
+          written = true;
+        } catch (e) {
+          reg.warnings.push(`issued ${c.serial}, but ${(e as Error).message}; the certificate is printed here and kept in the registry (smki cert show ${c.serial})`);
+        }
+      }
+      if (ctx.json) ctx.emit('', { ...certificateJson(c), out: written ? opts.out : null, warnings: reg.warnings });
+      else if (written) ctx.emit(`issued ${c.serial} (${c.profile}, OU ${c.roleOu}) for ${c.userId} -> ${opts.out}`, null);
       else ctx.emit(pem.trimEnd(), null);
     }));
 

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { crlToPem } from '../../ca/crl.js';
 import { generateCrl, writeCrlFile } from '../../ca/crl-publisher.js';
 import { latestCrl } from '../../registry/certificates.js';
@@ -6,6 +5,7 @@ import { operatorName, type CliContext } from '../context.js';
 import { examples } from '../format.js';
 import { unlockCa } from '../passphrase.js';
 import type { Register } from './index.js';
+import { refuseProtectedOutput, writeOutput } from '../../util/output.js';
 
 export const registerCrl: Register = (program, wrap) => {
   program
@@ -18,6 +18,7 @@ export const registerCrl: Register = (program, wrap) => {
     .addHelpText('after', examples(['smki crl --out current.crl', 'smki crl --refresh --passphrase-file ca-pass.txt --json']))
     .action(wrap(async (ctx: CliContext, opts: { out?: string; refresh?: boolean; passphraseFile?: string; operator?: string }) => {
       const reg = ctx.open();
+      if (opts.out) refuseProtectedOutput(opts.out, reg.paths);
       if (opts.refresh) {
         const ca = await unlockCa(ctx, opts.passphraseFile);
         reg.tx(() => generateCrl(reg, ca, ctx.catalogue(), operatorName(opts.operator)));
@@ -26,7 +27,7 @@ export const registerCrl: Register = (program, wrap) => {
       const crl = latestCrl(reg);
       if (!crl) throw new Error('the registry holds no CRL');
       const pem = crlToPem(crl.der);
-      if (opts.out) writeFileSync(opts.out, pem);
+      if (opts.out) writeOutput(opts.out, pem, reg.paths);
       if (ctx.json) ctx.emit('', { number: crl.number, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, out: opts.out ?? null, pem });
       else if (opts.out) ctx.emit(`CRL ${crl.number} (next update ${crl.nextUpdate}) -> ${opts.out}`, null);
       else ctx.emit(pem.trimEnd(), null);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeOutput } from '../../util/output.js';
 import { InputError } from '../../domain/errors.js';
 import { eventState } from '../../ra/solr.js';
 import { buildEventReport } from '../../report/event-report.js';
@@ -39,11 +39,7 @@ export const registerReport: Register = (program, wrap) => {
       const report = buildEventReport(reg, ctx.catalogue(), id, now);
       const content = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderEventReportHtml(report);
       if (opts.out) {
-        try {
-          writeFileSync(opts.out, content, { mode: 0o644 });
-        } catch (e) {
-          throw new InputError(`--out: cannot write ${opts.out} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-        }
+        writeOutput(opts.out, content, reg.paths);
         const q = report.requests;
         ctx.emit(
           `${report.event.id}: ${q.total} request(s): ${q.accepted} accepted, ${q.quarantined} quarantined, ${q.refused} refused; ${report.alerts.total} alert(s); ${report.certificates.revoked.length} certificate(s) revoked -> ${opts.out} (${format})`,

@@ -1,5 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { homePaths } from '../../registry/home.js';
+import { writeOutput } from '../../util/output.js';
 import { join } from 'node:path';
 import { readPassphraseFile } from '../../ca/keystore.js';
 import { readOrganisationCertificate } from '../../ca/organisation-certificate.js';
@@ -136,7 +138,7 @@ export const registerSr: Register = (program, wrap) => {
       if (!pub.equals(cert.spkiDer)) throw new InputError('--key: the key does not belong to --cert');
       const xml = readInputFile(file, 'FILE').toString('utf8');
       const signed = signEnveloped(xml, { privateKey: key, issuerName: cert.issuerText, serialDecimal: cert.serialDecimal });
-      if (o.out) writeFileSync(o.out, signed);
+      if (o.out) writeOutput(o.out, signed, homePaths(ctx.home));
       if (ctx.json) ctx.emit('', { file, out: o.out ?? null, certificate: cert.serialHex, signed: o.out ? undefined : signed });
       else if (o.out) ctx.emit(`signed ${file} with ${cert.serialHex} -> ${o.out}`, null);
       else ctx.io.stdout.write(signed.endsWith('\n') ? signed : `${signed}\n`);
