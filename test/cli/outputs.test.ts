@@ -11,7 +11,7 @@ import { registryDigest, setupScenario, SRP, type Scenario } from '../support/sc
 
 /** The CRL Number of a PEM CRL file. */
 export function crlNumberOf(pem: string): number {
-  const crl = AsnConvert.parse(fromPem(pem, 'X509 CRL'), CertificateList);
+  const crl = AsnConvert.parse(fromPem(pem, ['X509 CRL'], 'CRL'), CertificateList);
   const ext = crl.tbsCertList.crlExtensions!.find((e) => e.extnID === id_ce_cRLNumber)!;
   const der = Buffer.from(ext.extnValue.buffer);
   return Number(BigInt(`0x${der.subarray(2).toString('hex')}`));
