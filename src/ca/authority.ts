@@ -24,6 +24,8 @@ import {
   type OrganisationCertificateTemplate,
 } from './organisation-certificate.js';
 import { FileKeySigner, type Signer } from './signer.js';
+import { Pkcs11Signer } from './pkcs11.js';
+import { isPkcs11Uri } from './pkcs11-uri.js';
 
 export { newSerial } from './organisation-certificate.js';
 
@@ -155,3 +157,31 @@ export function openFileKey(path: string, passphrase: Buffer, what: string): Sig
   return new FileKeySigner(decryptPrivateKey(pem, passphrase, what), path);
 }
 
+
+/** How a home keeps one of its CA keys: an encrypted file, or a token key named by a pkcs11: URI. */
+export function caKeyRef(reg: Registry, kind: 'root' | 'issuing'): { custody: 'file' | 'pkcs11'; ref: string } {
+  const row = caCertificate(reg, kind);
+  if (!row) throw new IntegrityError(`the registry holds no ${kind === 'root' ? 'Root' : 'Issuing'} OCA certificate`);
+  return { custody: isPkcs11Uri(row.keyFile) ? 'pkcs11' : 'file', ref: row.keyFile };
+}
+
+/** The module a home's token keys live in: SMKI_PKCS11_MODULE, else the one recorded by `smki init`. */
+export function pkcs11ModuleOf(reg: Registry): string {
+  const module = process.env.SMKI_PKCS11_MODULE || reg.getMeta('pkcs11_module');
+  if (!module) throw new InputError('PKCS#11: no module recorded in the home; set SMKI_PKCS11_MODULE');
+  return module;
+}
+
+/** The Signer of a home's CA key, given the secret its custody needs (passphrase for a file, PIN for a token). */
+export function homeKeySigner(reg: Registry, kind: 'root' | 'issuing', secret: Buffer, keyFile?: string): Signer {
+  const { custody, ref } = caKeyRef(reg, kind);
+  const what = kind === 'root' ? 'Root OCA key' : 'Issuing OCA key';
+  if (custody === 'pkcs11') return new Pkcs11Signer({ module: pkcs11ModuleOf(reg), uri: keyFile ?? ref, pin: () => secret });
+  if (keyFile && isPkcs11Uri(keyFile)) return new Pkcs11Signer({ module: pkcs11ModuleOf(reg), uri: keyFile, pin: () => secret });
+  return openFileKey(keyFile ?? ref, secret, what);
+}
+
+/** The Issuing OCA of a home with its key, file or token. */
+export function openIssuingAuthority(reg: Registry, catalogue: Catalogue, secret: Buffer): IssuingAuthority {
+  return IssuingAuthority.open(reg, homeKeySigner(reg, 'issuing', secret), catalogue);
+}

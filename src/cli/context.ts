@@ -1,5 +1,6 @@
 // What every command gets: the resolved home, output mode, terminal state and a registry opener.
 import { userInfo } from 'node:os';
+import { closePkcs11 } from '../ca/pkcs11.js';
 import { loadCatalogue, type Catalogue } from '../config/catalogue.js';
 import { InputError } from '../domain/errors.js';
 import { resolveHome } from '../registry/home.js';
@@ -60,6 +61,7 @@ export class CliContext {
   }
 
   close(): void {
+    closePkcs11();
     this.registry?.close();
     this.registry = undefined;
   }

@@ -1,7 +1,7 @@
 // The CA passphrase: --passphrase-file, else SMKI_PASSPHRASE_FILE, else a hidden prompt on a terminal.
 // Never from argv or a plain environment variable, so it stays out of shell history and `ps`.
 import { readPassphraseFile } from '../ca/keystore.js';
-import { IssuingAuthority } from '../ca/authority.js';
+import { caKeyRef, openIssuingAuthority, type IssuingAuthority } from '../ca/authority.js';
 import type { CliContext } from './context.js';
 import { secretPrompt } from './prompt.js';
 
@@ -16,6 +16,16 @@ export async function passphrase(ctx: CliContext, file: string | undefined, conf
   return first;
 }
 
+/** A token PIN: --pin-file, else SMKI_PKCS11_PIN_FILE, else a hidden prompt on a terminal. Never argv. */
+export async function pkcs11Pin(ctx: CliContext, file?: string): Promise<Buffer> {
+  if (file) return readPassphraseFile(file, '--pin-file');
+  if (process.env.SMKI_PKCS11_PIN_FILE) return readPassphraseFile(process.env.SMKI_PKCS11_PIN_FILE, 'SMKI_PKCS11_PIN_FILE');
+  return secretPrompt(ctx, '--pin-file (or SMKI_PKCS11_PIN_FILE)', 'Token PIN');
+}
+
+/** The Issuing OCA with its key: a file key needs the CA passphrase, a token key its PIN. */
 export async function unlockCa(ctx: CliContext, file: string | undefined): Promise<IssuingAuthority> {
-  return IssuingAuthority.unlock(ctx.open(), await passphrase(ctx, file), ctx.catalogue());
+  const reg = ctx.open();
+  const secret = caKeyRef(reg, 'issuing').custody === 'pkcs11' ? await pkcs11Pin(ctx) : await passphrase(ctx, file);
+  return openIssuingAuthority(reg, ctx.catalogue(), secret);
 }

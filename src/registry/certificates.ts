@@ -133,3 +133,9 @@ export function caCertificate(reg: Registry, kind: 'root' | 'issuing'): { serial
 export function insertCaCertificate(reg: Registry, kind: 'root' | 'issuing', serial: string, der: Buffer, keyFile: string): void {
   reg.stmt('INSERT INTO ca_certificates (kind, serial, der, key_file) VALUES (?, ?, ?, ?)').run(kind, serial, der, keyFile);
 }
+
+/** Makes a new Issuing OCA certificate current; the one it replaces is kept in ca_certificate_history. */
+export function replaceIssuingCertificate(reg: Registry, serial: string, der: Buffer, keyFile: string, at: Date): void {
+  reg.stmt("INSERT INTO ca_certificate_history (serial, kind, der, key_file, retired_at) SELECT serial, kind, der, key_file, ? FROM ca_certificates WHERE kind = 'issuing'").run(at.toISOString());
+  reg.stmt("UPDATE ca_certificates SET serial = ?, der = ?, key_file = ? WHERE kind = 'issuing'").run(serial, der, keyFile);
+}

@@ -250,4 +250,17 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE user_ids DROP COLUMN role;
     `,
   },
+  {
+    version: 6,
+    name: 'retired CA certificates: an Issuing OCA replaced by smki ca issue-issuing is kept',
+    sql: `
+      CREATE TABLE ca_certificate_history (
+        serial TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('root', 'issuing')),
+        der BLOB NOT NULL,
+        key_file TEXT NOT NULL,
+        retired_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

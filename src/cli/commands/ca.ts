@@ -1,9 +1,15 @@
+import { existsSync } from 'node:fs';
 import { toPem } from '../../ca/pem.js';
 import { InputError, IntegrityError } from '../../domain/errors.js';
 import { caCertificate } from '../../registry/certificates.js';
 import { trustCaChain } from '../../ra/external-certificates.js';
 import { listTrustAnchors } from '../../registry/trust-anchors.js';
-import { namedOperator, type CliContext } from '../context.js';
+import { namedOperator, operatorName, type CliContext } from '../context.js';
+import { caKeyRef, homeKeySigner } from '../../ca/authority.js';
+import { issueIssuingOca } from '../../ca/init.js';
+import { readPassphraseFile } from '../../ca/keystore.js';
+import { isPkcs11Uri } from '../../ca/pkcs11-uri.js';
+import { passphrase, pkcs11Pin } from '../passphrase.js';
 import { examples, table } from '../format.js';
 import { readInputFile } from './cert.js';
 import type { Register } from './index.js';
@@ -50,5 +56,34 @@ export const registerCa: Register = (program, wrap) => {
         table(['Kind', 'Subject', 'SHA-256', 'Registered', 'By'], rows.map((a) => [a.kind, a.subject, a.sha256.slice(0, 16), a.registeredAt.slice(0, 19), a.registeredBy])),
         rows.map((a) => ({ sha256: a.sha256, subject: a.subject, kind: a.kind, purpose: a.purpose, registeredAt: a.registeredAt, registeredBy: a.registeredBy, pem: toPem(a.der, 'CERTIFICATE') })),
       );
+    }));
+
+  ca.command('issue-issuing')
+    .description('a new Issuing OCA (rollover): a new key, its certificate signed by the offline Root OCA key (the only command that opens it), a fresh CRL')
+    .option('--root-key <file|uri>', 'the Root OCA key: a key file or a pkcs11: URI (default: where smki init put it)')
+    .option('--root-passphrase-file <file>', "the Root OCA key's passphrase (or SMKI_ROOT_PASSPHRASE_FILE; else the CA passphrase)")
+    .option('--passphrase-file <file>', 'CA passphrase, for the new Issuing OCA key file')
+    .option('--pin-file <file>', 'token PIN for token keys (or SMKI_PKCS11_PIN_FILE, or a prompt)')
+    .option('--operator <name>', 'the RA operator')
+    .addHelpText('after', examples([
+      'smki ca issue-issuing --root-key root-oca.key.pem --root-passphrase-file root-pass.txt --passphrase-file ca-pass.txt   # exit 4 (the offline Root key is not here)',
+    ]))
+    .action(wrap(async (ctx: CliContext, o: { rootKey?: string; rootPassphraseFile?: string; passphraseFile?: string; pinFile?: string; operator?: string }) => {
+      const reg = ctx.open();
+      const rootRef = o.rootKey ?? caKeyRef(reg, 'root').ref;
+      const issuingOnToken = caKeyRef(reg, 'issuing').custody === 'pkcs11';
+      const pin = isPkcs11Uri(rootRef) || issuingOnToken ? await pkcs11Pin(ctx, o.pinFile) : undefined;
+      let rootSecret: Buffer;
+      if (isPkcs11Uri(rootRef)) rootSecret = pin!;
+      else {
+        if (!existsSync(rootRef)) throw new InputError(`the Root OCA key ${rootRef} is not here (it is kept offline): give --root-key FILE`);
+        const file = o.rootPassphraseFile ?? process.env.SMKI_ROOT_PASSPHRASE_FILE;
+        rootSecret = file ? readPassphraseFile(file, '--root-passphrase-file') : await passphrase(ctx, o.passphraseFile);
+      }
+      const root = homeKeySigner(reg, 'root', rootSecret, rootRef);
+      const issuingSecret = issuingOnToken ? { pin: pin! } : { passphrase: await passphrase(ctx, o.passphraseFile) };
+      const r = issueIssuingOca(reg, ctx.catalogue(), root, issuingSecret, operatorName(o.operator));
+      ctx.emit([`new Issuing OCA ${r.issuing.subject} serial ${r.issuing.serial}`, `  key    ${r.issuingKey}`, `  chain  ${r.chainFile}`, `  CRL    ${r.crlFile}`],
+        { id: r.issuing.serial, issuing: r.issuing, issuingKey: r.issuingKey, chainFile: r.chainFile, crlFile: r.crlFile ?? null });
     }));
 };

@@ -1,9 +1,41 @@
-import { initCa } from '../../ca/init.js';
+import { initCa, type InitKeys } from '../../ca/init.js';
+import { readPassphraseFile } from '../../ca/keystore.js';
+import { InputError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { operatorName } from '../context.js';
 import { examples } from '../format.js';
-import { passphrase } from '../passphrase.js';
+import { passphrase, pkcs11Pin } from '../passphrase.js';
+import { secretPrompt } from '../prompt.js';
 import type { Register } from './index.js';
+
+interface InitOptions {
+  caName?: string;
+  passphraseFile?: string;
+  operator?: string;
+  pkcs11Module?: string;
+  token?: string;
+  pinFile?: string;
+  rootKeyOut?: string;
+  rootPassphraseFile?: string;
+}
+
+async function initKeys(ctx: CliContext, o: InitOptions): Promise<{ keys: InitKeys; secret: Buffer }> {
+  if (o.pkcs11Module || o.token) {
+    if (!o.pkcs11Module || !o.token) throw new InputError('--pkcs11-module and --token go together');
+    if (o.rootKeyOut) throw new InputError('--root-key-out is for file keys; with --pkcs11-module the Root OCA key stays in the token');
+    const pin = await pkcs11Pin(ctx, o.pinFile);
+    return { keys: { kind: 'pkcs11', module: o.pkcs11Module, token: o.token, pin: () => pin }, secret: Buffer.alloc(0) };
+  }
+  const secret = await passphrase(ctx, o.passphraseFile, true);
+  if (!o.rootKeyOut) return { keys: { kind: 'file' }, secret };
+  const rootPassphrase = o.rootPassphraseFile
+    ? readPassphraseFile(o.rootPassphraseFile, '--root-passphrase-file')
+    : process.env.SMKI_ROOT_PASSPHRASE_FILE
+      ? readPassphraseFile(process.env.SMKI_ROOT_PASSPHRASE_FILE, 'SMKI_ROOT_PASSPHRASE_FILE')
+      : await secretPrompt(ctx, '--root-passphrase-file (or SMKI_ROOT_PASSPHRASE_FILE)', 'Root OCA key passphrase');
+  if (rootPassphrase.equals(secret)) throw new InputError('--root-passphrase-file: the offline Root OCA key needs a passphrase of its own, not the CA passphrase');
+  return { keys: { kind: 'file', rootKeyOut: o.rootKeyOut, rootPassphrase }, secret };
+}
 
 export const registerInit: Register = (program, wrap) => {
   program
@@ -12,24 +44,32 @@ export const registerInit: Register = (program, wrap) => {
     .option('--ca-name <name>', 'the CA name (Issuing OCA CN; the Root is "<name> Root")')
     .option('--passphrase-file <file>', 'file whose first line is the passphrase for the CA keys (or SMKI_PASSPHRASE_FILE, or a prompt)')
     .option('--operator <name>', 'the RA operator creating the CA')
+    .option('--root-key-out <file>', 'write the Root OCA key here (outside the home, own passphrase) to move it offline')
+    .option('--root-passphrase-file <file>', 'passphrase of the offline Root OCA key (or SMKI_ROOT_PASSPHRASE_FILE, or a prompt)')
+    .option('--pkcs11-module <path>', 'generate both CA keys inside a PKCS#11 token with this module (e.g. /usr/lib/softhsm/libsofthsm2.so)')
+    .option('--token <label>', 'the token label, with --pkcs11-module')
+    .option('--pin-file <file>', 'the token PIN (or SMKI_PKCS11_PIN_FILE, or a prompt)')
     .addHelpText('after', examples([
       'smki init --ca-name "SMKI Test OCA" --passphrase-file ca-pass.txt',
       'SMKI_HOME=./other-home smki init --ca-name "Other OCA" --passphrase-file ca-pass.txt --json',
       'smki init --passphrase-file ca-pass.txt   # exit 4 (the home exists)',
     ]))
-    .action(wrap(async (ctx: CliContext, opts: { caName?: string; passphraseFile?: string; operator?: string }) => {
+    .action(wrap(async (ctx: CliContext, opts: InitOptions) => {
       const catalogue = ctx.catalogue();
-      const secret = await passphrase(ctx, opts.passphraseFile, true);
-      const r = initCa(ctx.home, secret, opts.caName || catalogue.ca.defaultCaName, catalogue, operatorName(opts.operator), ctx.clock);
+      const { keys, secret } = await initKeys(ctx, opts);
+      const r = initCa(ctx.home, secret, opts.caName || catalogue.ca.defaultCaName, catalogue, operatorName(opts.operator), ctx.clock, keys);
+      const offline = keys.kind === 'file' && keys.rootKeyOut !== undefined;
       ctx.emit(
         [
           `created CA home ${r.home}`,
           `  Root OCA     ${r.root.subject}  serial ${r.root.serial}`,
           `  Issuing OCA  ${r.issuing.subject}  serial ${r.issuing.serial}`,
+          `  keys         root ${r.rootKey}, issuing ${r.issuingKey}`,
           `  chain        ${r.chainFile}`,
           `  CRL          ${r.crlFile}`,
+          ...(offline ? [`move the Root OCA key ${r.rootKey} offline now: only 'smki ca issue-issuing' needs it`] : []),
         ],
-        { id: r.issuing.serial, home: r.home, root: r.root, issuing: r.issuing, chainFile: r.chainFile, crlFile: r.crlFile },
+        { id: r.issuing.serial, home: r.home, root: r.root, issuing: r.issuing, chainFile: r.chainFile, crlFile: r.crlFile, rootKey: r.rootKey, issuingKey: r.issuingKey, rootOffline: offline },
       );
     }));
 };

@@ -4,6 +4,9 @@ import { homePaths } from '../../registry/home.js';
 import { writeOutput } from '../../util/output.js';
 import { join } from 'node:path';
 import { readPassphraseFile } from '../../ca/keystore.js';
+import { Pkcs11Signer } from '../../ca/pkcs11.js';
+import { isPkcs11Uri, parsePkcs11Uri } from '../../ca/pkcs11-uri.js';
+import { pkcs11Pin } from '../passphrase.js';
 import { readOrganisationCertificate } from '../../ca/organisation-certificate.js';
 import { InputError } from '../../domain/errors.js';
 import { formatReason } from '../../domain/reasons.js';
@@ -48,6 +51,13 @@ function outcomeLine(o: GateOutcome): string {
 }
 
 /** A private key in PEM (PKCS#8, SEC1, encrypted PKCS#8) or DER (PKCS#8, SEC1, encrypted PKCS#8). */
+/** A token key named by a pkcs11: URI; the module from the URI's module-path or SMKI_PKCS11_MODULE. */
+export function tokenSigner(uri: string, pin: Buffer): Pkcs11Signer {
+  const module = parsePkcs11Uri(uri, '--key').modulePath ?? process.env.SMKI_PKCS11_MODULE;
+  if (!module) throw new InputError('--key: a pkcs11: key needs module-path=... in the URI or SMKI_PKCS11_MODULE');
+  return new Pkcs11Signer({ module, uri, pin: () => pin });
+}
+
 export function loadPrivateKey(path: string, passFile: string | undefined, flag = '--key'): KeyObject {
   const bytes = readInputFile(path, flag);
   const passphrase = passFile ? readPassphraseFile(passFile) : undefined;
@@ -125,16 +135,17 @@ export const registerSr: Register = (program, wrap) => {
   sr.command('sign <file>')
     .description('sign a DUIS request as DUIS requires (enveloped XMLDSig, ecdsa-sha256, X509IssuerSerial)')
     .option('--cert <pem>', 'the XML-signing certificate')
-    .option('--key <pem>', 'its private key (PKCS#8 or SEC1 PEM; encrypted needs --passphrase-file)')
+    .option('--key <pem|uri>', 'its private key: PKCS#8 or SEC1 PEM/DER (encrypted needs --passphrase-file), or a pkcs11: URI of a token key')
     .option('--passphrase-file <file>', 'passphrase for an encrypted key')
+    .option('--pin-file <file>', 'token PIN for a pkcs11: --key (or SMKI_PKCS11_PIN_FILE, or a prompt)')
     .option('--out <file>', 'write the signed request here instead of stdout')
     .addHelpText('after', examples(['smki sr sign fixtures/public/duis/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML --cert fixtures/public/smki-certs/xml-sign-90B3D51F30010000-ds.pem --key fixtures/public/smki-certs/xml-sign-90B3D51F30010000-ds.key --out request.signed.xml']))
-    .action(wrap((ctx: CliContext, file: string, o: { cert?: string; key?: string; passphraseFile?: string; out?: string }) => {
+    .action(wrap(async (ctx: CliContext, file: string, o: { cert?: string; key?: string; passphraseFile?: string; pinFile?: string; out?: string }) => {
       if (!o.cert) throw new InputError('missing --cert');
       if (!o.key) throw new InputError('missing --key');
       const cert = readOrganisationCertificate(readInputFile(o.cert, '--cert'), '--cert');
-      const key = loadPrivateKey(o.key, o.passphraseFile);
-      const pub = createPublicKey(key).export({ format: 'der', type: 'spki' });
+      const key = isPkcs11Uri(o.key) ? tokenSigner(o.key, await pkcs11Pin(ctx, o.pinFile)) : loadPrivateKey(o.key, o.passphraseFile);
+      const pub = 'spkiDer' in key ? key.spkiDer : createPublicKey(key).export({ format: 'der', type: 'spki' });
       if (!pub.equals(cert.spkiDer)) throw new InputError('--key: the key does not belong to --cert');
       const xml = readInputFile(file, 'FILE').toString('utf8');
       const signed = signEnveloped(xml, { privateKey: key, issuerName: cert.issuerText, serialDecimal: cert.serialDecimal });

@@ -12,7 +12,8 @@
 // the root, no other element of the XMLDSig namespace appears outside it, the single Reference covers
 // the whole document (URI=""), and the digest is computed over the very tree object the caller goes on
 // to read. Every other shape, algorithm or attribute is refused.
-import { createHash, createPublicKey, sign as cryptoSign, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { FileKeySigner, type Signer } from '../../ca/signer.js';
 import { InputError } from '../../domain/errors.js';
 import { canonicalize, escapeAttribute, escapeText, EXC_C14N_10 } from './c14n.js';
 import {
@@ -276,8 +277,8 @@ export function verifyEnveloped(doc: XmlDocument, publicKey: KeyObject): VerifyR
 }
 
 export interface SignEnvelopedOptions {
-  /** ECDSA P-256 private key of the XML-signing certificate. */
-  privateKey: KeyObject;
+  /** ECDSA P-256 private key of the XML-signing certificate: a KeyObject, or a Signer (e.g. a PKCS#11 token key). */
+  privateKey: KeyObject | Signer;
   /** Issuer DN as DUIS writes it, e.g. `CN=Z1,OU=07`. */
   issuerName: string;
   /** The certificate serial number in decimal. */
@@ -296,8 +297,8 @@ const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>'
  * verified before it is returned.
  */
 export function signEnveloped(xmlText: string, opts: SignEnvelopedOptions): string {
-  const { privateKey } = opts;
-  if (privateKey.type !== 'private' || !isP256(privateKey)) throw new InputError('XML signing: the key is not an ECDSA P-256 private key');
+  const signer: Signer = 'spkiDer' in opts.privateKey ? opts.privateKey : new FileKeySigner(opts.privateKey, 'XML signing key');
+  if ('type' in opts.privateKey && (opts.privateKey.type !== 'private' || !isP256(opts.privateKey))) throw new InputError('XML signing: the key is not an ECDSA P-256 private key');
   const issuerName = opts.issuerName.trim();
   if (issuerName === '' || /[\u0000-\u001f]/.test(issuerName)) throw new InputError('XML signing: the issuer name is empty or malformed');
   if (!/^[0-9]{1,60}$/.test(opts.serialDecimal)) throw new InputError('XML signing: the serial number must be decimal digits');
@@ -341,7 +342,8 @@ export function signEnveloped(xmlText: string, opts: SignEnvelopedOptions): stri
   // as in place (its only prefix is ds, bound to XMLDSig in both).
   const signedInfoAlone = parseXml(signedInfo.replace('<ds:SignedInfo>', `<ds:SignedInfo xmlns:ds="${DSIG_NS}">`));
   const toSign = Buffer.from(canonicalize(signedInfoAlone, 'exclusive'), 'utf8');
-  const sigB64 = cryptoSign('sha256', toSign, { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64');
+  // XMLDSig (RFC 4050 / 6931) carries ECDSA signatures raw: r || s.
+  const sigB64 = signer.sign(toSign, 'raw').toString('base64');
   // Java's MIME base64 as DCC's tool writes it: 76-character lines ended by CR LF, the CR escaped.
   const wrapped = sigB64.match(/.{1,76}/g)!.join('&#13;\n');
 
@@ -356,7 +358,7 @@ export function signEnveloped(xmlText: string, opts: SignEnvelopedOptions): stri
     '</ds:X509IssuerSerial></ds:X509Data></ds:KeyInfo></ds:Signature>';
   const out = XML_DECLARATION + rootStart + content + signature + rootEnd;
 
-  const check = verifyEnveloped(parseXml(out), createPublicKey(privateKey));
+  const check = verifyEnveloped(parseXml(out), createPublicKey({ key: signer.spkiDer, format: 'der', type: 'spki' }));
   if (!check.ok) throw new Error(`internal error: signEnveloped produced a signature that does not verify (${check.why})`);
   return out;
 }

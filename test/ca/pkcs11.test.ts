@@ -1,0 +1,225 @@
+// CA keys, SRP keys and the offline Root in a PKCS#11 token (SoftHSM2 in a temporary SOFTHSM2_CONF).
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSmkiCsr } from '../../src/ca/csr-builder.js';
+import { generateTokenKey } from '../../src/ca/pkcs11.js';
+import { parsePkcs11Uri, formatPkcs11Uri } from '../../src/ca/pkcs11-uri.js';
+import type { Eui64 } from '../../src/domain/eui.js';
+import { opensslAvailable } from '../support/ca-chain.js';
+import { passphraseFile, smki, tempDir } from '../support/cli.js';
+import { registryDigest } from '../support/scenario.js';
+import { SOFTHSM_MODULE, softhsmAvailable, softToken, type SoftToken } from '../support/softhsm.js';
+
+const SUPPLIER = '90B3D51F30010000';
+const SRP = '90B3D51F300C0001';
+
+function openssl(args: string[], cwd: string): { status: number; out: string } {
+  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
+  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+describe('ca/pkcs11: RFC 7512 URIs', () => {
+  it('parses token, object, id, module-path and pin-source; refuses pin-value and other types', () => {
+    const u = parsePkcs11Uri('pkcs11:token=SMKI%20CA;object=smki-issuing-oca;id=%01%02;type=private?module-path=/usr/lib/x.so&pin-source=file:/run/pin');
+    assert.equal(u.token, 'SMKI CA');
+    assert.equal(u.object, 'smki-issuing-oca');
+    assert.deepEqual(u.id, Buffer.from([1, 2]));
+    assert.equal(u.modulePath, '/usr/lib/x.so');
+    assert.equal(u.pinSource, '/run/pin');
+    assert.throws(() => parsePkcs11Uri('pkcs11:token=a;object=b?pin-value=1234'), /pin-value is refused/);
+    assert.throws(() => parsePkcs11Uri('pkcs11:token=a;object=b;type=cert'), /type=cert/);
+    assert.throws(() => parsePkcs11Uri('pkcs11:token=a'), /object=LABEL or id/);
+    assert.throws(() => parsePkcs11Uri('pkcs11:token=a;object=b;object=c'), /given twice/);
+    assert.throws(() => parsePkcs11Uri('file:/x'), /not a pkcs11: URI/);
+    assert.deepEqual(parsePkcs11Uri(formatPkcs11Uri('SMKI CA;1', 'k')).token, 'SMKI CA;1');
+  });
+});
+
+(softhsmAvailable() && opensslAvailable() ? describe : describe.skip)('ca/pkcs11: SoftHSM2 token keys', function () {
+  let tok: SoftToken;
+  let t: ReturnType<typeof tempDir>;
+  let home: string;
+  const saved = { pin: process.env.SMKI_PKCS11_PIN_FILE, module: process.env.SMKI_PKCS11_MODULE };
+  const run = (args: string[]) => smki(['--home', home, ...args]);
+  const ok = async (args: string[]) => {
+    const r = await run([...args, '--json']);
+    assert.equal(r.code, 0, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
+    return r.json;
+  };
+
+  before(() => {
+    tok = softToken('smki-ca');
+    t = tempDir();
+    home = join(t.dir, 'home');
+  });
+  after(() => {
+    for (const [k, v] of [['SMKI_PKCS11_PIN_FILE', saved.pin], ['SMKI_PKCS11_MODULE', saved.module]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    tok.cleanup();
+    t.cleanup();
+  });
+
+  it('init refuses a wrong PIN, a missing token, half a flag pair: one line, exit 4, no home', async () => {
+    const wrongPin = join(t.dir, 'wrong-pin.txt');
+    writeFileSync(wrongPin, '000000\n');
+    for (const [args, msg] of [
+      [['--pkcs11-module', tok.module, '--token', tok.label, '--pin-file', wrongPin], /wrong PIN/],
+      [['--pkcs11-module', tok.module, '--token', 'no-such-token', '--pin-file', tok.pinFile], /no token labelled 'no-such-token'/],
+      [['--pkcs11-module', join(t.dir, 'missing.so'), '--token', tok.label, '--pin-file', tok.pinFile], /cannot load the module/],
+      [['--token', tok.label, '--pin-file', tok.pinFile], /go together/],
+    ] as const) {
+      const r = await run(['init', ...args]);
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, msg);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.equal(existsSync(home), false);
+    }
+  });
+
+  it('init makes both CA keys inside the token, not extractable, and records only their URIs', async () => {
+    const r = await ok(['init', '--ca-name', 'Token OCA', '--pkcs11-module', tok.module, '--token', tok.label, '--pin-file', tok.pinFile]);
+    assert.match(r.rootKey, /^pkcs11:token=smki-ca;object=smki-root-oca;type=private$/);
+    assert.match(r.issuingKey, /^pkcs11:token=smki-ca;object=smki-issuing-oca;type=private$/);
+    assert.deepEqual(readdirSync(join(home, 'keys')), ['audit-mac.key'], 'no CA key material in the home');
+    const list = spawnSync('pkcs11-tool', ['--module', tok.module, '--token-label', tok.label, '--login', '--pin', tok.pin, '--list-objects', '--type', 'privkey'], { encoding: 'utf8', env: process.env });
+    assert.equal(list.status, 0, list.stderr);
+    const objects = list.stdout.split('Private Key Object').slice(1);
+    assert.equal(objects.length, 2, list.stdout);
+    for (const o of objects) {
+      assert.match(o, /Access:\s+.*\bsensitive\b/);
+      assert.match(o, /never extractable/);
+    }
+    // Asking the token for the private value itself is refused (CKR_ATTRIBUTE_SENSITIVE).
+    const p11 = createRequire(import.meta.url)('pkcs11js') as typeof import('pkcs11js');
+    const m = new p11.PKCS11();
+    m.load(tok.module);
+    m.C_Initialize();
+    try {
+      const slot = m.C_GetSlotList(true).find((sl) => m.C_GetTokenInfo(sl).label.trim() === tok.label)!;
+      const session = m.C_OpenSession(slot, p11.CKF_SERIAL_SESSION);
+      m.C_Login(session, p11.CKU_USER, tok.pin);
+      m.C_FindObjectsInit(session, [{ type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY }]);
+      const keys = m.C_FindObjects(session, 10);
+      m.C_FindObjectsFinal(session);
+      assert.equal(keys.length, 2);
+      for (const k of keys) {
+        assert.throws(() => m.C_GetAttributeValue(session, k, [{ type: p11.CKA_VALUE }]), /CKR_ATTRIBUTE_SENSITIVE/);
+        const [ext, sens, priv] = m.C_GetAttributeValue(session, k, [{ type: p11.CKA_EXTRACTABLE }, { type: p11.CKA_SENSITIVE }, { type: p11.CKA_PRIVATE }]);
+        assert.deepEqual([ext!.value, sens!.value, priv!.value].map((v) => (v as Buffer)[0]), [0, 1, 1]);
+      }
+    } finally {
+      m.C_Finalize();
+    }
+  });
+
+  it('issues, revokes and publishes a CRL with the token key; openssl verifies the chain and the CRL', async () => {
+    process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
+    await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'ra1']);
+    await ok(['party', 'add', '--name', 'SRP Ltd', '--role', 'SC', '--eui', SRP, '--acting-for', SUPPLIER, '--operator', 'ra1']);
+    const sro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana', '--evidence', 'RAPP-1', '--operator', 'ra1'])).id;
+    const aro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari', '--nominated-by', sro, '--operator', 'ra1'])).id;
+    await ok(['officer', 'activate', aro, '--operator', 'ra2']);
+    // The SRP's XML-signing key is a token key too; its CSR is signed inside the token.
+    const srpUri = `pkcs11:token=${tok.label};object=srp-xml-sign`;
+    const srpKey = generateTokenKey({ module: tok.module, uri: srpUri, pin: () => Buffer.from(tok.pin) });
+    const csr = join(t.dir, 'srp.csr');
+    writeFileSync(csr, buildSmkiCsr({ eui: SRP as Eui64, ou: '87', privateKey: srpKey }).pem);
+    const cert = await ok(['cert', 'issue', '--csr', csr, '--profile', 'xml-sign', '--party', SRP, '--officer', aro, '--out', join(t.dir, 'srp.pem')]);
+    await ok(['ca', 'export', '--out', join(t.dir, 'chain.pem')]);
+    writeFileSync(join(t.dir, 'root.pem'), (await ok(['ca', 'export'])).root.pem);
+    const v = openssl(['verify', '-CAfile', 'root.pem', '-untrusted', 'chain.pem', 'srp.pem'], t.dir);
+    assert.equal(v.status, 0, v.out);
+
+    // sr sign with the token key gives a signature the CA's gate and openssl-free verifier accept.
+    const request = join(process.cwd(), 'fixtures/public/duis/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML');
+    const signed = await run(['sr', 'sign', request, '--cert', join(t.dir, 'srp.pem'), '--key', `${srpUri}?module-path=${tok.module}`, '--out', join(t.dir, 'signed.xml')]);
+    assert.equal(signed.code, 0, signed.stderr);
+    const noKey = await run(['sr', 'sign', request, '--cert', join(t.dir, 'srp.pem'), '--key', `pkcs11:token=${tok.label};object=nothing-here?module-path=${tok.module}`, '--out', join(t.dir, 'x.xml')]);
+    assert.equal(noKey.code, 4);
+    assert.match(noKey.stderr, /no private key pkcs11:token=smki-ca;object=nothing-here/);
+    assert.equal(existsSync(join(t.dir, 'x.xml')), false);
+
+    await ok(['cert', 'revoke', cert.serial, '--reason', 'superseded', '--operator', 'ra1']);
+    const crl = await ok(['crl', '--out', join(t.dir, 'current.crl')]);
+    assert.ok(crl.number >= 2);
+    const c = openssl(['crl', '-in', 'current.crl', '-CAfile', 'chain.pem', '-noout', '-text'], t.dir);
+    assert.equal(c.status, 0, c.out);
+    assert.match(c.out, /verify OK/);
+    assert.match(c.out, new RegExp(`Serial Number: ${cert.serial}`));
+  });
+
+  it('a wrong PIN for a daily command is one line, exit 4, and writes nothing', async () => {
+    const wrongPin = join(t.dir, 'wrong-pin.txt');
+    const before = registryDigest(home);
+    process.env.SMKI_PKCS11_PIN_FILE = wrongPin;
+    const r = await run(['crl', '--refresh', '--operator', 'ra1']);
+    process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /wrong PIN/);
+    assert.equal(registryDigest(home), before);
+    assert.ok(SOFTHSM_MODULE);
+  });
+});
+
+(opensslAvailable() ? describe : describe.skip)('ca: the offline Root OCA key', function () {
+  let t: ReturnType<typeof tempDir>;
+  let home: string;
+  let pass: string;
+  let rootPass: string;
+  let rootKey: string;
+  const run = (args: string[]) => smki(['--home', home, ...args]);
+
+  before(() => {
+    t = tempDir();
+    home = join(t.dir, 'home');
+    pass = passphraseFile(t.dir);
+    rootPass = join(t.dir, 'root-pass.txt');
+    writeFileSync(rootPass, 'a different root passphrase\n', { mode: 0o600 });
+    rootKey = join(t.dir, 'root-oca.key.pem');
+  });
+  after(() => t.cleanup());
+
+  it('init --root-key-out writes the Root key outside the home under its own passphrase and says to move it', async () => {
+    const same = await run(['init', '--passphrase-file', pass, '--root-key-out', rootKey, '--root-passphrase-file', pass]);
+    assert.equal(same.code, 4);
+    assert.equal(existsSync(home), false);
+    const r = await run(['init', '--passphrase-file', pass, '--root-key-out', rootKey, '--root-passphrase-file', rootPass]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /move the Root OCA key .* offline/);
+    assert.ok(existsSync(rootKey));
+    assert.deepEqual(readdirSync(join(home, 'keys')).sort(), ['audit-mac.key', 'issuing-oca.key.pem']);
+    const k = openssl(['pkey', '-in', rootKey, '-passin', `file:${rootPass}`, '-noout'], t.dir);
+    assert.equal(k.status, 0, k.out);
+  });
+
+  it('daily commands work with the Root key file gone; ca issue-issuing refuses without it and works with it', async () => {
+    const away = join(t.dir, 'offline-root.key.pem');
+    renameSync(rootKey, away);
+    await run(['party', 'add', '--name', 'Sup', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'ra1']);
+    const crl = await run(['crl', '--refresh', '--passphrase-file', pass, '--operator', 'ra1']);
+    assert.equal(crl.code, 0, crl.stderr);
+    const before = registryDigest(home);
+    const refused = await run(['ca', 'issue-issuing', '--root-passphrase-file', rootPass, '--passphrase-file', pass]);
+    assert.equal(refused.code, 4, refused.stderr);
+    assert.match(refused.stderr, /Root OCA key .* is not here/);
+    const wrong = await run(['ca', 'issue-issuing', '--root-key', away, '--root-passphrase-file', pass, '--passphrase-file', pass]);
+    assert.equal(wrong.code, 4, wrong.stderr);
+    assert.equal(registryDigest(home), before);
+    const old = (await run(['ca', 'export', '--json'])).json.issuing.serial;
+    const r = await run(['ca', 'issue-issuing', '--root-key', away, '--root-passphrase-file', rootPass, '--passphrase-file', pass, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.notEqual(r.json.issuing.serial, old);
+    const chain = (await run(['ca', 'export', '--json'])).json;
+    assert.equal(chain.issuing.serial, r.json.issuing.serial);
+    writeFileSync(join(t.dir, 'root.pem'), chain.root.pem);
+    writeFileSync(join(t.dir, 'issuing.pem'), chain.issuing.pem);
+    assert.equal(openssl(['verify', '-CAfile', 'root.pem', 'issuing.pem'], t.dir).status, 0);
+    assert.equal((await run(['crl', '--refresh', '--passphrase-file', pass, '--operator', 'ra1'])).code, 0, 'the new Issuing OCA key signs');
+    assert.equal((await run(['audit', 'verify'])).code, 0);
+  });
+});
