@@ -117,7 +117,9 @@ export class IssuingAuthority {
   /** Looks up the subject's role itself, re-checks, lints the TBS, then signs it. Returns the DER certificate. */
   signOrganisationCertificate(t: OrganisationCertificateTemplate, claimed: SignContext): Buffer {
     const userId = findUserId(this.reg, t.subject.eui);
-    const role = userId && this.catalogue.roles.get(userId.role);
+    // A User ID may hold several roles (one Remote Party Role); a SoLRContingency User ID holds it alone.
+    const held = userId && (userId.roles.includes(claimed.role) ? claimed.role : userId.role);
+    const role = held ? this.catalogue.roles.get(held) : undefined;
     const profile = this.catalogue.profiles.get(claimed.profile);
     const refusals = signerChecks(t, { role, profile, claimed });
     if (refusals.length) throw new PolicyRefusal(refusals);
