@@ -101,3 +101,6 @@ export function isReasonCode(code: string): code is ReasonCode {
 export function formatReason(r: Reason): string {
   return `${r.code} [${r.requirement}]: ${r.message}${r.detail ? ` (${r.detail})` : ''}`;
 }
+
+/** Every reason code, in catalogue order (the census test walks them). */
+export const REASON_CODES: readonly ReasonCode[] = Object.keys(CATALOGUE) as ReasonCode[];

@@ -74,6 +74,12 @@ const TRANSITIONS: Record<'activate' | 'suspend' | 'revoke', { from: OfficerStat
   revoke: { from: ['nominated', 'active', 'suspended'], to: 'revoked' },
 };
 
+/** Pure: may this officer's status change this way? */
+export function decideOfficerTransition(officer: OfficerRecord, action: 'activate' | 'suspend' | 'revoke'): Reason[] {
+  const t = TRANSITIONS[action];
+  return t && t.from.includes(officer.status) ? [] : [reason('OFFICER_NOT_ACTIVE', `${officer.id} is ${officer.status}; cannot ${action}`)];
+}
+
 export function changeOfficerStatus(
   reg: Registry,
   id: string,
@@ -84,10 +90,9 @@ export function changeOfficerStatus(
   return reg.tx(() => {
     const officer = findOfficer(reg, id);
     if (!officer) throw new InputError(`no officer ${id} (see 'smki officer list')`);
+    const reasons = decideOfficerTransition(officer, action);
+    if (reasons.length) throw new PolicyRefusal(reasons);
     const t = TRANSITIONS[action];
-    if (!t.from.includes(officer.status)) {
-      throw new PolicyRefusal([reason('OFFICER_NOT_ACTIVE', `${officer.id} is ${officer.status}; cannot ${action}`)]);
-    }
     const at = reg.now();
     setOfficerStatus(reg, officer.id, t.to, operator, at, note ?? null);
     reg.audit.append(at, operator, `officer.${action}`, officer.id, { from: officer.status, to: t.to, note: note ?? null });

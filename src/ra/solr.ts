@@ -41,7 +41,7 @@ export function decideRecord(input: RecordEventInput, supplier: UserIdRecord, sr
     reasons.push(reason('SOLR_SRP_NOT_ACTING_FOR_SUPPLIER', `${srp.eui} acts for ${srp.actingFor ?? 'no Supplier'}`));
   }
   const days = (input.until.getTime() - input.from.getTime()) / 86_400_000;
-  if (days > maxEventDays) reasons.push(reason('SOLR_WINDOW_TOO_LONG', `${days.toFixed(1)} days; at most ${maxEventDays}`));
+  if (!(days <= maxEventDays)) reasons.push(reason('SOLR_WINDOW_TOO_LONG', `${days.toFixed(1)} days; at most ${maxEventDays}`));
   return reasons;
 }
 
@@ -110,10 +110,23 @@ export function approveEvent(reg: Registry, id: string, operator: string): SolrE
   });
 }
 
+/** Pure: may the event be ended? Any event not yet ended. */
+export function decideEnd(e: SolrEventRecord): Reason[] {
+  return e.status === 'recorded' || e.status === 'approved' ? [] : [reason('SOLR_EVENT_STATE', `${e.id} is ${e.status}${e.endedAt ? ` since ${e.endedAt}` : ''}`)];
+}
+
+/** Pure: may the failed Supplier's certificates be revoked under this event? Once, and only when approved. */
+export function decideRevokeSupplier(e: SolrEventRecord): Reason[] {
+  if (e.status !== 'approved') return [reason('SOLR_EVENT_STATE', `${e.id} is ${e.status}; revocation needs an approved event`)];
+  if (e.suppliersRevokedAt) return [reason('SOLR_EVENT_STATE', `${e.id}: the Supplier's certificates were revoked at ${e.suppliersRevokedAt}`)];
+  return [];
+}
+
 export function endEvent(reg: Registry, id: string, operator: string): SolrEventRecord {
   return reg.tx(() => {
     const e = requireEvent(reg, id);
-    if (e.status === 'ended') throw new PolicyRefusal([reason('SOLR_EVENT_STATE', `${e.id} already ended at ${e.endedAt}`)]);
+    const reasons = decideEnd(e);
+    if (reasons.length) throw new PolicyRefusal(reasons);
     const at = reg.now();
     endSolrEvent(reg, e.id, operator, at);
     reg.audit.append(at, operator, 'solr.end', e.id, { previousStatus: e.status, scheduledEnd: e.endsAt });
@@ -153,8 +166,8 @@ export function activeEventsForSrp(reg: Registry, srp: Eui64, at: Date): SolrEve
 export function revokeSupplier(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, id: string, operator: string) {
   const result = reg.tx(() => {
     const e = requireEvent(reg, id);
-    if (e.status !== 'approved') throw new PolicyRefusal([reason('SOLR_EVENT_STATE', `${e.id} is ${e.status}; revocation needs an approved event`)]);
-    if (e.suppliersRevokedAt) throw new PolicyRefusal([reason('SOLR_EVENT_STATE', `${e.id}: the Supplier's certificates were revoked at ${e.suppliersRevokedAt}`)]);
+    const refusals = decideRevokeSupplier(e);
+    if (refusals.length) throw new PolicyRefusal(refusals);
     const supplier = findUserId(reg, e.failedSupplier)!;
     const userIds = listUserIds(reg, supplier.partyId).filter((u) => !u.roles.includes(SOLR_CONTINGENCY)).map((u) => u.eui);
     const serials = listCertificates(reg, { userIds }).filter((c) => c.status === 'valid').map((c) => c.serial);

@@ -227,6 +227,9 @@ describe('gate: Service Request 1.6 for SoLRContingency', function () {
       const second = await issue('90B3D51F300C0001', 'xml-sign', g.aro);
       assert.equal((await one(g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', next(), ESME, second))).o.decision, 'accept');
       assert.equal((await g.run(['cert', 'revoke', second.cert.serialHex, '--reason', 'superseded', '--passphrase-file', g.pass])).code, 0);
+      const again = await g.run(['cert', 'revoke', second.cert.serialHex, '--reason', 'superseded', '--passphrase-file', g.pass, '--json']);
+      assert.equal(again.code, 3);
+      assert.ok((again.stdout + again.stderr).includes('CERT_ALREADY_REVOKED'), again.stdout + again.stderr);
       const r3 = await one(g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', next(), ESME, second));
       assert.ok(codes(r3.o).includes('SIGNING_CERT_REVOKED'));
       const late = await one(g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', next(), ESME), ['--at', '2040-01-01T00:00:00Z']);
