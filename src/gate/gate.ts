@@ -85,7 +85,7 @@ export class ServiceRequestGate {
   private solrUserIdsOfParty(partyId: number): string[] {
     let ids = this.partyOriginators.get(partyId);
     if (!ids) {
-      ids = listUserIds(this.reg, partyId).filter((u) => u.role === SOLR_CONTINGENCY).map((u) => u.eui);
+      ids = listUserIds(this.reg, partyId).filter((u) => u.roles.includes(SOLR_CONTINGENCY)).map((u) => u.eui);
       this.partyOriginators.set(partyId, ids);
     }
     return ids;

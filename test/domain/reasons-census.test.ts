@@ -19,12 +19,14 @@ describe('domain/reasons: census', () => {
   const src = sources(join(process.cwd(), 'src'), (p) => p.endsWith(join('domain', 'reasons.ts')));
   const tests = sources(join(process.cwd(), 'test'), (p) => p.endsWith('reasons-census.test.ts'));
   const quoted = (text: string, code: string) => new RegExp(`['"\`]${code}['"\`]`).test(text);
+  // Tests assert a code as a string or inside a pattern (/CODE/).
+  const named = (text: string, code: string) => new RegExp(`\\b${code}\\b`).test(text);
 
   it('every reason code is produced in src/', () => {
     assert.deepEqual(REASON_CODES.filter((c) => !quoted(src, c)), []);
   });
 
   it('every reason code is asserted in test/', () => {
-    assert.deepEqual(REASON_CODES.filter((c) => !quoted(tests, c)), []);
+    assert.deepEqual(REASON_CODES.filter((c) => !named(tests, c)), []);
   });
 });

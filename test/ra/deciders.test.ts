@@ -19,8 +19,8 @@ const DS: CertificateProfile = { name: 'ds', description: 'ds', keyUsage: 'digit
 const KA: CertificateProfile = { name: 'ka', description: 'ka', keyUsage: 'keyAgreement', subjectOu: 'role', gbcsDeviceKey: true };
 const SC: RoleEntry = { code: 'SC', name: 'SoLRContingency', remotePartyRole: null, profiles: ['xml-sign'], serviceRequests: ['1.6'] };
 const IS: RoleEntry = { code: 'IS', name: 'ImportSupplier', remotePartyRole: '02', profiles: ['xml-sign', 'ds', 'ka'], serviceRequests: ['1.6'] };
-const srpId: UserIdRecord = { eui: SRP, partyId: 7, partyName: 'Shared Resources Ltd', role: 'SC', actingFor: SUPPLIER, createdAt: '2026-01-01T00:00:00Z' };
-const supplierId: UserIdRecord = { eui: SUPPLIER, partyId: 3, partyName: 'Failed Energy', role: 'IS', actingFor: null, createdAt: '2026-01-01T00:00:00Z' };
+const srpId: UserIdRecord = { eui: SRP, partyId: 7, partyName: 'Shared Resources Ltd', role: 'SC', roles: ['SC'], actingFor: SUPPLIER, createdAt: '2026-01-01T00:00:00Z' };
+const supplierId: UserIdRecord = { eui: SUPPLIER, partyId: 3, partyName: 'Failed Energy', role: 'IS', roles: ['IS'], actingFor: null, createdAt: '2026-01-01T00:00:00Z' };
 const aro: OfficerRecord = { id: 'OFC-2', partyId: 7, partyName: 'Shared Resources Ltd', kind: 'aro', name: 'Ari', status: 'active', nominatedBy: 'OFC-1', evidence: null, createdAt: '', updatedAt: '' };
 const sro: OfficerRecord = { ...aro, id: 'OFC-1', kind: 'sro', name: 'Dana', nominatedBy: null, evidence: 'RAPP-1' };
 
@@ -114,7 +114,7 @@ describe('ra: SoLR event deciders', () => {
     assert.deepEqual(decideRecord(rec(56), supplierId, srpId, 56), []);
     assert.deepEqual(codes(decideRecord(rec(57), supplierId, srpId, 56)), ['SOLR_WINDOW_TOO_LONG']);
     assert.deepEqual(codes(decideRecord(rec(5), supplierId, { ...srpId, actingFor: '90B3D51F30030000' as Eui64 }, 56)), ['SOLR_SRP_NOT_ACTING_FOR_SUPPLIER']);
-    assert.deepEqual(codes(decideRecord(rec(5), supplierId, { ...srpId, role: 'IS' }, 56)), ['SOLR_SRP_NOT_ACTING_FOR_SUPPLIER']);
+    assert.deepEqual(codes(decideRecord(rec(5), supplierId, { ...srpId, role: 'IS', roles: ['IS'] }, 56)), ['SOLR_SRP_NOT_ACTING_FOR_SUPPLIER']);
     assert.deepEqual(codes(decideRecord({ ...rec(5), until: new Date(NaN) }, supplierId, srpId, 56)), ['SOLR_WINDOW_TOO_LONG']);
   });
   it('decideApprove: accept; SOLR_SELF_APPROVAL (any case and spacing); SOLR_EVENT_STATE', () => {
