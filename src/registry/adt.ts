@@ -41,15 +41,22 @@ interface Row {
 const SELECT = `SELECT a.*, p.name AS party_name FROM adt_files a JOIN parties p ON p.id = a.party_id`;
 
 function thresholdsOf(reg: Registry, id: string): AdtThreshold[] {
-  return reg.db
-    .prepare(
-      `SELECT service_reference_variant AS serviceReferenceVariant, warning_threshold AS warning, quarantine_threshold AS quarantine
-         FROM adt_thresholds WHERE adt_id = ? ORDER BY rowid`,
-    )
-    .all(id) as AdtThreshold[];
+  return reg.rows.checkAll('adt_thresholds', reg.stmt('SELECT * FROM adt_thresholds WHERE adt_id = ? ORDER BY rowid').all(id) as ThresholdRow[]).map((t) => ({
+    serviceReferenceVariant: t.service_reference_variant,
+    warning: t.warning_threshold,
+    quarantine: t.quarantine_threshold,
+  }));
+}
+
+interface ThresholdRow {
+  adt_id: string;
+  service_reference_variant: string;
+  warning_threshold: number;
+  quarantine_threshold: number;
 }
 
 function toRecord(reg: Registry, r: Row): AdtRecord {
+  reg.rows.check('adt_files', r);
   return {
     id: r.id,
     partyId: r.party_id,
@@ -85,14 +92,16 @@ export function findActiveThreshold(
   supplier: Eui64,
   srv: string,
 ): { adtId: string; warning: number; quarantine: number } | undefined {
-  return reg
+  const a = reg.rows.check('adt_files', reg
     .stmt(
-      `SELECT a.id AS adtId, t.warning_threshold AS warning, t.quarantine_threshold AS quarantine
-         FROM adt_files a JOIN adt_thresholds t ON t.adt_id = a.id
+      `SELECT a.* FROM adt_files a JOIN adt_thresholds t ON t.adt_id = a.id
         WHERE a.party_id = ? AND a.supplier_eui = ? AND a.status = 'active' AND t.service_reference_variant = ?
         ORDER BY a.rowid DESC LIMIT 1`,
     )
-    .get(partyId, supplier, srv) as { adtId: string; warning: number; quarantine: number } | undefined;
+    .get(partyId, supplier, srv) as Row | undefined);
+  if (!a) return undefined;
+  const t = reg.rows.check('adt_thresholds', reg.stmt('SELECT * FROM adt_thresholds WHERE adt_id = ? AND service_reference_variant = ?').get(a.id, srv) as ThresholdRow);
+  return { adtId: a.id, warning: t.warning_threshold, quarantine: t.quarantine_threshold };
 }
 
 export function listAdts(reg: Registry, filter: { partyId?: number; supplier?: Eui64; all?: boolean } = {}): AdtRecord[] {

@@ -61,7 +61,7 @@ export function insertAlert(reg: Registry, a: Omit<AlertRecord, 'releasedAt'>): 
 }
 
 export function findAlert(reg: Registry, id: string): AlertRecord | undefined {
-  const r = reg.stmt('SELECT * FROM alerts WHERE id = ? COLLATE NOCASE').get(id) as Row | undefined;
+  const r = reg.rows.check('alerts', reg.stmt('SELECT * FROM alerts WHERE id = ? COLLATE NOCASE').get(id) as Row | undefined);
   return r && toRecord(r);
 }
 
@@ -70,7 +70,7 @@ export function listAlerts(reg: Registry, filter: { status?: AlertStatus; solrEv
   const args: string[] = [];
   if (filter.status) { where.push('status = ?'); args.push(filter.status); }
   if (filter.solrEventId) { where.push('solr_event_id = ?'); args.push(filter.solrEventId); }
-  return (reg.stmt(`SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid`).all(...args) as Row[]).map(toRecord);
+  return (reg.stmt(`SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid`).all(...args) as Row[]).map((r) => toRecord(reg.rows.check('alerts', r)));
 }
 
 export function releaseAlert(

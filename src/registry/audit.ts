@@ -24,6 +24,23 @@ export interface AuditRecord {
 export interface AuditProblem {
   seq: number | null;
   problem: string;
+  /** For a problem of registry state rather than of the chain: the table and row (src/registry/row-mac.ts). */
+  table?: string;
+  row?: string | null;
+}
+
+/** What `smki audit anchor` writes, to be kept somewhere the home's owner cannot roll back. */
+export interface AuditAnchor {
+  kind: 'smki-audit-anchor';
+  seq: number;
+  hash: string;
+  records: number;
+  at: string;
+  mac: string;
+}
+
+function anchorText(a: Omit<AuditAnchor, 'mac'>): string {
+  return `anchor:${a.seq}:${a.hash}:${a.records}:${a.at}`;
 }
 
 export function recordHash(r: Pick<AuditRecord, 'seq' | 'at' | 'actor' | 'action' | 'subject' | 'details' | 'prev_hash'>): string {
@@ -45,13 +62,11 @@ function sameHex(a: string, b: string): boolean {
 export class AuditLog {
   private insertStmt: Statement | undefined;
   private lastStmt: Statement | undefined;
-  /** Last record appended inside the open transaction (the next append follows it). */
+  /** Last record appended inside the open transaction. */
   private pending: { seq: number; hash: string; at: string } | null = null;
-  /**
-   * Last committed record the checkpoint does not name yet. Kept apart from `pending`: after a relaxed
-   * commit another process may append, so the next transaction must read the chain's end afresh.
-   */
-  private checkpointDue: { seq: number; hash: string } | null = null;
+  /** Records were committed that the checkpoint does not name yet (after a relaxed commit). */
+  private checkpointDue = false;
+  private bySeqStmt: Statement | undefined;
 
   constructor(
     private readonly db: Database,
@@ -73,6 +88,7 @@ export class AuditLog {
   /** Appends one record; must be called inside a registry transaction. */
   append(at: Date, actor: string, action: string, subject: string, details: Record<string, unknown> = {}): number {
     if (!this.db.inTransaction) throw new Error('audit records are appended inside a registry transaction');
+    // Read inside the transaction (under the write lock): another process may have appended since.
     const prev = (this.pending ?? (this.last.get() as { seq: number; hash: string; at: string } | undefined)) ?? { seq: 0, hash: GENESIS_HASH, at: '' };
     // Audit time never goes backwards: a clock stepped back records the previous record's time.
     const iso = at.toISOString();
@@ -93,18 +109,31 @@ export class AuditLog {
 
   private checkpointFd: number | undefined;
 
+  /** The last record appended inside the open transaction, or null when it appended none. */
+  pendingHead(): { seq: number; hash: string } | null {
+    return this.pending;
+  }
+
   /**
-   * Called by the registry after a commit: moves the checkpoint forward. The record is a fixed-size
+   * Called by the registry after a commit: moves the checkpoint forward to the chain's head, read and
+   * written under the database's write lock, so two processes committing one after the other can
+   * never leave it naming the earlier record (it never goes backwards). The record is a fixed-size
    * block written in place with one write (far below a disk sector's atomic size), which costs
    * microseconds where a write-and-rename costs a metadata journal commit. `relaxed` commits leave
    * it to the next commit (the checkpoint may lag; it never runs ahead of the database).
    */
   committed(relaxed = false): void {
-    if (this.pending) this.checkpointDue = this.pending;
+    if (this.pending) this.checkpointDue = true;
     this.pending = null;
     if (!this.checkpointDue || relaxed) return;
-    const { seq, hash } = this.checkpointDue;
-    this.checkpointDue = null;
+    this.db.transaction(() => {
+      const head = this.last.get() as { seq: number; hash: string } | undefined;
+      if (head) this.writeCheckpoint(head.seq, head.hash);
+    }).immediate();
+    this.checkpointDue = false;
+  }
+
+  private writeCheckpoint(seq: number, hash: string): void {
     const body = Buffer.alloc(CHECKPOINT_BYTES, 0x20);
     body.write(JSON.stringify({ seq, hash, mac: mac(this.key, `checkpoint:${seq}:${hash}`) }));
     this.checkpointFd ??= openSync(this.checkpointPath, existsSync(this.checkpointPath) ? 'r+' : 'w', 0o600);
@@ -143,25 +172,63 @@ export class AuditLog {
       prevHash = r.hash;
       expectedSeq = r.seq + 1;
     }
+    problems.push(...this.checkpointProblems(count, (seq) => hashes.get(seq)));
+    return { records: count, problems };
+  }
+
+  private hashOf(seq: number): string | undefined {
+    this.bySeqStmt ??= this.db.prepare('SELECT hash FROM audit WHERE seq = ?').pluck();
+    return this.bySeqStmt.get(seq) as string | undefined;
+  }
+
+  /**
+   * The checkpoint against the chain (cheap: one record looked up). The chain may be ahead of the
+   * checkpoint (a crash between commit and checkpoint write); behind it means evidence was lost.
+   */
+  checkpointProblems(records?: number, hashOf: (seq: number) => string | undefined = (seq) => this.hashOf(seq)): AuditProblem[] {
+    const count = records ?? ((this.last.get() as { seq: number } | undefined) ? 1 : 0);
     if (!existsSync(this.checkpointPath)) {
-      if (count > 0) problems.push({ seq: null, problem: 'the audit checkpoint file is missing' });
-      return { records: count, problems };
+      return count > 0 ? [{ seq: null, problem: 'the audit checkpoint file is missing' }] : [];
     }
     let cp: { seq?: unknown; hash?: unknown; mac?: unknown };
     try {
       cp = JSON.parse(readFileSync(this.checkpointPath, 'utf8').trim());
     } catch {
-      problems.push({ seq: null, problem: 'the audit checkpoint file is unreadable' });
-      return { records: count, problems };
+      return [{ seq: null, problem: 'the audit checkpoint file is unreadable' }];
     }
     if (typeof cp.seq !== 'number' || typeof cp.hash !== 'string' || typeof cp.mac !== 'string' ||
         !sameHex(mac(this.key, `checkpoint:${cp.seq}:${cp.hash}`), cp.mac)) {
-      problems.push({ seq: null, problem: 'the audit checkpoint does not verify (edited)' });
-    } else if (!hashes.has(cp.seq)) {
-      problems.push({ seq: cp.seq, problem: `the checkpoint names record ${cp.seq}, which is missing (tail truncated)` });
-    } else if (hashes.get(cp.seq) !== cp.hash) {
-      problems.push({ seq: cp.seq, problem: 'the checkpointed record was replaced' });
+      return [{ seq: null, problem: 'the audit checkpoint does not verify (edited)' }];
     }
-    return { records: count, problems };
+    const h = hashOf(cp.seq);
+    if (h === undefined) return [{ seq: cp.seq, problem: `the checkpoint names record ${cp.seq}, which is missing (the chain is behind the checkpoint: tail truncated or lost)` }];
+    if (h !== cp.hash) return [{ seq: cp.seq, problem: 'the checkpointed record was replaced' }];
+    return [];
+  }
+
+  /** An anchor naming the chain's head, MACed, for `smki audit anchor`. */
+  anchor(at: Date): AuditAnchor {
+    const head = (this.last.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+    const records = (this.db.prepare('SELECT count(*) FROM audit').pluck().get() as number);
+    const a = { kind: 'smki-audit-anchor' as const, seq: head.seq, hash: head.hash, records, at: at.toISOString() };
+    return { ...a, mac: mac(this.key, anchorText(a)) };
+  }
+
+  /** Problems of this chain against an anchor written earlier (a home behind it was rolled back). */
+  anchorProblems(anchor: unknown): AuditProblem[] {
+    const a = anchor as Partial<AuditAnchor>;
+    if (!a || a.kind !== 'smki-audit-anchor' || typeof a.seq !== 'number' || typeof a.hash !== 'string' ||
+        typeof a.records !== 'number' || typeof a.at !== 'string' || typeof a.mac !== 'string' ||
+        !sameHex(mac(this.key, anchorText(a as AuditAnchor)), a.mac)) {
+      return [{ seq: null, problem: 'the anchor does not verify under this home\'s audit key (edited, or from another home)' }];
+    }
+    const h = this.hashOf(a.seq);
+    if (a.seq > 0 && h === undefined) {
+      return [{ seq: a.seq, problem: `the home is behind its anchor of ${a.at}: record ${a.seq} is missing (rolled back or truncated)` }];
+    }
+    if (a.seq > 0 && h !== a.hash) return [{ seq: a.seq, problem: `record ${a.seq} is not the one anchored on ${a.at} (the chain was replaced)` }];
+    const count = this.db.prepare('SELECT count(*) FROM audit WHERE seq <= ?').pluck().get(a.seq) as number;
+    if (count !== a.records) return [{ seq: a.seq, problem: `the anchor counted ${a.records} record(s) up to ${a.seq}; the chain holds ${count}` }];
+    return [];
   }
 }

@@ -74,7 +74,7 @@ export function serialExists(reg: Registry, serial: string): boolean {
 }
 
 export function spkiCertified(reg: Registry, spkiSha256: string): string | undefined {
-  return (reg.stmt('SELECT serial FROM certificates WHERE spki_sha256 = ?').get(spkiSha256) as { serial: string } | undefined)?.serial;
+  return (reg.rows.check('certificates', reg.stmt('SELECT * FROM certificates WHERE spki_sha256 = ?').get(spkiSha256)) as { serial: string } | undefined)?.serial;
 }
 
 export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'status' | 'revokedAt' | 'revocationReason' | 'solrEventId'>): void {
@@ -87,7 +87,7 @@ export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'sta
 }
 
 export function findCertificate(reg: Registry, serial: string): CertificateRecord | undefined {
-  const r = reg.stmt('SELECT * FROM certificates WHERE serial = ?').get(serial) as Row | undefined;
+  const r = reg.rows.check('certificates', reg.stmt('SELECT * FROM certificates WHERE serial = ?').get(serial) as Row | undefined);
   return r && toRecord(r);
 }
 
@@ -95,9 +95,9 @@ export function listCertificates(reg: Registry, filter: { userIds?: Eui64[] } = 
   if (filter.userIds) {
     if (filter.userIds.length === 0) return [];
     const marks = filter.userIds.map(() => '?').join(',');
-    return (reg.stmt(`SELECT * FROM certificates WHERE user_id IN (${marks}) ORDER BY created_at, serial`).all(...filter.userIds) as Row[]).map(toRecord);
+    return reg.rows.checkAll('certificates', reg.stmt(`SELECT * FROM certificates WHERE user_id IN (${marks}) ORDER BY created_at, serial`).all(...filter.userIds) as Row[]).map(toRecord);
   }
-  return (reg.stmt('SELECT * FROM certificates ORDER BY created_at, serial').all() as Row[]).map(toRecord);
+  return reg.rows.checkAll('certificates', reg.stmt('SELECT * FROM certificates ORDER BY created_at, serial').all() as Row[]).map(toRecord);
 }
 
 export function markRevoked(reg: Registry, serial: string, reason: string, at: Date, solrEventId: string | null): void {
@@ -108,13 +108,14 @@ export function markRevoked(reg: Registry, serial: string, reason: string, at: D
 
 /** Revoked certificates this CA issued (registered ones belong to another CA's CRL). */
 export function listRevokedIssued(reg: Registry): { serial: string; revokedAt: string; reason: string }[] {
-  return reg.db
-    .prepare("SELECT serial, revoked_at AS revokedAt, revocation_reason AS reason FROM certificates WHERE status = 'revoked' AND source = 'issued' ORDER BY revoked_at, serial")
-    .all() as never;
+  const rows = reg.rows.checkAll('certificates', reg.stmt("SELECT * FROM certificates WHERE status = 'revoked' AND source = 'issued' ORDER BY revoked_at, serial").all() as Row[]);
+  return rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at!, reason: r.revocation_reason! }));
 }
 
 export function latestCrl(reg: Registry): { number: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
-  return reg.stmt('SELECT number, der, this_update AS thisUpdate, next_update AS nextUpdate FROM crls ORDER BY number DESC LIMIT 1').get() as never;
+  const r = reg.rows.check('crls', reg.stmt('SELECT * FROM crls ORDER BY number DESC LIMIT 1').get() as
+    { number: number; der: Buffer; this_update: string; next_update: string } | undefined);
+  return r && { number: r.number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
 }
 
 /** The newest CRL's number, without reading the CRL itself. */
@@ -127,7 +128,8 @@ export function insertCrl(reg: Registry, number: number, thisUpdate: Date, nextU
 }
 
 export function caCertificate(reg: Registry, kind: 'root' | 'issuing'): { serial: string; der: Buffer; keyFile: string } | undefined {
-  return reg.stmt('SELECT serial, der, key_file AS keyFile FROM ca_certificates WHERE kind = ?').get(kind) as never;
+  const r = reg.rows.check('ca_certificates', reg.stmt('SELECT * FROM ca_certificates WHERE kind = ?').get(kind) as { serial: string; der: Buffer; key_file: string } | undefined);
+  return r && { serial: r.serial, der: r.der, keyFile: r.key_file };
 }
 
 export function insertCaCertificate(reg: Registry, kind: 'root' | 'issuing', serial: string, der: Buffer, keyFile: string): void {

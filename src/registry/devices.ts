@@ -35,7 +35,7 @@ function toRecord(r: Row): DeviceRecord {
 }
 
 export function findDevice(reg: Registry, eui: Eui64): DeviceRecord | undefined {
-  const r = reg.stmt('SELECT * FROM devices WHERE eui = ?').get(eui) as Row | undefined;
+  const r = reg.rows.check('devices', reg.stmt('SELECT * FROM devices WHERE eui = ?').get(eui) as Row | undefined);
   return r && toRecord(r);
 }
 
@@ -53,7 +53,7 @@ export function listDevices(reg: Registry, opts: { supplier?: Eui64; limit?: num
   const rows = (opts.supplier === undefined
     ? reg.stmt('SELECT * FROM devices ORDER BY eui LIMIT ?').all(limit)
     : reg.stmt('SELECT * FROM devices WHERE supplier_eui = ? ORDER BY eui LIMIT ?').all(opts.supplier, limit)) as Row[];
-  return rows.map(toRecord);
+  return reg.rows.checkAll('devices', rows).map(toRecord);
 }
 
 /** Number of Devices per Supplier User ID. */

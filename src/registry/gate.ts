@@ -37,6 +37,8 @@ export function insertDecision(reg: Registry, d: DecisionRow): number {
 }
 
 export function highestCounter(reg: Registry, originator: string): bigint | undefined {
+  // The whole (small) table: a deleted or lowered counter row must not let a replay through.
+  reg.rows.checkTable('replay_counters');
   const r = reg.stmt('SELECT counter FROM replay_counters WHERE originator = ?').get(originator) as { counter: string } | undefined;
   return r ? BigInt(r.counter) : undefined;
 }
@@ -48,7 +50,9 @@ export function setHighestCounter(reg: Registry, originator: string, counter: bi
 }
 
 export function findTransform(reg: Registry, requestId: string): { requestId: string; signedPreCommandAt: string | null } | undefined {
-  return reg.stmt('SELECT request_id AS requestId, signed_precommand_at AS signedPreCommandAt FROM transforms WHERE request_id = ?').get(requestId) as never;
+  const r = reg.rows.check('transforms', reg.stmt('SELECT * FROM transforms WHERE request_id = ?').get(requestId) as
+    { request_id: string; signed_precommand_at: string | null } | undefined);
+  return r && { requestId: r.request_id, signedPreCommandAt: r.signed_precommand_at };
 }
 
 export function insertTransform(reg: Registry, requestId: string, originator: string, at: Date): void {

@@ -3,6 +3,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Protected tables (src/registry/row-mac.ts) whose existing rows this migration changes (a column
+   * with a non-NULL default, a rewrite): they are verified before it runs and sealed again after.
+   */
+  reseal?: string[];
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -260,6 +265,46 @@ export const MIGRATIONS: Migration[] = [
         der BLOB NOT NULL,
         key_file TEXT NOT NULL,
         retired_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 7,
+    name: 'tamper evidence: a MAC per row of every security table, digests per table, a state bound to the audit head',
+    sql: `
+      ALTER TABLE meta ADD COLUMN row_mac BLOB;
+      ALTER TABLE counters ADD COLUMN row_mac BLOB;
+      ALTER TABLE parties ADD COLUMN row_mac BLOB;
+      ALTER TABLE user_ids ADD COLUMN row_mac BLOB;
+      ALTER TABLE user_id_roles ADD COLUMN row_mac BLOB;
+      ALTER TABLE officers ADD COLUMN row_mac BLOB;
+      ALTER TABLE officer_history ADD COLUMN row_mac BLOB;
+      ALTER TABLE ca_certificates ADD COLUMN row_mac BLOB;
+      ALTER TABLE serials ADD COLUMN row_mac BLOB;
+      ALTER TABLE certificates ADD COLUMN row_mac BLOB;
+      ALTER TABLE crls ADD COLUMN row_mac BLOB;
+      ALTER TABLE devices ADD COLUMN row_mac BLOB;
+      ALTER TABLE adt_files ADD COLUMN row_mac BLOB;
+      ALTER TABLE adt_thresholds ADD COLUMN row_mac BLOB;
+      ALTER TABLE solr_events ADD COLUMN row_mac BLOB;
+      ALTER TABLE alerts ADD COLUMN row_mac BLOB;
+      ALTER TABLE sr_decisions ADD COLUMN row_mac BLOB;
+      ALTER TABLE replay_counters ADD COLUMN row_mac BLOB;
+      ALTER TABLE transforms ADD COLUMN row_mac BLOB;
+      ALTER TABLE adt_minute_counts ADD COLUMN row_mac BLOB;
+      ALTER TABLE trust_anchors ADD COLUMN row_mac BLOB;
+      ALTER TABLE ca_certificate_history ADD COLUMN row_mac BLOB;
+      CREATE TABLE integrity_digests (
+        name TEXT PRIMARY KEY,
+        rows INTEGER NOT NULL,
+        digest BLOB NOT NULL
+      );
+      CREATE TABLE integrity_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        audit_seq INTEGER NOT NULL,
+        audit_hash TEXT NOT NULL,
+        digests TEXT NOT NULL,
+        mac BLOB NOT NULL
       );
     `,
   },

@@ -48,7 +48,7 @@ function toRecord(r: Row): OfficerRecord {
 }
 
 export function findOfficer(reg: Registry, id: string): OfficerRecord | undefined {
-  const r = reg.stmt(`${SELECT} WHERE o.id = ? COLLATE NOCASE`).get(id) as Row | undefined;
+  const r = reg.rows.check('officers', reg.stmt(`${SELECT} WHERE o.id = ? COLLATE NOCASE`).get(id) as Row | undefined);
   return r && toRecord(r);
 }
 
@@ -56,7 +56,7 @@ export function listOfficers(reg: Registry, partyId?: number): OfficerRecord[] {
   const rows = (partyId === undefined
     ? reg.stmt(`${SELECT} ORDER BY o.rowid`).all()
     : reg.stmt(`${SELECT} WHERE o.party_id = ? ORDER BY o.rowid`).all(partyId)) as Row[];
-  return rows.map(toRecord);
+  return reg.rows.checkAll('officers', rows).map(toRecord);
 }
 
 export function insertOfficer(
@@ -79,5 +79,6 @@ export function setOfficerStatus(reg: Registry, id: string, status: OfficerStatu
 }
 
 export function officerHistory(reg: Registry, id: string): { at: string; status: OfficerStatus; by: string; note: string | null }[] {
-  return reg.stmt('SELECT at, status, by, note FROM officer_history WHERE officer_id = ? ORDER BY rowid').all(id) as never;
+  return reg.rows.checkAll('officer_history', reg.stmt('SELECT * FROM officer_history WHERE officer_id = ? ORDER BY rowid').all(id) as { at: string; status: OfficerStatus; by: string; note: string | null }[])
+    .map((r) => ({ at: r.at, status: r.status, by: r.by, note: r.note }));
 }

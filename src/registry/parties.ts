@@ -27,10 +27,17 @@ interface Row {
 }
 
 // One row per User ID, its roles in registration order (SQLite keeps group_concat in the sub-select's order).
-const SELECT = `SELECT u.eui, u.party_id, p.name AS party_name, u.created_at,
+const SELECT = `SELECT u.eui, u.party_id, p.name AS party_name, u.created_at, u.row_mac,
     (SELECT group_concat(role, ',') FROM (SELECT role FROM user_id_roles r WHERE r.eui = u.eui ORDER BY r.created_at, r.rowid)) AS roles,
     (SELECT acting_for FROM user_id_roles r WHERE r.eui = u.eui AND r.acting_for IS NOT NULL) AS acting_for
   FROM user_ids u JOIN parties p ON p.id = u.party_id`;
+
+/** The User ID row and each of its role rows must be as smki wrote them (row MACs). */
+function checked(reg: Registry, r: Row): Row {
+  reg.rows.check('user_ids', r);
+  reg.rows.checkAll('user_id_roles', reg.stmt('SELECT * FROM user_id_roles WHERE eui = ?').all(r.eui));
+  return r;
+}
 
 function toRecord(r: Row): UserIdRecord {
   const roles = (r.roles ?? '').split(',').filter(Boolean) as UserRoleCode[];
@@ -47,19 +54,19 @@ function toRecord(r: Row): UserIdRecord {
 
 export function findUserId(reg: Registry, eui: Eui64): UserIdRecord | undefined {
   const r = reg.stmt(`${SELECT} WHERE u.eui = ?`).get(eui) as Row | undefined;
-  return r && toRecord(r);
+  return r && toRecord(checked(reg, r));
 }
 
 export function listUserIds(reg: Registry, partyId?: number): UserIdRecord[] {
   const rows = (partyId === undefined
     ? reg.stmt(`${SELECT} ORDER BY p.name, u.eui`).all()
     : reg.stmt(`${SELECT} WHERE u.party_id = ? ORDER BY u.eui`).all(partyId)) as Row[];
-  return rows.map(toRecord);
+  return rows.map((r) => toRecord(checked(reg, r)));
 }
 
 /** SoLRContingency User IDs that act for the given Supplier User ID. */
 export function userIdsActingFor(reg: Registry, supplier: Eui64): UserIdRecord[] {
-  return (reg.stmt(`${SELECT} WHERE u.eui IN (SELECT eui FROM user_id_roles WHERE acting_for = ?) ORDER BY u.eui`).all(supplier) as Row[]).map(toRecord);
+  return (reg.stmt(`${SELECT} WHERE u.eui IN (SELECT eui FROM user_id_roles WHERE acting_for = ?) ORDER BY u.eui`).all(supplier) as Row[]).map((r) => toRecord(checked(reg, r)));
 }
 
 export function findPartyByName(reg: Registry, name: string): { id: number; name: string } | undefined {

@@ -1,11 +1,12 @@
 // The registry: one SQLite database per CA home. Only src/registry knows SQL. Every change is one
 // IMMEDIATE transaction that also appends its audit record(s).
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { InputError, IntegrityError, RegistryBusyError } from '../domain/errors.js';
-import { AuditLog } from './audit.js';
-import { homePaths, type HomePaths } from './home.js';
+import { AuditLog, GENESIS_HASH, type AuditProblem } from './audit.js';
+import { homePaths, readAuditKey, type HomePaths } from './home.js';
 import { MIGRATIONS } from './migrations.js';
+import { RowGuard } from './row-mac.js';
 
 export type Clock = () => Date;
 
@@ -52,23 +53,55 @@ export function withBusyRetry<T>(attempt: (began: () => void) => T): T {
 export interface OpenOptions {
   clock?: Clock;
   readonly?: boolean;
+  /** Benchmark only (`npm run bench`'s before/after line): no row MACs sealed or checked. */
+  benchmarkWithoutRowChecks?: boolean;
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/** An existing file that is not an SQLite database (empty, garbage, another format) is never a new registry. */
+function requireSqliteFile(path: string): void {
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(path, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (n === 0) throw new IntegrityError(`the registry ${path} is empty (0 bytes): the registry was lost or truncated; it is not treated as a new one`);
+  if (n < head.length || !head.equals(SQLITE_HEADER)) throw new IntegrityError(`the registry ${path} is not an SQLite database (damaged or a foreign file)`);
+}
+
+/** SQLite's own errors about the file itself, as integrity errors naming it. */
+function damaged(path: string, e: unknown): never {
+  const code = (e as { code?: string }).code ?? '';
+  if (/^SQLITE_(NOTADB|CORRUPT)/.test(code)) throw new IntegrityError(`the registry ${path} is damaged (${code}): ${(e as Error).message}`);
+  throw e;
 }
 
 export class Registry {
   readonly audit: AuditLog;
+  /** Row MACs and table digests (src/registry/row-mac.ts): `reg.rows.check(table, row)` on read. */
+  readonly rows: RowGuard;
   readonly now: Clock;
   /** What went wrong after a commit (the change stands): the CLI prints these as warnings. */
   readonly warnings: string[] = [];
   private depth = 0;
+  /** The checkpoint and sealed state are checked against the chain before this registry's first write. */
+  private checkedBeforeWrite = false;
 
   private constructor(
     readonly db: Database.Database,
     readonly paths: HomePaths,
     auditKey: Buffer,
     clock: Clock,
+    rowChecks = true,
   ) {
     this.now = clock;
     this.audit = new AuditLog(db, auditKey, paths.checkpoint);
+    this.rows = new RowGuard(db, auditKey, rowChecks);
   }
 
   /** Opens an existing CA home (created by `smki init`). */
@@ -77,27 +110,51 @@ export class Registry {
     if (!existsSync(paths.db)) {
       throw new InputError(`no CA at ${paths.dir} (run 'smki init' first, or pass --home)`);
     }
-    if (!existsSync(paths.auditKey)) throw new IntegrityError(`the audit key ${paths.auditKey} is missing`);
-    const db = new Database(paths.db, { fileMustExist: true, readonly: opts.readonly ?? false, timeout: Math.min(BUSY_TIMEOUT_MS, busyWaitBound()) });
-    withBusyRetry(() => Registry.configure(db));
-    const reg = new Registry(db, paths, Buffer.from(readFileSync(paths.auditKey, 'utf8').trim(), 'hex'), opts.clock ?? (() => new Date()));
-    if (!opts.readonly) reg.migrate();
-    return reg;
+    const auditKey = readAuditKey(paths);
+    requireSqliteFile(paths.db);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(paths.db, { fileMustExist: true, readonly: opts.readonly ?? false, timeout: Math.min(BUSY_TIMEOUT_MS, busyWaitBound()) });
+      const opened = db;
+      withBusyRetry(() => Registry.configure(opened, opts.readonly ?? false));
+      const reg = new Registry(db, paths, auditKey, opts.clock ?? (() => new Date()), !opts.benchmarkWithoutRowChecks);
+      reg.requireKnownSchema();
+      if (!opts.readonly) reg.migrate();
+      reg.rows.install();
+      return reg;
+    } catch (e) {
+      db?.close();
+      damaged(paths.db, e);
+    }
+  }
+
+  /** A registry this smki made: a known schema version with its tables, not a foreign database. */
+  private requireKnownSchema(): void {
+    const version = this.schemaVersion();
+    const hasAudit = this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'audit'").get() !== undefined;
+    if (version === 0 || !hasAudit) {
+      throw new IntegrityError(`the registry ${this.paths.db} holds no smki registry (schema version ${version}${hasAudit ? '' : ', no audit table'}): lost, dropped or a foreign database`);
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new InputError(`the registry ${this.paths.db} has schema version ${version}, newer than this smki knows (${SCHEMA_VERSION}): use a newer smki`);
+    }
   }
 
   /** Creates the database of a new home; the caller has made the folder and the audit key. */
-  static create(paths: HomePaths, auditKey: Buffer, clock: Clock = () => new Date()): Registry {
+  static create(paths: HomePaths, auditKey: Buffer, clock: Clock = () => new Date(), opts: Pick<OpenOptions, 'benchmarkWithoutRowChecks'> = {}): Registry {
     // Created 0600 first: SQLite gives the -wal and -shm files the database file's permissions.
     closeSync(openSync(paths.db, 'wx', 0o600));
     const db = new Database(paths.db, { timeout: BUSY_TIMEOUT_MS });
-    Registry.configure(db);
-    const reg = new Registry(db, paths, auditKey, clock);
+    Registry.configure(db, false);
+    const reg = new Registry(db, paths, auditKey, clock, !opts.benchmarkWithoutRowChecks);
     reg.migrate();
+    reg.rows.install();
+    reg.checkedBeforeWrite = true;
     return reg;
   }
 
-  private static configure(db: Database.Database): void {
-    db.pragma('journal_mode = WAL');
+  private static configure(db: Database.Database, readonly: boolean): void {
+    if (!readonly) db.pragma('journal_mode = WAL');
     // A new connection to a WAL database defaults to NORMAL; a CA wants every commit on disk.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
@@ -108,18 +165,53 @@ export class Registry {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
+  /**
+   * Runs the pending migrations in one transaction. Tables a migration rewrites are verified before
+   * and sealed after it; tables protected for the first time are sealed as they are (their rows are
+   * trusted once, at the upgrade).
+   */
   private migrate(): void {
     const current = this.schemaVersion();
-    for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
-      withBusyRetry((began) => this.db.transaction(() => {
-        began();
-        // Another process may have run this migration while this one waited for the lock.
-        if (this.schemaVersion() >= m.version) return;
+    const pending = MIGRATIONS.filter((m) => m.version > current);
+    if (pending.length === 0) return;
+    withBusyRetry((began) => this.db.transaction(() => {
+      began();
+      // Another process may have run these migrations while this one waited for the lock.
+      if (this.schemaVersion() >= pending[pending.length - 1]!.version) return;
+      const integrityBefore = this.rows.hasState();
+      const reseal = integrityBefore ? [...new Set(pending.flatMap((m) => m.reseal ?? []))] : [];
+      for (const t of reseal) {
+        const problems = this.rows.tableProblems(t);
+        if (problems.length) throw new IntegrityError(`registry tampered: table ${t}: ${problems[0]!.problem}; not migrated`);
+      }
+      for (const m of pending) {
+        if (this.schemaVersion() >= m.version) continue;
         this.db.exec(m.sql);
         this.db.pragma(`user_version = ${m.version}`);
-      }).immediate());
+      }
+      this.rows.resealTables(reseal);
+      this.rows.sealNewTables(this.head());
+    }).immediate());
+  }
+
+  /** The last audit record (seq 0 and the genesis hash for an empty chain). */
+  head(): { seq: number; hash: string } {
+    return (this.stmt('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /**
+   * Before this registry's first write, inside its transaction: the chain must reach the checkpoint
+   * and the sealed state. Once evidence is lost (a cut tail, a lost WAL, a wiped table) no later
+   * command may write over it and make it look whole again.
+   */
+  private checkBeforeWrite(): void {
+    if (this.checkedBeforeWrite) return;
+    const problems = [...this.audit.checkpointProblems(), ...this.rows.stateProblems(this.head())];
+    if (problems.length) {
+      const first = problems[0]!;
+      throw new IntegrityError(`refusing to write: ${'table' in first ? `table ${first.table}: ` : ''}${first.problem}; run 'smki audit verify'`, { ok: false, problems });
     }
+    this.checkedBeforeWrite = true;
   }
 
   /**
@@ -136,7 +228,12 @@ export class Registry {
     try {
       const result = withBusyRetry((began) => this.db.transaction(() => {
         began();
-        return fn();
+        this.checkBeforeWrite();
+        if (this.rows.enabled) this.rows.txStarted(this.head());
+        const r = fn();
+        const head = this.audit.pendingHead();
+        this.rows.flush(head ?? this.head(), head !== null);
+        return r;
       }).immediate());
       try {
         this.audit.committed(relaxed);
@@ -147,6 +244,7 @@ export class Registry {
       return result;
     } catch (e) {
       this.audit.rolledBack();
+      this.rows.rolledBack();
       throw e;
     } finally {
       this.depth--;
@@ -154,10 +252,39 @@ export class Registry {
     }
   }
 
+  /**
+   * `smki audit verify`: the chain, its checkpoint (and an anchor, if given), the sealed state, and
+   * every row of every protected table. A table that cannot be read at all (dropped) is a problem too.
+   */
+  verify(anchor?: unknown): { records: number; problems: AuditProblem[] } {
+    let records = 0;
+    const problems: AuditProblem[] = [];
+    const guarded = (what: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (e) {
+        if (e instanceof IntegrityError) problems.push(...((e.details.problems as AuditProblem[] | undefined) ?? [{ seq: null, problem: e.message }]));
+        else if ((e as { code?: string }).code?.startsWith('SQLITE_')) problems.push({ seq: null, problem: `${what}: ${(e as Error).message}` });
+        else throw e;
+      }
+    };
+    guarded('the audit chain', () => {
+      const v = this.audit.verify();
+      records = v.records;
+      problems.push(...v.problems);
+    });
+    if (anchor !== undefined) guarded('the anchor', () => problems.push(...this.audit.anchorProblems(anchor)));
+    guarded('the registry state', () => {
+      for (const p of this.rows.verifyAll(this.head())) problems.push({ seq: null, ...p });
+    });
+    return { records, problems };
+  }
+
   /** Next value of a named counter, as `PREFIX-N` (officers OFC-1, SoLR events SOLR-1, ...). */
   nextId(prefix: string): string {
-    const row = this.db
-      .prepare('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value')
+    // The value it counts up from must be the one smki wrote (a lowered counter would reuse IDs).
+    this.rows.check('counters', this.stmt('SELECT * FROM counters WHERE name = ?').get(prefix));
+    const row = this.stmt('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value')
       .get(prefix) as { value: number };
     return `${prefix}-${row.value}`;
   }
@@ -175,7 +302,7 @@ export class Registry {
   }
 
   getMeta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+    return (this.rows.check('meta', this.stmt('SELECT * FROM meta WHERE key = ?').get(key)) as { value: string } | undefined)?.value;
   }
 
   setMeta(key: string, value: string): void {

@@ -73,6 +73,8 @@ export function insertSolrEvent(
 }
 
 export function findSolrEvent(reg: Registry, id: string): SolrEventRecord | undefined {
+  // The whole (small) table: a deleted event or one put back from an older copy is refused too.
+  reg.rows.checkTable('solr_events');
   const r = reg.stmt('SELECT * FROM solr_events WHERE id = ? COLLATE NOCASE').get(id) as Row | undefined;
   return r && toRecord(r);
 }
@@ -82,6 +84,7 @@ export function listSolrEvents(reg: Registry, filter: { srp?: Eui64; supplier?: 
   const args: string[] = [];
   if (filter.srp) { where.push('srp_user_id = ?'); args.push(filter.srp); }
   if (filter.supplier) { where.push('failed_supplier = ?'); args.push(filter.supplier); }
+  reg.rows.checkTable('solr_events');
   const sql = `SELECT * FROM solr_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY recorded_at, rowid`;
   return (reg.stmt(sql).all(...args) as Row[]).map(toRecord);
 }
@@ -100,8 +103,8 @@ export function markSuppliersRevoked(reg: Registry, id: string, by: string, at: 
 
 /** The newest event under which this Supplier's certificates were revoked, if any. */
 export function revocationEventForSupplier(reg: Registry, supplier: Eui64): SolrEventRecord | undefined {
-  const r = reg.db
-    .prepare('SELECT * FROM solr_events WHERE failed_supplier = ? AND suppliers_revoked_at IS NOT NULL ORDER BY suppliers_revoked_at DESC LIMIT 1')
+  reg.rows.checkTable('solr_events');
+  const r = reg.stmt('SELECT * FROM solr_events WHERE failed_supplier = ? AND suppliers_revoked_at IS NOT NULL ORDER BY suppliers_revoked_at DESC LIMIT 1')
     .get(supplier) as Row | undefined;
   return r && toRecord(r);
 }

@@ -44,15 +44,15 @@ export function insertTrustAnchor(reg: Registry, a: TrustAnchorRecord): void {
 }
 
 export function findTrustAnchor(reg: Registry, sha256: string): TrustAnchorRecord | undefined {
-  const r = reg.stmt('SELECT * FROM trust_anchors WHERE sha256 = ?').get(sha256) as Row | undefined;
+  const r = reg.rows.check('trust_anchors', reg.stmt('SELECT * FROM trust_anchors WHERE sha256 = ?').get(sha256) as Row | undefined);
   return r && toRecord(r);
 }
 
 /** Trusted CA certificates with this subject name (DER), for a purpose. */
 export function trustAnchorsNamed(reg: Registry, subjectDer: Buffer, purpose: TrustAnchorPurpose): TrustAnchorRecord[] {
-  return (reg.stmt('SELECT * FROM trust_anchors WHERE subject_der = ? AND purpose = ? ORDER BY registered_at, sha256').all(subjectDer, purpose) as Row[]).map(toRecord);
+  return reg.rows.checkAll('trust_anchors', reg.stmt('SELECT * FROM trust_anchors WHERE subject_der = ? AND purpose = ? ORDER BY registered_at, sha256').all(subjectDer, purpose) as Row[]).map(toRecord);
 }
 
 export function listTrustAnchors(reg: Registry): TrustAnchorRecord[] {
-  return (reg.stmt('SELECT * FROM trust_anchors ORDER BY registered_at, sha256').all() as Row[]).map(toRecord);
+  return reg.rows.checkAll('trust_anchors', reg.stmt('SELECT * FROM trust_anchors ORDER BY registered_at, sha256').all() as Row[]).map(toRecord);
 }

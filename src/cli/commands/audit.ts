@@ -2,6 +2,12 @@ import { IntegrityError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import type { Register } from './index.js';
+import type { AuditProblem } from '../../registry/audit.js';
+
+function describeProblem(p: AuditProblem): string {
+  if (p.table) return `table ${p.table}${p.row ? `, row ${p.row}` : ''}: ${p.problem}`;
+  return `record ${p.seq ?? '-'}: ${p.problem}`;
+}
 
 export const registerAudit: Register = (program, wrap) => {
   const audit = program.command('audit').description('the tamper-evident audit chain')
@@ -11,10 +17,10 @@ export const registerAudit: Register = (program, wrap) => {
     .description('check every audit record, the hash chain, the MACs and the checkpoint; exit 5 on any tampering')
     .addHelpText('after', examples(['smki audit verify', 'smki audit verify --json']))
     .action(wrap((ctx: CliContext) => {
-      const { records, problems } = ctx.open().audit.verify();
+      const { records, problems } = ctx.open().verify();
       if (problems.length) {
-        if (!ctx.json) for (const p of problems) ctx.note(`record ${p.seq ?? '-'}: ${p.problem}`);
-        throw new IntegrityError(`audit chain broken: ${problems.length} problem(s), first at record ${problems[0]!.seq ?? '-'}: ${problems[0]!.problem}`,
+        if (!ctx.json) for (const p of problems) ctx.note(describeProblem(p));
+        throw new IntegrityError(`audit chain or registry tampered: ${problems.length} problem(s), first: ${describeProblem(problems[0]!)}`,
           { ok: false, records, problems });
       }
       ctx.emit(`audit chain intact: ${records} record(s)`, { ok: true, records, problems: [] });
