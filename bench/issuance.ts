@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IssuingAuthority } from '../src/ca/authority.js';
 import { buildSmkiCsr } from '../src/ca/csr-builder.js';
-import { initCa } from '../src/ca/init.js';
+import { initCa, type InitKeys } from '../src/ca/init.js';
 import { loadCatalogue } from '../src/config/catalogue.js';
 import { parseEui64 } from '../src/domain/eui.js';
 import { issueCertificate, issueCertificates } from '../src/ra/issue.js';
@@ -15,26 +15,37 @@ import { addUserId } from '../src/ra/parties.js';
 import { Registry } from '../src/registry/registry.js';
 import { opensslEcdsaP256 } from './openssl.js';
 
+/** A home with a Supplier, its SRP's SoLRContingency User ID and an active ARO; the CA unlocked. */
+export async function prepareIssuanceHome(home: string, pass: Buffer, keys?: InitKeys, unlock?: (reg: Registry) => IssuingAuthority) {
+  const catalogue = loadCatalogue();
+  initCa(home, pass, 'Bench OCA', catalogue, 'bench', undefined, keys);
+  const reg = Registry.open(home);
+  const supplier = parseEui64('90B3D51F30010000');
+  const srp = parseEui64('90B3D51F300C0001');
+  addUserId(reg, catalogue, { partyName: 'Supplier', role: 'IS', eui: supplier, operator: 'bench' });
+  addUserId(reg, catalogue, { partyName: 'SRP', role: 'SC', eui: srp, actingFor: supplier, operator: 'bench' });
+  const party = (await import('../src/registry/parties.js')).findUserId(reg, srp)!;
+  const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', operator: 'bench' });
+  const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, operator: 'bench' });
+  changeOfficerStatus(reg, aro.id, 'activate', 'bench');
+  const ca = unlock ? unlock(reg) : IssuingAuthority.unlock(reg, pass, catalogue);
+  return { reg, catalogue, srp, aroId: aro.id, ca };
+}
+
+export function benchCsrs(srp: ReturnType<typeof parseEui64>, n: number): Buffer[] {
+  return Array.from({ length: n }, () => {
+    const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return buildSmkiCsr({ eui: srp, ou: '87', ...kp }).der;
+  });
+}
+
 export async function benchIssuance(n = 2000): Promise<{ certificates: number; seconds: number; perSecond: number; single: { certificates: number; seconds: number; perSecond: number }; opensslSign?: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'smki-bench-issue-'));
   try {
-    const catalogue = loadCatalogue();
     const pass = Buffer.from('bench passphrase');
-    initCa(join(dir, 'home'), pass, 'Bench OCA', catalogue, 'bench');
-    const reg = Registry.open(join(dir, 'home'));
-    const supplier = parseEui64('90B3D51F30010000');
-    const srp = parseEui64('90B3D51F300C0001');
-    addUserId(reg, catalogue, { partyName: 'Supplier', role: 'IS', eui: supplier, operator: 'bench' });
-    addUserId(reg, catalogue, { partyName: 'SRP', role: 'SC', eui: srp, actingFor: supplier, operator: 'bench' });
-    const party = (await import('../src/registry/parties.js')).findUserId(reg, srp)!;
-    const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', operator: 'bench' });
-    const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, operator: 'bench' });
-    changeOfficerStatus(reg, aro.id, 'activate', 'bench');
-    const csrs = Array.from({ length: n }, () => {
-      const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      return buildSmkiCsr({ eui: srp, ou: '87', ...kp }).der;
-    });
-    const ca = IssuingAuthority.unlock(reg, pass, catalogue);
+    const { reg, catalogue, srp, aroId, ca } = await prepareIssuanceHome(join(dir, 'home'), pass);
+    const aro = { id: aroId };
+    const csrs = benchCsrs(srp, n);
     // One request at a time: a durable commit per certificate, as `smki cert issue` runs.
     const single = Math.min(csrs.length, 500);
     const t0 = process.hrtime.bigint();

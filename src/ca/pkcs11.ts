@@ -138,6 +138,17 @@ function ulong(b: Buffer): number {
   return b.length >= 8 ? Number(b.readBigUInt64LE(0)) : b.readUInt32LE(0);
 }
 
+/** The names of the mechanisms a token lacks, from its C_GetMechanismList. Pure. */
+export function missingMechanisms(available: readonly number[], needed: readonly ('CKM_ECDSA' | 'CKM_EC_KEY_PAIR_GEN')[]): string[] {
+  const codes = { CKM_ECDSA: 0x1041, CKM_EC_KEY_PAIR_GEN: 0x1040 } as const;
+  return needed.filter((n) => !available.includes(codes[n]));
+}
+
+function requireMechanisms(m: Module, slot: Handle, token: string | undefined, needed: readonly ('CKM_ECDSA' | 'CKM_EC_KEY_PAIR_GEN')[]): void {
+  const missing = missingMechanisms(m.p11.C_GetMechanismList(slot), needed);
+  if (missing.length) throw new InputError(`PKCS#11: token '${token ?? ''}' does not offer ${missing.join(' and ')}`);
+}
+
 export interface Pkcs11KeyRef {
   /** The module (shared library) path. */
   module: string;
@@ -161,7 +172,7 @@ export class Pkcs11Signer implements Signer {
     const p = pkcs11js();
     const { slot, session: s } = session(this.m, uri, ref.pin);
     this.session = s;
-    if (!this.m.p11.C_GetMechanismList(slot).includes(p.CKM_ECDSA)) throw new InputError(`PKCS#11: token '${uri.token ?? ''}' does not offer CKM_ECDSA`);
+    requireMechanisms(this.m, slot, uri.token, ['CKM_ECDSA']);
     const keys = findObjects(this.m, s, selector(uri, p.CKO_PRIVATE_KEY));
     if (keys.length === 0) throw new InputError(`PKCS#11: no private key ${ref.uri} in the token`);
     if (keys.length > 1) throw new InputError(`PKCS#11: ${ref.uri} names ${keys.length} private keys; add id= or a unique object=`);
@@ -198,10 +209,7 @@ export function generateTokenKey(ref: Pkcs11KeyRef): Pkcs11Signer {
   const m = openModule(uri.modulePath ?? ref.module);
   const p = pkcs11js();
   const { slot, session: s } = session(m, uri, ref.pin);
-  const mechanisms = m.p11.C_GetMechanismList(slot);
-  if (!mechanisms.includes(p.CKM_EC_KEY_PAIR_GEN) || !mechanisms.includes(p.CKM_ECDSA)) {
-    throw new InputError(`PKCS#11: token '${uri.token ?? ''}' does not offer CKM_EC_KEY_PAIR_GEN and CKM_ECDSA`);
-  }
+  requireMechanisms(m, slot, uri.token, ['CKM_EC_KEY_PAIR_GEN', 'CKM_ECDSA']);
   if (findObjects(m, s, selector(uri, p.CKO_PRIVATE_KEY)).length > 0) throw new InputError(`PKCS#11: the token already holds a key ${ref.uri}; smki never replaces a key`);
   const label = uri.object ?? uri.id!.toString('hex');
   const id = uri.id ?? createHash('sha256').update(label).digest().subarray(0, 8);

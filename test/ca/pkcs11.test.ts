@@ -5,12 +5,15 @@ import { createRequire } from 'node:module';
 import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSmkiCsr } from '../../src/ca/csr-builder.js';
-import { generateTokenKey } from '../../src/ca/pkcs11.js';
+import { generateTokenKey, missingMechanisms } from '../../src/ca/pkcs11.js';
 import { parsePkcs11Uri, formatPkcs11Uri } from '../../src/ca/pkcs11-uri.js';
 import type { Eui64 } from '../../src/domain/eui.js';
 import { opensslAvailable } from '../support/ca-chain.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { registryDigest } from '../support/scenario.js';
+import { ESME, setupGateScenario, template } from '../support/gate-scenario.js';
+import { formatRequestId, withRequestId } from '../../src/gate/duis-compose.js';
+import { parseEui64 } from '../../src/domain/eui.js';
 import { SOFTHSM_MODULE, softhsmAvailable, softToken, type SoftToken } from '../support/softhsm.js';
 
 const SUPPLIER = '90B3D51F30010000';
@@ -20,6 +23,16 @@ function openssl(args: string[], cwd: string): { status: number; out: string } {
   const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
+
+describe('ca/pkcs11: mechanisms', () => {
+  it('names what a token without CKM_ECDSA or key generation lacks (SoftHSM2 has both, so this is checked on the list)', () => {
+    assert.deepEqual(missingMechanisms([0x1040, 0x1041, 0x250], ['CKM_EC_KEY_PAIR_GEN', 'CKM_ECDSA']), []);
+    assert.deepEqual(missingMechanisms([0x1040, 0x250], ['CKM_EC_KEY_PAIR_GEN', 'CKM_ECDSA']), ['CKM_ECDSA']);
+    assert.deepEqual(missingMechanisms([], ['CKM_EC_KEY_PAIR_GEN', 'CKM_ECDSA']), ['CKM_EC_KEY_PAIR_GEN', 'CKM_ECDSA']);
+    const p11 = createRequire(import.meta.url)('pkcs11js') as typeof import('pkcs11js');
+    assert.deepEqual([p11.CKM_EC_KEY_PAIR_GEN, p11.CKM_ECDSA], [0x1040, 0x1041]);
+  });
+});
 
 describe('ca/pkcs11: RFC 7512 URIs', () => {
   it('parses token, object, id, module-path and pin-source; refuses pin-value and other types', () => {
@@ -151,6 +164,27 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     assert.equal(c.status, 0, c.out);
     assert.match(c.out, /verify OK/);
     assert.match(c.out, new RegExp(`Serial Number: ${cert.serial}`));
+  });
+
+  it('the gate accepts a DUIS request that sr sign signed with an SRP key inside the token', async () => {
+    const g = await setupGateScenario();
+    try {
+      const uri = `pkcs11:token=${tok.label};object=gate-srp-xml-sign`;
+      const key = generateTokenKey({ module: tok.module, uri, pin: () => Buffer.from(tok.pin) });
+      const csr = join(g.dir, 'token-srp.csr');
+      writeFileSync(csr, buildSmkiCsr({ eui: SRP as Eui64, ou: '87', privateKey: key }).pem);
+      const issued = await g.run(['cert', 'issue', '--csr', csr, '--profile', 'xml-sign', '--party', SRP, '--officer', g.aro, '--passphrase-file', g.pass, '--out', join(g.dir, 'token-srp.pem')]);
+      assert.equal(issued.code, 0, issued.stderr);
+      const unsigned = g.write('unsigned.xml', withRequestId(template('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML'), formatRequestId(parseEui64(SRP), ESME, 900n)));
+      const signedFile = join(g.dir, 'token-signed.xml');
+      process.env.SMKI_PKCS11_MODULE = tok.module;
+      const signed = await g.run(['sr', 'sign', unsigned, '--cert', join(g.dir, 'token-srp.pem'), '--key', uri, '--pin-file', tok.pinFile, '--out', signedFile]);
+      assert.equal(signed.code, 0, signed.stderr);
+      const r = await g.check([signedFile]);
+      assert.equal(r.json[0].decision, 'accept', JSON.stringify(r.json[0].reasons));
+    } finally {
+      g.cleanup();
+    }
   });
 
   it('a wrong PIN for a daily command is one line, exit 4, and writes nothing', async () => {
