@@ -17,15 +17,15 @@ export async function passphrase(ctx: CliContext, file: string | undefined, conf
 }
 
 /** A token PIN: --pin-file, else SMKI_PKCS11_PIN_FILE, else a hidden prompt on a terminal. Never argv. */
-export async function pkcs11Pin(ctx: CliContext, file?: string): Promise<Buffer> {
+export async function pkcs11Pin(ctx: CliContext, file?: string, hasFlag = true): Promise<Buffer> {
   if (file) return readPassphraseFile(file, '--pin-file');
   if (process.env.SMKI_PKCS11_PIN_FILE) return readPassphraseFile(process.env.SMKI_PKCS11_PIN_FILE, 'SMKI_PKCS11_PIN_FILE');
-  return secretPrompt(ctx, '--pin-file (or SMKI_PKCS11_PIN_FILE)', 'Token PIN');
+  return secretPrompt(ctx, hasFlag ? '--pin-file (or SMKI_PKCS11_PIN_FILE)' : 'SMKI_PKCS11_PIN_FILE (the token PIN)', 'Token PIN');
 }
 
 /** The Issuing OCA with its key: a file key needs the CA passphrase, a token key its PIN. */
 export async function unlockCa(ctx: CliContext, file: string | undefined): Promise<IssuingAuthority> {
   const reg = ctx.open();
-  const secret = caKeyRef(reg, 'issuing').custody === 'pkcs11' ? await pkcs11Pin(ctx) : await passphrase(ctx, file);
+  const secret = caKeyRef(reg, 'issuing').custody === 'pkcs11' ? await pkcs11Pin(ctx, undefined, false) : await passphrase(ctx, file);
   return openIssuingAuthority(reg, ctx.catalogue(), secret);
 }

@@ -150,8 +150,10 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
 
     // sr sign with the token key gives a signature the CA's gate and openssl-free verifier accept.
     const request = join(process.cwd(), 'fixtures/public/duis/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML');
-    const signed = await run(['sr', 'sign', request, '--cert', join(t.dir, 'srp.pem'), '--key', `${srpUri}?module-path=${tok.module}`, '--out', join(t.dir, 'signed.xml')]);
+    delete process.env.SMKI_PKCS11_PIN_FILE; // the PIN comes from the URI's pin-source
+    const signed = await run(['sr', 'sign', request, '--cert', join(t.dir, 'srp.pem'), '--key', `${srpUri}?module-path=${tok.module}&pin-source=file:${tok.pinFile}`, '--out', join(t.dir, 'signed.xml')]);
     assert.equal(signed.code, 0, signed.stderr);
+    process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
     const noKey = await run(['sr', 'sign', request, '--cert', join(t.dir, 'srp.pem'), '--key', `pkcs11:token=${tok.label};object=nothing-here?module-path=${tok.module}`, '--out', join(t.dir, 'x.xml')]);
     assert.equal(noKey.code, 4);
     assert.match(noKey.stderr, /no private key pkcs11:token=smki-ca;object=nothing-here/);
@@ -187,9 +189,13 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     }
   });
 
-  it('a wrong PIN for a daily command is one line, exit 4, and writes nothing', async () => {
+  it('a wrong or missing PIN for a daily command is one line, exit 4, and writes nothing', async () => {
     const wrongPin = join(t.dir, 'wrong-pin.txt');
     const before = registryDigest(home);
+    delete process.env.SMKI_PKCS11_PIN_FILE;
+    const none = await run(['crl', '--refresh', '--operator', 'ra1']);
+    assert.equal(none.code, 4, none.stderr);
+    assert.match(none.stderr, /missing SMKI_PKCS11_PIN_FILE/);
     process.env.SMKI_PKCS11_PIN_FILE = wrongPin;
     const r = await run(['crl', '--refresh', '--operator', 'ra1']);
     process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
@@ -197,6 +203,22 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     assert.match(r.stderr, /wrong PIN/);
     assert.equal(registryDigest(home), before);
     assert.ok(SOFTHSM_MODULE);
+  });
+
+  it('ca issue-issuing makes a new Issuing OCA key in the token, signed by the token Root key', async () => {
+    const old = (await ok(['ca', 'export'])).issuing.serial;
+    const r = await ok(['ca', 'issue-issuing', '--pin-file', tok.pinFile, '--operator', 'ra1']);
+    assert.match(r.issuingKey, /^pkcs11:token=smki-ca;object=smki-issuing-oca-\d{8}T\d{6};type=private$/);
+    const chain = await ok(['ca', 'export', '--out', join(t.dir, 'chain2.pem')]);
+    assert.notEqual(chain.issuing.serial, old);
+    writeFileSync(join(t.dir, 'root2.pem'), chain.root.pem);
+    writeFileSync(join(t.dir, 'issuing2.pem'), chain.issuing.pem);
+    assert.equal(openssl(['verify', '-CAfile', 'root2.pem', 'issuing2.pem'], t.dir).status, 0);
+    process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
+    const crl = await ok(['crl', '--refresh', '--operator', 'ra1', '--out', join(t.dir, 'new.crl')]);
+    assert.ok(crl.number > 0);
+    const c = openssl(['crl', '-in', 'new.crl', '-CAfile', 'chain2.pem', '-noout'], t.dir);
+    assert.match(c.out, /verify OK/);
   });
 });
 

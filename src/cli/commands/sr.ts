@@ -144,7 +144,10 @@ export const registerSr: Register = (program, wrap) => {
       if (!o.cert) throw new InputError('missing --cert');
       if (!o.key) throw new InputError('missing --key');
       const cert = readOrganisationCertificate(readInputFile(o.cert, '--cert'), '--cert');
-      const key = isPkcs11Uri(o.key) ? tokenSigner(o.key, await pkcs11Pin(ctx, o.pinFile)) : loadPrivateKey(o.key, o.passphraseFile);
+      const pinSource = isPkcs11Uri(o.key) ? parsePkcs11Uri(o.key, '--key').pinSource : undefined;
+      const key = isPkcs11Uri(o.key)
+        ? tokenSigner(o.key, pinSource ? readPassphraseFile(pinSource, 'pin-source') : await pkcs11Pin(ctx, o.pinFile))
+        : loadPrivateKey(o.key, o.passphraseFile);
       const pub = 'spkiDer' in key ? key.spkiDer : createPublicKey(key).export({ format: 'der', type: 'spki' });
       if (!pub.equals(cert.spkiDer)) throw new InputError('--key: the key does not belong to --cert');
       const xml = readInputFile(file, 'FILE').toString('utf8');
