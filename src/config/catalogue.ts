@@ -36,6 +36,8 @@ export interface CaSettings {
 
 export interface SolrSettings {
   maxEventDays: number;
+  /** How far ahead of its recording an event may start (days). */
+  maxStartAheadDays: number;
   adtWindowHours: number;
 }
 
@@ -229,6 +231,7 @@ export function validateCatalogue(raw: RawConfig, contentRules: ReadonlyMap<stri
   if (!isObject(raw.solr)) fail('solr.json', 'expected an object');
   const solr: SolrSettings = {
     maxEventDays: posNumber(raw.solr, 'maxEventDays', 'solr.json'),
+    maxStartAheadDays: raw.solr.maxStartAheadDays === undefined ? 14 : posNumber(raw.solr, 'maxStartAheadDays', 'solr.json'),
     adtWindowHours: posNumber(raw.solr, 'adtWindowHours', 'solr.json'),
   };
   return { roles, profiles, serviceRequests, ca, solr };

@@ -1,7 +1,8 @@
 // `smki demo`: the whole MP134B story in a fresh home, step by step, through the same commands a user
 // types (run in-process), each narrated with what it shows and checked against what should happen.
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { InputError } from '../domain/errors.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -53,6 +54,28 @@ class Sink extends Writable {
   }
 }
 
+class DemoStopped extends Error {
+  constructor(readonly step: DemoStep) {
+    super(`demo step ${step.n} did not go as expected`);
+  }
+}
+
+/** The demo writes a whole CA: only into a folder that does not exist or is empty, never a real home. */
+function refuseUsedHome(dir: string): void {
+  let entries: string[];
+  try {
+      if (!statSync(dir).isDirectory()) throw new InputError(`--home: ${dir} exists and is not a folder; the demo runs only in a new or empty folder`);
+      entries = readdirSync(dir);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new InputError(`--home: cannot read ${dir} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (entries.length > 0) {
+    throw new InputError(`--home: ${dir} exists and is not empty; the demo runs only in a new or empty folder (leave out --home for a temporary one)`);
+  }
+}
+
 /** A fresh P-256 key and its SMKI CSR. */
 function makeCsr(eui: Eui64, ou: string): { pem: string; key: KeyObject } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -61,6 +84,7 @@ function makeCsr(eui: Eui64, ou: string): { pem: string; key: KeyObject } {
 
 export async function runDemo(opts: { home?: string; io: Io; json: boolean; main: (argv: string[], io: Io) => Promise<number> }): Promise<DemoResult> {
   const started = Date.now();
+  if (opts.home) refuseUsedHome(resolve(opts.home));
   const out = opts.json ? opts.io.stderr : opts.io.stdout;
   const say = (t = '') => out.write(`${t}\n`);
   const work = mkdtempSync(join(tmpdir(), 'smki-demo-'));
@@ -96,12 +120,17 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
     say(`    $ ${step.command.replace(home, '$HOME').replaceAll(art, '.')}`);
     say(`    -> ${outcome === 'ok' ? 'done' : outcome === 'refused' ? `refused: ${reasons.join(', ')}` : `error (exit ${code}): ${stderr.text.trim().split('\n')[0]}`}${step.pass ? '' : '   << NOT AS EXPECTED'}`);
     if (note) say(`    ${note}`);
+    // Later steps build on this one: a step that did not go as expected ends the demo here.
+    if (!step.pass) throw new DemoStopped(step);
     return json;
   };
 
   say('smki demo: a Supplier fails; its Shared Resource Provider keeps prepayment customers on supply (SEC MP134B)');
   say(`home ${home}`);
   say();
+  let eventId = 'SOLR-1';
+  let stopped: DemoStep | undefined;
+  try {
   await run('setup', 'Set up the CA: a Root OCA and an Issuing OCA (OU 07), keys encrypted at rest', ['init', '--ca-name', 'Demo OCA', '--passphrase-file', pass, '--operator', 'RA Officer 1'], 'ok');
   await run('setup', 'Register the Supplier (Import and Gas Supplier User IDs)', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
   await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER_GAS, '--operator', 'RA Officer 1'], 'ok');
@@ -163,6 +192,11 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   await run('setup', 'Export the CA chain', ['ca', 'export', '--out', join(art, 'ca-chain.pem')], 'ok');
   await run('setup', 'Write the CRL', ['crl', '--out', join(art, 'current.crl.pem')], 'ok');
   void supDs;
+  eventId = event.id;
+  } catch (e) {
+    if (!(e instanceof DemoStopped)) throw e;
+    stopped = e.step;
+  }
 
   const seconds = (Date.now() - started) / 1000;
   const ok = steps.every((s) => s.pass);
@@ -173,7 +207,8 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   say();
   say(`CA home:   ${home}`);
   say(`Artefacts: ${art} (CSRs, certificates, DUIS requests, CRL, CA chain)`);
-  say(`Report:    smki --home ${home} report --event ${event.id} --format html --out report.html`);
+  if (stopped) say(`Stopped at step ${stopped.n} (${stopped.title || stopped.command}): it did not go as expected, so nothing after it ran.`);
+  else say(`Report:    smki --home ${home} report --event ${eventId} --format html --out report.html`);
   say(`${ok ? 'All steps as expected' : 'SOME STEPS NOT AS EXPECTED'} in ${seconds.toFixed(1)} s.`);
   return { ok, home, artefacts: art, seconds, steps };
 }

@@ -42,6 +42,8 @@ const CATALOGUE = {
   SOLR_SELF_APPROVAL: ['R6', 'the operator who recorded a SoLR event may not approve it (dual control)'],
   SOLR_EVENT_NOT_ACTIVE: ['R6', 'no approved SoLR event is active for this sender and Supplier'],
   SOLR_WINDOW_TOO_LONG: ['R6', 'the SoLR event window is longer than the configured maximum'],
+  SOLR_WINDOW_ENDED: ['R6', 'the SoLR event window has already ended'],
+  SOLR_WINDOW_TOO_FAR_AHEAD: ['R6', 'the SoLR event starts further ahead than the configured bound'],
   SOLR_SRP_NOT_ACTING_FOR_SUPPLIER: ['R6', "the SRP's SoLRContingency User ID does not act for the failed Supplier"],
   SOLR_EVENT_STATE: ['R6', 'the SoLR event is not in a state that allows this'],
   // ADT (R4)

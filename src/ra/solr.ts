@@ -33,7 +33,8 @@ export interface RecordEventInput {
 }
 
 /** Pure: may this event be recorded? */
-export function decideRecord(input: RecordEventInput, supplier: UserIdRecord, srp: UserIdRecord, maxEventDays: number): Reason[] {
+export function decideRecord(input: RecordEventInput, supplier: UserIdRecord, srp: UserIdRecord, bounds: { maxEventDays: number; maxStartAheadDays: number }, now: Date): Reason[] {
+  const { maxEventDays, maxStartAheadDays } = bounds;
   const reasons: Reason[] = [];
   if (srp.role !== SOLR_CONTINGENCY) {
     reasons.push(reason('SOLR_SRP_NOT_ACTING_FOR_SUPPLIER', `${srp.eui} is a ${userRoleName(srp.role)} User ID, not SoLRContingency`));
@@ -42,6 +43,9 @@ export function decideRecord(input: RecordEventInput, supplier: UserIdRecord, sr
   }
   const days = (input.until.getTime() - input.from.getTime()) / 86_400_000;
   if (!(days <= maxEventDays)) reasons.push(reason('SOLR_WINDOW_TOO_LONG', `${days.toFixed(1)} days; at most ${maxEventDays}`));
+  if (input.until.getTime() <= now.getTime()) reasons.push(reason('SOLR_WINDOW_ENDED', `it ended at ${input.until.toISOString()}`));
+  const ahead = (input.from.getTime() - now.getTime()) / 86_400_000;
+  if (ahead > maxStartAheadDays) reasons.push(reason('SOLR_WINDOW_TOO_FAR_AHEAD', `it starts in ${ahead.toFixed(1)} days; at most ${maxStartAheadDays}`));
   return reasons;
 }
 
@@ -60,9 +64,9 @@ export function recordEvent(reg: Registry, catalogue: Catalogue, input: RecordEv
     }
     const srp = findUserId(reg, input.srp);
     if (!srp) throw new InputError(`--srp: no User ID ${input.srp} is registered`);
-    const reasons = decideRecord(input, supplier, srp, catalogue.solr.maxEventDays);
-    if (reasons.length) throw new PolicyRefusal(reasons);
     const at = reg.now();
+    const reasons = decideRecord(input, supplier, srp, catalogue.solr, at);
+    if (reasons.length) throw new PolicyRefusal(reasons);
     const id = reg.nextId('SOLR');
     insertSolrEvent(reg, {
       id,

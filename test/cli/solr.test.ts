@@ -47,6 +47,24 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
     id = r.json.id;
   });
 
+  it('refuses a window that has already ended or starts too far ahead; impossible dates are exit 4, never rolled over', async () => {
+    const before = registryDigest(s.home);
+    const record = (from: string, until: string) =>
+      run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-T', '--from', from, '--until', until, '--operator', 'ra1'], t0);
+    const ended = await record('2026-11-01T00:00:00Z', '2026-11-20T00:00:00Z');
+    assert.equal(ended.code, 3, ended.stderr);
+    assert.deepEqual(ended.json.reasons.map((r: { code: string }) => r.code), ['SOLR_WINDOW_ENDED']);
+    const ahead = await record('2027-01-01T00:00:00Z', '2027-01-20T00:00:00Z');
+    assert.equal(ahead.code, 3, ahead.stderr);
+    assert.deepEqual(ahead.json.reasons.map((r: { code: string }) => r.code), ['SOLR_WINDOW_TOO_FAR_AHEAD']);
+    for (const bad of ['2026-02-30', '2026-04-31T10:00:00Z', '2026-12-01T24:00:00Z', '2026-12-01T10:00:00+24:00']) {
+      const r = await record(bad, '2026-12-10T00:00:00Z');
+      assert.equal(r.code, 4, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /^smki: --from: .* is not a valid date \(no such day or time\)\n$/);
+    }
+    assert.equal(registryDigest(s.home), before);
+  });
+
   it('refuses self-approval (dual control) and accepts a second operator', async () => {
     const self = await run(['solr', 'approve', id, '--operator', 'RA1'], t0 - day);
     assert.equal(self.code, 3);

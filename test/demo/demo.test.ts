@@ -24,3 +24,51 @@ describe('demo', () => {
     }
   });
 });
+
+describe('demo: never touches a real home', () => {
+  it('smki demo --home DIR refuses a DIR that exists and is not empty (exit 4, nothing written)', async () => {
+    const { mkdtempSync, writeFileSync, readdirSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'smki-demo-home-'));
+    try {
+      writeFileSync(join(dir, 'registry.sqlite'), 'a real home');
+      const r = await smki(['--home', dir, 'demo']);
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, /^smki: --home: .* exists and is not empty; the demo runs only in a new or empty folder/);
+      assert.deepEqual(readdirSync(dir), ['registry.sqlite']);
+      assert.equal(readFileSync(join(dir, 'registry.sqlite'), 'utf8'), 'a real home');
+      assert.equal(r.stdout, '');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the demo stops at the first step that does not go as expected', async () => {
+    const { mkdtempSync, mkdirSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'smki-demo-home-'));
+    const home = join(dir, 'home');
+    try {
+      // An empty folder is a fresh home: the demo runs in it.
+      mkdirSync(home);
+      const r0 = await smki(['--home', home, 'demo', '--json']);
+      assert.equal(r0.code, 0, r0.stderr);
+      // An empty folder that cannot be written: init fails, so nothing after it may run.
+      rmSync(home, { recursive: true, force: true });
+      mkdirSync(home, { mode: 0o500 });
+      if (process.getuid?.() === 0) return; // root writes anyway
+      const r = await smki(['--home', home, 'demo', '--json']);
+      assert.equal(r.code, 1);
+      assert.equal(r.json.ok, false);
+      assert.equal(r.json.steps.length, 1, JSON.stringify(r.json.steps.map((s: { title: string }) => s.title)));
+      assert.match(r.stderr, /Stopped at step 1/);
+      assert.deepEqual(readdirSync(home), []);
+      if (r.json?.artefacts) rmSync(dirname(r.json.artefacts), { recursive: true, force: true });
+      if (r0.json?.artefacts) rmSync(dirname(r0.json.artefacts), { recursive: true, force: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -110,12 +110,16 @@ describe('ra: SoLR event deciders', () => {
     status: 'approved', recordedBy: 'ra1', recordedAt: '2026-12-01T00:00:00Z', approvedBy: 'ra2', approvedAt: '2026-12-02T00:00:00Z',
     endedBy: null, endedAt: null, suppliersRevokedAt: null, suppliersRevokedBy: null,
   };
+  const bounds = { maxEventDays: 56, maxStartAheadDays: 14 };
   it('decideRecord: accept; SOLR_SRP_NOT_ACTING_FOR_SUPPLIER; SOLR_WINDOW_TOO_LONG', () => {
-    assert.deepEqual(decideRecord(rec(56), supplierId, srpId, 56), []);
-    assert.deepEqual(codes(decideRecord(rec(57), supplierId, srpId, 56)), ['SOLR_WINDOW_TOO_LONG']);
-    assert.deepEqual(codes(decideRecord(rec(5), supplierId, { ...srpId, actingFor: '90B3D51F30030000' as Eui64 }, 56)), ['SOLR_SRP_NOT_ACTING_FOR_SUPPLIER']);
-    assert.deepEqual(codes(decideRecord(rec(5), supplierId, { ...srpId, role: 'IS', roles: ['IS'] }, 56)), ['SOLR_SRP_NOT_ACTING_FOR_SUPPLIER']);
-    assert.deepEqual(codes(decideRecord({ ...rec(5), until: new Date(NaN) }, supplierId, srpId, 56)), ['SOLR_WINDOW_TOO_LONG']);
+    assert.deepEqual(decideRecord(rec(56), supplierId, srpId, bounds, from), []);
+    assert.deepEqual(codes(decideRecord(rec(57), supplierId, srpId, bounds, from)), ['SOLR_WINDOW_TOO_LONG']);
+    assert.deepEqual(codes(decideRecord(rec(5), supplierId, { ...srpId, actingFor: '90B3D51F30030000' as Eui64 }, bounds, from)), ['SOLR_SRP_NOT_ACTING_FOR_SUPPLIER']);
+    assert.deepEqual(codes(decideRecord(rec(5), supplierId, { ...srpId, role: 'IS', roles: ['IS'] }, bounds, from)), ['SOLR_SRP_NOT_ACTING_FOR_SUPPLIER']);
+    assert.deepEqual(codes(decideRecord({ ...rec(5), until: new Date(NaN) }, supplierId, srpId, bounds, from)), ['SOLR_WINDOW_TOO_LONG']);
+    assert.deepEqual(codes(decideRecord(rec(5), supplierId, srpId, bounds, new Date(from.getTime() + 5 * 86_400_000))), ['SOLR_WINDOW_ENDED']);
+    assert.deepEqual(decideRecord(rec(5), supplierId, srpId, bounds, new Date(from.getTime() - 14 * 86_400_000)), []);
+    assert.deepEqual(codes(decideRecord(rec(5), supplierId, srpId, bounds, new Date(from.getTime() - 15 * 86_400_000))), ['SOLR_WINDOW_TOO_FAR_AHEAD']);
   });
   it('decideApprove: accept; SOLR_SELF_APPROVAL (any case and spacing); SOLR_EVENT_STATE', () => {
     const recorded = { ...event, status: 'recorded' as const, approvedAt: null, approvedBy: null };

@@ -35,7 +35,7 @@ export const registerSolr: Register = (program, wrap) => {
     .option('--operator <name>', 'the RA operator recording it')
     .addHelpText('after', examples([
       'smki solr record --failed-supplier 90B3D51F30010000 --srp 90B3D51F300C0001 --instruction OFGEM-LRSD-2026-017 --from now --until now+20d --operator "RA Officer 1"',
-      'smki solr record --failed-supplier 90B3D51F30010000 --srp 90B3D51F300C0001 --instruction OFGEM-LRSD-2026-018 --from now+30d --until now+40d --json',
+      'smki solr record --failed-supplier 90B3D51F30010000 --srp 90B3D51F300C0001 --instruction OFGEM-LRSD-2026-018 --from now+7d --until now+17d --json',
     ]))
     .action(wrap(async (ctx: CliContext, o: { failedSupplier?: string; srp?: string; instruction?: string; from?: string; until?: string; operator?: string }) => {
       const reg = ctx.open();
