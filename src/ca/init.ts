@@ -1,12 +1,12 @@
 // `smki init`: a new CA home with the Root OCA and Issuing OCA (P-256, ecdsa-with-SHA256), their keys
 // encrypted at rest (0600), the audit key, the registry and a first, empty CRL. Refuses to overwrite.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Catalogue } from '../config/catalogue.js';
 import { InputError } from '../domain/errors.js';
 import { caCertificate, insertCaCertificate, replaceIssuingCertificate } from '../registry/certificates.js';
-import { homePaths } from '../registry/home.js';
+import { homePaths, type HomePaths } from '../registry/home.js';
 import { Registry, type Clock } from '../registry/registry.js';
 import { IssuingAuthority } from './authority.js';
 import { assembleCertificate, buildIssuingOcaTbs, buildRootOcaTbs, caNameDer, readCaCertificate } from './ca-certificates.js';
@@ -57,6 +57,22 @@ export function initCa(home: string, passphrase: Buffer, caName: string, catalog
   if (existsSync(paths.dir) && readdirSync(paths.dir).length > 0) {
     throw new InputError(`${paths.dir} already exists and is not empty; smki init never overwrites a CA`);
   }
+  const existed = existsSync(paths.dir);
+  const rootKeyOut = keys.kind === 'file' && keys.rootKeyOut ? resolve(keys.rootKeyOut) : undefined;
+  const rootKeyOutExisted = rootKeyOut !== undefined && existsSync(rootKeyOut);
+  try {
+    return createHome(paths, passphrase, caName, catalogue, operator, clock, keys);
+  } catch (e) {
+    // Nothing half-written (a full disk, a failed token): the home is as it was, empty or absent.
+    // (A file key's offline Root copy is removed too; a token's keys stay in the token.)
+    if (existed) for (const f of readdirSync(paths.dir)) rmSync(join(paths.dir, f), { recursive: true, force: true });
+    else rmSync(paths.dir, { recursive: true, force: true });
+    if (rootKeyOut && !rootKeyOutExisted) rmSync(rootKeyOut, { force: true });
+    throw e;
+  }
+}
+
+function createHome(paths: HomePaths, passphrase: Buffer, caName: string, catalogue: Catalogue, operator: string, clock: Clock, keys: InitKeys): InitResult {
   // Validate the names before anything is written.
   caNameDer({ commonName: caName, ou: '07' });
   caNameDer({ commonName: `${caName} Root`, ou: '00' });

@@ -71,6 +71,15 @@ function reportError(ctx: CliContext, e: unknown): number {
     io.stderr.write(`smki: ${e.message}\n`);
     return ExitStatus.other;
   }
+  const code = (e as { code?: unknown })?.code;
+  // SQLite's word for a registry file that is not whole: an integrity failure, not a crash.
+  if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+    return reportError(ctx, new IntegrityError(`the registry is damaged (${code}): ${(e as Error).message}`));
+  }
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') {
+    io.stderr.write(`smki: no space left on the device (${(e as Error).message.split('\n')[0]})\n`);
+    return ExitStatus.other;
+  }
   const msg = e instanceof Error ? e.message : String(e);
   io.stderr.write(`smki: ${msg.split('\n')[0]}\n`);
   if (process.env.SMKI_DEBUG && e instanceof Error) io.stderr.write(`${e.stack}\n`);

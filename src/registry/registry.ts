@@ -1,7 +1,9 @@
 // The registry: one SQLite database per CA home. Only src/registry knows SQL. Every change is one
 // IMMEDIATE transaction that also appends its audit record(s).
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { accessSync, closeSync, constants, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InputError, IntegrityError, RegistryBusyError } from '../domain/errors.js';
 import { AuditLog, GENESIS_HASH, type AuditProblem } from './audit.js';
 import { homePaths, readAuditKey, type HomePaths } from './home.js';
@@ -74,6 +76,16 @@ function requireSqliteFile(path: string): void {
   if (n < head.length || !head.equals(SQLITE_HEADER)) throw new IntegrityError(`the registry ${path} is not an SQLite database (damaged or a foreign file)`);
 }
 
+function writable(paths: HomePaths): boolean {
+  try {
+    accessSync(paths.db, constants.W_OK);
+    accessSync(paths.dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** SQLite's own errors about the file itself, as integrity errors naming it. */
 function damaged(path: string, e: unknown): never {
   const code = (e as { code?: string }).code ?? '';
@@ -112,18 +124,31 @@ export class Registry {
     }
     const auditKey = readAuditKey(paths);
     requireSqliteFile(paths.db);
+    // A home that cannot be written (a read-only mount, a copy for inspection) is still read. SQLite
+    // cannot open a WAL database read-only where it may not create the -shm file: read a copy then.
+    let readCopy: string | undefined;
+    if (!opts.readonly && !writable(paths)) {
+      opts = { ...opts, readonly: true };
+      if (!existsSync(`${paths.db}-shm`)) {
+        readCopy = mkdtempSync(join(tmpdir(), 'smki-read-only-'));
+        copyFileSync(paths.db, join(readCopy, 'registry.sqlite'));
+        if (existsSync(`${paths.db}-wal`)) copyFileSync(`${paths.db}-wal`, join(readCopy, 'registry.sqlite-wal'));
+      }
+    }
     let db: Database.Database | undefined;
     try {
-      db = new Database(paths.db, { fileMustExist: true, readonly: opts.readonly ?? false, timeout: Math.min(BUSY_TIMEOUT_MS, busyWaitBound()) });
+      db = new Database(readCopy ? join(readCopy, 'registry.sqlite') : paths.db, { fileMustExist: true, readonly: opts.readonly ?? false, timeout: Math.min(BUSY_TIMEOUT_MS, busyWaitBound()) });
       const opened = db;
       withBusyRetry(() => Registry.configure(opened, opts.readonly ?? false));
       const reg = new Registry(db, paths, auditKey, opts.clock ?? (() => new Date()), !opts.benchmarkWithoutRowChecks);
       reg.requireKnownSchema();
       if (!opts.readonly) reg.migrate();
       reg.rows.install();
+      reg.readCopy = readCopy;
       return reg;
     } catch (e) {
       db?.close();
+      if (readCopy) rmSync(readCopy, { recursive: true, force: true });
       damaged(paths.db, e);
     }
   }
@@ -145,12 +170,17 @@ export class Registry {
     // Created 0600 first: SQLite gives the -wal and -shm files the database file's permissions.
     closeSync(openSync(paths.db, 'wx', 0o600));
     const db = new Database(paths.db, { timeout: BUSY_TIMEOUT_MS });
-    Registry.configure(db, false);
-    const reg = new Registry(db, paths, auditKey, clock, !opts.benchmarkWithoutRowChecks);
-    reg.migrate();
-    reg.rows.install();
-    reg.checkedBeforeWrite = true;
-    return reg;
+    try {
+      Registry.configure(db, false);
+      const reg = new Registry(db, paths, auditKey, clock, !opts.benchmarkWithoutRowChecks);
+      reg.migrate();
+      reg.rows.install();
+      reg.checkedBeforeWrite = true;
+      return reg;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
   }
 
   private static configure(db: Database.Database, readonly: boolean): void {
@@ -309,8 +339,13 @@ export class Registry {
     this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
+  /** The temporary copy a read-only home is read from, removed on close. */
+  private readCopy: string | undefined;
+
   close(): void {
     this.audit.close();
     if (this.db.open) this.db.close();
+    if (this.readCopy) rmSync(this.readCopy, { recursive: true, force: true });
+    this.readCopy = undefined;
   }
 }

@@ -1,8 +1,21 @@
-import { IntegrityError } from '../../domain/errors.js';
+import { readFileSync, statSync } from 'node:fs';
+import { InputError, IntegrityError } from '../../domain/errors.js';
+import { writeOutput } from '../../util/output.js';
 import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import type { Register } from './index.js';
 import type { AuditProblem } from '../../registry/audit.js';
+
+/** An anchor file written by `smki audit anchor` (small JSON; anything else is exit 4). */
+function readAnchor(file: string): unknown {
+  try {
+    if (!statSync(file).isFile() || statSync(file).size > 64 * 1024) throw new InputError(`--anchor: ${file} is not an anchor file (not a small regular file)`);
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`--anchor: cannot read ${file} as an anchor (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
 
 function describeProblem(p: AuditProblem): string {
   if (p.table) return `table ${p.table}${p.row ? `, row ${p.row}` : ''}: ${p.problem}`;
@@ -14,16 +27,31 @@ export const registerAudit: Register = (program, wrap) => {
     .addHelpText('after', examples(['smki audit verify', 'smki audit log --limit 5']));
   audit
     .command('verify')
-    .description('check every audit record, the hash chain, the MACs and the checkpoint; exit 5 on any tampering')
-    .addHelpText('after', examples(['smki audit verify', 'smki audit verify --json']))
-    .action(wrap((ctx: CliContext) => {
-      const { records, problems } = ctx.open().verify();
+    .description('check every audit record, the hash chain, the MACs, the checkpoint and every row of the security tables; exit 5 on any tampering')
+    .option('--anchor <file>', 'also refuse a home that is behind this anchor (written earlier by smki audit anchor)')
+    .addHelpText('after', examples(['smki audit verify', 'smki audit verify --anchor /mnt/offsite/smki.anchor --json']))
+    .action(wrap((ctx: CliContext, opts: { anchor?: string }) => {
+      const anchor = opts.anchor === undefined ? undefined : readAnchor(opts.anchor);
+      const { records, problems } = ctx.open().verify(anchor);
       if (problems.length) {
         if (!ctx.json) for (const p of problems) ctx.note(describeProblem(p));
         throw new IntegrityError(`audit chain or registry tampered: ${problems.length} problem(s), first: ${describeProblem(problems[0]!)}`,
           { ok: false, records, problems });
       }
       ctx.emit(`audit chain intact: ${records} record(s)`, { ok: true, records, problems: [] });
+    }));
+  audit
+    .command('anchor')
+    .description('write a MACed anchor of the audit chain (last record, its hash, the count) to keep somewhere else; verify --anchor refuses a home behind it')
+    .requiredOption('--out <file>', 'where to write the anchor (another disk, host or medium than the home)')
+    .addHelpText('after', examples(['smki audit anchor --out /mnt/offsite/smki.anchor', 'smki audit anchor --out smki.anchor --json']))
+    .action(wrap((ctx: CliContext, opts: { out: string }) => {
+      const reg = ctx.open();
+      const { problems } = reg.verify();
+      if (problems.length) throw new IntegrityError(`not anchoring a home that does not verify: ${describeProblem(problems[0]!)}`, { ok: false, problems });
+      const anchor = reg.audit.anchor(reg.now());
+      writeOutput(opts.out, `${JSON.stringify(anchor, null, 2)}\n`, reg.paths, '--out', 0o644);
+      ctx.emit(`anchored audit record ${anchor.seq} (${anchor.records} record(s)) -> ${opts.out}`, { ...anchor, out: opts.out });
     }));
   audit
     .command('log')
