@@ -29,7 +29,7 @@ export const registerAudit: Register = (program, wrap) => {
     .command('verify')
     .description('check every audit record, the hash chain, the MACs, the checkpoint and every row of the security tables; exit 5 on any tampering')
     .option('--anchor <file>', 'also refuse a home that is behind this anchor (written earlier by smki audit anchor)')
-    .addHelpText('after', examples(['smki audit verify', 'smki audit verify --anchor /mnt/offsite/smki.anchor --json']))
+    .addHelpText('after', examples(['smki audit verify', 'smki audit anchor --out smki.anchor', 'smki audit verify --anchor smki.anchor --json']))
     .action(wrap((ctx: CliContext, opts: { anchor?: string }) => {
       const anchor = opts.anchor === undefined ? undefined : readAnchor(opts.anchor);
       const { records, problems } = ctx.open().verify(anchor);
@@ -44,7 +44,7 @@ export const registerAudit: Register = (program, wrap) => {
     .command('anchor')
     .description('write a MACed anchor of the audit chain (last record, its hash, the count) to keep somewhere else; verify --anchor refuses a home behind it')
     .requiredOption('--out <file>', 'where to write the anchor (another disk, host or medium than the home)')
-    .addHelpText('after', examples(['smki audit anchor --out /mnt/offsite/smki.anchor', 'smki audit anchor --out smki.anchor --json']))
+    .addHelpText('after', examples(['smki audit anchor --out smki.anchor', 'smki audit anchor --out smki.anchor --json']))
     .action(wrap((ctx: CliContext, opts: { out: string }) => {
       const reg = ctx.open();
       const { problems } = reg.verify();
