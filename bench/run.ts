@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import { benchDeviceImport } from './device-import.js';
 import { benchGate } from './gate.js';
+import { benchIntegrity } from './integrity.js';
 import { benchIssuance } from './issuance.js';
 import { benchKeyCustody } from './key-custody.js';
 
@@ -25,3 +26,9 @@ const gate = await benchGate(num('BENCH_REQUESTS', 20_000));
 console.log(`gate          ${gate.requests} signed SR 1.6 requests (half CV 4, half Signed Pre-Commands) in ${gate.seconds.toFixed(2)} s: ` +
   `${gate.perSecond.toFixed(0)} requests/s, ${gate.accepted} accepted, peak RSS ${gate.peakRssMb} MB` +
   ` (openssl speed ecdsap256 verify: ${gate.opensslVerify?.toFixed(0) ?? 'n/a'}/s, each request needs 2; xmlsec1: ${gate.xmlsec1})`);
+
+// Integrity checks (row MACs sealed and checked on read) on, then off by the benchmark-only switch.
+const integrity = await benchIntegrity(num('BENCH_INTEGRITY_REQUESTS', 5000), num('BENCH_INTEGRITY_CERTS', 2000));
+const drop = (x: { on: number; off: number }) => `${(100 * (1 - x.on / x.off)).toFixed(1)}%`;
+console.log(`integrity     gate ${integrity.gate.on.toFixed(0)}/s with row checks, ${integrity.gate.off.toFixed(0)}/s without (cost ${drop(integrity.gate)}); ` +
+  `issuance ${integrity.issuance.on.toFixed(0)}/s with, ${integrity.issuance.off.toFixed(0)}/s without (cost ${drop(integrity.issuance)})`);

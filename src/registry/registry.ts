@@ -59,6 +59,12 @@ export interface OpenOptions {
   benchmarkWithoutRowChecks?: boolean;
 }
 
+let benchmarkRowChecksOff = false;
+/** Benchmark only (`npm run bench`'s before/after line): registries opened from now on seal and check no row MACs. */
+export function setBenchmarkWithoutRowChecks(off: boolean): void {
+  benchmarkRowChecksOff = off;
+}
+
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
@@ -140,7 +146,7 @@ export class Registry {
       db = new Database(readCopy ? join(readCopy, 'registry.sqlite') : paths.db, { fileMustExist: true, readonly: opts.readonly ?? false, timeout: Math.min(BUSY_TIMEOUT_MS, busyWaitBound()) });
       const opened = db;
       withBusyRetry(() => Registry.configure(opened, opts.readonly ?? false));
-      const reg = new Registry(db, paths, auditKey, opts.clock ?? (() => new Date()), !opts.benchmarkWithoutRowChecks);
+      const reg = new Registry(db, paths, auditKey, opts.clock ?? (() => new Date()), !(opts.benchmarkWithoutRowChecks ?? benchmarkRowChecksOff));
       reg.requireKnownSchema();
       if (!opts.readonly) reg.migrate();
       reg.rows.install();
@@ -172,7 +178,7 @@ export class Registry {
     const db = new Database(paths.db, { timeout: BUSY_TIMEOUT_MS });
     try {
       Registry.configure(db, false);
-      const reg = new Registry(db, paths, auditKey, clock, !opts.benchmarkWithoutRowChecks);
+      const reg = new Registry(db, paths, auditKey, clock, !(opts.benchmarkWithoutRowChecks ?? benchmarkRowChecksOff));
       reg.migrate();
       reg.rows.install();
       reg.checkedBeforeWrite = true;
