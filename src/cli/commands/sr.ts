@@ -28,7 +28,9 @@ function expandInputs(args: string[]): string[] {
     try {
       st = statSync(a);
     } catch {
-      throw new InputError(`FILE: cannot read ${a}`);
+      // Reported as unreadable in its place; the files around it are still decided.
+      out.push(a);
+      continue;
     }
     if (st.isDirectory()) {
       for (const f of readdirSync(a).sort()) if (statSync(join(a, f)).isFile()) out.push(join(a, f));
@@ -100,12 +102,23 @@ export const registerSr: Register = (program, wrap) => {
       const BATCH = 500;
       for (let i = 0; i < inputs.length; i += BATCH) {
         const slice = inputs.slice(i, i + BATCH);
-        const bytes = await Promise.all(slice.map((f) => (f === '-' ? readStdin(ctx) : Promise.resolve(readInputFile(f, 'FILE')))));
+        // A file that cannot be read is named in the report (exit 4); every other file is still decided.
+        const bytes = await Promise.all(slice.map(async (f) => {
+          try {
+            return f === '-' ? await readStdin(ctx) : readInputFile(f, 'FILE');
+          } catch (e) {
+            if (e instanceof InputError) return e;
+            throw e;
+          }
+        }));
         const name = (f: string) => (f === '-' ? '(stdin)' : f);
+        const unreadable = (f: string, e: InputError): GateOutcome =>
+          ({ file: name(f), decision: 'malformed', reasons: [], warnings: [], error: e.message.split('\n')[0], recorded: false });
         if (at) {
           // An evaluation: the caller's time never reaches the registry.
           slice.forEach((f, j) => {
-            outcomes.push(gate.evaluate(name(f), bytes[j]!, at));
+            const b = bytes[j]!;
+            outcomes.push(b instanceof InputError ? unreadable(f, b) : gate.evaluate(name(f), b, at));
             progress.update(++done);
           });
           continue;
@@ -113,7 +126,8 @@ export const registerSr: Register = (program, wrap) => {
         // One transaction per batch: each decision still commits with its effects and audit record.
         reg.tx(() => {
           slice.forEach((f, j) => {
-            outcomes.push(gate.check(name(f), bytes[j]!, actor));
+            const b = bytes[j]!;
+            outcomes.push(b instanceof InputError ? unreadable(f, b) : gate.check(name(f), b, actor));
             progress.update(++done);
           });
         });
