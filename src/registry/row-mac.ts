@@ -108,6 +108,17 @@ export class RowGuard {
   private stateVerifiedInTx = false;
   private installed = false;
   private stateStmt: Statement | undefined;
+  private readonly statements = new Map<string, Statement>();
+
+  /** Prepared once per connection (the gate checks small tables on every request). */
+  private stmt(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
   private digestsStmt: Statement | undefined;
 
   constructor(
@@ -254,7 +265,7 @@ export class RowGuard {
     this.stateVerifiedInTx = false;
     this.txHead = undefined;
     if (this.deltas.size === 0 && !headMoved) return;
-    const upd = this.db.prepare('UPDATE integrity_digests SET rows = ?, digest = ? WHERE name = ?');
+    const upd = this.stmt('UPDATE integrity_digests SET rows = ?, digest = ? WHERE name = ?');
     const current = new Map(this.readDigests().map((r) => [r.name, r]));
     for (const [table, d] of this.deltas) {
       const row = current.get(table);
@@ -266,8 +277,7 @@ export class RowGuard {
     }
     this.deltas.clear();
     const digests = this.digestsHash([...current.values()].sort((a, b) => (a.name < b.name ? -1 : 1)));
-    this.db
-      .prepare('UPDATE integrity_state SET audit_seq = ?, audit_hash = ?, digests = ?, mac = ? WHERE id = 1')
+    this.stmt('UPDATE integrity_state SET audit_seq = ?, audit_hash = ?, digests = ?, mac = ? WHERE id = 1')
       .run(head.seq, head.hash, digests, this.stateMac(head.seq, head.hash, digests));
   }
 
@@ -317,7 +327,7 @@ export class RowGuard {
 
   private requireState(): void {
     if (this.stateVerifiedInTx && this.db.inTransaction) return;
-    const head = (this.db.inTransaction ? this.txHead : undefined) ?? (this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: '0'.repeat(64) };
+    const head = (this.db.inTransaction ? this.txHead : undefined) ?? (this.stmt('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: '0'.repeat(64) };
     const problems = this.stateProblems(head);
     if (problems.length) throw integrityError(problems);
     if (this.db.inTransaction) this.stateVerifiedInTx = true;
@@ -363,7 +373,7 @@ export class RowGuard {
     const digest = Buffer.alloc(MAC_BYTES);
     let rows = 0;
     const sql = shape.withoutRowid ? `SELECT * FROM main.${table}` : `SELECT rowid AS __rowid, * FROM main.${table}`;
-    for (const r of this.db.prepare(sql).iterate() as IterableIterator<Record<string, unknown>>) {
+    for (const r of this.stmt(sql).iterate() as IterableIterator<Record<string, unknown>>) {
       rows++;
       const stored = r.row_mac as Buffer | null;
       if (Buffer.isBuffer(stored) && stored.length === MAC_BYTES) xorInto(digest, stored);
@@ -372,7 +382,7 @@ export class RowGuard {
         if (stopAtFirst) return problems;
       }
     }
-    const kept = (this.db.prepare('SELECT rows, digest FROM integrity_digests WHERE name = ?').get(table) as { rows: number; digest: Buffer } | undefined);
+    const kept = (this.stmt('SELECT rows, digest FROM integrity_digests WHERE name = ?').get(table) as { rows: number; digest: Buffer } | undefined);
     const pending = this.deltas.get(table);
     if (kept) {
       const expected = Buffer.from(kept.digest);
