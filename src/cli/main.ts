@@ -7,13 +7,16 @@ import { CliContext, type GlobalOptions, type Io } from './context.js';
 import { PromptCancelled } from './prompt.js';
 import { chooseTask } from './menu.js';
 import { examples } from './format.js';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS, commandWord } from './commands/index.js';
 import type { Clock } from '../registry/registry.js';
 
 export type Action = (ctx: CliContext, ...args: never[]) => Promise<number | void> | number | void;
 
-/** Builds the program; `run` wraps every action with context, output and error mapping. */
-export function buildProgram(io: Io, clock?: Clock): { program: Command; result: { code: number } } {
+/**
+ * Builds the program with the named commands' modules loaded ('all' for every one); the others appear
+ * only as summaries in `smki --help`. `wrap` gives every action its context, output and error mapping.
+ */
+export async function buildProgram(io: Io, clock?: Clock, load: 'all' | string[] = 'all'): Promise<{ program: Command; result: { code: number } }> {
   const result = { code: 0 };
   const program = new Command('smki')
     .description('SMKI certificate authority, registration authority and Service Request gate for the SoLRContingency User Role (SEC MP134B)')
@@ -49,7 +52,13 @@ export function buildProgram(io: Io, clock?: Clock): { program: Command; result:
       }
     };
 
-  for (const register of COMMANDS) register(program, wrap);
+  for (const entry of COMMANDS) {
+    if (load === 'all' || load.includes(entry.name)) (await entry.load())(program, wrap);
+    else program.command(entry.name).description(entry.summary);
+  }
+  // Summaries and loaded commands look the same in the list (set after registering, so that
+  // subcommands keep commander's default terms with their arguments).
+  program.configureHelp({ subcommandTerm: (c) => c.name() });
   return { program, result };
 }
 
@@ -87,6 +96,11 @@ function reportError(ctx: CliContext, e: unknown): number {
 }
 
 export function processIo(): Io {
+  // `smki ... | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   return {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -113,7 +127,8 @@ export async function main(argv: string[], io: Io = processIo(), clock?: Clock):
     }
     return main([...argv, ...task], io, clock);
   }
-  const { program, result } = buildProgram(io, clock);
+  const word = commandWord(args);
+  const { program, result } = await buildProgram(io, clock, COMMANDS.some((c) => c.name === word) ? [word!] : []);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -1,8 +1,7 @@
 // `smki` with no arguments on a terminal: a short menu of the common tasks. Each choice runs the same
 // command as typing it, which then prompts for whatever it needs.
-import { select } from '@inquirer/prompts';
 import type { Io } from './context.js';
-import { promptStreams } from './prompt.js';
+import { inquirer, promptStreams } from './prompt.js';
 
 export const MENU: { value: string[]; name: string }[] = [
   { value: ['party', 'add'], name: 'Register a User ID for a Party' },
@@ -19,6 +18,7 @@ export const MENU: { value: string[]; name: string }[] = [
 ];
 
 export async function chooseTask(io: Io): Promise<string[]> {
+  const { select } = await inquirer();
   return select({ message: 'What do you want to do?', choices: MENU.map((m) => ({ value: m.value, name: m.name })), pageSize: MENU.length },
     promptStreams(io));
 }

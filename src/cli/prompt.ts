@@ -1,6 +1,5 @@
 // Prompts for values the flags leave out, only on a terminal; otherwise a missing value is an error
 // naming its flag (exit 4). Prompted values go through the same parsers as flags.
-import { confirm, input, password, select } from '@inquirer/prompts';
 import { PassThrough } from 'node:stream';
 import { InputError } from '../domain/errors.js';
 import type { CliContext } from './context.js';
@@ -16,6 +15,11 @@ export function promptStreams(io: { stdin: NodeJS.ReadableStream; stdout: NodeJS
   const output = new PassThrough();
   output.pipe(io.stdout, { end: false });
   return { input: io.stdin, output } as never;
+}
+
+/** The prompt library, loaded on the first prompt only (it costs start-up time every run otherwise). */
+export function inquirer(): Promise<typeof import('@inquirer/prompts')> {
+  return import('@inquirer/prompts');
 }
 
 function streams(ctx: CliContext) {
@@ -42,6 +46,7 @@ export async function valueOrPrompt<T>(
 ): Promise<T> {
   if (value !== undefined && value !== '') return parse(value);
   if (!ctx.interactive) throw new InputError(`missing ${flag}`);
+  const { input } = await inquirer();
   const answer = await guard(
     input(
       {
@@ -72,11 +77,13 @@ export async function choiceOrPrompt<T extends string>(
   if (value !== undefined && value !== '') return parse(value);
   if (!ctx.interactive) throw new InputError(`missing ${flag}`);
   if (choices.length === 0) throw new InputError(`missing ${flag} (nothing to choose from)`);
+  const { select } = await inquirer();
   return guard(select<T>({ message, choices }, streams(ctx)));
 }
 
 export async function secretPrompt(ctx: CliContext, flag: string, message: string): Promise<Buffer> {
   if (!ctx.interactive) throw new InputError(`missing ${flag}`);
+  const { password } = await inquirer();
   const text = await guard(password({ message, mask: '*' }, streams(ctx)));
   if (!text) throw new InputError('empty passphrase');
   return Buffer.from(text);
@@ -88,6 +95,7 @@ export async function secretPrompt(ctx: CliContext, flag: string, message: strin
  */
 export async function confirmStep(ctx: CliContext, yes: boolean | undefined, message: string): Promise<void> {
   if (yes || !ctx.interactive) return;
+  const { confirm } = await inquirer();
   const ok = await guard(confirm({ message, default: false }, streams(ctx)));
   if (!ok) throw new PromptCancelled();
 }

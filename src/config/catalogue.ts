@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../domain/errors.js';
 import { PROFILE_NAMES, type CertificateProfile, type ProfileName } from '../domain/profiles.js';
 import { USER_ROLES, SOLR_CONTINGENCY, type UserRoleCode } from '../domain/roles.js';
-import { CONTENT_RULES } from '../gate/content-rules.js';
+import { CONTENT_RULE_SRVS } from '../gate/content-rule-names.js';
 
 export interface RoleEntry {
   code: UserRoleCode;
@@ -121,7 +121,7 @@ const SRV = /^\d+\.\d+(\.\d+)?$/;
 const OID = /^[0-2](\.(0|[1-9]\d*))+$/;
 
 /** Pure validation of the five configuration documents. */
-export function validateCatalogue(raw: RawConfig, contentRules: ReadonlyMap<string, unknown> = CONTENT_RULES): Catalogue {
+export function validateCatalogue(raw: RawConfig, contentRules: ReadonlyMap<string, unknown> = CONTENT_RULE_SRVS): Catalogue {
   const profiles = new Map<ProfileName, CertificateProfile>();
   list(raw.profiles, 'profiles', 'profiles.json').forEach((p, i) => {
     const where = `profiles.json profiles[${i}]`;
@@ -260,7 +260,7 @@ export function assertSolrContingencyHoldsNoDeviceKey(role: RoleEntry, profiles:
  * MP134B requirements 3 and 5, held in code whatever ca-config says: SoLRContingency may be made
  * eligible only for a Service Reference Variant the gate has a content rule for (src/gate/content-rules.ts).
  */
-export function assertSolrContingencyServiceRequestsHaveContentRules(srvs: readonly string[], contentRules: ReadonlyMap<string, unknown> = CONTENT_RULES): void {
+export function assertSolrContingencyServiceRequestsHaveContentRules(srvs: readonly string[], contentRules: ReadonlyMap<string, unknown> = CONTENT_RULE_SRVS): void {
   for (const srv of srvs) {
     if (!contentRules.has(srv)) {
       fail(

@@ -17,6 +17,7 @@ import {
   type GeneralSigningMessage,
 } from './gbcs.js';
 import type { GateFacts } from './rules.js';
+import { CONTENT_RULE_SRVS } from './content-rule-names.js';
 
 export interface SignedPreCommandUseCase {
   useCase: string;
@@ -110,6 +111,9 @@ const activateEmergencyCredit: ContentRule = {
 };
 
 export const CONTENT_RULES: ReadonlyMap<string, ContentRule> = new Map([updatePaymentMode, activateEmergencyCredit].map((r) => [r.srv, r]));
+if ([...CONTENT_RULES.keys()].sort().join() !== [...CONTENT_RULE_SRVS.keys()].sort().join()) {
+  throw new Error(`content-rule-names.ts lists ${[...CONTENT_RULE_SRVS.keys()].join(', ')} but the content rules are for ${[...CONTENT_RULES.keys()].join(', ')}`);
+}
 
 export function contentRuleFor(srv: string): ContentRule | undefined {
   return CONTENT_RULES.get(srv);

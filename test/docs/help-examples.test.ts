@@ -20,9 +20,9 @@ async function helpText(path: string[]): Promise<string> {
 }
 
 /** Every command path, depth-first in registration order: [], ['init'], ['party'], ['party','add'] ... */
-export function commandPaths(): string[][] {
+export async function commandPaths(): Promise<string[][]> {
   const sink = new Writable({ write(_c, _e, cb) { cb(); } });
-  const { program } = buildProgram({ stdout: sink, stderr: sink, stdin: new PassThrough(), interactive: false, progress: false });
+  const { program } = await buildProgram({ stdout: sink, stderr: sink, stdin: new PassThrough(), interactive: false, progress: false });
   const paths: string[][] = [];
   const walk = (c: Command, path: string[]) => {
     paths.push(path);
@@ -36,7 +36,7 @@ describe('docs: every --help example runs as written', function () {
   it('each command has examples, and they exit as expected', async () => {
     const lines: ExampleLine[] = [];
     const without: string[] = [];
-    for (const path of commandPaths()) {
+    for (const path of await commandPaths()) {
       const found = helpExampleLines(await helpText(path), `smki ${[...path, '--help'].join(' ')}`);
       if (found.length === 0) without.push(`smki ${path.join(' ')}`);
       lines.push(...found);
