@@ -12,12 +12,6 @@ function refused(fn: () => unknown, re: RegExp): void {
   });
 }
 
-function timed(fn: () => void): number {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
-
 describe('gate/xml/parse', () => {
   describe('the tree', () => {
     it('resolves namespaces, keeps prefixes, attributes and declarations in document order', () => {
@@ -88,7 +82,7 @@ describe('gate/xml/parse', () => {
   });
 
   describe('refuses untrusted-input hazards', () => {
-    it('a billion-laughs DTD, fast and without expansion', () => {
+    it('a billion-laughs DTD, refused at the DOCTYPE without expansion', () => {
       const lol = [
         '<?xml version="1.0"?>',
         '<!DOCTYPE lolz [',
@@ -97,8 +91,8 @@ describe('gate/xml/parse', () => {
         ']>',
         '<lolz>&lol9;</lolz>',
       ].join('\n');
-      const ms = timed(() => refused(() => parseXml(lol), /DOCTYPE declarations are refused/));
-      assert.ok(ms < 200, `took ${ms} ms`);
+      // Refused at the declaration itself: no entity is ever defined, so none can expand.
+      refused(() => parseXml(lol), /DOCTYPE declarations are refused/);
     });
 
     it('an external entity (XXE to /etc/passwd)', () => {
@@ -112,13 +106,12 @@ describe('gate/xml/parse', () => {
     });
 
     it('a 50 MB document, before parsing it', () => {
+      // '<a>' never closed: had the parser read it, the error would name the unclosed element.
       const big = Buffer.alloc(50 * 1024 * 1024, 0x61);
       big.write('<a>', 0);
-      let ms = timed(() => refused(() => parseXml(big), /52428800 bytes, over the 1048576-byte limit/));
-      assert.ok(ms < 50, `took ${ms} ms`);
+      refused(() => parseXml(big), /52428800 bytes, over the 1048576-byte limit/);
       const bigText = big.toString('latin1');
-      ms = timed(() => refused(() => parseXml(bigText), /over the 1048576-byte limit/));
-      assert.ok(ms < 50, `took ${ms} ms`);
+      refused(() => parseXml(bigText), /over the 1048576-byte limit/);
     });
 
     it('a document over a configured size, counted in UTF-8 bytes', () => {
