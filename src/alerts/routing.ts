@@ -34,7 +34,8 @@ export interface RouteDecision {
 /** Pure: where does an alert go? */
 export function decideRoute(f: RouteFacts): RouteDecision {
   if (!f.deviceKnown || !f.supplier) return { destinationKind: 'held', destination: null, solrEventId: null, reason: 'DEVICE_UNKNOWN' };
-  if (f.revocationEvent) {
+  // Only an event of this very Supplier sends its alerts to an SRP.
+  if (f.revocationEvent && f.revocationEvent.failedSupplier === f.supplier) {
     return { destinationKind: 'srp', destination: f.revocationEvent.srpUserId, solrEventId: f.revocationEvent.id, reason: 'SUPPLIER_REVOKED_UNDER_SOLR' };
   }
   if (f.supplierFullyRevoked) return { destinationKind: 'held', destination: null, solrEventId: null, reason: 'SUPPLIER_REVOKED_NO_SRP' };

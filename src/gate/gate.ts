@@ -25,9 +25,9 @@ import {
 import { findUserId, listUserIds } from '../registry/parties.js';
 import { SOLR_CONTINGENCY } from '../domain/roles.js';
 import type { Registry } from '../registry/registry.js';
-import { parseDuisRequest, type ParsedDuisRequest } from './duis.js';
+import { parseDuisRequest, type DuisRequest, type ParsedDuisRequest } from './duis.js';
 import { parseGeneralSigning, verifyGbcsSignature } from './gbcs.js';
-import { decide, type DeviceFacts, type GateFacts } from './rules.js';
+import { decide, type DeviceFacts, type GateDecision, type GateFacts } from './rules.js';
 import { verifyEnveloped } from './xml/dsig.js';
 
 export interface GateOutcome {
@@ -56,6 +56,21 @@ export function normaliseDn(dn: string): string {
       return i < 0 ? p.trim() : `${p.slice(0, i).trim().toUpperCase()}=${p.slice(i + 1).trim()}`;
     })
     .join(',');
+}
+
+function outcome(file: string, r: DuisRequest, d: GateDecision, solrEvent: string | null, recorded: boolean, at: Date): GateOutcome {
+  return {
+    file,
+    decision: d.decision,
+    reasons: d.reasons,
+    warnings: d.warnings,
+    requestId: r.requestId.text,
+    commandVariant: r.commandVariant,
+    serviceReferenceVariant: r.serviceReferenceVariant,
+    solrEvent,
+    recorded,
+    decidedAt: at.toISOString(),
+  };
 }
 
 export class ServiceRequestGate {
@@ -170,21 +185,8 @@ export class ServiceRequestGate {
   evaluate(file: string, bytes: Buffer, at: Date): GateOutcome {
     const parsed = this.parse(file, bytes);
     if (!('request' in parsed)) return parsed;
-    const r = parsed.request;
     const facts = this.gather(parsed, at);
-    const d = decide(facts);
-    return {
-      file,
-      decision: d.decision,
-      reasons: d.reasons,
-      warnings: d.warnings,
-      requestId: r.requestId.text,
-      commandVariant: r.commandVariant,
-      serviceReferenceVariant: r.serviceReferenceVariant,
-      solrEvent: facts.event?.id ?? null,
-      recorded: false,
-      decidedAt: at.toISOString(),
-    };
+    return outcome(file, parsed.request, decide(facts), facts.event?.id ?? null, false, at);
   }
 
   /** Checks one DUIS document at the registry's time and records the decision. Malformed input is reported, not recorded. */
@@ -232,18 +234,7 @@ export class ServiceRequestGate {
         reasons: d.reasons.map((x) => x.code),
         warnings: d.warnings.map((x) => x.code),
       });
-      return {
-        file,
-        decision: d.decision,
-        reasons: d.reasons,
-        warnings: d.warnings,
-        requestId: r.requestId.text,
-        commandVariant: r.commandVariant,
-        serviceReferenceVariant: r.serviceReferenceVariant,
-        solrEvent: eventId,
-        recorded: true,
-        decidedAt: at.toISOString(),
-      };
+      return outcome(file, r, d, eventId, true, at);
     });
   }
 }
