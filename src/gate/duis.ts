@@ -64,19 +64,19 @@ function describe(el: XmlElement): string {
 }
 
 /** Element children of `el`; any non-white-space text beside them is refused. */
-const elementsOnly = (el: XmlElement): XmlElement[] => elementChildrenOnly(el, refuse);
+export const elementsOnly = (el: XmlElement): XmlElement[] => elementChildrenOnly(el, refuse);
 
 function noAttributes(el: XmlElement): void {
   const a = el.attributes[0];
   if (a) refuse(`attribute ${a.qName} is not accepted on ${elementPath(el)}`);
 }
 
-function isSr(el: XmlElement | undefined, localName: string): el is XmlElement {
+export function isSr(el: XmlElement | undefined, localName: string): el is XmlElement {
   return el !== undefined && el.namespaceURI === SR_NS && el.localName === localName;
 }
 
 /** Simple content: no attributes, no child elements; XML white space around the value is removed. */
-function simpleText(el: XmlElement): string {
+export function simpleText(el: XmlElement): string {
   noAttributes(el);
   let t = '';
   for (const c of el.children) {
@@ -125,7 +125,7 @@ const DECIMAL = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
 const SERVICE_REFERENCE = /^[0-9]{1,3}(?:\.[0-9]{1,3}){1,3}$/;
 const DATE_TIME = /^-?[0-9]{4,}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?(?:Z|[+-](?:0[0-9]|1[0-4]):[0-5][0-9])?$/;
 
-function parseRequestId(el: XmlElement): DuisRequestId {
+export function parseRequestId(el: XmlElement): DuisRequestId {
   const text = simpleText(el);
   const m = REQUEST_ID.exec(text);
   if (!m) refuse(`${describe(el)} '${text.slice(0, 80)}' is not EUI-64:EUI-64:counter (dashed EUIs, decimal counter)`);

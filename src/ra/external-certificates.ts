@@ -65,7 +65,7 @@ export function trustCaChain(reg: Registry, input: { pem: Buffer | string; opera
 }
 
 /** The registered trust anchor that signed a certificate, or why none did. */
-function findSigningAnchor(reg: Registry, cert: ReturnType<typeof readOrganisationCertificate>): { anchor: TrustAnchorRecord } | { problem: string } {
+export function findSigningAnchor(reg: Registry, cert: ReturnType<typeof readOrganisationCertificate>): { anchor: TrustAnchorRecord } | { problem: string } {
   const named = trustAnchorsNamed(reg, cert.issuerNameDer, PURPOSE);
   if (named.length === 0) return { problem: `no trust anchor named ${cert.issuerText} is registered` };
   let problem = '';

@@ -126,14 +126,28 @@ export function decideRevokeSupplier(e: SolrEventRecord): Reason[] {
   return [];
 }
 
-export function endEvent(reg: Registry, id: string, operator: string): SolrEventRecord {
+/** Pure: may this User ID take over the failed Supplier's alerts when the event ends (the SoLR)? */
+export function decideHandover(e: SolrEventRecord, handover: UserIdRecord): Reason[] {
+  if (!holdsSupplierRole(handover.roles)) return [reason('SOLR_HANDOVER_NOT_SUPPLIER', `${handover.eui} is ${handover.roles.map(userRoleName).join('/')}`)];
+  if (handover.eui === e.failedSupplier) return [reason('SOLR_HANDOVER_NOT_SUPPLIER', `${handover.eui} is the failed Supplier`)];
+  return [];
+}
+
+/** Ends an event; `handoverTo` names the Supplier (the SoLR) that the failed Supplier's alerts go to from then on. */
+export function endEvent(reg: Registry, id: string, operator: string, handoverTo?: Eui64): SolrEventRecord {
   return reg.tx(() => {
     const e = requireEvent(reg, id);
-    const reasons = decideEnd(e);
-    if (reasons.length) throw new PolicyRefusal(reasons);
+    const ended = decideEnd(e);
+    if (ended.length) throw new PolicyRefusal(ended);
+    if (handoverTo !== undefined) {
+      const h = findUserId(reg, handoverTo);
+      if (!h) throw new InputError(`--handover-to: no User ID ${handoverTo} is registered`);
+      const reasons = decideHandover(e, h);
+      if (reasons.length) throw new PolicyRefusal(reasons);
+    }
     const at = reg.now();
-    endSolrEvent(reg, e.id, operator, at);
-    reg.audit.append(at, operator, 'solr.end', e.id, { previousStatus: e.status, scheduledEnd: e.endsAt });
+    endSolrEvent(reg, e.id, operator, at, handoverTo ?? null);
+    reg.audit.append(at, operator, 'solr.end', e.id, { previousStatus: e.status, scheduledEnd: e.endsAt, handoverTo: handoverTo ?? null });
     return findSolrEvent(reg, e.id)!;
   });
 }

@@ -2,11 +2,14 @@
 import type { Registry } from './registry.js';
 
 export type AlertStatus = 'routed' | 'held' | 'released';
-export type DestinationKind = 'supplier' | 'srp' | 'held';
+/** supplier: the addressed Supplier; srp: the SoLR event's SRP; handover: the Supplier named when the event ended; addressee: a User ID of another role. */
+export type DestinationKind = 'supplier' | 'srp' | 'handover' | 'addressee' | 'held';
+/** device / dcc: a DUIS DeviceAlertMessage / DCCAlertMessage; unreadable: a file that could not be read as one; flags: --device/--code. */
+export type AlertKind = 'device' | 'dcc' | 'unreadable' | 'flags';
 
 export interface AlertRecord {
   id: string;
-  deviceEui: string;
+  deviceEui: string | null;
   alertCode: string | null;
   receivedAt: string;
   supplierEui: string | null;
@@ -17,11 +20,18 @@ export interface AlertRecord {
   reason: string;
   releasedAt: string | null;
   fileSha256: string | null;
+  /** The User ID the alert is addressed to (the DUIS ResponseID's second EUI, or the Device's Supplier). */
+  addressee: string | null;
+  alertKind: AlertKind;
+  /** Serial of the registered DSP certificate whose signature verified. */
+  dspCertificate: string | null;
+  /** Why a file could not be read or its signature not trusted. */
+  problem: string | null;
 }
 
 interface Row {
   id: string;
-  device_eui: string;
+  device_eui: string | null;
   alert_code: string | null;
   received_at: string;
   supplier_eui: string | null;
@@ -32,6 +42,10 @@ interface Row {
   reason: string;
   released_at: string | null;
   file_sha256: string | null;
+  addressee: string | null;
+  alert_kind: AlertKind;
+  dsp_certificate: string | null;
+  problem: string | null;
 }
 
 function toRecord(r: Row): AlertRecord {
@@ -48,16 +62,21 @@ function toRecord(r: Row): AlertRecord {
     reason: r.reason,
     releasedAt: r.released_at,
     fileSha256: r.file_sha256,
+    addressee: r.addressee,
+    alertKind: r.alert_kind,
+    dspCertificate: r.dsp_certificate,
+    problem: r.problem,
   };
 }
 
 export function insertAlert(reg: Registry, a: Omit<AlertRecord, 'releasedAt'>): void {
-  reg.db
-    .prepare(
-      `INSERT INTO alerts (id, device_eui, alert_code, received_at, supplier_eui, destination, destination_kind, solr_event_id, status, reason, file_sha256)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  reg
+    .stmt(
+      `INSERT INTO alerts (id, device_eui, alert_code, received_at, supplier_eui, destination, destination_kind, solr_event_id, status, reason, file_sha256, addressee, alert_kind, dsp_certificate, problem)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(a.id, a.deviceEui, a.alertCode, a.receivedAt, a.supplierEui, a.destination, a.destinationKind, a.solrEventId, a.status, a.reason, a.fileSha256);
+    .run(a.id, a.deviceEui, a.alertCode, a.receivedAt, a.supplierEui, a.destination, a.destinationKind, a.solrEventId, a.status, a.reason, a.fileSha256,
+      a.addressee, a.alertKind, a.dspCertificate, a.problem);
 }
 
 export function findAlert(reg: Registry, id: string): AlertRecord | undefined {
@@ -79,7 +98,40 @@ export function releaseAlert(
   to: { destination: string; destinationKind: DestinationKind; solrEventId: string | null; reason: string; supplierEui: string | null },
   at: Date,
 ): void {
-  reg.db
-    .prepare("UPDATE alerts SET status = 'released', destination = ?, destination_kind = ?, solr_event_id = ?, reason = ?, supplier_eui = ?, released_at = ? WHERE id = ?")
+  reg
+    .stmt("UPDATE alerts SET status = 'released', destination = ?, destination_kind = ?, solr_event_id = ?, reason = ?, supplier_eui = ?, released_at = ? WHERE id = ?")
     .run(to.destination, to.destinationKind, to.solrEventId, to.reason, to.supplierEui, at.toISOString(), id);
+}
+
+export interface DspCertificateRecord {
+  serial: string;
+  eui: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  der: Buffer;
+  trustAnchorSha256: string;
+  registeredAt: string;
+  registeredBy: string;
+}
+
+export function insertDspCertificate(reg: Registry, c: DspCertificateRecord): void {
+  reg
+    .stmt('INSERT INTO dsp_certificates (serial, eui, issuer, not_before, not_after, der, trust_anchor_sha256, registered_at, registered_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(c.serial, c.eui, c.issuer, c.notBefore, c.notAfter, c.der, c.trustAnchorSha256, c.registeredAt, c.registeredBy);
+}
+
+export function findDspCertificate(reg: Registry, serialHex: string): DspCertificateRecord | undefined {
+  const r = reg.stmt('SELECT * FROM dsp_certificates WHERE serial = ?').get(serialHex) as Record<string, unknown> | undefined;
+  return r && {
+    serial: r.serial as string,
+    eui: r.eui as string,
+    issuer: r.issuer as string,
+    notBefore: r.not_before as string,
+    notAfter: r.not_after as string,
+    der: r.der as Buffer,
+    trustAnchorSha256: r.trust_anchor_sha256 as string,
+    registeredAt: r.registered_at as string,
+    registeredBy: r.registered_by as string,
+  };
 }

@@ -308,4 +308,50 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: "DUIS alerts: addressee, kind, the DSP certificate that signed them; the SoLR event's handover Supplier; registered DSP certificates",
+    sql: `
+      CREATE TABLE alerts_v6 (
+        id TEXT PRIMARY KEY,
+        device_eui TEXT,
+        alert_code TEXT,
+        received_at TEXT NOT NULL,
+        supplier_eui TEXT,
+        destination TEXT,
+        destination_kind TEXT NOT NULL CHECK (destination_kind IN ('supplier', 'srp', 'handover', 'addressee', 'held')),
+        solr_event_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('routed', 'held', 'released')),
+        reason TEXT NOT NULL,
+        released_at TEXT,
+        file_sha256 TEXT,
+        addressee TEXT,
+        alert_kind TEXT NOT NULL CHECK (alert_kind IN ('device', 'dcc', 'unreadable', 'flags')),
+        dsp_certificate TEXT,
+        problem TEXT,
+        row_mac BLOB
+      );
+      INSERT INTO alerts_v6 (id, device_eui, alert_code, received_at, supplier_eui, destination, destination_kind, solr_event_id, status, reason, released_at, file_sha256, addressee, alert_kind)
+        SELECT id, device_eui, alert_code, received_at, supplier_eui, destination, destination_kind, solr_event_id, status, reason, released_at, file_sha256, supplier_eui, 'flags' FROM alerts;
+      DROP TABLE alerts;
+      ALTER TABLE alerts_v6 RENAME TO alerts;
+      CREATE INDEX alerts_status ON alerts(status);
+      ALTER TABLE solr_events ADD COLUMN handover_to TEXT;
+      -- Columns changed: these tables' rows are sealed afresh when the registry opens (row-mac.ts).
+      UPDATE solr_events SET row_mac = NULL;
+      DELETE FROM integrity_digests WHERE name IN ('alerts', 'solr_events');
+      CREATE TABLE dsp_certificates (
+        serial TEXT PRIMARY KEY,
+        eui TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        not_before TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        der BLOB NOT NULL,
+        trust_anchor_sha256 TEXT NOT NULL,
+        registered_at TEXT NOT NULL,
+        registered_by TEXT NOT NULL,
+        row_mac BLOB
+      );
+    `,
+  },
 ];

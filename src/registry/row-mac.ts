@@ -38,6 +38,7 @@ export const PROTECTED_TABLES: readonly string[] = [
   'adt_thresholds',
   'solr_events',
   'alerts',
+  'dsp_certificates',
   'sr_decisions',
   'replay_counters',
   'transforms',

@@ -20,6 +20,8 @@ export interface SolrEventRecord {
   endedAt: string | null;
   suppliersRevokedAt: string | null;
   suppliersRevokedBy: string | null;
+  /** The Supplier (the SoLR) named when the event ended: the failed Supplier's alerts go there afterwards. */
+  handoverTo: Eui64 | null;
 }
 
 interface Row {
@@ -38,6 +40,7 @@ interface Row {
   ended_at: string | null;
   suppliers_revoked_at: string | null;
   suppliers_revoked_by: string | null;
+  handover_to: string | null;
 }
 
 function toRecord(r: Row): SolrEventRecord {
@@ -57,6 +60,7 @@ function toRecord(r: Row): SolrEventRecord {
     endedAt: r.ended_at,
     suppliersRevokedAt: r.suppliers_revoked_at,
     suppliersRevokedBy: r.suppliers_revoked_by,
+    handoverTo: r.handover_to as Eui64 | null,
   };
 }
 
@@ -93,8 +97,8 @@ export function approveSolrEvent(reg: Registry, id: string, by: string, at: Date
   reg.stmt("UPDATE solr_events SET status = 'approved', approved_by = ?, approved_at = ? WHERE id = ?").run(by, at.toISOString(), id);
 }
 
-export function endSolrEvent(reg: Registry, id: string, by: string, at: Date): void {
-  reg.stmt("UPDATE solr_events SET status = 'ended', ended_by = ?, ended_at = ? WHERE id = ?").run(by, at.toISOString(), id);
+export function endSolrEvent(reg: Registry, id: string, by: string, at: Date, handoverTo: Eui64 | null = null): void {
+  reg.stmt("UPDATE solr_events SET status = 'ended', ended_by = ?, ended_at = ?, handover_to = ? WHERE id = ?").run(by, at.toISOString(), handoverTo, id);
 }
 
 export function markSuppliersRevoked(reg: Registry, id: string, by: string, at: Date): void {

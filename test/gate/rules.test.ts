@@ -42,7 +42,7 @@ const cert: CertificateRecord = {
 const event: SolrEventRecord = {
   id: 'SOLR-1', failedSupplier: SUPPLIER, srpUserId: SRP, instructionRef: 'OFGEM-1', startsAt: '2026-11-30T00:00:00Z', endsAt: '2026-12-30T00:00:00Z',
   status: 'approved', recordedBy: 'ra1', recordedAt: '2026-11-30T00:00:00Z', approvedBy: 'ra2', approvedAt: '2026-11-30T01:00:00Z',
-  endedBy: null, endedAt: null, suppliersRevokedAt: null, suppliersRevokedBy: null,
+  endedBy: null, endedAt: null, suppliersRevokedAt: null, suppliersRevokedBy: null, handoverTo: null,
 };
 
 function request(over: Partial<DuisRequest> = {}, body: DuisBody = { kind: 'UpdatePaymentMode', mode: 'Credit' }): DuisRequest {

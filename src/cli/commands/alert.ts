@@ -1,19 +1,23 @@
-import { createHash } from 'node:crypto';
 import { parseEui64 } from '../../domain/eui.js';
 import { InputError } from '../../domain/errors.js';
-import { releaseHeldAlerts, routeAlert } from '../../alerts/routing.js';
+import { registerDspCertificate } from '../../alerts/dsp-certificates.js';
+import { releaseHeldAlerts, routeAlert, routeAlertFile, UNTRUSTED_REASONS } from '../../alerts/routing.js';
+import { ExitStatus } from '../../domain/errors.js';
+import { reason, type ReasonCode } from '../../domain/reasons.js';
 import { listAlerts, type AlertRecord } from '../../registry/alerts.js';
-import { parseXml } from '../../gate/xml/parse.js';
 import { operatorName, type CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import { valueOrPrompt } from '../prompt.js';
 import { readInputFile } from './cert.js';
 import type { Register } from './index.js';
 
+const DESTINATION_NAMES = { supplier: 'Supplier', srp: 'SRP', handover: 'handover Supplier', addressee: 'addressee', held: 'held' } as const;
+
 function alertLine(a: AlertRecord): string {
-  return a.destinationKind === 'held'
-    ? `${a.id}: alert${a.alertCode ? ` ${a.alertCode}` : ''} for ${a.deviceEui} HELD (${a.reason}); 'smki alert release' once a destination is known`
-    : `${a.id}: alert${a.alertCode ? ` ${a.alertCode}` : ''} for ${a.deviceEui} -> ${a.destinationKind === 'srp' ? 'SRP' : 'Supplier'} ${a.destination} (${a.reason}${a.solrEventId ? `, ${a.solrEventId}` : ''})`;
+  const what = `${a.id}: alert${a.alertCode ? ` ${a.alertCode}` : ''}${a.deviceEui ? ` for ${a.deviceEui}` : ''}${a.addressee ? ` addressed to ${a.addressee}` : ''}`;
+  if (a.destinationKind !== 'held') return `${what} -> ${DESTINATION_NAMES[a.destinationKind]} ${a.destination} (${a.reason}${a.solrEventId ? `, ${a.solrEventId}` : ''})`;
+  const untrusted = (UNTRUSTED_REASONS as readonly string[]).includes(a.reason);
+  return `${what} HELD (${a.reason}${a.problem ? `: ${a.problem}` : ''}); ${untrusted ? 'kept for an RA operator to examine' : "'smki alert release' once a destination is known"}`;
 }
 
 export const registerAlert: Register = (program, wrap) => {
@@ -22,13 +26,28 @@ export const registerAlert: Register = (program, wrap) => {
   alert
     .command('route')
     .description('say where an alert for a Device goes, and record it (held if there is nowhere to send it)')
-    .option('--device <eui>', 'the Device the alert is about')
-    .option('--code <hex>', 'the alert code, e.g. 8F66')
-    .option('--file <alert.xml>', 'the DUIS alert document (checked to be well-formed XML; its SHA-256 is recorded)')
+    .option('--file <alert.xml>', 'the DUIS alert (DeviceAlertMessage or DCCAlertMessage), signed by the DSP')
+    .option('--device <eui>', 'instead of --file: the Device the alert is about (addressed to its registered Supplier)')
+    .option('--code <hex>', 'with --device: the alert code, e.g. 8F66')
     .option('--operator <name>', 'who or what routes it')
-    .addHelpText('after', examples(['smki alert route --device 00-DB-12-34-56-78-90-A0 --code 8F66 --json', 'smki alert route --device 00-DB-00-00-00-00-00-99 --code 8F66   # an unknown Device: held']))
+    .addHelpText('after', examples([
+      'smki alert route --file fixtures/public/duis/readfw-version-response.DCC-SIGNED.xml   # exit 3 ALERT_UNREADABLE (a response, not an alert: held)',
+      'smki alert route --device 00-DB-12-34-56-78-90-A0 --code 8F66 --json',
+      'smki alert route --device 00-DB-00-00-00-00-00-99 --code 8F66   # an unknown Device: held',
+    ]))
     .action(wrap(async (ctx: CliContext, o: { device?: string; code?: string; file?: string; operator?: string }) => {
+      if (o.file !== undefined && (o.device !== undefined || o.code !== undefined)) throw new InputError('--file: give the alert file, or --device and --code, not both');
       const reg = ctx.open();
+      if (o.file !== undefined) {
+        const a = routeAlertFile(reg, readInputFile(o.file, '--file'), operatorName(o.operator));
+        ctx.emit(alertLine(a), a);
+        // Held because it could not be read or trusted: recorded, and reported as a refusal.
+        if ((UNTRUSTED_REASONS as readonly string[]).includes(a.reason)) {
+          if (!ctx.json) ctx.io.stderr.write(`smki: alert held: ${a.reason}: ${reason(a.reason as ReasonCode).message}\n`);
+          return ExitStatus.refused;
+        }
+        return ExitStatus.ok;
+      }
       const device = await valueOrPrompt(ctx, o.device, '--device', 'Device (EUI-64)', (t) => parseEui64(t, '--device'));
       let code: string | undefined;
       if (o.code !== undefined) {
@@ -36,14 +55,20 @@ export const registerAlert: Register = (program, wrap) => {
         if (!/^[0-9a-fA-F]{1,8}$/.test(c)) throw new InputError(`--code: '${o.code}' is not a hex alert code`);
         code = c.toUpperCase().padStart(4, '0');
       }
-      let fileSha256: string | undefined;
-      if (o.file) {
-        const bytes = readInputFile(o.file, '--file');
-        parseXml(bytes);
-        fileSha256 = createHash('sha256').update(bytes).digest('hex');
-      }
-      const a = routeAlert(reg, { device, code, fileSha256, actor: operatorName(o.operator) });
+      const a = routeAlert(reg, { device, code, actor: operatorName(o.operator) });
       ctx.emit(alertLine(a), a);
+      return ExitStatus.ok;
+    }));
+  alert
+    .command('dsp-register')
+    .description("register the DSP's XML-signing certificate (OU 89) that DUIS alerts are checked against")
+    .requiredOption('--file <cert.pem>', "the DSP xml-sign certificate (PEM or DER); it must chain to a trust anchor ('smki ca trust')")
+    .option('--operator <name>', 'the RA operator registering it')
+    .addHelpText('after', examples(['smki alert dsp-register --file fixtures/public/smki-certs/dsp-xml-sign-90B3D51F30000002-ds.pem --operator "RA Officer 1"   # exit 3 DSP_CERT_UNTRUSTED (until DCC\'s chain is trusted)']))
+    .action(wrap((ctx: CliContext, o: { file: string; operator?: string }) => {
+      const c = registerDspCertificate(ctx.open(), { der: readInputFile(o.file, '--file'), operator: operatorName(o.operator) });
+      ctx.emit(`${c.created ? 'registered' : 'already registered'}: DSP xml-sign certificate ${c.serial} (${c.eui}, issuer ${c.issuer})`,
+        { id: c.serial, serial: c.serial, eui: c.eui, issuer: c.issuer, notBefore: c.notBefore, notAfter: c.notAfter, created: c.created });
     }));
   alert
     .command('held')
@@ -51,7 +76,7 @@ export const registerAlert: Register = (program, wrap) => {
     .addHelpText('after', examples(['smki alert held --json']))
     .action(wrap((ctx: CliContext) => {
       const rows = listAlerts(ctx.open(), { status: 'held' });
-      ctx.emit(table(['ID', 'Device', 'Code', 'Received', 'Reason'], rows.map((a) => [a.id, a.deviceEui, a.alertCode ?? '', a.receivedAt, a.reason])), rows);
+      ctx.emit(table(['ID', 'Device', 'Code', 'Received', 'Reason'], rows.map((a) => [a.id, a.deviceEui ?? '', a.alertCode ?? '', a.receivedAt, a.reason])), rows);
     }));
   alert
     .command('release [ids...]')
@@ -71,6 +96,6 @@ export const registerAlert: Register = (program, wrap) => {
     .addHelpText('after', examples(['smki alert list --json']))
     .action(wrap((ctx: CliContext) => {
       const rows = listAlerts(ctx.open());
-      ctx.emit(table(['ID', 'Device', 'Code', 'Status', 'To', 'Destination', 'Reason'], rows.map((a) => [a.id, a.deviceEui, a.alertCode ?? '', a.status, a.destinationKind, a.destination ?? '', a.reason])), rows);
+      ctx.emit(table(['ID', 'Device', 'Code', 'Status', 'To', 'Destination', 'Reason'], rows.map((a) => [a.id, a.deviceEui ?? '', a.alertCode ?? '', a.status, a.destinationKind, a.destination ?? '', a.reason])), rows);
     }));
 };

@@ -73,15 +73,17 @@ export const registerSolr: Register = (program, wrap) => {
   solr
     .command('end [id]')
     .description('end a SoLR event now (requests are refused from then on)')
+    .option('--handover-to <eui>', "the Supplier User ID (the SoLR) that the failed Supplier's alerts go to after the event")
     .option('--operator <name>', 'the RA operator')
     .option('--yes', 'do not ask for confirmation on a terminal')
-    .addHelpText('after', examples(['smki solr end SOLR-2 --operator "RA Officer 1"']))
-    .action(wrap(async (ctx: CliContext, id: string | undefined, o: { operator?: string; yes?: boolean }) => {
+    .addHelpText('after', examples(['smki solr end SOLR-2 --operator "RA Officer 1"', 'smki solr end SOLR-2 --handover-to 90B3D51F30030000 --operator "RA Officer 1" --yes   # exit 3 SOLR_EVENT_STATE (SOLR-2 has ended; name the SoLR when ending)']))
+    .action(wrap(async (ctx: CliContext, id: string | undefined, o: { handoverTo?: string; operator?: string; yes?: boolean }) => {
+      const handoverTo = o.handoverTo === undefined ? undefined : parseEui64(o.handoverTo, '--handover-to');
       const reg = ctx.open();
       const eventId = await pickEvent(ctx, reg, id, (e) => e.status !== 'ended', 'Event to end');
       await confirmStep(ctx, o.yes, `End ${eventId} now? This cannot be undone`);
-      const e = endEvent(reg, eventId, operatorName(o.operator));
-      ctx.emit(`${e.id}: ended at ${e.endedAt}`, eventJson(e, ctx.clock()));
+      const e = endEvent(reg, eventId, operatorName(o.operator), handoverTo);
+      ctx.emit(`${e.id}: ended at ${e.endedAt}${e.handoverTo ? `; alerts for ${e.failedSupplier} now go to ${e.handoverTo}` : ''}`, eventJson(e, ctx.clock()));
     }));
 
   solr
