@@ -58,6 +58,15 @@ describe('alerts: DUIS alerts read, DSP signature checked, routed by addressee',
     const refused = await g.run(['alert', 'dsp-register', '--file', wrong, '--operator', 'ra1']);
     assert.equal(refused.code, 3);
     assert.match(refused.stderr, /DSP_CERT_NOT_DSP_XML_SIGN/);
+    // A DSP certificate from a CA nobody trusted.
+    const other = makeTestCa('ROGUE');
+    const rogue = orgTemplate(other, { subject: { ou: '89', eui: DCC } });
+    const rogueTbs = buildOrganisationTbs(rogue);
+    const roguePem = join(g.dir, 'rogue-dsp.pem');
+    writeFileSync(roguePem, toPem(assembleCertificate(rogueTbs, sign('sha256', rogueTbs, other.issuing.key)), 'CERTIFICATE'));
+    const untrusted = await g.run(['alert', 'dsp-register', '--file', roguePem, '--operator', 'ra1']);
+    assert.equal(untrusted.code, 3);
+    assert.match(untrusted.stderr, /DSP_CERT_UNTRUSTED/);
     const reg = await g.run(['alert', 'dsp-register', '--file', pem, '--operator', 'ra1', '--json']);
     assert.equal(reg.code, 0, reg.stderr);
     assert.equal((await g.run(['party', 'add', '--name', 'Wires plc', '--role', 'ED', '--eui', NETWORK_OPERATOR, '--operator', 'ra1'])).code, 0);
@@ -103,6 +112,8 @@ describe('alerts: DUIS alerts read, DSP signature checked, routed by addressee',
     assert.match(bad.a.problem, /digest does not match/);
     const stranger = await route(signed(deviceAlert(ESME, SUPPLIER as Eui64, ++n), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey));
     assert.deepEqual([stranger.code, stranger.a.reason], [3, 'DSP_SIGNATURE_INVALID']);
+    const unknown = await route(signEnveloped(deviceAlert(ESME, SUPPLIER as Eui64, ++n), { privateKey: dsp.key, issuerName: dsp.issuerName, serialDecimal: '12345' }));
+    assert.deepEqual([unknown.code, unknown.a.reason], [3, 'DSP_CERTIFICATE_UNKNOWN']);
     const unsigned = await route(deviceAlert(ESME, SUPPLIER as Eui64, ++n));
     assert.deepEqual([unsigned.code, unsigned.a.reason, unsigned.a.alertKind], [3, 'ALERT_UNREADABLE', 'unreadable']);
     const garbage = await route('<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>');

@@ -108,7 +108,7 @@ describe('ra: SoLR event deciders', () => {
   const event: SolrEventRecord = {
     id: 'SOLR-1', failedSupplier: SUPPLIER, srpUserId: SRP, instructionRef: 'OFGEM-1', startsAt: '2026-12-01T00:00:00Z', endsAt: '2026-12-31T00:00:00Z',
     status: 'approved', recordedBy: 'ra1', recordedAt: '2026-12-01T00:00:00Z', approvedBy: 'ra2', approvedAt: '2026-12-02T00:00:00Z',
-    endedBy: null, endedAt: null, suppliersRevokedAt: null, suppliersRevokedBy: null,
+    endedBy: null, endedAt: null, suppliersRevokedAt: null, suppliersRevokedBy: null, handoverTo: null,
   };
   const bounds = { maxEventDays: 56, maxStartAheadDays: 14 };
   it('decideRecord: accept; SOLR_SRP_NOT_ACTING_FOR_SUPPLIER; SOLR_WINDOW_TOO_LONG', () => {
