@@ -141,7 +141,7 @@ describe('alerts: DUIS alerts read, DSP signature checked, routed by addressee',
 
   it('decideRoute: an event over without a handover Supplier holds the alert; other roles never reach an SRP', () => {
     const supplier = { eui: SUPPLIER, partyId: 1, partyName: 'F', role: 'IS', roles: ['IS', 'GS'], actingFor: null, createdAt: '' } as UserIdRecord;
-    const event = { id: 'SOLR-9', srpUserId: SRP, status: 'ended', handoverTo: null } as unknown as SolrEventRecord;
+    const event = { id: 'SOLR-9', failedSupplier: SUPPLIER, srpUserId: SRP, status: 'ended', handoverTo: null } as unknown as SolrEventRecord;
     const base = { deviceKnown: true, addressee: supplier, revocationEvent: event, eventActive: false, supplierFullyRevoked: true };
     assert.deepEqual(decideRoute(base), { destinationKind: 'held', destination: null, solrEventId: 'SOLR-9', reason: 'SUPPLIER_REVOKED_EVENT_OVER' });
     assert.equal(decideRoute({ ...base, revocationEvent: { ...event, status: 'approved' } }).reason, 'SUPPLIER_REVOKED_EVENT_OVER');
