@@ -6,7 +6,9 @@ import { formatReason } from '../domain/reasons.js';
 import { CliContext, type GlobalOptions, type Io } from './context.js';
 import { PromptCancelled } from './prompt.js';
 import { chooseTask } from './menu.js';
-import { examples } from './format.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { examples, painter } from './format.js';
 import { COMMANDS, commandWord } from './commands/index.js';
 import type { Clock } from '../registry/registry.js';
 
@@ -22,17 +24,20 @@ export async function buildProgram(io: Io, clock?: Clock, load: 'all' | string[]
     .description('SMKI certificate authority, registration authority and Service Request gate for the SoLRContingency User Role (SEC MP134B)')
     .option('--home <dir>', 'the CA home folder (default ./.smki, or SMKI_HOME)')
     .option('--json', 'machine-readable output on stdout: one JSON document')
+    .version(version(), '-V, --version', 'print the version of smki')
     .addHelpText('after', examples([
       'smki demo',
       'smki --home ./trial init --ca-name "Trial OCA" --passphrase-file ca-pass.txt',
       'smki --home ./trial party list --json',
       'smki cert --help',
-    ]))
+      'smki --version',
+    ]) + TOP_LEVEL_NOTES)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(painter(io.stderr)('red', s.trimEnd()) + '\n'),
     });
 
   const wrap =
@@ -62,18 +67,33 @@ export async function buildProgram(io: Io, clock?: Clock, load: 'all' | string[]
   return { program, result };
 }
 
+const TOP_LEVEL_NOTES = `
+Exit status: 0 done or accepted, 3 refused by policy (reason codes printed), 4 malformed or
+unreadable input, 5 integrity failure (audit chain or registry tampered), 1 anything else.
+Environment: SMKI_HOME (the home), SMKI_PASSPHRASE_FILE (the CA passphrase), SMKI_OPERATOR,
+NO_COLOR (no colours even on a terminal). Shell completion: smki completion bash|zsh; manual: man smki.
+`;
+
+let cachedVersion: string | undefined;
+/** The package's version (package.json two levels up from src/cli/ and from dist/cli/). */
+export function version(): string {
+  cachedVersion ??= (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  return cachedVersion;
+}
+
 function reportError(ctx: CliContext, e: unknown): number {
   const io = ctx.io;
+  const paint = painter(io.stderr);
   if (e instanceof PolicyRefusal) {
-    if (ctx.json) io.stdout.write(`${JSON.stringify({ decision: 'refuse', reasons: e.reasons }, null, 2)}\n`);
-    io.stderr.write(`smki: refused: ${e.reasons.map((r) => r.code).join(', ')}\n`);
+    if (ctx.json) io.stdout.write(`${JSON.stringify({ decision: 'refuse', reasons: e.reasons, exitStatus: e.exitStatus }, null, 2)}\n`);
+    io.stderr.write(`${paint('red', 'smki: refused:')} ${e.reasons.map((r) => r.code).join(', ')}\n`);
     for (const r of e.reasons) io.stderr.write(`  ${formatReason(r)}\n`);
     return e.exitStatus;
   }
   if (e instanceof SmkiError) {
     const details = e instanceof IntegrityError ? e.details : {};
     if (ctx.json) io.stdout.write(`${JSON.stringify({ ...details, error: e.message, exitStatus: e.exitStatus }, null, 2)}\n`);
-    io.stderr.write(`smki: ${e.message.split('\n')[0]}\n`);
+    io.stderr.write(`${paint('red', 'smki:')} ${e.message.split('\n')[0]}\n`);
     return e.exitStatus;
   }
   if (e instanceof PromptCancelled) {
@@ -86,11 +106,11 @@ function reportError(ctx: CliContext, e: unknown): number {
     return reportError(ctx, new IntegrityError(`the registry is damaged (${code}): ${(e as Error).message}`));
   }
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') {
-    io.stderr.write(`smki: no space left on the device (${(e as Error).message.split('\n')[0]})\n`);
+    io.stderr.write(`${paint('red', 'smki:')} no space left on the device (${(e as Error).message.split('\n')[0]})\n`);
     return ExitStatus.other;
   }
   const msg = e instanceof Error ? e.message : String(e);
-  io.stderr.write(`smki: ${msg.split('\n')[0]}\n`);
+  io.stderr.write(`${paint('red', 'smki:')} ${msg.split('\n')[0]}\n`);
   if (process.env.SMKI_DEBUG && e instanceof Error) io.stderr.write(`${e.stack}\n`);
   return ExitStatus.other;
 }
@@ -114,7 +134,7 @@ export function processIo(): Io {
 export async function main(argv: string[], io: Io = processIo(), clock?: Clock): Promise<number> {
   const args = argv.slice(2);
   const globalsOnly = args.every((a, i) => a.startsWith('--') || args[i - 1] === '--home');
-  if (globalsOnly && !args.includes('--help') && !args.includes('-h')) {
+  if (globalsOnly && !args.some((a) => ['--help', '-h', '--version', '-V'].includes(a))) {
     if (!io.interactive || args.includes('--json')) {
       io.stderr.write('smki: missing command (try smki --help)\n');
       return ExitStatus.malformed;

@@ -19,6 +19,7 @@ import { readFileSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
+import { exampleLinesOf } from '../../src/cli/format.js';
 
 export interface ExampleLine {
   /** Where the line comes from, e.g. "README.md:123" or "smki cert issue --help". */
@@ -65,15 +66,7 @@ export function markdownShellLines(path: string): ExampleLine[] {
 
 /** The "Examples:" lines of a help text (`  $ smki ...`). */
 export function helpExampleLines(help: string, where: string): ExampleLine[] {
-  const at = help.indexOf('\nExamples:\n');
-  if (at < 0) return [];
-  const out: ExampleLine[] = [];
-  for (const l of help.slice(at + 11).split('\n')) {
-    const m = /^\s+\$ (.+)$/.exec(l);
-    if (m) out.push({ where, text: m[1]!.trim() });
-    else if (l.trim() !== '' && !/^\s/.test(l)) break;
-  }
-  return out;
+  return exampleLinesOf(help).map((text) => ({ where, text }));
 }
 
 type Token = { word: string } | { op: '|' | '>' } | { comment: string };

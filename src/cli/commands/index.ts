@@ -30,6 +30,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'demo', summary: 'the whole SoLR scenario end to end in a fresh temporary home (or --home), narrated', load: async () => (await import('./demo.js')).registerDemo },
   { name: 'onboard', summary: 'run a declarative onboarding plan (YAML or JSON): parties, officers, certificates, devices, ADT files, SoLR events; idempotent', load: async () => (await import('./onboard.js')).registerOnboard },
   { name: 'report', summary: 'what happened during one SoLR event: requests accepted and refused by reason and Device type, ADT warnings and quarantines, alerts, revocations', load: async () => (await import('./report.js')).registerReport },
+  { name: 'completion', summary: 'print a shell completion script (bash or zsh) for every smki command and option', load: async () => (await import('./completion.js')).registerCompletion },
 ];
 
 /** The command a command line names (its first word that is not an option), or undefined. */

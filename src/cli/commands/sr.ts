@@ -14,7 +14,7 @@ import { parseTime } from '../../domain/time.js';
 import { ServiceRequestGate, type GateOutcome } from '../../gate/gate.js';
 import { signEnveloped } from '../../gate/xml/dsig.js';
 import { operatorName, type CliContext } from '../context.js';
-import { examples } from '../format.js';
+import { decisionColour, examples, painter, type Painter } from '../format.js';
 import { progress as progressLine } from '../progress.js';
 import { readInputFile } from './cert.js';
 import type { Register } from './index.js';
@@ -45,9 +45,9 @@ async function readStdin(ctx: CliContext): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function outcomeLine(o: GateOutcome): string {
-  if (o.decision === 'malformed') return `MALFORMED  ${o.file}: ${o.error}`;
-  const head = `${o.decision.toUpperCase().padEnd(10)} ${o.file}  ${o.requestId} CV${o.commandVariant} SRV ${o.serviceReferenceVariant}`;
+function outcomeLine(o: GateOutcome, paint: Painter): string {
+  if (o.decision === 'malformed') return `${paint('red', 'MALFORMED')}  ${o.file}: ${o.error}`;
+  const head = `${paint(decisionColour(o.decision), o.decision.toUpperCase().padEnd(10))} ${o.file}  ${o.requestId} CV${o.commandVariant} SRV ${o.serviceReferenceVariant}`;
   const lines = [head, ...o.reasons.map((r) => `    ${formatReason(r)}`), ...o.warnings.map((r) => `    warning ${formatReason(r)}`)];
   return lines.join('\n');
 }
@@ -137,7 +137,7 @@ export const registerSr: Register = (program, wrap) => {
       const summary = { accepted: count('accept'), refused: count('refuse'), quarantined: count('quarantine'), malformed: count('malformed'), total: outcomes.length };
       if (ctx.json) ctx.emit('', outcomes.length === 1 && files.length === 1 && inputs.length === 1 ? [outcomes[0]] : outcomes);
       else {
-        ctx.emit(outcomes.map(outcomeLine), null);
+        ctx.emit(outcomes.map((o) => outcomeLine(o, painter(ctx.io.stdout))), null);
         ctx.note(`${summary.total} checked: ${summary.accepted} accepted, ${summary.refused} refused, ${summary.quarantined} quarantined, ${summary.malformed} malformed`);
         if (at) ctx.note(`evaluated as of ${at.toISOString()}: nothing recorded (no decision, counter, ADT count or audit record)`);
       }
