@@ -58,6 +58,7 @@ const CATALOGUE = {
   ADT_WARNING: ['R4', 'the warning threshold for this Service Reference Variant is exceeded'],
   ADT_QUARANTINE: ['R4', 'the quarantine threshold for this Service Reference Variant is exceeded'],
   ADT_SUPPLIER_UNKNOWN: ['R4', 'the ADT file names a Supplier that is not a registered Supplier User ID (IS, ES or GS)'],
+  QUARANTINE_NOT_PENDING: ['R4', 'the quarantined request was already released or deleted'],
   ADT_SUPPLIER_NOT_COVERED: ['R4', "the ADT file's Supplier is not one that a SoLRContingency User ID of the Party acts for"],
   // Device registry (R6: requests reach only Devices registered to the failed Supplier)
   DEVICE_SUPPLIER_UNKNOWN: ['R6', 'the supplier_eui is not a registered Supplier User ID (IS, ES or GS)'],

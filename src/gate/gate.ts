@@ -24,6 +24,7 @@ import {
 } from '../registry/gate.js';
 import { findUserId, listUserIds } from '../registry/parties.js';
 import { SOLR_CONTINGENCY } from '../domain/roles.js';
+import { insertQuarantine, QUARANTINE_ALERT_CODE } from '../registry/quarantine.js';
 import type { Registry } from '../registry/registry.js';
 import { parseDuisRequest, type DuisRequest, type ParsedDuisRequest } from './duis.js';
 import { parseGeneralSigning, verifyGbcsSignature } from './gbcs.js';
@@ -201,7 +202,8 @@ export class ServiceRequestGate {
       const facts = this.gather(parsed, at);
       const d = decide(facts);
       const eventId = facts.event?.id ?? null;
-      insertDecision(reg, {
+      const docSha256 = createHash('sha256').update(bytes).digest('hex');
+      const decisionId = insertDecision(reg, {
         decidedAt: at.toISOString(),
         source: file,
         requestId: r.requestId.text,
@@ -216,8 +218,28 @@ export class ServiceRequestGate {
         decision: d.decision,
         reasons: d.reasons,
         warnings: d.warnings,
-        docSha256: createHash('sha256').update(bytes).digest('hex'),
+        docSha256,
       });
+      if (d.decision === 'quarantine') {
+        // The AD1-style record kept for the SRP until an ARO releases or deletes it (sr quarantine).
+        insertQuarantine(reg, {
+          id: reg.nextId('QUA'),
+          decisionId,
+          alertCode: QUARANTINE_ALERT_CODE,
+          requestId: r.requestId.text,
+          originator: r.requestId.originator,
+          target: r.requestId.target,
+          counter: r.requestId.counter,
+          commandVariant: r.commandVariant,
+          serviceReferenceVariant: r.serviceReferenceVariant,
+          supplierEui: facts.device?.supplierEui ?? null,
+          solrEventId: eventId,
+          source: file,
+          docSha256,
+          detail: d.reasons.map((x) => x.detail ?? x.code).join('; '),
+          quarantinedAt: at.toISOString(),
+        });
+      }
       if (d.decision === 'accept') {
         if ([5, 6, 7].includes(r.commandVariant)) markSignedPreCommand(reg, r.requestId.text, at);
         else {

@@ -1,4 +1,5 @@
 // What the Service Request gate keeps: every decision, the replay counters and the open transforms.
+import { countReleasedBetween } from './quarantine.js';
 import type { Registry } from './registry.js';
 
 export interface DecisionRow {
@@ -94,7 +95,9 @@ export function countInWindow(reg: Registry, originators: readonly string[], sup
        AND decision = 'accept' AND command_variant NOT IN (5, 6, 7) AND decided_at > ? AND decided_at < ?`,
     )
     .get(...originators, supplier, srv, since.toISOString(), new Date((firstMinute + 1) * 60_000).toISOString()) as { n: number };
-  return whole.n + edge.n;
+  // Quarantined requests an ARO released count from their release (sr quarantine release).
+  const released = countReleasedBetween(reg, originators, supplier, srv, since.toISOString(), new Date((firstMinute + 1) * 60_000).toISOString());
+  return whole.n + edge.n + released;
 }
 
 export function listDecisions(reg: Registry, filter: { solrEventId?: string } = {}): (DecisionRow & { id: number })[] {

@@ -354,4 +354,34 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'quarantined Service Requests: the AD1-style record kept for the SRP, released or deleted by an ARO of the SRP',
+    sql: `
+      CREATE TABLE sr_quarantine (
+        id TEXT PRIMARY KEY,
+        decision_id INTEGER NOT NULL UNIQUE REFERENCES sr_decisions(id),
+        alert_code TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        originator TEXT NOT NULL,
+        target TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        command_variant INTEGER NOT NULL,
+        service_reference_variant TEXT NOT NULL,
+        supplier_eui TEXT,
+        solr_event_id TEXT,
+        source TEXT NOT NULL,
+        doc_sha256 TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        quarantined_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('quarantined', 'released', 'deleted')),
+        acted_by_officer TEXT,
+        acted_by TEXT,
+        acted_at TEXT,
+        row_mac BLOB
+      );
+      CREATE INDEX sr_quarantine_event ON sr_quarantine(solr_event_id);
+      CREATE INDEX sr_quarantine_released ON sr_quarantine(originator, supplier_eui, service_reference_variant, acted_at) WHERE status = 'released';
+    `,
+  },
 ];

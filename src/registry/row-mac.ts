@@ -44,6 +44,7 @@ export const PROTECTED_TABLES: readonly string[] = [
   'transforms',
   'adt_minute_counts',
   'trust_anchors',
+  'sr_quarantine',
 ];
 
 const MAC_BYTES = 16;

@@ -8,6 +8,7 @@ import { userRoleName } from '../domain/roles.js';
 import { eventState, requireEvent } from '../ra/solr.js';
 import { listAdts } from '../ra/adt.js';
 import { findUserId } from '../registry/parties.js';
+import { listQuarantine, type QuarantineRecord } from '../registry/quarantine.js';
 import type { Registry } from '../registry/registry.js';
 import {
   alertsForEvent,
@@ -21,6 +22,11 @@ import {
 } from '../registry/reports.js';
 
 export const REPORT_VERSION = 1;
+
+/** A quarantine (AD1) record as JSON (the counter as a decimal string). */
+export function quarantineJson(q: QuarantineRecord): Omit<QuarantineRecord, 'counter'> & { counter: string } {
+  return { ...q, counter: q.counter.toString() };
+}
 
 export interface PartyRef {
   eui: string;
@@ -86,6 +92,13 @@ export interface EventReport {
     warnings: number;
     quarantines: number;
     missing: number;
+  };
+  /** The AD1 records of requests quarantined under this event, and what an ARO did with each. */
+  quarantine: {
+    pending: number;
+    released: number;
+    deleted: number;
+    list: ReturnType<typeof quarantineJson>[];
   };
   alerts: {
     total: number;
@@ -190,6 +203,7 @@ export function buildEventReport(reg: Registry, catalogue: Catalogue, eventId: s
     ? listAdts(reg, { partyId: srpParty.partyId, supplier: e.failedSupplier, all: true })
     : [];
   const alerts = alertsForEvent(reg, e);
+  const held = listQuarantine(reg, { solrEventId: e.id });
   const revoked = certificatesRevokedUnder(reg, e.id);
   const srpCerts = certificatesOf(reg, e.srpUserId);
 
@@ -225,6 +239,12 @@ export function buildEventReport(reg: Registry, catalogue: Catalogue, eventId: s
       warnings: warned.length,
       quarantines: quarantined.length,
       missing: codesOf(decisions, (c) => c === 'ADT_MISSING'),
+    },
+    quarantine: {
+      pending: held.filter((q) => q.status === 'quarantined').length,
+      released: held.filter((q) => q.status === 'released').length,
+      deleted: held.filter((q) => q.status === 'deleted').length,
+      list: held.map(quarantineJson),
     },
     alerts: {
       total: alerts.length,

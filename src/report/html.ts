@@ -255,6 +255,12 @@ ${table(['ADT file', 'Submitted', 'By ARO', 'Status', 'Thresholds per rolling wi
       f.thresholds.map((t) => `SR ${esc(t.serviceReferenceVariant)}: warning above ${t.warning}, quarantine above ${t.quarantine}`).join('<br>')]),
     { empty: `No ADT file is on record for ${supplierName}'s Devices.` })}
 
+<h2>Quarantined requests (AD1)</h2>
+<p>${r.quarantine.list.length} request${r.quarantine.list.length === 1 ? ' was' : 's were'} quarantined and reported to the SRP (DCC Alert AD1): ${r.quarantine.pending} still held, ${r.quarantine.released} released by an ARO and processed, ${r.quarantine.deleted} deleted by an ARO.</p>
+${table(['Record', 'Quarantined', 'RequestID', 'SR', 'Status', 'By ARO'],
+    r.quarantine.list.map((x) => [esc(x.id), esc(when(x.quarantinedAt)), `<span class="eui">${esc(x.requestId)}</span>`, esc(x.serviceReferenceVariant), esc(x.status), esc(x.actedByOfficer ?? '')]),
+    { empty: 'No request was quarantined.' })}
+
 <h2>Alerts</h2>
 <p>${r.alerts.toSrp} alert${r.alerts.toSrp === 1 ? '' : 's'} went to the SRP, ${r.alerts.toSupplier} to the Supplier; ${r.alerts.held} ${r.alerts.held === 1 ? 'is' : 'are'} held until a destination is known, and ${r.alerts.released} held alert${r.alerts.released === 1 ? ' was' : 's were'} released later.</p>
 ${table(['Alert', 'Received', 'Device', 'Code', 'Went to', 'Why'],

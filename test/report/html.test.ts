@@ -21,6 +21,7 @@ function emptyReport(over: Partial<EventReport['event']> = {}): EventReport {
     },
     requests: { total: 0, accepted: 0, acceptedWithWarning: 0, quarantined: 0, refused: 0, attributedByWindow: 0, byReason: [], byDeviceType: [], byServiceRequest: [], list: [] },
     adt: { files: [], warnings: 0, quarantines: 0, missing: 0 },
+    quarantine: { pending: 0, released: 0, deleted: 0, list: [] },
     alerts: { total: 0, toSrp: 0, toSupplier: 0, held: 0, released: 0, list: [] },
     certificates: { revoked: [], srp: { xmlSign: 0, other: 0 } },
     requirements: [{ requirement: 'R1', title: 'A new User Role', summary: 'Shared Resources plc <acted> & "more".' }],

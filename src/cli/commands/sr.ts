@@ -18,6 +18,7 @@ import { decisionColour, examples, painter, type Painter } from '../format.js';
 import { progress as progressLine } from '../progress.js';
 import { readInputFile } from './cert.js';
 import type { Register } from './index.js';
+import { registerQuarantine } from './quarantine.js';
 
 /** Files named on the command line; a directory gives its files (sorted), '-' reads stdin. */
 function expandInputs(args: string[]): string[] {
@@ -80,7 +81,7 @@ export function loadPrivateKey(path: string, passFile: string | undefined, flag 
 
 export const registerSr: Register = (program, wrap) => {
   const sr = program.command('sr').description('the Service Request gate for SoLRContingency DUIS requests')
-    .addHelpText('after', examples(['smki sr check --help', 'smki sr sign --help']));
+    .addHelpText('after', examples(['smki sr check --help', 'smki sr sign --help', 'smki sr quarantine --help']));
   sr.command('check <files...>')
     .description('accept or refuse each DUIS request with every reason code that applies; exit 3 if any is refused, 4 if any is malformed')
     .option('--at <time>', 'only evaluate as of this time (ISO 8601): nothing is recorded; without it the registry decides at its own time and records')
@@ -171,4 +172,6 @@ export const registerSr: Register = (program, wrap) => {
       else if (o.out) ctx.emit(`signed ${file} with ${cert.serialHex} -> ${o.out}`, null);
       else ctx.io.stdout.write(signed.endsWith('\n') ? signed : `${signed}\n`);
     }));
+
+  registerQuarantine(sr, wrap);
 };
