@@ -1,6 +1,6 @@
 // Device import (the Device -> registered Supplier records the gate and alert routing rely on).
 //
-// The contract (README "Device import"):
+// The contract (README "Device import"): a whole file or nothing, also when interrupted.
 //  1. Validation pass. The file is streamed once: strict UTF-8, the exact header, then every row is
 //     checked (4 fields; device_eui and supplier_eui EUI-64s; device_type ESME, GSME, CHF, GPF, PPMID
 //     or IHD; smets 1 or 2; supplier_eui a registered Supplier User ID, IS, ES or GS). Valid rows go to
@@ -10,15 +10,15 @@
 //  2. If any row is refused, nothing is written (no Device, no audit record). The result lists the
 //     refused rows (line and reason). Exit status 4 if any refusal is malformed input, 3 if every one
 //     is a policy refusal (an unknown Supplier).
-//  3. Import pass. The staged Devices (one per EUI) are applied in EUI order, in batches of
-//     `batchSize` consecutive EUIs; each batch is one registry transaction with at most one audit
-//     record (`device.import`: batch number, first and last EUI, counts, file SHA-256). EUI order keeps
-//     each transaction's writes to a few pages of the registry's indexes (file order, which is random
-//     for a real file, made the 1,000,000-row import six times slower). A new Device is imported; a
-//     registered one whose Supplier, type or SMETS generation differs is updated (a change of Supplier
-//     is normal); an identical one is unchanged and not touched. A batch that changes nothing writes
-//     nothing, not even an audit record, so re-importing a file changes nothing. If the run stops
-//     between batches, the committed batches stay; running the same import again completes it.
+//  3. Import pass: ONE registry transaction with ONE audit record (`device.import`: file, SHA-256,
+//     first and last EUI, counts). The staged Devices are applied in EUI order (steps of
+//     APPLY_STEP consecutive EUIs inside that transaction, for progress; EUI order keeps the writes to
+//     few pages of the registry's indexes). A new Device is imported; a registered one whose Supplier,
+//     type or SMETS generation differs is updated (a change of Supplier is normal); an identical one is
+//     unchanged and not touched. An import that changes nothing writes nothing, not even an audit
+//     record, so re-importing a file changes nothing.
+//  Interrupted (Ctrl+C, kill -9, a crash, a full disk) before the commit, nothing of the file is in the
+//  registry (SQLite discards an uncommitted transaction); after it, all of it.
 import { basename } from 'node:path';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -34,7 +34,8 @@ import { CsvError, readCsv } from '../util/csv.js';
 export { findDevice, countDevicesBySupplier, listDevices, type DeviceRecord, type DeviceType, type Smets } from '../registry/devices.js';
 
 export const DEVICE_CSV_HEADER = ['device_eui', 'device_type', 'smets', 'supplier_eui'] as const;
-export const DEFAULT_BATCH_SIZE = 10_000;
+/** Devices applied per step inside the one import transaction (progress granularity only). */
+export const APPLY_STEP = 50_000;
 /** Refused rows kept in the result (all are counted). */
 export const REFUSED_ROWS_KEPT = 1000;
 
@@ -54,7 +55,8 @@ export type DeviceImportProgress =
 export interface DeviceImportOptions {
   /** Who is importing: the audit actor. */
   operator: string;
-  batchSize?: number;
+  /** Devices applied per step inside the one transaction (default APPLY_STEP; progress only). */
+  applyStep?: number;
   onProgress?: (p: DeviceImportProgress) => void;
 }
 
@@ -75,11 +77,8 @@ export interface DeviceImportResult {
   /** The first REFUSED_ROWS_KEPT refused rows, by line. */
   refused: RefusedRow[];
   refusedCount: number;
-  /** Batches that changed something (each one transaction and one audit record). */
-  batches: number;
-  /** Batches applied, including those that changed nothing. */
-  batchesTotal: number;
-  batchSize: number;
+  /** The import's audit record (its one transaction), or null when nothing changed or was refused. */
+  auditSeq: number | null;
 }
 
 type Suppliers = Map<string, readonly UserRoleCode[]>;
@@ -125,8 +124,6 @@ function repeatReason(row: StagedDevice, earlier: StagedDevice): string | undefi
 
 /** Streams and imports a device CSV (see the contract above). File-level problems throw InputError. */
 export async function importDevices(reg: Registry, file: string, opts: DeviceImportOptions): Promise<DeviceImportResult> {
-  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new InputError(`--batch-size: '${opts.batchSize}' is not a positive whole number`);
   const name = basename(file);
   let totalBytes: number;
   try {
@@ -152,9 +149,7 @@ export async function importDevices(reg: Registry, file: string, opts: DeviceImp
     supplierChanged: 0,
     refused: [],
     refusedCount: 0,
-    batches: 0,
-    batchesTotal: 0,
-    batchSize,
+    auditSeq: null,
   };
   let anyMalformed = false;
   const refuse = (r: RefusedRow) => {
@@ -222,45 +217,32 @@ export async function importDevices(reg: Registry, file: string, opts: DeviceImp
       return result;
     }
 
-    // 3. Import pass: batches of consecutive Device EUIs, each one transaction with at most one audit record.
+    // 3. Import pass: one transaction, one audit record (or none when nothing changes).
     if (result.duplicates > 0) stage.dropRepeats();
     const total = stage.size;
     opts.onProgress?.({ phase: 'import', rows: 0, totalRows: total });
-    let after = '';
-    let done = 0;
-    for (let k = 1; done < total; k++) {
-      const upTo = stage.batchEnd(after, batchSize);
-      const o = reg.tx(() => {
-        const at = reg.now();
-        const out = stage.apply(after, upTo, at);
-        if (out.imported + out.updated > 0) {
-          reg.audit.append(at, opts.operator, 'device.import', name, {
-            file: name,
-            sha256: result.sha256,
-            batch: k,
-            devices: [out.firstEui, out.lastEui],
-            rows: out.rows,
-            imported: out.imported,
-            updated: out.updated,
-            unchanged: out.unchanged,
-            supplierChanged: out.supplierChanged,
-          });
-        }
-        return out;
-      });
-      result.batchesTotal++;
-      if (o.imported + o.updated > 0) result.batches++;
-      result.imported += o.imported;
-      result.updated += o.updated;
-      result.unchanged += o.unchanged;
-      result.supplierChanged += o.supplierChanged;
-      done += o.rows;
-      opts.onProgress?.({ phase: 'import', rows: done, totalRows: total });
-      if (upTo === undefined) break;
-      after = upTo;
-      // Let the event loop breathe between batches (progress redraws, signals).
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    const o = reg.tx(() => {
+      const at = reg.now();
+      const out = stage.applyAll(at, opts.applyStep ?? APPLY_STEP, (rows) => opts.onProgress?.({ phase: 'import', rows, totalRows: total }));
+      if (out.imported + out.updated > 0) {
+        reg.audit.append(at, opts.operator, 'device.import', name, {
+          file: name,
+          sha256: result.sha256,
+          devices: [out.firstEui, out.lastEui],
+          rows: out.rows,
+          imported: out.imported,
+          updated: out.updated,
+          unchanged: out.unchanged,
+          supplierChanged: out.supplierChanged,
+        });
+      }
+      return { ...out, auditSeq: reg.audit.pendingHead()?.seq ?? null };
+    });
+    result.imported = o.imported;
+    result.updated = o.updated;
+    result.unchanged = o.unchanged;
+    result.supplierChanged = o.supplierChanged;
+    result.auditSeq = o.imported + o.updated > 0 ? o.auditSeq : null;
     result.status = result.imported + result.updated > 0 ? 'imported' : 'unchanged';
     return result;
   } finally {

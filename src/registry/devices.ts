@@ -92,7 +92,7 @@ const AFTER_ALL = '~';
  * holding the validated rows. Validation appends to it in file order; `index()` then sorts it by EUI
  * (one covering index, built by sorting: far cheaper than keeping a unique index while appending
  * rows in random order) and finds Devices given more than once. The import applies it to `devices`
- * in batches of consecutive EUIs, so each transaction writes to few pages of the registry's indexes.
+ * in one transaction, in EUI order, so its writes go to few pages of the registry's indexes.
  */
 export class DeviceStage {
   private readonly table: string;
@@ -174,10 +174,38 @@ export class DeviceStage {
   }
 
   /**
-   * Applies the staged Devices with EUI in (after, upTo] to `devices`: new ones inserted, changed ones
-   * updated, identical ones left alone. Call inside a registry transaction (with its audit record).
+   * Applies every staged Device to `devices`, in steps of `step` consecutive EUIs (calling `onStep`
+   * with the rows applied so far): new ones inserted, changed ones updated, identical ones left alone.
+   * Call inside one registry transaction (with its audit record): the whole file or nothing.
    */
-  apply(after: string, upTo: Eui64 | undefined, at: Date): BatchOutcome {
+  applyAll(at: Date, step: number, onStep?: (rows: number) => void): BatchOutcome {
+    if (!this.reg.db.inTransaction) throw new Error('a device import is applied inside a registry transaction');
+    const sum: BatchOutcome = { firstEui: '' as Eui64, lastEui: '' as Eui64, rows: 0, imported: 0, updated: 0, unchanged: 0, supplierChanged: 0 };
+    let after = '';
+    for (;;) {
+      const upTo = this.batchEnd(after, step);
+      const o = this.apply(after, upTo, at);
+      if (o.rows > 0) {
+        if (sum.rows === 0) sum.firstEui = o.firstEui;
+        sum.lastEui = o.lastEui;
+      }
+      sum.rows += o.rows;
+      sum.imported += o.imported;
+      sum.updated += o.updated;
+      sum.unchanged += o.unchanged;
+      sum.supplierChanged += o.supplierChanged;
+      onStep?.(sum.rows);
+      if (upTo === undefined) return sum;
+      after = upTo;
+    }
+  }
+
+  /**
+   * Applies the staged Devices with EUI in (after, upTo]. Each written row carries its row MAC from the
+   * statement itself (one write per row; the sealing trigger has nothing to redo), and a registered
+   * row is updated only if it is as smki wrote it.
+   */
+  private apply(after: string, upTo: Eui64 | undefined, at: Date): BatchOutcome {
     this.index();
     this.countStmt ??= this.reg.db.prepare(`
       SELECT count(*) AS rows,
@@ -188,14 +216,17 @@ export class DeviceStage {
              coalesce(sum(d.eui IS NOT NULL AND d.supplier_eui <> s.supplier_eui), 0) AS supplierChanged
         FROM ${this.table} s LEFT JOIN main.devices d ON d.eui = s.eui
        WHERE s.eui > ? AND s.eui <= ?`);
+    const sealed = this.reg.rows.enabled;
     this.upsertStmt ??= this.reg.db.prepare(`
-      INSERT INTO main.devices (eui, device_type, smets, supplier_eui, updated_at)
-      SELECT eui, device_type, smets, supplier_eui, ? FROM ${this.table} WHERE eui > ? AND eui <= ? ORDER BY eui
+      INSERT INTO main.devices (eui, device_type, smets, supplier_eui, updated_at, row_mac)
+      SELECT s.*, ${sealed ? this.reg.rows.macSql('devices', 's.') : 'NULL'} FROM (
+        SELECT eui, device_type, smets, supplier_eui, ? AS updated_at FROM ${this.table} WHERE eui > ? AND eui <= ? ORDER BY eui
+      ) s WHERE true
       ON CONFLICT(eui) DO UPDATE SET
         device_type = excluded.device_type, smets = excluded.smets,
-        supplier_eui = excluded.supplier_eui, updated_at = excluded.updated_at
-      WHERE devices.device_type <> excluded.device_type OR devices.smets <> excluded.smets
-         OR devices.supplier_eui <> excluded.supplier_eui`);
+        supplier_eui = excluded.supplier_eui, updated_at = excluded.updated_at, row_mac = excluded.row_mac
+      WHERE (devices.device_type <> excluded.device_type OR devices.smets <> excluded.smets
+         OR devices.supplier_eui <> excluded.supplier_eui)${sealed ? ` AND ${this.reg.rows.checkSql('devices', 'devices.')}` : ''}`);
     const hi = upTo ?? AFTER_ALL;
     const c = this.countStmt.get(after, hi) as Omit<BatchOutcome, 'unchanged'>;
     const out: BatchOutcome = { ...c, unchanged: c.rows - c.imported - c.updated };

@@ -37,7 +37,8 @@ describe('cli: smki device', function () {
     const r = await s.run(['device', 'import', '--file', EXAMPLE, '--operator', 'ra1', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.file, EXAMPLE);
-    assert.deepEqual([r.json.imported, r.json.updated, r.json.unchanged, r.json.batches, r.json.status], [6, 0, 0, 1, 'imported']);
+    assert.deepEqual([r.json.imported, r.json.updated, r.json.unchanged, r.json.status], [6, 0, 0, 'imported']);
+    assert.equal(typeof r.json.auditSeq, 'number');
     assert.deepEqual(r.json.refused, []);
 
     const before = registryDigest(s.home);
@@ -118,26 +119,24 @@ describe('cli: smki device', function () {
     assert.match(human.stderr, /\.\.\. and 5 more/);
   });
 
-  it('flag errors: a missing --file, a bad --batch-size, a missing file', async () => {
+  it('flag errors: a missing --file, a missing file', async () => {
     const missing = await s.run(['device', 'import']);
     assert.equal(missing.code, 4);
     assert.match(missing.stderr, /missing --file/);
-    const batch = await s.run(['device', 'import', '--file', EXAMPLE, '--batch-size', '0']);
-    assert.equal(batch.code, 4);
-    assert.match(batch.stderr, /--batch-size: '0' is not a positive whole number/);
     const nofile = await s.run(['device', 'import', '--file', join(s.dir, 'nope.csv')]);
     assert.equal(nofile.code, 4);
     assert.match(nofile.stderr, /cannot read .*nope\.csv \(ENOENT\)/);
   });
 
-  it('small batches: one audit record per batch that changed something; the audit chain verifies', async () => {
+  it('a large file: one transaction and one audit record; the audit chain verifies', async () => {
     const rows = Array.from({ length: 25 }, (_, i) => `00DB30000000${i.toString(16).padStart(4, '0')},IHD,2,${SUPPLIER}`).join('\n');
-    const r = await s.run(['device', 'import', '--file', file('batches.csv', `${HEADER}\n${rows}\n`), '--batch-size', '10', '--json']);
+    const r = await s.run(['device', 'import', '--file', file('one-tx.csv', `${HEADER}\n${rows}\n`), '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual([r.json.imported, r.json.batches, r.json.batchSize], [25, 3, 10]);
-    const log = await s.run(['audit', 'log', '--limit', '3', '--json']);
-    assert.deepEqual(log.json.map((a: { action: string }) => a.action), ['device.import', 'device.import', 'device.import']);
-    assert.deepEqual(log.json.map((a: { details: { rows: number } }) => a.details.rows), [10, 10, 5]);
+    assert.equal(r.json.imported, 25);
+    const log = await s.run(['audit', 'log', '--limit', '2', '--json']);
+    assert.deepEqual(log.json.map((a: { action: string }) => a.action).slice(-1), ['device.import']);
+    assert.equal(log.json.at(-1).details.rows, 25);
+    assert.equal(log.json.at(-1).seq, r.json.auditSeq);
     const v = await s.run(['audit', 'verify']);
     assert.equal(v.code, 0, v.stderr);
   });

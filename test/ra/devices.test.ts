@@ -16,13 +16,13 @@ describe('ra/devices: device import', () => {
   beforeEach(() => { f = buildFixture(); });
   afterEach(() => f.cleanup());
 
-  const run = (name: string, content: string | Buffer, batchSize?: number) => importDevices(f.reg, f.file(name, content), { operator: 'ra1', batchSize });
+  const run = (name: string, content: string | Buffer) => importDevices(f.reg, f.file(name, content), { operator: 'ra1' });
 
   /** Imports a bad file and checks it was refused with nothing written. */
-  async function refused(name: string, content: string | Buffer, batchSize?: number): Promise<DeviceImportResult> {
+  async function refused(name: string, content: string | Buffer): Promise<DeviceImportResult> {
     await run('seed.csv', csv(`${A0},ESME,2,${SUPPLIER}`));
     const before = snapshot(f.reg);
-    const r = await run(name, content, batchSize);
+    const r = await run(name, content);
     assert.equal(r.status, 'refused');
     assert.equal(snapshot(f.reg), before, 'the registry changed');
     assert.deepEqual(f.reg.audit.verify().problems, []);
@@ -40,7 +40,8 @@ describe('ra/devices: device import', () => {
     const r = await run('devices.csv', content);
     assert.equal(r.status, 'imported');
     assert.equal(r.exitStatus, 0);
-    assert.deepEqual([r.rows, r.imported, r.updated, r.unchanged, r.refusedCount, r.batches], [4, 4, 0, 0, 0, 1]);
+    assert.deepEqual([r.rows, r.imported, r.updated, r.unchanged, r.refusedCount], [4, 4, 0, 0, 0]);
+    assert.equal(r.auditSeq, auditBefore + 1);
     assert.match(r.sha256, /^[0-9a-f]{64}$/);
     assert.deepEqual(findDevice(f.reg, A0), { eui: A0, deviceType: 'ESME', smets: 2, supplierEui: SUPPLIER, updatedAt: findDevice(f.reg, A0)!.updatedAt });
     assert.equal(findDevice(f.reg, A1)!.deviceType, 'GSME');
@@ -57,7 +58,7 @@ describe('ra/devices: device import', () => {
     const before = snapshot(f.reg);
     const again = await run('devices.csv', content);
     assert.equal(again.status, 'unchanged');
-    assert.deepEqual([again.imported, again.updated, again.unchanged, again.batches], [0, 0, 4, 0]);
+    assert.deepEqual([again.imported, again.updated, again.unchanged, again.auditSeq], [0, 0, 4, null]);
     assert.equal(snapshot(f.reg), before, 're-import changed the registry (or wrote an audit record)');
     assert.deepEqual(f.reg.audit.verify().problems, []);
   });
@@ -73,24 +74,46 @@ describe('ra/devices: device import', () => {
     assert.equal(details.supplierChanged, 1);
   });
 
-  it('applies a large file in batches, one transaction and audit record each', async () => {
+  it('applies a large file in one transaction with one audit record, in EUI order', async () => {
     const rows: string[] = [];
     for (let i = 0; i < 2500; i++) rows.push(`00DB2000${i.toString(16).toUpperCase().padStart(8, '0')},ESME,2,${i % 2 ? SUPPLIER : OTHER_SUPPLIER}`);
     const auditBefore = f.reg.audit.verify().records;
     const progress: string[] = [];
-    const r = await importDevices(f.reg, f.file('big.csv', csv(...rows.reverse())), { operator: 'ra1', batchSize: 1000, onProgress: (p) => progress.push(p.phase) });
-    assert.deepEqual([r.imported, r.batches, r.batchesTotal], [2500, 3, 3]);
-    assert.equal(f.reg.audit.verify().records, auditBefore + 3);
-    const batches = f.reg.audit.tail(3).map((a) => JSON.parse(a.details));
-    assert.deepEqual(batches.map((b) => b.rows), [1000, 1000, 500]);
-    // Consecutive, non-overlapping EUI ranges.
-    assert.ok(batches[0].devices[1] < batches[1].devices[0] && batches[1].devices[1] < batches[2].devices[0]);
-    assert.ok(progress.includes('validate') && progress.includes('import'));
+    const r = await importDevices(f.reg, f.file('big.csv', csv(...rows.reverse())), { operator: 'ra1', applyStep: 1000, onProgress: (p) => progress.push(p.phase === 'import' ? `import ${p.rows}` : p.phase) });
+    assert.equal(r.imported, 2500);
+    assert.equal(f.reg.audit.verify().records, auditBefore + 1);
+    const details = JSON.parse(f.reg.audit.tail(1)[0]!.details);
+    assert.deepEqual([details.rows, details.imported, details.devices], [2500, 2500, ['00DB200000000000', '00DB2000000009C3']]);
+    assert.ok(progress.includes('validate'));
+    assert.deepEqual(progress.filter((p) => p.startsWith('import')), ['import 0', 'import 1000', 'import 2000', 'import 2500']);
     assert.equal(listDevices(f.reg, { supplier: SUPPLIER }).length, 1250);
-    // A batch whose Devices are all unchanged writes nothing.
+    // One Device changed: one audit record; the unchanged ones are not touched.
     rows[0] = rows[0]!.replace(/,ESME,/, ',PPMID,');
-    const r2 = await importDevices(f.reg, f.file('big2.csv', csv(...rows)), { operator: 'ra1', batchSize: 1000 });
-    assert.deepEqual([r2.updated, r2.unchanged, r2.batches, r2.batchesTotal], [1, 2499, 1, 3]);
+    const r2 = await importDevices(f.reg, f.file('big2.csv', csv(...rows)), { operator: 'ra1', applyStep: 1000 });
+    assert.deepEqual([r2.updated, r2.unchanged, r2.auditSeq], [1, 2499, auditBefore + 2]);
+    assert.deepEqual(f.reg.audit.verify().problems, []);
+    assert.deepEqual(f.reg.verify().problems, []);
+  });
+
+  it('a failure part-way through the import pass leaves nothing of the file (all or nothing)', async () => {
+    const rows: string[] = [];
+    for (let i = 0; i < 2500; i++) rows.push(`00DB2100${i.toString(16).toUpperCase().padStart(8, '0')},ESME,2,${SUPPLIER}`);
+    const before = snapshot(f.reg);
+    // Two of the three steps are applied inside the transaction when it fails.
+    await assert.rejects(
+      importDevices(f.reg, f.file('cut.csv', csv(...rows)), {
+        operator: 'ra1',
+        applyStep: 1000,
+        onProgress: (p) => { if (p.phase === 'import' && p.rows === 2000) throw new Error('disk full'); },
+      }),
+      /disk full/,
+    );
+    assert.equal(snapshot(f.reg), before, 'part of the file stayed applied');
+    assert.equal(countDevicesBySupplier(f.reg, SUPPLIER), 0);
+    assert.deepEqual(f.reg.verify().problems, []);
+    // Run again, it completes.
+    const r = await run('cut.csv', csv(...rows));
+    assert.deepEqual([r.status, r.imported], ['imported', 2500]);
   });
 
   it('refuses a malformed EUI (exit 4, line and reason)', async () => {

@@ -1,6 +1,6 @@
 import { parseEui64 } from '../../domain/eui.js';
 import { InputError } from '../../domain/errors.js';
-import { DEFAULT_BATCH_SIZE, DEVICE_CSV_HEADER, importDevices, REFUSED_ROWS_KEPT, type DeviceImportResult } from '../../ra/devices.js';
+import { DEVICE_CSV_HEADER, importDevices, REFUSED_ROWS_KEPT, type DeviceImportResult } from '../../ra/devices.js';
 import { countDevices, findDevice, listDevices, countDevicesBySupplier, type DeviceRecord } from '../../registry/devices.js';
 import { operatorName, type CliContext } from '../context.js';
 import { examples, table } from '../format.js';
@@ -38,9 +38,7 @@ function importJson(r: DeviceImportResult) {
     supplierChanged: r.supplierChanged,
     refused: r.refused.map((x) => ({ line: x.line, reason: x.reason, kind: x.kind, ...(x.code ? { code: x.code } : {}) })),
     refusedCount: r.refusedCount,
-    batches: r.batches,
-    batchesTotal: r.batchesTotal,
-    batchSize: r.batchSize,
+    auditSeq: r.auditSeq,
     exitStatus: r.exitStatus,
   };
 }
@@ -52,28 +50,26 @@ export const registerDevice: Register = (program, wrap) => {
     .command('import')
     .description(`load Device -> registered Supplier records from a CSV (${DEVICE_CSV_HEADER.join(',')}); all or nothing per file`)
     .option('--file <file>', 'the device CSV (UTF-8; header device_eui,device_type,smets,supplier_eui)')
-    .option('--batch-size <n>', `Devices per transaction (default ${DEFAULT_BATCH_SIZE})`)
     .option('--operator <name>', 'the RA operator importing (default SMKI_OPERATOR or login name)')
     .addHelpText('after', `
 The whole file is checked first; if any row is refused nothing is imported (exit 4 for a malformed
-row, 3 when every refused row names an unregistered Supplier). A valid file is then applied in
-batches, one transaction and one audit record each; identical Devices are left alone, so importing
-the same file again changes nothing. A Device now given with another Supplier is updated.
+row, 3 when every refused row names an unregistered Supplier). A valid file is then applied in one
+transaction with one audit record: the whole file or nothing, also when interrupted (Ctrl+C,
+kill -9); run it again to complete it. Identical Devices are left alone, so importing the same file
+again changes nothing. A Device now given with another Supplier is updated.
 ${examples([
   'smki device import --file fixtures/devices/example-devices.csv',
-  'smki device import --file fixtures/devices/example-devices.csv --batch-size 2 --json   # again: every Device unchanged',
+  'smki device import --file fixtures/devices/example-devices.csv --json   # again: every Device unchanged',
 ])}`)
-    .action(wrap(async (ctx: CliContext, opts: { file?: string; batchSize?: string; operator?: string }) => {
+    .action(wrap(async (ctx: CliContext, opts: { file?: string; operator?: string }) => {
       const reg = ctx.open();
       const file = await valueOrPrompt(ctx, opts.file, '--file', 'Device CSV file', (t) => t.trim());
-      const batchSize = opts.batchSize === undefined ? DEFAULT_BATCH_SIZE : positiveInt(opts.batchSize, '--batch-size');
       const bar = progress(ctx.io, 'checking', 'bytes');
       let phase = '';
       let r: DeviceImportResult;
       try {
         r = await importDevices(reg, file, {
           operator: operatorName(opts.operator),
-          batchSize,
           onProgress: (p) => {
             if (p.phase !== phase) {
               phase = p.phase;
@@ -105,7 +101,7 @@ ${examples([
         `  refused     0`,
         r.status === 'unchanged'
           ? 'nothing changed: every Device is already registered as the file says (no audit record written)'
-          : `${n(r.batches)} batch(es) of up to ${n(r.batchSize)} Devices written, one transaction and audit record each`,
+          : `written in one transaction with one audit record (#${r.auditSeq})`,
       ];
       ctx.emit(lines, importJson(r));
     }));
