@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { IssuingAuthority } from '../src/ca/authority.js';
 import { buildSmkiCsr } from '../src/ca/csr-builder.js';
 import { initCa } from '../src/ca/init.js';
+import { generatePersonKey } from '../src/ca/person-keys.js';
 import { toPem } from '../src/ca/pem.js';
 import { readOrganisationCertificate } from '../src/ca/organisation-certificate.js';
 import { loadCatalogue } from '../src/config/catalogue.js';
@@ -28,6 +29,9 @@ import { Registry } from '../src/registry/registry.js';
 import { readFileSync } from 'node:fs';
 import { opensslEcdsaP256, peakRssMb } from './openssl.js';
 
+/** The bench home's RA operator (a key in memory). */
+const benchAdmin = generatePersonKey('bench-operator');
+
 const FIX = join(process.cwd(), 'fixtures', 'public');
 
 export interface GateBench {
@@ -46,7 +50,7 @@ export async function benchGate(n = 20000): Promise<GateBench> {
     const catalogue = loadCatalogue();
     const pass = Buffer.from('bench passphrase');
     const home = join(dir, 'home');
-    initCa(home, pass, 'Bench OCA', catalogue, 'bench');
+    initCa(home, pass, 'Bench OCA', catalogue, { name: 'bench', publicKey: benchAdmin.spkiDer });
     const reg = Registry.open(home);
     const supplier = parseEui64('90B3D51F30010000');
     const srp = parseEui64('90B3D51F300C0001');

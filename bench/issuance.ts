@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { IssuingAuthority } from '../src/ca/authority.js';
 import { buildSmkiCsr } from '../src/ca/csr-builder.js';
 import { initCa, type InitKeys } from '../src/ca/init.js';
+import { generatePersonKey } from '../src/ca/person-keys.js';
 import { loadCatalogue } from '../src/config/catalogue.js';
 import { parseEui64 } from '../src/domain/eui.js';
 import { issueCertificate, issueCertificates } from '../src/ra/issue.js';
@@ -15,10 +16,13 @@ import { addUserId } from '../src/ra/parties.js';
 import { Registry } from '../src/registry/registry.js';
 import { opensslEcdsaP256 } from './openssl.js';
 
+/** The bench home's RA operator (a key in memory). */
+const benchAdmin = generatePersonKey('bench-operator');
+
 /** A home with a Supplier, its SRP's SoLRContingency User ID and an active ARO; the CA unlocked. */
 export async function prepareIssuanceHome(home: string, pass: Buffer, keys?: InitKeys, unlock?: (reg: Registry) => IssuingAuthority) {
   const catalogue = loadCatalogue();
-  initCa(home, pass, 'Bench OCA', catalogue, 'bench', undefined, keys);
+  initCa(home, pass, 'Bench OCA', catalogue, { name: 'bench', publicKey: benchAdmin.spkiDer }, undefined, keys);
   const reg = Registry.open(home);
   const supplier = parseEui64('90B3D51F30010000');
   const srp = parseEui64('90B3D51F300C0001');

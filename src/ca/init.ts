@@ -17,6 +17,8 @@ import { formatPkcs11Uri, isPkcs11Uri, parsePkcs11Uri } from './pkcs11-uri.js';
 import { encryptPrivateKey, generateP256KeyPair, writeSecretFile } from './keystore.js';
 import { newSerial } from './organisation-certificate.js';
 import { toPem } from './pem.js';
+import { writeNewKey } from './person-keys.js';
+import { parseOperatorName, registerFirstOperator } from '../ra/operators.js';
 
 export interface InitResult {
   home: string;
@@ -52,7 +54,13 @@ export function signCaCertificate(tbs: Buffer, root: Signer): Buffer {
   return assembleCertificate(tbs, root.sign(tbs, 'der'));
 }
 
-export function initCa(home: string, passphrase: Buffer, caName: string, catalogue: Catalogue, operator: string, clock: Clock = () => new Date(), keys: InitKeys = { kind: 'file' }): InitResult {
+/**
+ * The first RA operator: a public key given (`--admin-public-key`), or a key made now and written to
+ * `keyOut` (encrypted under `passphrase`, or plain 0600 without one), removed again if init fails.
+ */
+export type InitAdmin = { name: string; publicKey: Buffer } | { name: string; keyOut: string; passphrase?: Buffer };
+
+export function initCa(home: string, passphrase: Buffer, caName: string, catalogue: Catalogue, admin: InitAdmin, clock: Clock = () => new Date(), keys: InitKeys = { kind: 'file' }): InitResult {
   const paths = homePaths(home);
   if (existsSync(paths.dir) && readdirSync(paths.dir).length > 0) {
     throw new InputError(`${paths.dir} already exists and is not empty; smki init never overwrites a CA`);
@@ -60,9 +68,18 @@ export function initCa(home: string, passphrase: Buffer, caName: string, catalog
   const existed = existsSync(paths.dir);
   const rootKeyOut = keys.kind === 'file' && keys.rootKeyOut ? resolve(keys.rootKeyOut) : undefined;
   const rootKeyOutExisted = rootKeyOut !== undefined && existsSync(rootKeyOut);
+  const adminName = parseOperatorName(admin.name, '--admin');
+  let adminKeyWritten: string | undefined;
   try {
-    return createHome(paths, passphrase, caName, catalogue, operator, clock, keys);
+    let adminKey: Buffer;
+    if ('publicKey' in admin) adminKey = admin.publicKey;
+    else {
+      adminKey = writeNewKey(admin.keyOut, admin.passphrase, '--admin-key-out').spkiDer;
+      adminKeyWritten = admin.keyOut;
+    }
+    return createHome(paths, passphrase, caName, catalogue, { name: adminName, publicKey: adminKey }, clock, keys);
   } catch (e) {
+    if (adminKeyWritten) rmSync(adminKeyWritten, { force: true });
     // Nothing half-written (a full disk, a failed token): the home is as it was, empty or absent.
     // (A file key's offline Root copy is removed too; a token's keys stay in the token.)
     if (existed) for (const f of readdirSync(paths.dir)) rmSync(join(paths.dir, f), { recursive: true, force: true });
@@ -72,7 +89,8 @@ export function initCa(home: string, passphrase: Buffer, caName: string, catalog
   }
 }
 
-function createHome(paths: HomePaths, passphrase: Buffer, caName: string, catalogue: Catalogue, operator: string, clock: Clock, keys: InitKeys): InitResult {
+function createHome(paths: HomePaths, passphrase: Buffer, caName: string, catalogue: Catalogue, admin: { name: string; publicKey: Buffer }, clock: Clock, keys: InitKeys): InitResult {
+  const operator = admin.name;
   // Validate the names before anything is written.
   caNameDer({ commonName: caName, ou: '07' });
   caNameDer({ commonName: `${caName} Root`, ou: '00' });
@@ -163,6 +181,8 @@ function createHome(paths: HomePaths, passphrase: Buffer, caName: string, catalo
         keys: keys.kind === 'pkcs11' ? { custody: 'pkcs11', module: keys.module, root: rootKeyRef, issuing: issuingKeyRef } : { custody: 'file', rootOffline: rootKeyOut !== undefined },
       });
       generateCrl(reg, ca, catalogue, operator);
+      // Last in the transaction: from this record on, every change is signed by an operator's key.
+      registerFirstOperator(reg, admin.name, admin.publicKey);
     });
     const crlFile = writeCrlFile(reg)!;
     return {

@@ -6,10 +6,14 @@ import { InputError } from '../domain/errors.js';
 import { resolveHome } from '../registry/home.js';
 import { Registry, type Clock } from '../registry/registry.js';
 import { writeCrlFile } from '../ca/crl-publisher.js';
+import type { Signer } from '../ca/signer.js';
+import { valueOrPrompt } from './prompt.js';
 
 export interface GlobalOptions {
   home?: string;
   json?: boolean;
+  /** The acting RA operator's key (a file or a pkcs11: URI); or SMKI_AS. */
+  as?: string;
 }
 
 export interface Io {
@@ -70,6 +74,23 @@ export class CliContext {
   emit(human: string | string[], json: unknown): void {
     if (this.json) this.io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     else this.io.stdout.write(`${Array.isArray(human) ? human.join('\n') : human}\n`);
+  }
+
+  private operator: Signer | undefined;
+
+  /**
+   * The acting RA operator's key: --as, else SMKI_AS, else (on a terminal) a prompt for the file. Its
+   * passphrase from SMKI_AS_PASSPHRASE_FILE, else a hidden prompt on a terminal; never otherwise.
+   */
+  async operatorKey(): Promise<Signer> {
+    if (this.operator) return this.operator;
+    const ref = this.globals.as ?? process.env.SMKI_AS;
+    const file = ref !== undefined && ref !== ''
+      ? ref
+      : await valueOrPrompt(this, undefined, "--as (the acting RA operator's key file, or SMKI_AS)", 'Your RA operator key file (--as)', (t) => t.trim());
+    const { loadPersonKey } = await import('./passphrase.js');
+    this.operator = await loadPersonKey(this, file, '--as', 'SMKI_AS_PASSPHRASE_FILE');
+    return this.operator;
   }
 
   /** Narration and notes go to stderr so stdout stays clean for PEM and JSON. */

@@ -25,9 +25,10 @@ export async function buildProgram(io: Io, clock?: Clock, load: 'all' | string[]
     .option('--home <dir>', 'the CA home folder (default ./.smki, or SMKI_HOME)')
     .option('--json', 'machine-readable output on stdout: one JSON document')
     .version(version(), '-V, --version', 'print the version of smki')
+    .option('--as <keyfile>', "the acting RA operator's key (or SMKI_AS; passphrase from SMKI_AS_PASSPHRASE_FILE or a prompt)")
     .addHelpText('after', examples([
       'smki demo',
-      'smki --home ./trial init --ca-name "Trial OCA" --passphrase-file ca-pass.txt',
+      'smki --home ./trial init --ca-name "Trial OCA" --passphrase-file ca-pass.txt --admin trial-ra1 --admin-key-out trial-ra1.key --admin-unencrypted',
       'smki --home ./trial party list --json',
       'smki cert --help',
       'smki --version',
@@ -133,7 +134,7 @@ export function processIo(): Io {
 /** Runs one command line; returns the exit status. */
 export async function main(argv: string[], io: Io = processIo(), clock?: Clock): Promise<number> {
   const args = argv.slice(2);
-  const globalsOnly = args.every((a, i) => a.startsWith('--') || args[i - 1] === '--home');
+  const globalsOnly = args.every((a, i) => a.startsWith('--') || args[i - 1] === '--home' || args[i - 1] === '--as');
   if (globalsOnly && !args.some((a) => ['--help', '-h', '--version', '-V'].includes(a))) {
     if (!io.interactive || args.includes('--json')) {
       io.stderr.write('smki: missing command (try smki --help)\n');

@@ -1,6 +1,9 @@
 // The CA passphrase: --passphrase-file, else SMKI_PASSPHRASE_FILE, else a hidden prompt on a terminal.
 // Never from argv or a plain environment variable, so it stays out of shell history and `ps`.
 import { readPassphraseFile } from '../ca/keystore.js';
+import { loadKeyFile } from '../ca/person-keys.js';
+import type { Signer } from '../ca/signer.js';
+import { InputError } from '../domain/errors.js';
 import { caKeyRef, openIssuingAuthority, type IssuingAuthority } from '../ca/authority.js';
 import type { CliContext } from './context.js';
 import { secretPrompt } from './prompt.js';
@@ -11,7 +14,7 @@ export async function passphrase(ctx: CliContext, file: string | undefined, conf
   const first = await secretPrompt(ctx, '--passphrase-file (or SMKI_PASSPHRASE_FILE)', 'CA key passphrase');
   if (confirmNew) {
     const again = await secretPrompt(ctx, '--passphrase-file', 'Repeat the passphrase');
-    if (!first.equals(again)) throw new (await import('../domain/errors.js')).InputError('the passphrases do not match');
+    if (!first.equals(again)) throw new InputError('the passphrases do not match');
   }
   return first;
 }
@@ -28,4 +31,26 @@ export async function unlockCa(ctx: CliContext, file: string | undefined): Promi
   const reg = ctx.open();
   const secret = caKeyRef(reg, 'issuing').custody === 'pkcs11' ? await pkcs11Pin(ctx, undefined, false) : await passphrase(ctx, file);
   return openIssuingAuthority(reg, ctx.catalogue(), secret);
+}
+
+/**
+ * A person's key (--as, --officer-key): a key file, asking its passphrase (from the file `envFile`
+ * names, else a hidden prompt on a terminal) only if it is encrypted.
+ */
+export async function loadPersonKey(ctx: CliContext, ref: string, flag: string, envFile: string): Promise<Signer> {
+  return loadKeyFile(ref, flag, async () => {
+    const file = process.env[envFile];
+    if (file) return readPassphraseFile(file, envFile);
+    return secretPrompt(ctx, `${envFile} (the passphrase of the ${flag} key)`, `Passphrase of ${ref}`);
+  });
+}
+
+/** The passphrase for a new key: the flag's file, else `envFile`'s, else a prompt asked twice on a terminal. */
+export async function newKeyPassphrase(ctx: CliContext, file: string | undefined, flag: string, envFile?: string): Promise<Buffer> {
+  if (file) return readPassphraseFile(file, flag);
+  if (envFile && process.env[envFile]) return readPassphraseFile(process.env[envFile]!, envFile);
+  const first = await secretPrompt(ctx, `${flag}${envFile ? ` (or ${envFile})` : ''}`, 'Passphrase for the new key');
+  const again = await secretPrompt(ctx, flag, 'Repeat the passphrase');
+  if (!first.equals(again)) throw new InputError('the passphrases do not match');
+  return first;
 }

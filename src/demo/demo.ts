@@ -131,7 +131,10 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   let eventId = 'SOLR-1';
   let stopped: DemoStep | undefined;
   try {
-  await run('setup', 'Set up the CA: a Root OCA and an Issuing OCA (OU 07), keys encrypted at rest', ['init', '--ca-name', 'Demo OCA', '--passphrase-file', pass, '--operator', 'RA Officer 1'], 'ok');
+  const keyOf = (name: string) => ({ key: join(art, `${name}.key`), pub: join(art, `${name}.pub`) });
+  const ra1 = keyOf('ra-officer-1');
+  await run('setup', 'RA Officer 1 makes a P-256 key (every person who acts in smki has one)', ['key', 'new', '--out', ra1.key, '--unencrypted', '--public-out', ra1.pub], 'ok');
+  await run('setup', 'Set up the CA: a Root OCA and an Issuing OCA (OU 07), keys encrypted at rest; RA Officer 1 is its first operator', ['init', '--ca-name', 'Demo OCA', '--passphrase-file', pass, '--admin', 'RA Officer 1', '--admin-public-key', ra1.pub], 'ok');
   await run('setup', 'Register the Supplier (Import and Gas Supplier User IDs)', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
   await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER_GAS, '--operator', 'RA Officer 1'], 'ok');
   steps.pop(); // the second User ID is part of the same step

@@ -43,6 +43,12 @@ const CATALOGUE = {
   CERT_NOT_CHAINED: ['CA', 'the certificate does not chain to a trust anchor registered for Organisation Certificates (smki ca trust)'],
   CERT_PROFILE_MISMATCH: ["CA", "the certificate's subject OU and key usage fit no certificate profile of the User ID's role"],
   OPERATOR_REQUIRED: ['CA', 'an RA operator must act for this change'],
+  // People act with keys (--as, --officer-key)
+  OPERATOR_KEY_UNKNOWN: ['CA', 'the --as key is not the key of a registered RA operator'],
+  OPERATOR_REVOKED: ['CA', 'the RA operator of the --as key is revoked'],
+  OPERATOR_LAST_ACTIVE: ['CA', 'the last active RA operator cannot be revoked'],
+  STATEMENT_SIGNATURE_INVALID: ['CA', 'the signed statement does not verify with the registered public key'],
+  DUAL_CONTROL_SAME_KEY: ['R6', 'a second person must act: the key that signed an earlier step may not sign this one (dual control)'],
   LINT_FAILED: ['CA', 'the to-be-signed certificate does not match the SMKI Organisation Certificate profile'],
   // SoLR events (R6) and revocation (R7)
   SOLR_SELF_APPROVAL: ['R6', 'the operator who recorded a SoLR event may not approve it (dual control)'],

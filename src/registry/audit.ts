@@ -5,6 +5,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Database, Statement } from 'better-sqlite3';
+import { IntegrityError } from '../domain/errors.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const CHECKPOINT_BYTES = 256;
@@ -19,7 +20,14 @@ export interface AuditRecord {
   prev_hash: string;
   hash: string;
   mac: string;
+  /** The canonical statement the acting person signed (src/registry/statements.ts), or null. */
+  statement: string | null;
+  /** Its signature (base64 DER ECDSA), or null. */
+  signature: string | null;
 }
+
+/** Who acts for a record: a name alone (smki itself, the gate), or a person with their signed statement. */
+export type AuditActor = string | { name: string; statement: string; signature: string };
 
 export interface AuditProblem {
   seq: number | null;
@@ -43,10 +51,11 @@ function anchorText(a: Omit<AuditAnchor, 'mac'>): string {
   return `anchor:${a.seq}:${a.hash}:${a.records}:${a.at}`;
 }
 
-export function recordHash(r: Pick<AuditRecord, 'seq' | 'at' | 'actor' | 'action' | 'subject' | 'details' | 'prev_hash'>): string {
-  return createHash('sha256')
-    .update(JSON.stringify([r.prev_hash, r.seq, r.at, r.actor, r.action, r.subject, r.details]))
-    .digest('hex');
+export function recordHash(r: Pick<AuditRecord, 'seq' | 'at' | 'actor' | 'action' | 'subject' | 'details' | 'prev_hash'> & Partial<Pick<AuditRecord, 'statement' | 'signature'>>): string {
+  const fields: unknown[] = [r.prev_hash, r.seq, r.at, r.actor, r.action, r.subject, r.details];
+  // A signed record's hash covers its statement and signature (unsigned records hash as they always did).
+  if (r.statement != null || r.signature != null) fields.push(r.statement ?? null, r.signature ?? null);
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
 function mac(key: Buffer, text: string): string {
@@ -77,7 +86,7 @@ export class AuditLog {
   // Prepared on first use: the table exists only once the registry has migrated.
   private get insert(): Statement {
     return (this.insertStmt ??= this.db.prepare(
-      'INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash, mac, statement, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ));
   }
 
@@ -86,7 +95,7 @@ export class AuditLog {
   }
 
   /** Appends one record; must be called inside a registry transaction. */
-  append(at: Date, actor: string, action: string, subject: string, details: Record<string, unknown> = {}): number {
+  append(at: Date, actor: AuditActor, action: string, subject: string, details: Record<string, unknown> = {}): number {
     if (!this.db.inTransaction) throw new Error('audit records are appended inside a registry transaction');
     // Read inside the transaction (under the write lock): another process may have appended since.
     const prev = (this.pending ?? (this.last.get() as { seq: number; hash: string; at: string } | undefined)) ?? { seq: 0, hash: GENESIS_HASH, at: '' };
@@ -95,14 +104,16 @@ export class AuditLog {
     const rec = {
       seq: prev.seq + 1,
       at: Date.parse(prev.at) > at.getTime() ? prev.at : iso,
-      actor,
+      actor: typeof actor === 'string' ? actor : actor.name,
       action,
       subject,
       details: JSON.stringify(details),
       prev_hash: prev.hash,
+      statement: typeof actor === 'string' ? null : actor.statement,
+      signature: typeof actor === 'string' ? null : actor.signature,
     };
     const hash = recordHash(rec);
-    this.insert.run(rec.seq, rec.at, rec.actor, rec.action, rec.subject, rec.details, rec.prev_hash, hash, mac(this.key, hash));
+    this.insert.run(rec.seq, rec.at, rec.actor, rec.action, rec.subject, rec.details, rec.prev_hash, hash, mac(this.key, hash), rec.statement, rec.signature);
     this.pending = { seq: rec.seq, hash, at: rec.at };
     return rec.seq;
   }
@@ -147,6 +158,21 @@ export class AuditLog {
   close(): void {
     if (this.checkpointFd !== undefined) closeSync(this.checkpointFd);
     this.checkpointFd = undefined;
+  }
+
+  /**
+   * The records of these actions about one subject, oldest first, each checked against its hash and
+   * MAC (a decision that relies on who signed an earlier step reads it through here).
+   */
+  recordsAbout(subject: string, actions: readonly string[]): AuditRecord[] {
+    if (actions.length === 0) return [];
+    const rows = this.db.prepare(`SELECT * FROM audit WHERE subject = ? AND action IN (${actions.map(() => '?').join(', ')}) ORDER BY seq`).all(subject, ...actions) as AuditRecord[];
+    for (const r of rows) {
+      if (recordHash(r) !== r.hash || !sameHex(mac(this.key, r.hash), r.mac)) {
+        throw new IntegrityError(`audit record ${r.seq} does not verify (edited); run 'smki audit verify'`);
+      }
+    }
+    return rows;
   }
 
   /** The last `n` records, oldest first. */

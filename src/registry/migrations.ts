@@ -384,4 +384,34 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX sr_quarantine_released ON sr_quarantine(originator, supplier_eui, service_reference_variant, acted_at) WHERE status = 'released';
     `,
   },
+  {
+    version: 10,
+    name: 'people act with keys: RA operators and their public keys, officer keys, signed statements in the audit chain',
+    sql: `
+      -- An RA operator is a registered P-256 public key under a name; revocation keeps the row (history).
+      CREATE TABLE operators (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        key_id TEXT NOT NULL,
+        public_key BLOB NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+        added_at TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        added_seq INTEGER NOT NULL,
+        revoked_at TEXT,
+        revoked_by TEXT,
+        revoked_seq INTEGER,
+        row_mac BLOB
+      );
+      CREATE INDEX operators_key ON operators(key_id);
+      -- SROs and AROs have keys too (NULL for officers registered before keys existed).
+      ALTER TABLE officers ADD COLUMN key_id TEXT;
+      ALTER TABLE officers ADD COLUMN public_key BLOB;
+      ALTER TABLE officers ADD COLUMN added_seq INTEGER;
+      CREATE INDEX officers_key ON officers(key_id);
+      -- The statement the acting person signed and its signature, kept with the record (and in its hash).
+      ALTER TABLE audit ADD COLUMN statement TEXT;
+      ALTER TABLE audit ADD COLUMN signature TEXT;
+      CREATE INDEX audit_subject_action ON audit(subject, action);
+    `,
+  },
 ];

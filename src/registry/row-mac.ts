@@ -45,6 +45,7 @@ export const PROTECTED_TABLES: readonly string[] = [
   'adt_minute_counts',
   'trust_anchors',
   'sr_quarantine',
+  'operators',
 ];
 
 const MAC_BYTES = 16;

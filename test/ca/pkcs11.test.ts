@@ -15,6 +15,7 @@ import { ESME, setupGateScenario, template } from '../support/gate-scenario.js';
 import { formatRequestId, withRequestId } from '../../src/gate/duis-compose.js';
 import { parseEui64 } from '../../src/domain/eui.js';
 import { SOFTHSM_MODULE, softhsmAvailable, softToken, type SoftToken } from '../support/softhsm.js';
+import { adminFlags } from '../support/keys.js';
 
 const SUPPLIER = '90B3D51F30010000';
 const SRP = '90B3D51F300C0001';
@@ -86,7 +87,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
       [['--pkcs11-module', join(t.dir, 'missing.so'), '--token', tok.label, '--pin-file', tok.pinFile], /cannot load the module/],
       [['--token', tok.label, '--pin-file', tok.pinFile], /go together/],
     ] as const) {
-      const r = await run(['init', ...args]);
+      const r = await run(['init', ...args, ...adminFlags(t.dir)]);
       assert.equal(r.code, 4, r.stderr);
       assert.match(r.stderr, msg);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -95,7 +96,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
   });
 
   it('init makes both CA keys inside the token, not extractable, and records only their URIs', async () => {
-    const r = await ok(['init', '--ca-name', 'Token OCA', '--pkcs11-module', tok.module, '--token', tok.label, '--pin-file', tok.pinFile]);
+    const r = await ok(['init', '--ca-name', 'Token OCA', '--pkcs11-module', tok.module, '--token', tok.label, '--pin-file', tok.pinFile, ...adminFlags(t.dir)]);
     assert.match(r.rootKey, /^pkcs11:token=smki-ca;object=smki-root-oca;type=private$/);
     assert.match(r.issuingKey, /^pkcs11:token=smki-ca;object=smki-issuing-oca;type=private$/);
     assert.deepEqual(readdirSync(join(home, 'keys')), ['audit-mac.key'], 'no CA key material in the home');
@@ -241,10 +242,10 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
   after(() => t.cleanup());
 
   it('init --root-key-out writes the Root key outside the home under its own passphrase and says to move it', async () => {
-    const same = await run(['init', '--passphrase-file', pass, '--root-key-out', rootKey, '--root-passphrase-file', pass]);
+    const same = await run(['init', '--passphrase-file', pass, '--root-key-out', rootKey, '--root-passphrase-file', pass, ...adminFlags(t.dir)]);
     assert.equal(same.code, 4);
     assert.equal(existsSync(home), false);
-    const r = await run(['init', '--passphrase-file', pass, '--root-key-out', rootKey, '--root-passphrase-file', rootPass]);
+    const r = await run(['init', '--passphrase-file', pass, '--root-key-out', rootKey, '--root-passphrase-file', rootPass, ...adminFlags(t.dir)]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /move the Root OCA key .* offline/);
     assert.ok(existsSync(rootKey));

@@ -7,6 +7,7 @@ import { lintOrganisationCertificate } from '../../src/ca/lint.js';
 import { fromPem } from '../../src/ca/pem.js';
 import { makeCsr } from '../support/csr.js';
 import { registryDigest, setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
+import { adminFlags } from '../support/keys.js';
 
 describe('cli: cert issue / revoke / crl / ca export', function () {
   let s: Scenario;
@@ -29,7 +30,7 @@ describe('cli: cert issue / revoke / crl / ca export', function () {
       assert.equal(statSync(join(s.home, f)).mode & 0o777, 0o600, f);
     }
     assert.match(readFileSync(join(s.home, 'keys/issuing-oca.key.pem'), 'utf8'), /BEGIN ENCRYPTED PRIVATE KEY/);
-    const r = await s.run(['init', '--passphrase-file', s.pass]);
+    const r = await s.run(['init', '--passphrase-file', s.pass, ...adminFlags(s.dir, 'ra9')]);
     assert.equal(r.code, 4);
     assert.match(r.stderr, /never overwrites/);
   });

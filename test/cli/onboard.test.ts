@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { registryDigest } from '../support/scenario.js';
+import { adminFlags } from '../support/keys.js';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'onboard');
 const FULL = join(FIXTURES, 'full-plan.yaml');
@@ -37,7 +38,7 @@ async function freshHome(): Promise<Home> {
   const home = join(t.dir, 'home');
   const pass = passphraseFile(t.dir);
   const run = (args: string[]) => smki(['--home', home, ...args]);
-  const r = await run(['init', '--passphrase-file', pass, '--ca-name', 'Onboard Test OCA', '--operator', 'ra0']);
+  const r = await run(['init', '--passphrase-file', pass, '--ca-name', 'Onboard Test OCA', ...adminFlags(t.dir, 'ra0')]);
   assert.equal(r.code, 0, r.stderr);
   return { dir: t.dir, home, pass, run, cleanup: t.cleanup };
 }

@@ -12,6 +12,7 @@ import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { makeCsr } from '../support/csr.js';
 import { ESME, setupGateScenario, template, type GateScenario, type Signer } from '../support/gate-scenario.js';
 import { registryDigest, SRP, SUPPLIER } from '../support/scenario.js';
+import { adminFlags } from '../support/keys.js';
 
 const CREDIT = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML';
 const codes = (o: { reasons: { code: string }[] }) => o.reasons.map((r) => r.code);
@@ -97,7 +98,7 @@ describe('audit: time never goes backwards', () => {
       const home = join(t.dir, 'home');
       const pass = passphraseFile(t.dir);
       const late = new Date('2026-06-01T12:00:00Z');
-      assert.equal((await smki(['--home', home, 'init', '--passphrase-file', pass], { clock: () => late })).code, 0);
+      assert.equal((await smki(['--home', home, 'init', '--passphrase-file', pass, ...adminFlags(t.dir)], { clock: () => late })).code, 0);
       const early = () => new Date('2026-06-01T10:00:00Z');
       const r = await smki(['--home', home, 'party', 'add', '--name', 'P', '--role', 'IS', '--eui', '90B3D51F30050000', '--operator', 'ra1'], { clock: early });
       assert.equal(r.code, 0, r.stderr);

@@ -5,6 +5,7 @@ import { loadCatalogue } from '../../src/config/catalogue.js';
 import { parsePlan, PlanError, type Plan } from '../../src/onboard/plan.js';
 import { Registry } from '../../src/registry/registry.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
+import { adminFlags } from '../support/keys.js';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'onboard');
 
@@ -18,7 +19,7 @@ describe('onboard: plan validation and ordering', function () {
     cleanup = t.cleanup;
     const home = join(t.dir, 'home');
     const run = (a: string[]) => smki(['--home', home, ...a, '--json']);
-    assert.equal((await run(['init', '--passphrase-file', passphraseFile(t.dir), '--operator', 'ra0'])).code, 0);
+    assert.equal((await run(['init', '--passphrase-file', passphraseFile(t.dir), ...adminFlags(t.dir, 'ra0')])).code, 0);
     assert.equal((await run(['party', 'add', '--name', 'Healthy Energy', '--role', 'IS', '--eui', '90B3D51F30030000', '--operator', 'ra0'])).code, 0);
     registeredOfficer = (await run(['officer', 'add', '--party', '90B3D51F30030000', '--kind', 'sro', '--name', 'Hal', '--evidence', 'E-1', '--operator', 'ra0'])).json.id;
     reg = Registry.open(home);

@@ -49,7 +49,7 @@ describe('registry/audit', () => {
   it('detects an inserted record', () => {
     ctx.reg.db.prepare('UPDATE audit SET seq = -(seq + 1) WHERE seq >= 3').run();
     ctx.reg.db.prepare('UPDATE audit SET seq = -seq WHERE seq < 0').run();
-    ctx.reg.db.prepare("INSERT INTO audit VALUES (3, '2026-01-01T00:00:00.000Z', 'x', 'x', 'x', '{}', 'aa', 'bb', 'cc')").run();
+    ctx.reg.db.prepare("INSERT INTO audit (seq, at, actor, action, subject, details, prev_hash, hash, mac) VALUES (3, '2026-01-01T00:00:00.000Z', 'x', 'x', 'x', '{}', 'aa', 'bb', 'cc')").run();
     assert.ok(ctx.reg.audit.verify().problems.length > 0);
   });
 

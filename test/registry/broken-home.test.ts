@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { insertParty } from '../../src/registry/parties.js';
 import { Registry } from '../../src/registry/registry.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
+import { adminFlags } from '../support/keys.js';
 
 describe('registry/broken homes', function () {
   this.timeout(60_000);
@@ -20,7 +21,7 @@ describe('registry/broken homes', function () {
   let n = 0;
 
   before(async () => {
-    const r = await smki(['--home', base, 'init', '--passphrase-file', pass, '--ca-name', 'Broken OCA']);
+    const r = await smki(['--home', base, 'init', '--passphrase-file', pass, '--ca-name', 'Broken OCA', ...adminFlags(t.dir)]);
     assert.equal(r.code, 0, r.stderr);
     for (const eui of ['90B3D51F30010000', '90B3D51F30030000']) {
       assert.equal((await smki(['--home', base, 'party', 'add', '--name', `P${eui}`, '--role', 'IS', '--eui', eui, '--operator', 'ra1'])).code, 0);
@@ -227,7 +228,7 @@ describe('registry/broken homes', function () {
         if (!mountTmpfs(mnt, '64k')) return this.skip();
         try {
           const home = join(mnt, 'home');
-          const r = await smki(['--home', home, 'init', '--passphrase-file', pass, '--ca-name', 'Full OCA']);
+          const r = await smki(['--home', home, 'init', '--passphrase-file', pass, '--ca-name', 'Full OCA', ...adminFlags(t.dir, 'full')]);
           assert.notEqual(r.code, 0);
           oneLine(r);
           assert.match(r.stderr, /no space left/i);

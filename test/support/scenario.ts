@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { passphraseFile, smki, tempDir } from './cli.js';
+import { adminFlags } from './keys.js';
 
 export const SUPPLIER = '90B3D51F30010000'; // the failed Supplier (the ZAZ1 test supplier's EUI)
 export const SUPPLIER_GAS = '90B3D51F30010001';
@@ -34,7 +35,7 @@ export async function setupScenario(): Promise<Scenario> {
     assert.equal(r.code, 0, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
     return r.json;
   };
-  await ok(['init', '--passphrase-file', pass, '--ca-name', 'Test OCA']);
+  await ok(['init', '--passphrase-file', pass, '--ca-name', 'Test OCA', ...adminFlags(t.dir)]);
   await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'ra1']);
   await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER_GAS, '--operator', 'ra1']);
   await ok(['party', 'add', '--name', 'Healthy Energy', '--role', 'IS', '--eui', OTHER_SUPPLIER, '--operator', 'ra1']);

@@ -15,7 +15,9 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
+  { name: 'key', summary: "people's keys: RA operators (--as) and SROs/AROs (--officer-key)", load: async () => (await import('./key.js')).registerKey },
   { name: 'init', summary: 'create the Root and Issuing OCA keys and certificates and the registry in a new home', load: async () => (await import('./init.js')).registerInit },
+  { name: 'operator', summary: 'RA operators: the people who change the registry, each with a registered key (--as)', load: async () => (await import('./operator.js')).registerOperator },
   { name: 'party', summary: 'Parties and their User IDs', load: async () => (await import('./party.js')).registerParty },
   { name: 'officer', summary: 'Senior and Authorised Responsible Officers (SRO, ARO)', load: async () => (await import('./officer.js')).registerOfficer },
   { name: 'cert', summary: 'SMKI Organisation Certificates', load: async () => (await import('./cert.js')).registerCert },
@@ -37,7 +39,7 @@ export const COMMANDS: CommandEntry[] = [
 export function commandWord(args: string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--home') { i++; continue; }
+    if (a === '--home' || a === '--as') { i++; continue; }
     if (a.startsWith('-')) continue;
     if (a === 'help') return args.slice(i + 1).find((x) => !x.startsWith('-'));
     return a;

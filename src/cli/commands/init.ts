@@ -1,17 +1,22 @@
-import { initCa, type InitKeys } from '../../ca/init.js';
+import { initCa, type InitAdmin, type InitKeys } from '../../ca/init.js';
+import { readPublicKeyFile } from '../../ca/person-keys.js';
+import { parseOperatorName } from '../../ra/operators.js';
 import { readPassphraseFile } from '../../ca/keystore.js';
 import { InputError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
-import { operatorName } from '../context.js';
 import { examples } from '../format.js';
-import { passphrase, pkcs11Pin } from '../passphrase.js';
-import { secretPrompt } from '../prompt.js';
+import { newKeyPassphrase, passphrase, pkcs11Pin } from '../passphrase.js';
+import { secretPrompt, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 
 interface InitOptions {
   caName?: string;
   passphraseFile?: string;
-  operator?: string;
+  admin?: string;
+  adminPublicKey?: string;
+  adminKeyOut?: string;
+  adminPassphraseFile?: string;
+  adminUnencrypted?: boolean;
   pkcs11Module?: string;
   token?: string;
   pinFile?: string;
@@ -37,27 +42,43 @@ async function initKeys(ctx: CliContext, o: InitOptions): Promise<{ keys: InitKe
   return { keys: { kind: 'file', rootKeyOut: o.rootKeyOut, rootPassphrase }, secret };
 }
 
+/** The first RA operator: --admin with --admin-public-key, or --admin-key-out to have a key made. */
+async function initAdmin(ctx: CliContext, o: InitOptions): Promise<InitAdmin> {
+  const name = await valueOrPrompt(ctx, o.admin, '--admin (the first RA operator)', 'First RA operator name', (t) => parseOperatorName(t, '--admin'));
+  if (o.adminPublicKey && o.adminKeyOut) throw new InputError('--admin-public-key and --admin-key-out exclude each other');
+  if (o.adminPublicKey) return { name, publicKey: readPublicKeyFile(o.adminPublicKey, '--admin-public-key') };
+  if (!o.adminKeyOut) throw new InputError("missing --admin-public-key FILE (the first operator's public key) or --admin-key-out FILE (to make one)");
+  if (o.adminUnencrypted && o.adminPassphraseFile) throw new InputError('--admin-unencrypted and --admin-passphrase-file exclude each other');
+  const passphrase = o.adminUnencrypted ? undefined : await newKeyPassphrase(ctx, o.adminPassphraseFile, '--admin-passphrase-file', 'SMKI_AS_PASSPHRASE_FILE');
+  return { name, keyOut: o.adminKeyOut, ...(passphrase ? { passphrase } : {}) };
+}
+
 export const registerInit: Register = (program, wrap) => {
   program
     .command('init')
     .description('create the Root and Issuing OCA keys and certificates and the registry in a new home')
     .option('--ca-name <name>', 'the CA name (Issuing OCA CN; the Root is "<name> Root")')
     .option('--passphrase-file <file>', 'file whose first line is the passphrase for the CA keys (or SMKI_PASSPHRASE_FILE, or a prompt)')
-    .option('--operator <name>', 'the RA operator creating the CA')
+    .option('--admin <name>', 'the first RA operator (the one who creates the CA)')
+    .option('--admin-public-key <file>', "the first operator's P-256 public key (PEM, from 'smki key new')")
+    .option('--admin-key-out <file>', 'or: make the first operator a key, written here (encrypted, 0600)')
+    .option('--admin-passphrase-file <file>', 'passphrase for the key --admin-key-out makes (or SMKI_AS_PASSPHRASE_FILE, or a prompt)')
+    .option('--admin-unencrypted', 'write the --admin-key-out key unencrypted (mode 0600)')
     .option('--root-key-out <file>', 'write the Root OCA key here (outside the home, own passphrase) to move it offline')
     .option('--root-passphrase-file <file>', 'passphrase of the offline Root OCA key (or SMKI_ROOT_PASSPHRASE_FILE, or a prompt)')
     .option('--pkcs11-module <path>', 'generate both CA keys inside a PKCS#11 token with this module (e.g. /usr/lib/softhsm/libsofthsm2.so)')
     .option('--token <label>', 'the token label, with --pkcs11-module')
     .option('--pin-file <file>', 'the token PIN (or SMKI_PKCS11_PIN_FILE, or a prompt)')
     .addHelpText('after', examples([
-      'smki init --ca-name "SMKI Test OCA" --passphrase-file ca-pass.txt',
-      'SMKI_HOME=./other-home smki init --ca-name "Other OCA" --passphrase-file ca-pass.txt --json',
-      'smki init --passphrase-file ca-pass.txt   # exit 4 (the home exists)',
+      'smki init --ca-name "SMKI Test OCA" --passphrase-file ca-pass.txt --admin ra1 --admin-public-key ra1.pub',
+      'SMKI_HOME=./other-home smki init --ca-name "Other OCA" --passphrase-file ca-pass.txt --admin other-ra1 --admin-key-out other-ra1.key --admin-passphrase-file ca-pass.txt --json',
+      'smki init --passphrase-file ca-pass.txt --admin ra1 --admin-public-key ra1.pub   # exit 4 (the home exists)',
     ]))
     .action(wrap(async (ctx: CliContext, opts: InitOptions) => {
       const catalogue = ctx.catalogue();
+      const admin = await initAdmin(ctx, opts);
       const { keys, secret } = await initKeys(ctx, opts);
-      const r = initCa(ctx.home, secret, opts.caName || catalogue.ca.defaultCaName, catalogue, operatorName(opts.operator), ctx.clock, keys);
+      const r = initCa(ctx.home, secret, opts.caName || catalogue.ca.defaultCaName, catalogue, admin, ctx.clock, keys);
       const offline = keys.kind === 'file' && keys.rootKeyOut !== undefined;
       ctx.emit(
         [
@@ -67,9 +88,10 @@ export const registerInit: Register = (program, wrap) => {
           `  keys         root ${r.rootKey}, issuing ${r.issuingKey}`,
           `  chain        ${r.chainFile}`,
           `  CRL          ${r.crlFile}`,
+          `  operator     ${admin.name}${'keyOut' in admin ? ` (key ${admin.keyOut})` : ''}: act with --as KEYFILE`,
           ...(offline ? [`move the Root OCA key ${r.rootKey} offline now: only 'smki ca issue-issuing' needs it`] : []),
         ],
-        { id: r.issuing.serial, home: r.home, root: r.root, issuing: r.issuing, chainFile: r.chainFile, crlFile: r.crlFile, rootKey: r.rootKey, issuingKey: r.issuingKey, rootOffline: offline },
+        { id: r.issuing.serial, home: r.home, root: r.root, issuing: r.issuing, chainFile: r.chainFile, crlFile: r.crlFile, rootKey: r.rootKey, issuingKey: r.issuingKey, rootOffline: offline, admin: admin.name, ...('keyOut' in admin ? { adminKey: admin.keyOut } : {}) },
       );
     }));
 };

@@ -53,7 +53,7 @@ export const registerOnboard: Register = (program, wrap) => {
     .option('--operator <name>', "default RA operator for steps the plan names none for (else the plan's 'operator', SMKI_OPERATOR or the login name)")
     .option('--passphrase-file <file>', 'CA key passphrase file, if the plan issues certificates or revokes a Supplier (or SMKI_PASSPHRASE_FILE, or a prompt)')
     .addHelpText('after', examples([
-      'smki --home onboarded init --ca-name "Onboarding OCA" --passphrase-file ca-pass.txt',
+      'smki --home onboarded init --ca-name "Onboarding OCA" --passphrase-file ca-pass.txt --admin ra1 --admin-public-key ra1.pub',
       'smki --home onboarded onboard --file fixtures/onboard/full-plan.yaml --dry-run --passphrase-file ca-pass.txt',
       'smki --home onboarded onboard --file fixtures/onboard/full-plan.yaml --passphrase-file ca-pass.txt',
       'smki --home onboarded onboard --file fixtures/onboard/minimal.json --json --passphrase-file ca-pass.txt > report.json',
