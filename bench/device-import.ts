@@ -13,6 +13,7 @@ import { importDevices } from '../src/ra/devices.js';
 import { addUserId } from '../src/ra/parties.js';
 import { homePaths } from '../src/registry/home.js';
 import { Registry } from '../src/registry/registry.js';
+import { verifyRegistry } from './checks.js';
 
 export interface DeviceImportBench {
   rows: number;
@@ -95,6 +96,7 @@ export async function benchDeviceImport(rows = 1_000_000): Promise<DeviceImportB
       const again = await importDevices(reg, file, { operator: 'bench' });
       const reimportSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
       if (again.status !== 'unchanged' || again.unchanged !== rows) throw new Error('benchmark re-import changed something');
+      verifyRegistry(reg, 'device import');
       return {
         rows,
         seconds: Math.round(seconds * 100) / 100,

@@ -1,7 +1,6 @@
 // Gate benchmark: 20,000 signed SR 1.6 requests (half CommandVariant 4 Credit bodies, half Signed
 // Pre-Commands) through the whole gate (parse, two ECDSA verifications, rules, decision recorded with
 // its audit record), on one core, in batches of 500 per transaction as `smki sr check` runs them.
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +26,9 @@ import { approveEvent, recordEvent } from '../src/ra/solr.js';
 import { findUserId } from '../src/registry/parties.js';
 import { Registry } from '../src/registry/registry.js';
 import { readFileSync } from 'node:fs';
-import { opensslEcdsaP256, peakRssMb } from './openssl.js';
+import { checkWithWorkers, VerifyPool } from '../src/gate/verify-pool.js';
+import { verifyRegistry } from './checks.js';
+import { xmlsec1Verify } from './peers.js';
 
 /** The bench home's RA operator (a key in memory). */
 const benchAdmin = generatePersonKey('bench-operator');
@@ -36,15 +37,22 @@ const FIX = join(process.cwd(), 'fixtures', 'public');
 
 export interface GateBench {
   requests: number;
-  seconds: number;
-  perSecond: number;
+  /** One core: this thread reads, verifies, decides and commits (batches of 500 per transaction). */
+  oneCore: { requests: number; seconds: number; perSecond: number };
+  /** Worker threads read and verify, this thread decides and commits; undefined when not asked for. */
+  workers?: { threads: number; requests: number; seconds: number; perSecond: number };
   accepted: number;
-  peakRssMb: number;
-  opensslVerify?: number;
-  xmlsec1?: string;
+  /** `xmlsec1 --verify` over the same signed requests (undefined when not asked for). */
+  xmlsec1?: ReturnType<typeof xmlsec1Verify>;
+  auditRecords: number;
 }
 
-export async function benchGate(n = 20000): Promise<GateBench> {
+/**
+ * N signed requests through the gate. With `workers`, the requests are taken in four quarters, one
+ * core and worker threads in turn (so both see the same load); with `xmlsec1`, every request is
+ * also verified by `xmlsec1 --verify`.
+ */
+export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: boolean } = {}): Promise<GateBench> {
   const dir = mkdtempSync(join(tmpdir(), 'smki-bench-gate-'));
   try {
     const catalogue = loadCatalogue();
@@ -99,45 +107,69 @@ export async function benchGate(n = 20000): Promise<GateBench> {
       const spc = signPreCommand(rewriteHeader(pre, { originator: supplier, recipient: target, counter }), supKeys.privateKey);
       docs.push(Buffer.from(sign(signedPreCommandRequest({ requestId: formatRequestId(srp, target, counter), commandVariant: 5, gbcsPayload: spc }))));
     }
-    const sample = join(dir, 'sample.xml');
-    writeFileSync(sample, docs[0]!);
-    writeFileSync(join(dir, 'srp-xml.pem'), toPem(xml.der, 'CERTIFICATE'));
+    const certPem = join(dir, 'srp-xml.pem');
+    writeFileSync(certPem, toPem(xml.der, 'CERTIFICATE'));
 
     const gate = new ServiceRequestGate(reg, catalogue);
     let accepted = 0;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < docs.length; i += 500) {
-      reg.tx(() => {
-        for (let j = i; j < Math.min(i + 500, docs.length); j++) if (gate.check(`r${j}`, docs[j]!, 'bench').decision === 'accept') accepted++;
-      });
+    const oneCore = (from: number, to: number): number => {
+      const t0 = process.hrtime.bigint();
+      for (let i = from; i < to; i += 500) {
+        reg.tx(() => {
+          for (let j = i; j < Math.min(i + 500, to); j++) if (gate.check(`r${j}`, docs[j]!, 'bench').decision === 'accept') accepted++;
+        });
+      }
+      return Number(process.hrtime.bigint() - t0) / 1e9;
+    };
+    const pool = opts.workers ? new VerifyPool(home, opts.workers) : undefined;
+    const withWorkers = async (from: number, to: number): Promise<number> => {
+      const t0 = process.hrtime.bigint();
+      const out = await checkWithWorkers(reg, gate, pool!, docs.slice(from, to).map((bytes, k) => ({ file: `r${from + k}`, bytes })), 'bench');
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      accepted += out.filter((o) => o.decision === 'accept').length;
+      return seconds;
+    };
+    let one = { requests: 0, seconds: 0 };
+    let many = { requests: 0, seconds: 0 };
+    try {
+      if (!pool) one = { requests: docs.length, seconds: oneCore(0, docs.length) };
+      else {
+        const q = Math.ceil(docs.length / 4);
+        for (let k = 0; k < 4; k++) {
+          const from = k * q;
+          const to = Math.min(docs.length, from + q);
+          if (k % 2 === 0) one = { requests: one.requests + to - from, seconds: one.seconds + oneCore(from, to) };
+          else many = { requests: many.requests + to - from, seconds: many.seconds + (await withWorkers(from, to)) };
+        }
+      }
+    } finally {
+      await pool?.close();
     }
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (accepted !== docs.length) throw new Error(`the gate accepted ${accepted} of ${docs.length} benchmark requests`);
+    const { records } = verifyRegistry(reg, 'gate');
     reg.close();
-    const ossl = opensslEcdsaP256();
+    let xmlsec: GateBench['xmlsec1'];
+    if (opts.xmlsec1) {
+      const files = docs.map((d, i) => {
+        const f = join(dir, `sr-${i}.xml`);
+        writeFileSync(f, d);
+        return f;
+      });
+      xmlsec = xmlsec1Verify(files, certPem);
+    }
     return {
       requests: docs.length,
-      seconds,
-      perSecond: docs.length / seconds,
+      oneCore: { ...one, perSecond: one.requests / one.seconds },
+      ...(pool ? { workers: { threads: pool.size, ...many, perSecond: many.requests / many.seconds } } : {}),
       accepted,
-      peakRssMb: peakRssMb(),
-      opensslVerify: 'verify' in ossl ? ossl.verify : undefined,
-      xmlsec1: xmlsec1Timing(sample, join(dir, 'srp-xml.pem')),
+      ...(xmlsec ? { xmlsec1: xmlsec } : {}),
+      auditRecords: records,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** xmlsec1 --verify of one file, for scale (it knows nothing of DUIS rules). */
-function xmlsec1Timing(file: string, certPem: string): string {
-  const probe = spawnSync('xmlsec1', ['--version'], { encoding: 'utf8' });
-  if (probe.error) return 'xmlsec1 not installed (apt-get install xmlsec1)';
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync('xmlsec1', ['--verify', '--pubkey-cert-pem', certPem, '--id-attr:Id', 'Request', file], { encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  return `${r.status === 0 ? 'verified' : 'did not verify'} one file in ${ms.toFixed(1)} ms (process start included)`;
-}
-
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(await benchGate(Number(process.argv[2] ?? 20000))));
+  console.log(JSON.stringify(await benchGate(Number(process.argv[2] ?? 20000), { workers: process.argv[3] ? Number(process.argv[3]) : undefined, xmlsec1: process.argv[4] === 'xmlsec1' })));
 }

@@ -1,7 +1,7 @@
 // Issuance benchmark: N certificates from pre-made CSRs through the full pipeline (CSR gate, RA
 // policy, serial recorded, signer re-check + lint + sign, certificate and audit stored), one process.
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IssuingAuthority } from '../src/ca/authority.js';
@@ -14,7 +14,10 @@ import { issueCertificate, issueCertificates } from '../src/ra/issue.js';
 import { addOfficer, changeOfficerStatus } from '../src/ra/officers.js';
 import { addUserId } from '../src/ra/parties.js';
 import { Registry } from '../src/registry/registry.js';
-import { opensslEcdsaP256 } from './openssl.js';
+import { toPem } from '../src/ca/pem.js';
+import { ensureBuilt } from '../test/support/process.js';
+import { verifyRegistry } from './checks.js';
+import { cfsslSignSeconds, isSkipped, medianProcessSeconds, nodeNothingSeconds, startCfsslServe, type CfsslServe, type Skipped } from './peers.js';
 
 /** The bench home's RA operator (a key in memory). */
 const benchAdmin = generatePersonKey('bench-operator');
@@ -43,43 +46,98 @@ export function benchCsrs(srp: ReturnType<typeof parseEui64>, n: number): Buffer
   });
 }
 
-export async function benchIssuance(n = 2000): Promise<{ certificates: number; seconds: number; perSecond: number; single: { certificates: number; seconds: number; perSecond: number }; opensslSign?: number }> {
+export interface IssuanceBench {
+  /** Batches of 100, durable registry and audit. */
+  certificates: number;
+  seconds: number;
+  perSecond: number;
+  /** One request per durable commit, in the same process. */
+  single: { certificates: number; seconds: number; perSecond: number };
+  /** `cfssl serve` over the same CSRs, interleaved with smki-ca's batches (half each, twice). */
+  cfsslServe?: { certificates: number; seconds: number; perSecond: number } | Skipped;
+  /** Median seconds of one whole process: `smki cert issue`, `cfssl sign`, `node -e 0`. */
+  process?: { runs: number; smkiCertIssue: number; cfsslSign: number | Skipped; nodeNothing: number };
+  auditRecords: number;
+}
+
+/**
+ * N certificates: the first (up to 500) one at a time, the rest in batches of 100; with `peers`, the
+ * rest also through `cfssl serve` (halves interleaved with ours, so both see the same load), then
+ * `processes` single `smki cert issue` processes beside `cfssl sign` and `node -e 0`.
+ */
+export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes?: number } = {}): Promise<IssuanceBench> {
   const dir = mkdtempSync(join(tmpdir(), 'smki-bench-issue-'));
+  const peers = opts.peers ?? false;
+  let serve: CfsslServe | Skipped | undefined;
   try {
     const pass = Buffer.from('bench passphrase');
-    const { reg, catalogue, srp, aroId, ca } = await prepareIssuanceHome(join(dir, 'home'), pass);
+    const home = join(dir, 'home');
+    const { reg, catalogue, srp, aroId, ca } = await prepareIssuanceHome(home, pass);
     const aro = { id: aroId };
     const csrs = benchCsrs(srp, n);
     // One request at a time: a durable commit per certificate, as `smki cert issue` runs.
-    const single = Math.min(csrs.length, 500);
+    const single = Math.min(500, Math.floor(csrs.length / 5));
     const t0 = process.hrtime.bigint();
     for (const csr of csrs.slice(0, single)) issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: aro.id });
     const singleSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     // Batches of 100 through the same pipeline (group commit), as onboarding runs issue them.
     const rest = csrs.slice(single);
-    const t1 = process.hrtime.bigint();
-    for (let i = 0; i < rest.length; i += 100) {
-      const out = issueCertificates(reg, ca, catalogue, rest.slice(i, i + 100).map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: aro.id })));
-      if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
+    const ours = (part: Buffer[]): number => {
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < part.length; i += 100) {
+        const out = issueCertificates(reg, ca, catalogue, part.slice(i, i + 100).map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: aro.id })));
+        if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
+      }
+      return Number(process.hrtime.bigint() - t) / 1e9;
+    };
+    const halves = [rest.slice(0, Math.floor(rest.length / 2)), rest.slice(Math.floor(rest.length / 2))];
+    if (peers) serve = await startCfsslServe(dir, toPem(csrs[0]!, 'CERTIFICATE REQUEST'));
+    let seconds = 0;
+    let cfsslSeconds = 0;
+    for (const half of halves) {
+      seconds += ours(half);
+      if (serve && !isSkipped(serve)) cfsslSeconds += await serve.sign(half.map((d) => toPem(d, 'CERTIFICATE REQUEST')));
     }
-    const seconds = Number(process.hrtime.bigint() - t1) / 1e9;
-    const problems = reg.audit.verify().problems.length;
+    if (serve && !isSkipped(serve)) serve.stop();
+    const cfsslServe = serve === undefined ? undefined : isSkipped(serve) ? serve : { certificates: rest.length, seconds: cfsslSeconds, perSecond: rest.length / cfsslSeconds };
+
+    let processes: IssuanceBench['process'];
+    if (peers) {
+      const runs = opts.processes ?? 5;
+      const files = benchCsrs(srp, runs).map((der, i) => {
+        const f = join(dir, `one-${i}.csr`);
+        writeFileSync(f, toPem(der, 'CERTIFICATE REQUEST'));
+        return f;
+      });
+      const passFile = join(dir, 'ca-pass.txt');
+      writeFileSync(passFile, `${pass.toString()}\n`, { mode: 0o600 });
+      ensureBuilt();
+      const smkiCertIssue = medianProcessSeconds(runs, (i) => ({
+        cmd: process.execPath,
+        args: [join(process.cwd(), 'bin', 'smki.js'), '--home', home, 'cert', 'issue', '--csr', files[i]!, '--profile', 'xml-sign', '--party', srp, '--officer', aro.id, '--passphrase-file', passFile],
+      }), (status, stderr) => {
+        if (status !== 0) throw new Error(`smki cert issue failed (exit ${status}): ${stderr.trim().split('\n').pop()}`);
+      });
+      processes = { runs, smkiCertIssue, cfsslSign: cfsslSignSeconds(dir, files), nodeNothing: nodeNothingSeconds(runs) };
+    }
+    const { records } = verifyRegistry(reg, 'issuance');
     reg.close();
-    if (problems) throw new Error(`audit chain broken after the benchmark: ${problems} problem(s)`);
-    const ossl = opensslEcdsaP256();
     return {
       certificates: rest.length,
       seconds,
       perSecond: rest.length / seconds,
       single: { certificates: single, seconds: singleSeconds, perSecond: single / singleSeconds },
-      opensslSign: 'sign' in ossl ? ossl.sign : undefined,
+      ...(cfsslServe ? { cfsslServe } : {}),
+      ...(processes ? { process: processes } : {}),
+      auditRecords: records,
     };
   } finally {
+    if (serve && !isSkipped(serve)) serve.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await benchIssuance(Number(process.argv[2] ?? 2000));
+  const r = await benchIssuance(Number(process.argv[2] ?? 2000), { peers: process.argv[3] === 'peers' });
   console.log(JSON.stringify(r));
 }

@@ -8,6 +8,7 @@ import { openIssuingAuthority } from '../src/ca/authority.js';
 import { closePkcs11 } from '../src/ca/pkcs11.js';
 import { loadCatalogue } from '../src/config/catalogue.js';
 import { issueCertificates } from '../src/ra/issue.js';
+import { verifyRegistry } from './checks.js';
 import { benchCsrs, prepareIssuanceHome } from './issuance.js';
 
 const MODULE = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => existsSync(p));
@@ -29,6 +30,7 @@ async function perSecond(home: string, n: number, keys?: Parameters<typeof prepa
     if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
   }
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  verifyRegistry(reg, 'key custody');
   reg.close();
   return n / seconds;
 }

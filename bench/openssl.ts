@@ -1,5 +1,6 @@
 // openssl speed ecdsap256 from the same run, for scale: sign and verify operations per second.
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 
 export function opensslEcdsaP256(seconds = 2): { sign: number; verify: number } | { error: string } {
   const r = spawnSync('openssl', ['speed', '-seconds', String(seconds), 'ecdsap256'], { encoding: 'utf8' });
@@ -13,4 +14,29 @@ export function opensslEcdsaP256(seconds = 2): { sign: number; verify: number } 
 
 export function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** The same operations through node:crypto in this process, with the key objects made once (as the Signer and the gate hold them). */
+export function nodeEcdsaP256(seconds = 2): { sign: number; verify: number } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const data = Buffer.alloc(32, 1);
+  const rate = (op: () => void): number => {
+    let n = 0;
+    const t0 = process.hrtime.bigint();
+    const until = t0 + BigInt(Math.round(seconds * 1e9));
+    let t = t0;
+    while (t < until) {
+      for (let i = 0; i < 100; i++) op();
+      n += 100;
+      t = process.hrtime.bigint();
+    }
+    return n / (Number(t - t0) / 1e9);
+  };
+  const sig = sign('sha256', data, privateKey);
+  return {
+    sign: rate(() => sign('sha256', data, privateKey)),
+    verify: rate(() => {
+      if (!verify('sha256', data, publicKey, sig)) throw new Error('verify failed');
+    }),
+  };
 }

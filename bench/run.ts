@@ -1,34 +1,168 @@
-// `npm run bench`: the three benchmarks, each with its figure and its yardstick from the same run.
-// Sizes can be lowered for a quick look: BENCH_CERTS, BENCH_KEY_CERTS, BENCH_DEVICES, BENCH_REQUESTS.
-import 'reflect-metadata';
-import { benchDeviceImport } from './device-import.js';
-import { benchGate } from './gate.js';
-import { benchIntegrity } from './integrity.js';
-import { benchIssuance } from './issuance.js';
-import { benchKeyCustody } from './key-custody.js';
+// `npm run bench`: every figure beside a peer measured in the same run, with the ratio and the target.
+// Each benchmark runs in a process of its own (its peak memory is its own) and ends by verifying its
+// registry (audit verify and SQLite's checks); a failed check fails the run.
+// Sizes can be lowered for a quick look: BENCH_CERTS, BENCH_PROCESSES, BENCH_KEY_CERTS, BENCH_DEVICES,
+// BENCH_REQUESTS, BENCH_WORKERS, BENCH_INTEGRITY_REQUESTS, BENCH_INTEGRITY_CERTS.
+// `npm run bench -- --readme` also rewrites the README's performance table from this run.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { inChild } from './child.js';
+import type { DeviceImportBench } from './device-import.js';
+import type { GateBench } from './gate.js';
+import type { IntegrityBench } from './integrity.js';
+import type { IssuanceBench } from './issuance.js';
+import type { KeyCustodyResult } from './key-custody.js';
+import { nodeEcdsaP256, opensslEcdsaP256 } from './openssl.js';
+import { isSkipped, type Skipped } from './peers.js';
 
 const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const MEMORY_LIMIT_MB = 300;
 
-const issuance = await benchIssuance(num('BENCH_CERTS', 5000));
-console.log(`issuance      ${issuance.certificates} certificates in batches of 100 in ${issuance.seconds.toFixed(2)} s: ${issuance.perSecond.toFixed(0)} certificates/s;` +
-  ` one at a time (an fsynced commit each): ${issuance.single.perSecond.toFixed(0)}/s` +
-  ` (full pipeline; openssl speed ecdsap256 sign: ${issuance.opensslSign?.toFixed(0) ?? 'n/a'}/s)`);
+/** One line of the report: our figure, the peer's, their ratio, and the target when there is one. */
+interface Row {
+  what: string;
+  ours: string;
+  peer: string;
+  ratio?: number;
+  target?: { text: string; met: boolean };
+  peakRssMb?: number;
+}
 
-// Key custody: the Issuing OCA key as a file and in a SoftHSM2 token, same CSRs count, same run.
-const keys = await benchKeyCustody(num('BENCH_KEY_CERTS', 1000));
-console.log(`key custody   ${keys.certificates} certificates each, batches of 100: file key ${keys.file.toFixed(0)}/s, ` +
-  (keys.softhsm !== undefined ? `SoftHSM2 token key ${keys.softhsm.toFixed(0)}/s` : `SoftHSM2 skipped (${keys.skipped})`));
+const rows: Row[] = [];
+let failed = false;
+const f0 = (x: number) => Math.round(x).toLocaleString('en-GB');
+const ms = (s: number) => `${(s * 1000).toFixed(s < 0.01 ? 1 : 0)} ms`;
 
-const devices = await benchDeviceImport(num('BENCH_DEVICES', 1_000_000));
-console.log(`device import ${devices.rows} rows in ${devices.seconds.toFixed(2)} s: ${devices.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${devices.peakRssMb} MB`);
+function add(r: Row): void {
+  rows.push(r);
+  const ratio = r.ratio === undefined ? '' : `; ratio ${r.ratio.toFixed(2)}x`;
+  const target = r.target ? ` (target ${r.target.text}: ${r.target.met ? 'met' : 'NOT MET'})` : '';
+  const memory = r.peakRssMb === undefined ? '' : `; peak RSS ${r.peakRssMb} MB${r.peakRssMb < MEMORY_LIMIT_MB ? '' : ` OVER ${MEMORY_LIMIT_MB} MB`}`;
+  console.log(`${r.what}: ${r.ours}; ${r.peer}${ratio}${target}${memory}  [load ${load()}]`);
+  if (r.peakRssMb !== undefined && r.peakRssMb >= MEMORY_LIMIT_MB) failed = true;
+}
 
-const gate = await benchGate(num('BENCH_REQUESTS', 20_000));
-console.log(`gate          ${gate.requests} signed SR 1.6 requests (half CV 4, half Signed Pre-Commands) in ${gate.seconds.toFixed(2)} s: ` +
-  `${gate.perSecond.toFixed(0)} requests/s, ${gate.accepted} accepted, peak RSS ${gate.peakRssMb} MB` +
-  ` (openssl speed ecdsap256 verify: ${gate.opensslVerify?.toFixed(0) ?? 'n/a'}/s, each request needs 2; xmlsec1: ${gate.xmlsec1})`);
+const skippedText = (s: Skipped) => `skipped: ${s.skipped}`;
+const startLoad = load();
+
+// Issuance: batches beside cfssl serve; one process beside cfssl sign and node -e 0.
+const issuance = inChild<IssuanceBench>('issuance.ts', 'benchIssuance', [num('BENCH_CERTS', 5000), { peers: true, processes: num('BENCH_PROCESSES', 5) }]);
+const serve = issuance.cfsslServe!;
+add({
+  what: `issuance, ${f0(issuance.certificates)} certificates in batches of 100 (durable registry + audit)`,
+  ours: `${f0(issuance.perSecond)}/s`,
+  peer: isSkipped(serve) ? `cfssl serve ${skippedText(serve)}` : `cfssl serve, 8 keep-alive clients on loopback, no database: ${f0(serve.perSecond)}/s`,
+  ...(isSkipped(serve) ? {} : { ratio: issuance.perSecond / serve.perSecond, target: { text: '≥ 1.0x', met: issuance.perSecond >= serve.perSecond } }),
+  peakRssMb: issuance.peakRssMb,
+});
+add({
+  what: `issuance, ${f0(issuance.single.certificates)} one at a time (an fsynced commit each)`,
+  ours: `${f0(issuance.single.perSecond)}/s`,
+  peer: isSkipped(serve) ? `cfssl serve ${skippedText(serve)}` : `cfssl serve ${f0(serve.perSecond)}/s`,
+  ...(isSkipped(serve) ? {} : { ratio: issuance.single.perSecond / serve.perSecond }),
+});
+const p = issuance.process!;
+add({
+  what: `one \`smki cert issue\` process (median of ${p.runs})`,
+  ours: ms(p.smkiCertIssue),
+  peer: `\`node -e 0\` ${ms(p.nodeNothing)}; \`cfssl sign\` ${isSkipped(p.cfsslSign) ? skippedText(p.cfsslSign) : `${ms(p.cfsslSign)} (${(p.smkiCertIssue / p.cfsslSign).toFixed(1)}x)`}`,
+  ratio: p.smkiCertIssue / p.nodeNothing,
+  target: { text: '≤ 2.0x node -e 0', met: p.smkiCertIssue <= 2 * p.nodeNothing },
+});
+
+// ECDSA P-256 as node:crypto does it here, beside openssl speed.
+const ossl = opensslEcdsaP256();
+const nodeCrypto = nodeEcdsaP256();
+if ('error' in ossl) {
+  add({ what: 'ECDSA P-256 sign (node:crypto, one core)', ours: `${f0(nodeCrypto.sign)}/s`, peer: `openssl speed ecdsap256: ${ossl.error}` });
+} else {
+  add({ what: 'ECDSA P-256 sign (node:crypto, one core)', ours: `${f0(nodeCrypto.sign)}/s`, peer: `openssl speed ecdsap256 ${f0(ossl.sign)}/s`, ratio: nodeCrypto.sign / ossl.sign });
+  add({ what: 'ECDSA P-256 verify (node:crypto, one core)', ours: `${f0(nodeCrypto.verify)}/s`, peer: `openssl speed ecdsap256 ${f0(ossl.verify)}/s`, ratio: nodeCrypto.verify / ossl.verify });
+}
+
+// The gate: one core against the verification limit, worker threads against one core, xmlsec1 over the same files.
+const threads = num('BENCH_WORKERS', availableParallelism());
+const gate = inChild<GateBench>('gate.ts', 'benchGate', [num('BENCH_REQUESTS', 20_000), { workers: threads, xmlsec1: true }]);
+const limit = 'error' in ossl ? undefined : ossl.verify / 2;
+add({
+  what: `gate on one core, ${f0(gate.oneCore.requests)} signed SR 1.6 requests (half CV 4, half Signed Pre-Commands; decisions and audit recorded)`,
+  ours: `${f0(gate.oneCore.perSecond)}/s`,
+  peer: limit === undefined ? 'openssl verify rate unknown' : `openssl verify rate / 2 (two signatures a request): ${f0(limit)}/s`,
+  ...(limit === undefined ? {} : { ratio: gate.oneCore.perSecond / limit, target: { text: '≥ 0.4x', met: gate.oneCore.perSecond >= 0.4 * limit } }),
+  peakRssMb: gate.peakRssMb,
+});
+if (gate.workers) {
+  add({
+    what: `gate with ${gate.workers.threads} verification worker threads (decisions in one thread), ${f0(gate.workers.requests)} requests`,
+    ours: `${f0(gate.workers.perSecond)}/s`,
+    peer: `the gate on one core ${f0(gate.oneCore.perSecond)}/s`,
+    ratio: gate.workers.perSecond / gate.oneCore.perSecond,
+    target: { text: '≥ 1.7x', met: gate.workers.perSecond >= 1.7 * gate.oneCore.perSecond },
+  });
+}
+const xs = gate.xmlsec1!;
+add({
+  what: `the gate per request (one core, whole gate) beside \`xmlsec1 --verify\` (signature only) over the same ${f0(gate.requests)} files`,
+  ours: `${(1000 / gate.oneCore.perSecond).toFixed(3)} ms a request, ${(gate.requests / gate.oneCore.perSecond).toFixed(2)} s for ${f0(gate.requests)}`,
+  peer: isSkipped(xs) ? `xmlsec1 ${skippedText(xs)}` : `xmlsec1 ${xs.perFileMs.toFixed(3)} ms a file, ${xs.seconds.toFixed(2)} s for ${f0(xs.files)} (1000 files a process; one file alone ${xs.oneFileMs.toFixed(0)} ms)`,
+  ...(isSkipped(xs) ? {} : { ratio: 1000 / gate.oneCore.perSecond / xs.perFileMs }),
+});
+
+// Key custody: file key beside a SoftHSM2 token key.
+const keys = inChild<KeyCustodyResult>('key-custody.ts', 'benchKeyCustody', [num('BENCH_KEY_CERTS', 1000)]);
+add({
+  what: `key custody, ${f0(keys.certificates)} certificates in batches of 100, Issuing OCA key in a SoftHSM2 token`,
+  ours: keys.softhsm !== undefined ? `${f0(keys.softhsm)}/s` : `skipped (${keys.skipped})`,
+  peer: `the same with the key as a file ${f0(keys.file)}/s`,
+  ...(keys.softhsm !== undefined ? { ratio: keys.softhsm / keys.file } : {}),
+  peakRssMb: keys.peakRssMb,
+});
+
+const devices = inChild<DeviceImportBench>('device-import.ts', 'benchDeviceImport', [num('BENCH_DEVICES', 1_000_000)]);
+add({
+  what: `device import, ${f0(devices.rows)} rows`,
+  ours: `${devices.seconds.toFixed(2)} s (${f0(devices.rowsPerSecond)} rows/s)`,
+  peer: `re-import of the same file (all unchanged) ${devices.reimportSeconds.toFixed(2)} s`,
+  target: { text: '< 5 s', met: devices.seconds < 5 },
+  peakRssMb: devices.peakRssMb,
+});
 
 // Integrity checks (row MACs sealed and checked on read) on, then off by the benchmark-only switch.
-const integrity = await benchIntegrity(num('BENCH_INTEGRITY_REQUESTS', 5000), num('BENCH_INTEGRITY_CERTS', 2000));
-const drop = (x: { on: number; off: number }) => `${(100 * (1 - x.on / x.off)).toFixed(1)}%`;
-console.log(`integrity     gate ${integrity.gate.on.toFixed(0)}/s with row checks, ${integrity.gate.off.toFixed(0)}/s without (cost ${drop(integrity.gate)}); ` +
-  `issuance ${integrity.issuance.on.toFixed(0)}/s with, ${integrity.issuance.off.toFixed(0)}/s without (cost ${drop(integrity.issuance)})`);
+const integrity = inChild<IntegrityBench>('integrity.ts', 'benchIntegrity', [num('BENCH_INTEGRITY_REQUESTS', 5000), num('BENCH_INTEGRITY_CERTS', 2000)]);
+add({
+  what: 'integrity checks (row MACs) on the gate',
+  ours: `${f0(integrity.gate.on)}/s with`,
+  peer: `${f0(integrity.gate.off)}/s without`,
+  ratio: integrity.gate.on / integrity.gate.off,
+  peakRssMb: integrity.peakRssMb,
+});
+add({ what: 'integrity checks (row MACs) on issuance', ours: `${f0(integrity.issuance.on)}/s with`, peer: `${f0(integrity.issuance.off)}/s without`, ratio: integrity.issuance.on / integrity.issuance.off });
+
+const endLoad = load();
+const date = new Date().toISOString().slice(0, 10);
+const table = [
+  `Measured by \`npm run bench\` on ${date}, ${availableParallelism()} cores, load average ${startLoad} at the start and ${endLoad} at the end (1, 5, 15 minutes).`,
+  '',
+  '| benchmark | smki-ca | peer (same run) | ratio | target |',
+  '|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.what} | ${r.ours}${r.peakRssMb === undefined ? '' : ` (peak RSS ${r.peakRssMb} MB)`} | ${r.peer} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`} | ${r.target ? `${r.target.text}: ${r.target.met ? 'met' : '**not met**'}` : ''} |`),
+].join('\n');
+console.log(`\n${table}`);
+
+if (process.argv.includes('--readme')) {
+  const readme = join(import.meta.dirname, '..', 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${start} ... ${end} section`);
+  writeFileSync(readme, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`);
+  console.log('README.md performance table rewritten from this run');
+}
+if (failed) {
+  console.error(`a benchmark's peak memory reached ${MEMORY_LIMIT_MB} MB`);
+  process.exitCode = 1;
+}

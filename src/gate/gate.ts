@@ -27,9 +27,37 @@ import { SOLR_CONTINGENCY } from '../domain/roles.js';
 import { insertQuarantine, QUARANTINE_ALERT_CODE } from '../registry/quarantine.js';
 import type { Registry } from '../registry/registry.js';
 import { parseDuisRequest, type DuisRequest, type ParsedDuisRequest } from './duis.js';
-import { parseGeneralSigning, verifyGbcsSignature } from './gbcs.js';
+import { parseGeneralSigning, verifyGbcsSignature, type GeneralSigningMessage } from './gbcs.js';
 import { decide, type DeviceFacts, type GateDecision, type GateFacts } from './rules.js';
-import { verifyEnveloped } from './xml/dsig.js';
+import { verifyEnveloped, type VerifyResult } from './xml/dsig.js';
+
+/**
+ * What the gate reads from one DUIS document, and how its signatures are checked with a key the gate
+ * chose itself. From `parseDuisRequest` here, or from a verification worker (src/gate/verify-pool.ts),
+ * which checks the signatures in advance against the certificates it found and answers only for those.
+ */
+export interface GateInput {
+  readonly request: DuisRequest;
+  /** X509IssuerName and serial of the signature, as written (not verified). */
+  readonly signer: { readonly serialHex: string; readonly issuerName: string };
+  /** SHA-256 of the document's bytes, hex, recorded with the decision. */
+  readonly docSha256: string;
+  /** The enveloped XML signature checked with `cert`'s key (`key()` gives it). */
+  verifyXml(cert: CertificateRecord, key: () => KeyObject): VerifyResult;
+  /** The General-Signing signature of `message` checked with `cert`'s key. */
+  verifyGbcs(message: GeneralSigningMessage, cert: CertificateRecord, key: () => KeyObject): boolean;
+}
+
+/** A document parsed here: its signatures are checked on the very `doc` the request was read from. */
+export function inlineInput(parsed: ParsedDuisRequest, bytes: Buffer): GateInput {
+  return {
+    request: parsed.request,
+    signer: parsed.signature,
+    docSha256: createHash('sha256').update(bytes).digest('hex'),
+    verifyXml: (_cert, key) => verifyEnveloped(parsed.doc, key()),
+    verifyGbcs: (message, _cert, key) => verifyGbcsSignature(message, key()),
+  };
+}
 
 export interface GateOutcome {
   file: string;
@@ -108,16 +136,16 @@ export class ServiceRequestGate {
   }
 
   /** Steps 1-3 (no registry writes): parse, look up, verify, classify. */
-  gather(parsed: ParsedDuisRequest, at: Date): GateFacts {
+  gather(input: GateInput, at: Date): GateFacts {
     const reg = this.reg;
-    const request = parsed.request;
+    const request = input.request;
     const { originator, target } = request.requestId;
     const sender = findUserId(reg, originator);
     const senderRole = sender ? this.catalogue.roles.get(sender.role) : undefined;
-    const signingCert = findCertificate(reg, parsed.signature.serialHex);
-    const issuerIsThisCa = normaliseDn(parsed.signature.issuerName) === this.issuerName;
+    const signingCert = findCertificate(reg, input.signer.serialHex);
+    const issuerIsThisCa = normaliseDn(input.signer.issuerName) === this.issuerName;
     const xmlSignature = signingCert && issuerIsThisCa && signingCert.source === 'issued'
-      ? verifyEnveloped(parsed.doc, this.publicKey(signingCert))
+      ? input.verifyXml(signingCert, () => this.publicKey(signingCert))
       : undefined;
     const d = findDevice(reg, target);
     const device: DeviceFacts | undefined = d ? { eui: d.eui, deviceType: d.deviceType, smets: d.smets, supplierEui: d.supplierEui } : undefined;
@@ -134,7 +162,7 @@ export class ServiceRequestGate {
         const supplier = (event?.failedSupplier ?? message.originator) as Eui64;
         const ds = listCertificates(reg, { userIds: [supplier] }).filter((c) => c.keyUsage === 'digitalSignature' && c.roleOu !== '87');
         gbcs.dsCertificates = ds.length;
-        gbcs.signatureVerified = message.signatureForm === 'present' && ds.some((c) => verifyGbcsSignature(message, this.publicKey(c)));
+        gbcs.signatureVerified = message.signatureForm === 'present' && ds.some((c) => input.verifyGbcs(message, c, () => this.publicKey(c)));
       } catch (e) {
         gbcs.error = e instanceof Error ? e.message : String(e);
       }
@@ -186,7 +214,7 @@ export class ServiceRequestGate {
   evaluate(file: string, bytes: Buffer, at: Date): GateOutcome {
     const parsed = this.parse(file, bytes);
     if (!('request' in parsed)) return parsed;
-    const facts = this.gather(parsed, at);
+    const facts = this.gather(inlineInput(parsed, bytes), at);
     return outcome(file, parsed.request, decide(facts), facts.event?.id ?? null, false, at);
   }
 
@@ -194,15 +222,24 @@ export class ServiceRequestGate {
   check(file: string, bytes: Buffer, actor: string): GateOutcome {
     const parsed = this.parse(file, bytes);
     if (!('request' in parsed)) return parsed;
+    return this.checkInput(file, inlineInput(parsed, bytes), actor);
+  }
+
+  /**
+   * Decides one document already read (here or by a verification worker) at the registry's time and
+   * records the decision: every decision of every worker is taken here, one after another, inside the
+   * registry's transaction, so no replay counter or ADT window can be passed by two at once.
+   */
+  checkInput(file: string, input: GateInput, actor: string): GateOutcome {
     const reg = this.reg;
-    const r = parsed.request;
+    const r = input.request;
     return reg.tx(() => {
       // Gathered inside the transaction so replay and ADT counts see every earlier decision.
       const at = reg.now();
-      const facts = this.gather(parsed, at);
+      const facts = this.gather(input, at);
       const d = decide(facts);
       const eventId = facts.event?.id ?? null;
-      const docSha256 = createHash('sha256').update(bytes).digest('hex');
+      const docSha256 = input.docSha256;
       const decisionId = insertDecision(reg, {
         decidedAt: at.toISOString(),
         source: file,

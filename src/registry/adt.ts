@@ -125,8 +125,8 @@ export function insertAdt(
   a: { id: string; partyId: number; supplierEui: Eui64; officerId: string; sha256: string; fileName: string; thresholds: AdtThreshold[] },
   at: Date,
 ): void {
-  reg.db
-    .prepare(
+  reg
+    .stmt(
       `INSERT INTO adt_files (id, party_id, supplier_eui, officer_id, submitted_at, sha256, file_name, status, superseded_by)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'active', NULL)`,
     )

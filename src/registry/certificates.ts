@@ -78,8 +78,8 @@ export function spkiCertified(reg: Registry, spkiSha256: string): string | undef
 }
 
 export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'status' | 'revokedAt' | 'revocationReason' | 'solrEventId'>): void {
-  reg.db
-    .prepare(
+  reg
+    .stmt(
       `INSERT INTO certificates (serial, user_id, profile, role_ou, key_usage, spki_sha256, issuer_der, not_before, not_after, der, source, officer_id, created_at, status)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid')`,
     )
@@ -101,8 +101,8 @@ export function listCertificates(reg: Registry, filter: { userIds?: Eui64[] } = 
 }
 
 export function markRevoked(reg: Registry, serial: string, reason: string, at: Date, solrEventId: string | null): void {
-  reg.db
-    .prepare("UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, solr_event_id = ? WHERE serial = ?")
+  reg
+    .stmt("UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, solr_event_id = ? WHERE serial = ?")
     .run(at.toISOString(), reason, solrEventId, serial);
 }
 

@@ -27,8 +27,8 @@ export function counterKey(counter: bigint): string {
 
 export function insertDecision(reg: Registry, d: DecisionRow): number {
   return Number(
-    reg.db
-      .prepare(
+    reg
+      .stmt(
         `INSERT INTO sr_decisions (decided_at, source, request_id, originator, target, counter, command_variant, service_reference_variant, device_type, supplier_eui, solr_event_id, decision, reasons, warnings, doc_sha256)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -45,8 +45,8 @@ export function highestCounter(reg: Registry, originator: string): bigint | unde
 }
 
 export function setHighestCounter(reg: Registry, originator: string, counter: bigint): void {
-  reg.db
-    .prepare('INSERT INTO replay_counters (originator, counter) VALUES (?, ?) ON CONFLICT(originator) DO UPDATE SET counter = excluded.counter')
+  reg
+    .stmt('INSERT INTO replay_counters (originator, counter) VALUES (?, ?) ON CONFLICT(originator) DO UPDATE SET counter = excluded.counter')
     .run(originator, counterKey(counter));
 }
 

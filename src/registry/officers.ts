@@ -66,8 +66,8 @@ export function insertOfficer(
   at: Date,
 ): void {
   const t = at.toISOString();
-  reg.db
-    .prepare('INSERT INTO officers (id, party_id, kind, name, status, nominated_by, evidence, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+  reg
+    .stmt('INSERT INTO officers (id, party_id, kind, name, status, nominated_by, evidence, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
     .run(o.id, o.partyId, o.kind, o.name, o.status, o.nominatedBy, o.evidence, t, t);
   reg.stmt('INSERT INTO officer_history (officer_id, at, status, by, note) VALUES (?, ?, ?, ?, ?)').run(o.id, t, o.status, by, null);
 }

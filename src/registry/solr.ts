@@ -68,8 +68,8 @@ export function insertSolrEvent(
   reg: Registry,
   e: Pick<SolrEventRecord, 'id' | 'failedSupplier' | 'srpUserId' | 'instructionRef' | 'startsAt' | 'endsAt' | 'recordedBy' | 'recordedAt'>,
 ): void {
-  reg.db
-    .prepare(
+  reg
+    .stmt(
       `INSERT INTO solr_events (id, failed_supplier, srp_user_id, instruction_ref, starts_at, ends_at, status, recorded_by, recorded_at)
        VALUES (?, ?, ?, ?, ?, ?, 'recorded', ?, ?)`,
     )
