@@ -18,7 +18,7 @@ const CATALOGUE = {
   CSR_SIGNATURE_ALGORITHM: ['CA', 'the CSR must be signed with ecdsa-with-SHA256'],
   CSR_KEY_REUSED: ['CA', 'this public key is already certified'],
   CSR_EUI_MISMATCH: ['CA', "the CSR subject's Entity Identifier is not the Party's User ID"],
-  CSR_EUI_MISSING: ['CA', 'the CSR subject carries no x500UniqueIdentifier (EUI-64)'],
+  CSR_EUI_MISSING: ['CA', 'the CSR subject carries no x500UniqueIdentifier (EUI-64): make the CSR with smki csr new --eui USER_ID --profile PROFILE --key-out KEY --out CSR, or give openssl req -subj "/OU=87/x500UniqueIdentifier=USER_ID"'],
   CSR_OU_MISMATCH: ['R2', "the CSR subject's OU is not the Remote Party Role of the profile asked for (xml-sign: 87)"],
   CSR_KEY_USAGE_MISMATCH: ['R2', "the CSR's requested Key Usage is not the profile's single bit"],
   USER_ID_SOLR_CONTINGENCY_ALONE: ['R1', 'a SoLRContingency User ID holds that User Role alone'],

@@ -29,6 +29,33 @@ export function withServiceReference(xml: string, serviceReference: string, vari
     .replace(/<((?:[A-Za-z_][\w.-]*:)?)ServiceReferenceVariant>[^<]*<\/\1ServiceReferenceVariant>/, (_m, p: string) => `<${p}ServiceReferenceVariant>${variant}</${p}ServiceReferenceVariant>`);
 }
 
+function requestXml(o: { requestId: string; commandVariant: number; serviceReference: string; serviceReferenceVariant: string; schemaVersion?: string; body: string }): string {
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<sr:Request xmlns:sr="${SR_NS}" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" schemaVersion="${o.schemaVersion ?? '5.4'}">`,
+    '<sr:Header>',
+    `<sr:RequestID>${o.requestId}</sr:RequestID>`,
+    `<sr:CommandVariant>${o.commandVariant}</sr:CommandVariant>`,
+    `<sr:ServiceReference>${o.serviceReference}</sr:ServiceReference>`,
+    `<sr:ServiceReferenceVariant>${o.serviceReferenceVariant}</sr:ServiceReferenceVariant>`,
+    '</sr:Header>',
+    `<sr:Body>${o.body}</sr:Body>`,
+    '</sr:Request>',
+    '',
+  ].join('\n');
+}
+
+/** SR 1.6 Update Payment Mode to Credit (CommandVariant 4: DCC returns the Pre-Command), as DCC's templates shape it. */
+export function creditPaymentModeRequest(o: { requestId: string; executionDateTime?: string; schemaVersion?: string }): string {
+  const exec = o.executionDateTime ? `<sr:ExecutionDateTime>${o.executionDateTime}</sr:ExecutionDateTime>` : '';
+  return requestXml({ ...o, commandVariant: 4, serviceReference: '1.6', serviceReferenceVariant: '1.6', body: `<sr:UpdatePaymentMode>${exec}<sr:Credit/></sr:UpdatePaymentMode>` });
+}
+
+/** SR 2.5 Activate Emergency Credit (CommandVariant 4), as DCC's template shapes it. */
+export function activateEmergencyCreditRequest(o: { requestId: string; schemaVersion?: string }): string {
+  return requestXml({ ...o, commandVariant: 4, serviceReference: '2.5', serviceReferenceVariant: '2.5', body: '<sr:ActivateEmergencyCredit/>' });
+}
+
 /** A Signed Pre-Command request (CommandVariant 5, 6 or 7), as DUIS 5.4 shapes it. */
 export function signedPreCommandRequest(o: {
   requestId: string;
@@ -39,20 +66,13 @@ export function signedPreCommandRequest(o: {
   schemaVersion?: string;
   executionDateTime?: string;
 }): string {
-  const sr = o.serviceReference ?? '1.6';
-  const srv = o.serviceReferenceVariant ?? '1.6';
   const exec = o.executionDateTime ? `<sr:ExecutionDateTime>${o.executionDateTime}</sr:ExecutionDateTime>` : '';
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<sr:Request xmlns:sr="${SR_NS}" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" schemaVersion="${o.schemaVersion ?? '5.4'}">`,
-    '<sr:Header>',
-    `<sr:RequestID>${o.requestId}</sr:RequestID>`,
-    `<sr:CommandVariant>${o.commandVariant}</sr:CommandVariant>`,
-    `<sr:ServiceReference>${sr}</sr:ServiceReference>`,
-    `<sr:ServiceReferenceVariant>${srv}</sr:ServiceReferenceVariant>`,
-    '</sr:Header>',
-    `<sr:Body><sr:SignedPreCommand>${exec}<sr:GBCSPayload>${o.gbcsPayload.toString('base64')}</sr:GBCSPayload></sr:SignedPreCommand></sr:Body>`,
-    '</sr:Request>',
-    '',
-  ].join('\n');
+  return requestXml({
+    requestId: o.requestId,
+    commandVariant: o.commandVariant,
+    serviceReference: o.serviceReference ?? '1.6',
+    serviceReferenceVariant: o.serviceReferenceVariant ?? '1.6',
+    ...(o.schemaVersion ? { schemaVersion: o.schemaVersion } : {}),
+    body: `<sr:SignedPreCommand>${exec}<sr:GBCSPayload>${o.gbcsPayload.toString('base64')}</sr:GBCSPayload></sr:SignedPreCommand>`,
+  });
 }

@@ -1,24 +1,16 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
-import { homePaths } from '../../registry/home.js';
-import { writeOutput } from '../../util/output.js';
 import { join } from 'node:path';
-import { readPassphraseFile } from '../../ca/keystore.js';
-import { Pkcs11Signer } from '../../ca/pkcs11.js';
-import { isPkcs11Uri, parsePkcs11Uri } from '../../ca/pkcs11-uri.js';
-import { pkcs11Pin } from '../passphrase.js';
-import { readOrganisationCertificate } from '../../ca/organisation-certificate.js';
 import { InputError } from '../../domain/errors.js';
 import { formatReason } from '../../domain/reasons.js';
 import { parseTime } from '../../domain/time.js';
 import { ServiceRequestGate, type GateOutcome } from '../../gate/gate.js';
-import { signEnveloped } from '../../gate/xml/dsig.js';
 import { operatorName, type CliContext } from '../context.js';
 import { decisionColour, examples, painter, type Painter } from '../format.js';
 import { progress as progressLine } from '../progress.js';
 import { readInputFile } from './cert.js';
 import type { Register } from './index.js';
 import { registerQuarantine } from './quarantine.js';
+import { registerSrTools } from './sr-tools.js';
 
 /** Files named on the command line; a directory gives its files (sorted), '-' reads stdin. */
 function expandInputs(args: string[]): string[] {
@@ -53,35 +45,9 @@ function outcomeLine(o: GateOutcome, paint: Painter): string {
   return lines.join('\n');
 }
 
-/** A private key in PEM (PKCS#8, SEC1, encrypted PKCS#8) or DER (PKCS#8, SEC1, encrypted PKCS#8). */
-/** A token key named by a pkcs11: URI; the module from the URI's module-path or SMKI_PKCS11_MODULE. */
-export function tokenSigner(uri: string, pin: Buffer): Pkcs11Signer {
-  const module = parsePkcs11Uri(uri, '--key').modulePath ?? process.env.SMKI_PKCS11_MODULE;
-  if (!module) throw new InputError('--key: a pkcs11: key needs module-path=... in the URI or SMKI_PKCS11_MODULE');
-  return new Pkcs11Signer({ module, uri, pin: () => pin });
-}
-
-export function loadPrivateKey(path: string, passFile: string | undefined, flag = '--key'): KeyObject {
-  const bytes = readInputFile(path, flag);
-  const passphrase = passFile ? readPassphraseFile(passFile) : undefined;
-  const isPem = bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN');
-  const attempts: Parameters<typeof createPrivateKey>[0][] = isPem
-    ? [{ key: bytes, passphrase }]
-    : [{ key: bytes, format: 'der', type: 'pkcs8' }, { key: bytes, format: 'der', type: 'sec1' }, { key: bytes, format: 'der', type: 'pkcs8', passphrase }];
-  let last: unknown;
-  for (const a of attempts) {
-    try {
-      return createPrivateKey(a);
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw new InputError(`${flag}: cannot read a private key from ${path}${passFile ? ' (wrong passphrase?)' : ' (encrypted? give --passphrase-file)'}: ${(last as Error).message.split('\n')[0]}`);
-}
-
 export const registerSr: Register = (program, wrap) => {
   const sr = program.command('sr').description('the Service Request gate for SoLRContingency DUIS requests')
-    .addHelpText('after', examples(['smki sr check --help', 'smki sr sign --help', 'smki sr quarantine --help']));
+    .addHelpText('after', examples(['smki sr check --help', 'smki sr new --help', 'smki sr sign --help', 'smki sr quarantine --help']));
   sr.command('check <files...>')
     .description('accept or refuse each DUIS request with every reason code that applies; exit 3 if any is refused, 4 if any is malformed')
     .option('--at <time>', 'only evaluate as of this time (ISO 8601): nothing is recorded; without it the registry decides at its own time and records')
@@ -147,31 +113,6 @@ export const registerSr: Register = (program, wrap) => {
       return 0;
     }));
 
-  sr.command('sign <file>')
-    .description('sign a DUIS request as DUIS requires (enveloped XMLDSig, ecdsa-sha256, X509IssuerSerial)')
-    .option('--cert <pem>', 'the XML-signing certificate')
-    .option('--key <pem|uri>', 'its private key: PKCS#8 or SEC1 PEM/DER (encrypted needs --passphrase-file), or a pkcs11: URI of a token key')
-    .option('--passphrase-file <file>', 'passphrase for an encrypted key')
-    .option('--pin-file <file>', 'token PIN for a pkcs11: --key (or SMKI_PKCS11_PIN_FILE, or a prompt)')
-    .option('--out <file>', 'write the signed request here instead of stdout')
-    .addHelpText('after', examples(['smki sr sign fixtures/public/duis/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML --cert fixtures/public/smki-certs/xml-sign-90B3D51F30010000-ds.pem --key fixtures/public/smki-certs/xml-sign-90B3D51F30010000-ds.key --out request.signed.xml']))
-    .action(wrap(async (ctx: CliContext, file: string, o: { cert?: string; key?: string; passphraseFile?: string; pinFile?: string; out?: string }) => {
-      if (!o.cert) throw new InputError('missing --cert');
-      if (!o.key) throw new InputError('missing --key');
-      const cert = readOrganisationCertificate(readInputFile(o.cert, '--cert'), '--cert');
-      const pinSource = isPkcs11Uri(o.key) ? parsePkcs11Uri(o.key, '--key').pinSource : undefined;
-      const key = isPkcs11Uri(o.key)
-        ? tokenSigner(o.key, pinSource ? readPassphraseFile(pinSource, 'pin-source') : await pkcs11Pin(ctx, o.pinFile))
-        : loadPrivateKey(o.key, o.passphraseFile);
-      const pub = 'spkiDer' in key ? key.spkiDer : createPublicKey(key).export({ format: 'der', type: 'spki' });
-      if (!pub.equals(cert.spkiDer)) throw new InputError('--key: the key does not belong to --cert');
-      const xml = readInputFile(file, 'FILE').toString('utf8');
-      const signed = signEnveloped(xml, { privateKey: key, issuerName: cert.issuerText, serialDecimal: cert.serialDecimal });
-      if (o.out) writeOutput(o.out, signed, homePaths(ctx.home));
-      if (ctx.json) ctx.emit('', { file, out: o.out ?? null, certificate: cert.serialHex, signed: o.out ? undefined : signed });
-      else if (o.out) ctx.emit(`signed ${file} with ${cert.serialHex} -> ${o.out}`, null);
-      else ctx.io.stdout.write(signed.endsWith('\n') ? signed : `${signed}\n`);
-    }));
-
+  registerSrTools(sr, wrap);
   registerQuarantine(sr, wrap);
 };

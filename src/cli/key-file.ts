@@ -1,0 +1,51 @@
+// Private keys that SRPs and Suppliers sign with (sr sign, gbcs sign, csr new --key): a file in PEM
+// (PKCS#8, SEC1, encrypted PKCS#8) or DER (the same three), or a PKCS#11 token key named by a URI.
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readPassphraseFile } from '../ca/keystore.js';
+import { Pkcs11Signer } from '../ca/pkcs11.js';
+import { isPkcs11Uri, parsePkcs11Uri } from '../ca/pkcs11-uri.js';
+import { InputError } from '../domain/errors.js';
+import type { CliContext } from './context.js';
+import { pkcs11Pin } from './passphrase.js';
+
+export function readKeyFileBytes(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new InputError(`${flag}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** A token key named by a pkcs11: URI; the module from the URI's module-path or SMKI_PKCS11_MODULE. */
+export function tokenSigner(uri: string, pin: Buffer, flag = '--key'): Pkcs11Signer {
+  const module = parsePkcs11Uri(uri, flag).modulePath ?? process.env.SMKI_PKCS11_MODULE;
+  if (!module) throw new InputError(`${flag}: a pkcs11: key needs module-path=... in the URI or SMKI_PKCS11_MODULE`);
+  return new Pkcs11Signer({ module, uri, pin: () => pin });
+}
+
+/** A private key file in PEM or DER; an encrypted one needs its passphrase file. */
+export function loadPrivateKey(path: string, passFile: string | undefined, flag = '--key'): KeyObject {
+  const bytes = readKeyFileBytes(path, flag);
+  const passphrase = passFile ? readPassphraseFile(passFile) : undefined;
+  const isPem = bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN');
+  const attempts: Parameters<typeof createPrivateKey>[0][] = isPem
+    ? [{ key: bytes, passphrase }]
+    : [{ key: bytes, format: 'der', type: 'pkcs8' }, { key: bytes, format: 'der', type: 'sec1' }, { key: bytes, format: 'der', type: 'pkcs8', passphrase }];
+  let last: unknown;
+  for (const a of attempts) {
+    try {
+      return createPrivateKey(a);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw new InputError(`${flag}: cannot read a private key from ${path}${passFile ? ' (wrong passphrase?)' : ' (encrypted? give --passphrase-file)'}: ${(last as Error).message.split('\n')[0]}`);
+}
+
+/** A key file, or a token key whose PIN comes from the URI's pin-source, --pin-file, SMKI_PKCS11_PIN_FILE or a prompt. */
+export async function loadSigningKey(ctx: CliContext, key: string, o: { passphraseFile?: string; pinFile?: string }, flag = '--key'): Promise<KeyObject | Pkcs11Signer> {
+  if (!isPkcs11Uri(key)) return loadPrivateKey(key, o.passphraseFile, flag);
+  const pinSource = parsePkcs11Uri(key, flag).pinSource;
+  return tokenSigner(key, pinSource ? readPassphraseFile(pinSource, 'pin-source') : await pkcs11Pin(ctx, o.pinFile), flag);
+}
