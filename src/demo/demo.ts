@@ -18,7 +18,6 @@ import type { Io } from '../cli/context.js';
 export const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'public');
 
 const SUPPLIER = parseEui64('90-B3-D5-1F-30-01-00-00');
-const SUPPLIER_GAS = parseEui64('90-B3-D5-1F-30-01-00-01');
 const SRP = parseEui64('90-B3-D5-1F-30-0C-00-01');
 const ESME = parseEui64('00-DB-12-34-56-78-90-A0');
 const GSME = parseEui64('00-DB-12-34-56-78-90-A1');
@@ -135,8 +134,8 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   const ra1 = keyOf('ra-officer-1');
   await run('setup', 'RA Officer 1 makes a P-256 key (every person who acts in smki has one)', ['key', 'new', '--out', ra1.key, '--unencrypted', '--public-out', ra1.pub], 'ok');
   await run('setup', 'Set up the CA: a Root OCA and an Issuing OCA (OU 07), keys encrypted at rest; RA Officer 1 is its first operator', ['init', '--ca-name', 'Demo OCA', '--passphrase-file', pass, '--admin', 'RA Officer 1', '--admin-public-key', ra1.pub], 'ok');
-  await run('setup', 'Register the Supplier (Import and Gas Supplier User IDs)', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
-  await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER_GAS, '--operator', 'RA Officer 1'], 'ok');
+  await run('setup', 'Register the dual-fuel Supplier (one User ID as Import Supplier and Gas Supplier)', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
+  await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
   steps.pop(); // the second User ID is part of the same step
   const supSro = await run('setup', "Register the Supplier's SRO (with an evidence reference)", ['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam Director', '--evidence', 'RAPP-SUP-01', '--operator', 'RA Officer 1'], 'ok');
   const supAro = await run('setup', 'Nominate the Supplier ARO', ['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue Officer', '--nominated-by', supSro.id, '--operator', 'RA Officer 1'], 'ok');

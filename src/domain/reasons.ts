@@ -68,6 +68,7 @@ const CATALOGUE = {
   ADT_SUPPLIER_NOT_COVERED: ['R4', "the ADT file's Supplier is not one that a SoLRContingency User ID of the Party acts for"],
   // Device registry (R6: requests reach only Devices registered to the failed Supplier)
   DEVICE_SUPPLIER_UNKNOWN: ['R6', 'the supplier_eui is not a registered Supplier User ID (IS, ES or GS)'],
+  DEVICE_FUEL_MISMATCH: ['R6', "the Supplier does not hold the meter's fuel role (an ESME's Supplier is an Import Supplier, a GSME's a Gas Supplier)"],
   // Service Request gate (R3, R5, R6)
   SR_NOT_ELIGIBLE: ['R3', 'the Service Request is not eligible for the sender\'s User Role'],
   COMMAND_VARIANT_NOT_ALLOWED: ['R3', 'the CommandVariant is not allowed for this Service Request'],

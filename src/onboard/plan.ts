@@ -4,7 +4,7 @@
 // Every error carries the plan line it is about: `plan.yaml line 12: officers.ari.nominatedBy: ...`.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { parseCsr } from '../ca/csr.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { AdtFileError, parseAdtFile } from '../ra/adt.js';
@@ -192,6 +192,25 @@ class Entry {
     return String(f.value.value).trim();
   }
 
+  /** A field that is one text value or a list of them (`role: [IS, GS]`); undefined if missing or not text. */
+  texts(name: string, required: boolean): string[] | undefined {
+    const f = this.fields.get(name);
+    if (!f || !isSeq(f.value)) {
+      const one = this.text(name, required);
+      return one === undefined ? undefined : [one];
+    }
+    const out: string[] = [];
+    for (const item of f.value.items as (Node | null)[]) {
+      if (!isScalar(item) || String(item.value).trim() === '') {
+        this.p.add(f.line, this.at(name), 'expected a list of single values');
+        return undefined;
+      }
+      out.push(String(item.value).trim());
+    }
+    if (out.length === 0 && required) this.p.add(f.line, this.at(name), 'required');
+    return out.length ? out : undefined;
+  }
+
   /** Parses a text field with a domain parser; its InputError becomes a problem on that line. */
   parsed<T>(name: string, required: boolean, parse: (text: string) => T): T | undefined {
     const t = this.text(name, required);
@@ -346,11 +365,13 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
 
   // 1. Parties, Suppliers before the SoLRContingency User IDs that act for them.
   const seenEui = new Map<Eui64, string>();
-  const partySpecs: { key: string; entry: Entry; actingForKey?: string; spec?: Extract<StepSpec, { kind: 'party.add' }> }[] = [];
+  const partySpecs: { key: string; entry: Entry; actingForKey?: string; specs: Extract<StepSpec, { kind: 'party.add' }>[] }[] = [];
   for (const { key, entry } of parties) {
     entry.only(['name', 'role', 'eui', 'actingFor', 'operator']);
     const partyName = entry.text('name', true);
-    const role = entry.parsed('role', true, (t) => parseUserRole(t, WHAT));
+    // One role, or several on one User ID (a dual-fuel Supplier: `role: [ImportSupplier, GasSupplier]`).
+    const roles = partyRoles(entry, p);
+    const role = roles?.includes(SOLR_CONTINGENCY) ? SOLR_CONTINGENCY : roles?.[0];
     const eui = partyEuis.get(key);
     if (!eui && !entry.has('eui')) entry.text('eui', true);
     if (eui) {
@@ -368,13 +389,18 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
     } else if (role === SOLR_CONTINGENCY) {
       p.add(entry.line, entry.at('actingFor'), 'required: a SoLRContingency User ID names the Supplier User ID it acts for');
     }
-    const spec = partyName && role && eui
-      ? { kind: 'party.add' as const, partyName, role, eui, ...(actingFor ? { actingFor } : {}), operator: defaultOperator(entry) }
-      : undefined;
-    partySpecs.push({ key, entry, actingForKey, spec });
+    const specs = partyName && roles && eui
+      ? roles.map((r) => ({ kind: 'party.add' as const, partyName, role: r, eui, ...(actingFor ? { actingFor } : {}), operator: defaultOperator(entry) }))
+      : [];
+    partySpecs.push({ key, entry, actingForKey, specs });
   }
   for (const ps of order(partySpecs, (x) => x.key, (x) => (x.actingForKey ? [x.actingForKey] : []), p, 'parties', 'actingFor')) {
-    if (ps.spec) builder.add({ line: ps.entry.line, kind: 'party.add', key: `parties.${ps.key}`, spec: ps.spec, refs: { parties: ps.actingForKey ? [ps.actingForKey] : [] } });
+    // A further role is added to the User ID its first step registered (or that is already registered).
+    let first: number | undefined;
+    for (const spec of ps.specs) {
+      const n = builder.add({ line: ps.entry.line, kind: 'party.add', key: `parties.${ps.key}`, spec, refs: { parties: ps.actingForKey ? [ps.actingForKey] : [] }, deps: first ? [first] : [] });
+      first ??= n;
+    }
   }
 
   // 2. Officers, each SRO before the AROs it nominates; an ARO's activation right after it.
@@ -538,6 +564,29 @@ function resolvePath(dir: string, path: string): string {
 }
 
 /** Stable topological order within a section (plan order where references allow); cycles are problems. */
+/** The User Role(s) of a parties entry: each known, none twice, SoLRContingency alone. */
+function partyRoles(entry: Entry, p: Problems): UserRoleCode[] | undefined {
+  const texts = entry.texts('role', true);
+  if (!texts) return undefined;
+  const roles: UserRoleCode[] = [];
+  for (const t of texts) {
+    try {
+      const r = parseUserRole(t, WHAT);
+      if (roles.includes(r)) p.add(entry.lineOf('role'), entry.at('role'), `${t} is given twice`);
+      else roles.push(r);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      p.add(entry.lineOf('role'), entry.at('role'), stripWhat(e.message));
+      return undefined;
+    }
+  }
+  if (roles.length > 1 && roles.includes(SOLR_CONTINGENCY)) {
+    p.add(entry.lineOf('role'), entry.at('role'), 'a SoLRContingency User ID holds that User Role alone');
+    return undefined;
+  }
+  return roles;
+}
+
 function order<T extends { entry: Entry }>(items: T[], keyOf: (x: T) => string, refsOf: (x: T) => string[], p: Problems, section: string, field: string): T[] {
   const byKey = new Map(items.map((x) => [keyOf(x), x]));
   const out: T[] = [];

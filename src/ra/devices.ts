@@ -3,7 +3,8 @@
 // The contract (README "Device import"): a whole file or nothing, also when interrupted.
 //  1. Validation pass. The file is streamed once: strict UTF-8, the exact header, then every row is
 //     checked (4 fields; device_eui and supplier_eui EUI-64s; device_type ESME, GSME, CHF, GPF, PPMID
-//     or IHD; smets 1 or 2; supplier_eui a registered Supplier User ID, IS, ES or GS). Valid rows go to
+//     or IHD; smets 1 or 2; supplier_eui a registered Supplier User ID, IS, ES or GS, and for an ESME an
+//     Import Supplier, for a GSME a Gas Supplier: DEVICE_FUEL_MISMATCH). Valid rows go to
 //     a per-import temporary table (the connection's temp database, never the registry file), which
 //     also finds a Device given twice: twice identically is harmless (counted as a duplicate), with a
 //     different Supplier or different details is refused. The file's SHA-256 is taken on the way.
@@ -83,6 +84,9 @@ export interface DeviceImportResult {
 
 type Suppliers = Map<string, readonly UserRoleCode[]>;
 
+/** The Supplier role a meter's Supplier holds: an ESME's is the Import Supplier (electricity), a GSME's the Gas Supplier. */
+export const FUEL_ROLE: Partial<Record<DeviceType, UserRoleCode>> = { ESME: 'IS', GSME: 'GS' };
+
 /** Pure: one data row to a Device record, or every problem with it. */
 export function validateDeviceRow(fields: string[], roles: Suppliers, line: number): StagedDevice | RefusedRow {
   if (fields.length !== DEVICE_CSV_HEADER.length) {
@@ -103,6 +107,12 @@ export function validateDeviceRow(fields: string[], roles: Suppliers, line: numb
     policy = { line, kind: 'policy', code: 'DEVICE_SUPPLIER_UNKNOWN', reason: `supplier_eui ${supplierEui} is not a registered User ID` };
   } else if (!holdsSupplierRole(held)) {
     policy = { line, kind: 'policy', code: 'DEVICE_SUPPLIER_UNKNOWN', reason: `supplier_eui ${supplierEui} is a ${held.map(userRoleName).join("/")} User ID, not a Supplier's` };
+  }
+  else {
+    const fuel = FUEL_ROLE[deviceType];
+    if (fuel && !held.includes(fuel)) {
+      policy = { line, kind: 'policy', code: 'DEVICE_FUEL_MISMATCH', reason: `a ${deviceType} is registered to its ${userRoleName(fuel)}; supplier_eui ${supplierEui} is ${held.map(userRoleName).join('/')}` };
+    }
   }
   if (policy) return policy;
   return { eui: parseEui64(euiText), deviceType, smets: Number(smetsText) as Smets, supplierEui, line };

@@ -311,6 +311,8 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 8,
     name: "DUIS alerts: addressee, kind, the DSP certificate that signed them; the SoLR event's handover Supplier; registered DSP certificates",
+    // Verified before the rewrite, sealed again after: an edit made before the upgrade is never laundered.
+    reseal: ['alerts', 'solr_events'],
     sql: `
       CREATE TABLE alerts_v6 (
         id TEXT PRIMARY KEY,

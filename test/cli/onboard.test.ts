@@ -180,6 +180,35 @@ describe('cli: onboard', function () {
     }
   });
 
+  it('adds a second User Role to a User ID already registered (a dual-fuel Supplier), once; role lists too', async () => {
+    const t = await freshHome();
+    try {
+      assert.equal((await t.run(['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', '90B3D51F30010000', '--operator', 'ra0'])).code, 0);
+      const plan = join(t.dir, 'dual.yaml');
+      writeFileSync(plan, [
+        'operator: ra1',
+        'parties:',
+        '  sup: { name: Failing Energy Ltd, role: GasSupplier, eui: 90B3D51F30010000 }',
+        '  other: { name: Other Energy, role: [IS, GS], eui: 90B3D51F30030000 }',
+        '',
+      ].join('\n'));
+      const r = await t.run(['onboard', '--file', plan, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.json.steps.map((s: { key: string; status: string }) => `${s.key} ${s.status}`),
+        ['parties.sup done', 'parties.other done', 'parties.other done']);
+      const parties = (await t.run(['party', 'list', '--json'])).json as { eui: string; roles: string[] }[];
+      assert.deepEqual(parties.filter((u) => u.eui !== undefined).map((u) => `${u.eui} ${u.roles.join('+')}`).sort(),
+        ['90B3D51F30010000 IS+GS', '90B3D51F30030000 IS+GS']);
+      const again = await t.run(['onboard', '--file', plan, '--json']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(again.json.steps.map((s: { status: string }) => s.status), ['skipped', 'skipped', 'skipped']);
+      const log = (await t.run(['audit', 'log', '--limit', '50', '--json'])).json as { action: string; subject: string }[];
+      assert.deepEqual(log.filter((a) => a.action === 'party.add-role').map((a) => a.subject), ['90B3D51F30010000', '90B3D51F30030000']);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   describe('validation', () => {
     let t: Home;
     before(async () => { t = await freshHome(); });

@@ -111,7 +111,7 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
     assert.equal(after.json.solrEventId, id);
     // An alert for a Device not yet registered is held; once the Device is known it is released.
     const devices = join(s.dir, 'd2.csv');
-    writeFileSync(devices, `device_eui,device_type,smets,supplier_eui\n${ORPHAN},GSME,2,${SUPPLIER}\n`);
+    writeFileSync(devices, `device_eui,device_type,smets,supplier_eui\n${ORPHAN},ESME,2,${SUPPLIER}\n`);
     assert.equal((await run(['device', 'import', '--file', devices])).code, 0);
     const held = await run(['alert', 'held']);
     assert.equal(held.json.length, 1);

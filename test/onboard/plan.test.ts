@@ -65,6 +65,37 @@ officers:
     assert.ok(sup.kind === 'party.add' && sup.eui === '90B3D51F30010000' && sup.operator === 'default-op');
   });
 
+  it('a dual-fuel User ID: role: [IS, GS] gives one step per role, the second after the first', () => {
+    const plan = parse(`
+parties:
+  sup: { name: Sup, role: [ImportSupplier, gs], eui: 90B3D51F30010000 }
+  srp: { name: SRP, role: SC, eui: 90B3D51F300C0001, actingFor: sup }
+`);
+    assert.deepEqual(plan.steps.map((s) => `${s.n} ${s.kind} ${s.key} ${s.spec.kind === 'party.add' ? s.spec.role : ''}`), [
+      '1 party.add parties.sup IS',
+      '2 party.add parties.sup GS',
+      '3 party.add parties.srp SC',
+    ]);
+    assert.deepEqual(plan.steps.map((s) => s.deps), [[], [1], [2]]);
+  });
+
+  it('a role list: each role known, none twice, SoLRContingency alone', () => {
+    assert.deepEqual(problems(`
+parties:
+  a: { name: A, role: [IS, IS], eui: 90B3D51F30010000 }
+  b: { name: B, role: [SC, IS], eui: 90B3D51F300C0001, actingFor: a }
+  c: { name: C, role: [IS, Baker], eui: 90B3D51F30010002 }
+  d: { name: D, role: [], eui: 90B3D51F30010003 }
+  e: { name: E, role: [[IS]], eui: 90B3D51F30010004 }
+`), [
+      "3 parties.a.role: IS is given twice",
+      '4 parties.b.role: a SoLRContingency User ID holds that User Role alone',
+      ...problems('parties:\n  c: { name: C, role: Baker, eui: 90B3D51F30010002 }\n').map((x) => x.replace(/^2 /, '5 ')),
+      '6 parties.d.role: required',
+      '7 parties.e.role: expected a list of single values',
+    ]);
+  });
+
   it('reads every scalar as text: an all-digit EUI stays an EUI, an instruction of digits stays text', () => {
     const plan = parse(`
 operator: ra1

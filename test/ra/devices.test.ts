@@ -64,8 +64,8 @@ describe('ra/devices: device import', () => {
   });
 
   it('updates a Device that moved to another Supplier or changed type; identical repeats in the file are harmless', async () => {
-    await run('first.csv', csv(`${A0},ESME,2,${SUPPLIER}`, `${A1},GSME,2,${SUPPLIER}`));
-    const r = await run('second.csv', csv(`${A0},ESME,2,${OTHER_SUPPLIER}`, `${A1},GSME,1,${SUPPLIER}`, `${A1},GSME,1,${SUPPLIER}`, `00DB1234567890C0,IHD,2,${SUPPLIER}`));
+    await run('first.csv', csv(`${A0},ESME,2,${SUPPLIER}`, `${A1},GSME,2,${SUPPLIER_GAS}`));
+    const r = await run('second.csv', csv(`${A0},ESME,2,${OTHER_SUPPLIER}`, `${A1},GSME,1,${SUPPLIER_GAS}`, `${A1},GSME,1,${SUPPLIER_GAS}`, `00DB1234567890C0,IHD,2,${SUPPLIER}`));
     assert.equal(r.status, 'imported');
     assert.deepEqual([r.imported, r.updated, r.unchanged, r.duplicates, r.supplierChanged], [1, 2, 0, 1, 1]);
     assert.equal(findDevice(f.reg, A0)!.supplierEui, OTHER_SUPPLIER);
@@ -120,6 +120,22 @@ describe('ra/devices: device import', () => {
     const r = await refused('bad-eui.csv', csv(`00DB1234567890A5,ESME,2,${SUPPLIER}`, `00DB12345678ZZ,ESME,2,${SUPPLIER}`));
     assert.equal(r.exitStatus, 4);
     assert.deepEqual(r.refused, [{ line: 3, kind: 'malformed', reason: "device_eui '00DB12345678ZZ' is not an EUI-64" }]);
+  });
+
+  it("refuses a meter whose Supplier does not hold its fuel role: an ESME's is an Import Supplier, a GSME's a Gas Supplier (exit 3)", async () => {
+    const r = await refused('fuel.csv', csv(`00DB1234567890D1,GSME,2,${SUPPLIER}`, `00DB1234567890D2,ESME,2,${SUPPLIER_GAS}`, `00DB1234567890D3,IHD,2,${SUPPLIER_GAS}`));
+    assert.equal(r.exitStatus, 3);
+    assert.deepEqual(r.refused.map((x) => [x.line, x.code]), [[2, 'DEVICE_FUEL_MISMATCH'], [3, 'DEVICE_FUEL_MISMATCH']]);
+    assert.match(r.refused[0]!.reason, /a GSME is registered to its GasSupplier; supplier_eui 90B3D51F30010000 is ImportSupplier/);
+  });
+
+  it('validateDeviceRow: a dual-fuel User ID (IS and GS) takes both meters; other Device types any Supplier', () => {
+    const dual = new Map([[SUPPLIER as string, ['IS', 'GS'] as const], [SUPPLIER_GAS as string, ['GS'] as const]]);
+    assert.equal((validateDeviceRow([A0, 'ESME', '2', SUPPLIER], dual, 2) as { code?: string }).code, undefined);
+    assert.equal((validateDeviceRow([A1, 'GSME', '2', SUPPLIER], dual, 3) as { code?: string }).code, undefined);
+    assert.equal((validateDeviceRow([A1, 'GSME', '2', SUPPLIER_GAS], dual, 4) as { code?: string }).code, undefined);
+    assert.equal((validateDeviceRow([A0, 'ESME', '2', SUPPLIER_GAS], dual, 5) as { code?: string }).code, 'DEVICE_FUEL_MISMATCH');
+    for (const t of ['CHF', 'GPF', 'PPMID', 'IHD']) assert.equal((validateDeviceRow([A0, t, '2', SUPPLIER_GAS], dual, 6) as { code?: string }).code, undefined);
   });
 
   it('refuses an unknown Supplier and a non-Supplier User ID (exit 3: policy)', async () => {

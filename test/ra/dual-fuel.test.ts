@@ -15,7 +15,7 @@ describe('ra: a dual-fuel Supplier (one User ID as Import Supplier and Gas Suppl
   let g: GateScenario;
   let counter = 7000n;
   const next = () => ++counter;
-  before(async () => { g = await setupGateScenario(); });
+  before(async () => { g = await setupGateScenario(undefined, { dualFuelSupplier: false }); });
   after(() => g.cleanup());
 
   async function ok(args: string[]) {

@@ -48,7 +48,8 @@ export interface GateScenario extends Scenario {
 
 export async function setupGateScenario(
   adtThresholds: { warning: number; quarantine: number } = { warning: 500, quarantine: 1000 },
-  opts: { adtServiceRequests?: string[] } = {},
+  /** dualFuelSupplier (default true): the failed Supplier's User ID is Gas Supplier too and its GSME is registered; false: IS alone, no GSME. */
+  opts: { adtServiceRequests?: string[]; dualFuelSupplier?: boolean } = {},
 ): Promise<GateScenario> {
   const s = await setupScenario();
   const ok = async (args: string[]) => {
@@ -68,11 +69,14 @@ export async function setupGateScenario(
   // ZAZ1 chain, whose Issuing OCA certificate is not public); its key is ZAZ1's Z1-supplier-ds key.
   await ok(['ca', 'trust', '--file', join(DCC_TEST_PKI, 'chain.pem'), '--operator', 'ra1']);
   await ok(['cert', 'register', '--file', join(DCC_TEST_PKI, 'supplier-ds.pem'), '--party', SUPPLIER, '--operator', 'ra1']);
+  // A GSME's Supplier is a Gas Supplier (DEVICE_FUEL_MISMATCH otherwise): the failed Supplier is dual-fuel.
+  const dualFuel = opts.dualFuelSupplier ?? true;
+  if (dualFuel) await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER, '--operator', 'ra1']);
   const devices = join(s.dir, 'devices.csv');
   writeFileSync(devices, [
     'device_eui,device_type,smets,supplier_eui',
     `${ESME},ESME,2,${SUPPLIER}`,
-    `${GSME},GSME,2,${SUPPLIER}`,
+    ...(dualFuel ? [`${GSME},GSME,2,${SUPPLIER}`] : []),
     `${ESME_S1},ESME,1,${SUPPLIER}`,
     `${OTHER_ESME},ESME,2,${OTHER_SUPPLIER}`,
     '',

@@ -1,0 +1,119 @@
+// Upgrading a home made at an earlier schema (issue 10): a registry at schema 7 (row MACs, digests and
+// the sealed state as smki 7 kept them) with SoLR events and alerts, opened by the current smki, is
+// migrated through migration 8 (which rewrites the alerts and adds a column to solr_events) and every
+// later one, and then verifies: audit chain, row MACs, digests, state. A row edited outside smki before
+// the upgrade is refused by the upgrade, never sealed afresh as if smki had written it.
+import { strict as assert } from 'node:assert';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { IntegrityError } from '../../src/domain/errors.js';
+import type { Eui64 } from '../../src/domain/eui.js';
+import { AuditLog } from '../../src/registry/audit.js';
+import { listAlerts } from '../../src/registry/alerts.js';
+import { homePaths } from '../../src/registry/home.js';
+import { MIGRATIONS } from '../../src/registry/migrations.js';
+import { Registry } from '../../src/registry/registry.js';
+import { PROTECTED_TABLES, RowGuard } from '../../src/registry/row-mac.js';
+import { findSolrEvent, revocationEventForSupplier } from '../../src/registry/solr.js';
+import { tempDir } from '../support/cli.js';
+
+const AUDIT_KEY = Buffer.alloc(32, 7);
+const SUPPLIER = '90B3D51F30010000';
+const SRP = '90B3D51F300C0001';
+const T = '2026-11-20T10:00:00.000Z';
+
+/** A home whose registry is at schema `version`, with a SoLR event and two alerts, sealed as that smki sealed it. */
+function homeAtSchema7(dir: string, edit?: (db: Database.Database) => void): string {
+  const home = join(dir, 'home');
+  const paths = homePaths(home);
+  mkdirSync(paths.keysDir, { recursive: true, mode: 0o700 });
+  writeFileSync(paths.auditKey, AUDIT_KEY.toString('hex'), { mode: 0o600 });
+  const db = new Database(paths.db);
+  db.pragma('journal_mode = WAL');
+  db.transaction(() => {
+    for (const m of MIGRATIONS.filter((x) => x.version <= 7)) db.exec(m.sql);
+    db.pragma('user_version = 7');
+  })();
+  const audit = new AuditLog(db, AUDIT_KEY, paths.checkpoint);
+  const at = new Date(T);
+  db.transaction(() => {
+    db.prepare("INSERT INTO parties (id, name, created_at) VALUES (1, 'Failed Energy', ?), (2, 'Shared Resources Ltd', ?)").run(T, T);
+    db.prepare('INSERT INTO user_ids (eui, party_id, created_at) VALUES (?, 1, ?), (?, 2, ?)').run(SUPPLIER, T, SRP, T);
+    db.prepare("INSERT INTO user_id_roles (eui, role, acting_for, created_at) VALUES (?, 'IS', NULL, ?), (?, 'SC', ?, ?)").run(SUPPLIER, T, SRP, SUPPLIER, T);
+    db.prepare("INSERT INTO devices (eui, device_type, smets, supplier_eui, updated_at) VALUES ('00DB1234567890A0', 'ESME', 2, ?, ?)").run(SUPPLIER, T);
+    db.prepare(`INSERT INTO solr_events (id, failed_supplier, srp_user_id, instruction_ref, starts_at, ends_at, status, recorded_by, recorded_at, approved_by, approved_at, suppliers_revoked_at, suppliers_revoked_by)
+      VALUES ('SOLR-1', ?, ?, 'OFGEM-1', ?, '2026-12-20T10:00:00.000Z', 'approved', 'ra1', ?, 'ra2', ?, ?, 'ra1')`).run(SUPPLIER, SRP, T, T, T, T);
+    db.prepare(`INSERT INTO alerts (id, device_eui, alert_code, received_at, supplier_eui, destination, destination_kind, solr_event_id, status, reason)
+      VALUES ('ALERT-1', '00DB1234567890A0', '8F66', ?, ?, ?, 'srp', 'SOLR-1', 'routed', 'SUPPLIER_REVOKED_UNDER_SOLR'),
+             ('ALERT-2', '00DB00000000009A', '8F66', ?, NULL, NULL, 'held', NULL, 'held', 'DEVICE_UNKNOWN')`).run(T, SUPPLIER, SRP, T);
+    db.prepare("INSERT INTO counters (name, value) VALUES ('SOLR', 1), ('ALERT', 2)").run();
+    audit.append(at, 'ra1', 'party.add', SUPPLIER);
+    audit.append(at, 'ra1', 'solr.record', 'SOLR-1');
+    audit.append(at, 'alerts', 'alert.route', 'ALERT-1');
+    audit.append(at, 'alerts', 'alert.route', 'ALERT-2');
+    // What smki 7 sealed: its protected tables (those that existed at schema 7), each row's MAC, the
+    // digests and the state row bound to the audit head.
+    const guard = new RowGuard(db, AUDIT_KEY);
+    const existing = new Set((db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[]));
+    guard.resealTables(PROTECTED_TABLES.filter((t) => existing.has(t)));
+    db.prepare("INSERT INTO integrity_state (id, audit_seq, audit_hash, digests, mac) VALUES (1, 0, '', '', x'')").run();
+    guard.flush(audit.pendingHead()!, true);
+  })();
+  audit.committed();
+  edit?.(db);
+  audit.close();
+  db.close();
+  return home;
+}
+
+describe('registry/migrations: upgrading a home made at schema 7', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => { t = tempDir('smki-migrate-'); });
+  afterEach(() => t.cleanup());
+
+  it('migration 8 re-seals the rewritten alerts and SoLR events: audit verify and every row check pass', () => {
+    const home = homeAtSchema7(t.dir);
+    const reg = Registry.open(home);
+    try {
+      assert.equal(reg.schemaVersion(), Math.max(...MIGRATIONS.map((m) => m.version)));
+      assert.deepEqual(reg.verify(), { records: 4, problems: [] });
+      // The rows the upgrade rewrote are read through their row checks.
+      const alerts = listAlerts(reg);
+      assert.deepEqual(alerts.map((a) => [a.id, a.destinationKind, a.addressee, a.alertKind]), [['ALERT-1', 'srp', SUPPLIER, 'flags'], ['ALERT-2', 'held', null, 'flags']]);
+      assert.equal(findSolrEvent(reg, 'SOLR-1')?.handoverTo, null);
+      assert.equal(revocationEventForSupplier(reg, SUPPLIER as Eui64)?.id, 'SOLR-1');
+      // The upgraded home takes writes as any other: the change seals, and verify still passes.
+      reg.tx(() => {
+        reg.db.prepare("UPDATE alerts SET status = 'released', released_at = ? WHERE id = 'ALERT-2'").run(T);
+        reg.audit.append(new Date(), 'test', 'alert.release', 'ALERT-2');
+      });
+      assert.deepEqual(reg.verify().problems, []);
+    } finally {
+      reg.close();
+    }
+    const again = Registry.open(home);
+    try {
+      assert.deepEqual(again.verify().problems, []);
+    } finally {
+      again.close();
+    }
+  });
+
+  for (const [what, sql, table] of [
+    ['an alert re-routed', "UPDATE alerts SET destination = '90B3D51F30030000' WHERE id = 'ALERT-1'", 'alerts'],
+    ['an ended event reopened', "UPDATE solr_events SET ends_at = '2027-12-20T10:00:00.000Z' WHERE id = 'SOLR-1'", 'solr_events'],
+    ['an alert deleted', "DELETE FROM alerts WHERE id = 'ALERT-2'", 'alerts'],
+  ] as const) {
+    it(`${what} outside smki before the upgrade: the upgrade refuses (exit 5), nothing is migrated`, () => {
+      const home = homeAtSchema7(t.dir, (db) => db.exec(sql));
+      assert.throws(() => Registry.open(home), (e: unknown) => e instanceof IntegrityError && new RegExp(`table ${table}`).test(e.message));
+      const db = new Database(homePaths(home).db, { readonly: true });
+      try {
+        assert.equal(db.pragma('user_version', { simple: true }), 7);
+      } finally {
+        db.close();
+      }
+    });
+  }
+});
