@@ -37,6 +37,9 @@ function homeAtSchema7(dir: string, edit?: (db: Database.Database) => void): str
   })();
   const audit = new AuditLog(db, AUDIT_KEY, paths.checkpoint);
   const at = new Date(T);
+  // Today's AuditLog writes the columns a later migration added; its unsigned records hash as smki 7's
+  // did. The columns are there only while it appends, and dropped again below.
+  db.exec('ALTER TABLE audit ADD COLUMN statement TEXT; ALTER TABLE audit ADD COLUMN signature TEXT');
   db.transaction(() => {
     db.prepare("INSERT INTO parties (id, name, created_at) VALUES (1, 'Failed Energy', ?), (2, 'Shared Resources Ltd', ?)").run(T, T);
     db.prepare('INSERT INTO user_ids (eui, party_id, created_at) VALUES (?, 1, ?), (?, 2, ?)').run(SUPPLIER, T, SRP, T);
@@ -61,6 +64,7 @@ function homeAtSchema7(dir: string, edit?: (db: Database.Database) => void): str
     guard.flush(audit.pendingHead()!, true);
   })();
   audit.committed();
+  db.exec('ALTER TABLE audit DROP COLUMN statement; ALTER TABLE audit DROP COLUMN signature');
   edit?.(db);
   audit.close();
   db.close();
