@@ -15,12 +15,14 @@ import { findDevice } from '../registry/devices.js';
 import {
   countAgainstAdt,
   countInWindow,
+  findDecisionByDoc,
   findTransform,
   highestCounter,
   insertDecision,
   insertTransform,
   markSignedPreCommand,
   setHighestCounter,
+  type DecisionRow,
 } from '../registry/gate.js';
 import { findUserId, listUserIds } from '../registry/parties.js';
 import { SOLR_CONTINGENCY } from '../domain/roles.js';
@@ -74,6 +76,14 @@ export interface GateOutcome {
   recorded: boolean;
   /** The time the decision was taken at (the registry's clock, or the --at time of an evaluation). */
   decidedAt?: string;
+  /**
+   * True when this very document (the same bytes) was decided before, e.g. by an interrupted run of
+   * the same batch: the earlier decision is reported (decision, reasons, decidedAt) and nothing is
+   * decided or written again.
+   */
+  alreadyDecided?: boolean;
+  /** The recorded decision's number (sr_decisions), for a decision recorded now or before. */
+  decisionId?: number;
 }
 
 /** Issuer DNs compared as DUIS writes them: RDNs trimmed, attribute types upper-cased. */
@@ -233,13 +243,16 @@ export class ServiceRequestGate {
   checkInput(file: string, input: GateInput, actor: string): GateOutcome {
     const reg = this.reg;
     const r = input.request;
+    const docSha256 = input.docSha256;
     return reg.tx(() => {
+      // This very document decided before (an interrupted batch run again): its decision, not a replay.
+      const earlier = findDecisionByDoc(reg, docSha256);
+      if (earlier) return alreadyDecided(file, earlier);
       // Gathered inside the transaction so replay and ADT counts see every earlier decision.
       const at = reg.now();
       const facts = this.gather(input, at);
       const d = decide(facts);
       const eventId = facts.event?.id ?? null;
-      const docSha256 = input.docSha256;
       const decisionId = insertDecision(reg, {
         decidedAt: at.toISOString(),
         source: file,
@@ -293,7 +306,24 @@ export class ServiceRequestGate {
         reasons: d.reasons.map((x) => x.code),
         warnings: d.warnings.map((x) => x.code),
       });
-      return outcome(file, r, d, eventId, true, at);
+      return { ...outcome(file, r, d, eventId, true, at), decisionId };
     });
   }
+}
+
+function alreadyDecided(file: string, d: DecisionRow & { id: number }): GateOutcome {
+  return {
+    file,
+    decision: d.decision,
+    reasons: d.reasons as Reason[],
+    warnings: d.warnings as Reason[],
+    ...(d.requestId !== null ? { requestId: d.requestId } : {}),
+    ...(d.commandVariant !== null ? { commandVariant: d.commandVariant } : {}),
+    ...(d.serviceReferenceVariant !== null ? { serviceReferenceVariant: d.serviceReferenceVariant } : {}),
+    solrEvent: d.solrEventId,
+    recorded: false,
+    decidedAt: d.decidedAt,
+    alreadyDecided: true,
+    decisionId: d.id,
+  };
 }

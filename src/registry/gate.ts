@@ -100,11 +100,8 @@ export function countInWindow(reg: Registry, originators: readonly string[], sup
   return whole.n + edge.n + released;
 }
 
-export function listDecisions(reg: Registry, filter: { solrEventId?: string } = {}): (DecisionRow & { id: number })[] {
-  const rows = (filter.solrEventId
-    ? reg.stmt('SELECT * FROM sr_decisions WHERE solr_event_id = ? ORDER BY id').all(filter.solrEventId)
-    : reg.stmt('SELECT * FROM sr_decisions ORDER BY id').all()) as Record<string, unknown>[];
-  return rows.map((r) => ({
+function toDecision(r: Record<string, unknown>): DecisionRow & { id: number } {
+  return {
     id: r.id as number,
     decidedAt: r.decided_at as string,
     source: r.source as string,
@@ -121,5 +118,21 @@ export function listDecisions(reg: Registry, filter: { solrEventId?: string } = 
     reasons: JSON.parse(r.reasons as string),
     warnings: JSON.parse(r.warnings as string),
     docSha256: r.doc_sha256 as string | null,
-  }));
+  };
+}
+
+export function listDecisions(reg: Registry, filter: { solrEventId?: string } = {}): (DecisionRow & { id: number })[] {
+  const rows = (filter.solrEventId
+    ? reg.stmt('SELECT * FROM sr_decisions WHERE solr_event_id = ? ORDER BY id').all(filter.solrEventId)
+    : reg.stmt('SELECT * FROM sr_decisions ORDER BY id').all()) as Record<string, unknown>[];
+  return rows.map(toDecision);
+}
+
+/**
+ * The decision recorded for exactly this document (its bytes' SHA-256), if the gate decided it before:
+ * an interrupted `sr check` run again reports it as already decided instead of deciding it again.
+ */
+export function findDecisionByDoc(reg: Registry, docSha256: string): (DecisionRow & { id: number }) | undefined {
+  const r = reg.rows.check('sr_decisions', reg.stmt('SELECT * FROM sr_decisions WHERE doc_sha256 = ? ORDER BY id LIMIT 1').get(docSha256) as Record<string, unknown> | undefined);
+  return r && toDecision(r);
 }

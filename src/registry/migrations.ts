@@ -416,4 +416,11 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX audit_subject_action ON audit(subject, action);
     `,
   },
+  {
+    version: 11,
+    name: 'Service Request decisions found by their document (SHA-256): an interrupted sr check run again reports what it decided as already decided',
+    sql: `
+      CREATE INDEX sr_decisions_doc ON sr_decisions(doc_sha256);
+    `,
+  },
 ];

@@ -115,8 +115,12 @@ describe('gate: Service Request 1.6 for SoLRContingency', function () {
       const spc = g.signedPreCommand(pre, c, device);
       const r = await one(spc);
       assert.equal(r.o.decision, 'accept', JSON.stringify(r.o));
+      // The very same document again: reported as already decided (not decided again, not a replay).
       const again = await one(spc);
-      assert.deepEqual(codes(again.o), ['PRECOMMAND_WITHOUT_TRANSFORM']);
+      assert.deepEqual([again.o.decision, again.o.alreadyDecided, again.o.decisionId, again.o.decidedAt], ['accept', true, r.o.decisionId, r.o.decidedAt]);
+      // Another document for the same RequestID: its Signed Pre-Command was accepted already.
+      const other = await one(g.signedPreCommand(pre, c, device));
+      assert.deepEqual(codes(other.o), ['PRECOMMAND_WITHOUT_TRANSFORM']);
     });
   }
 

@@ -40,9 +40,38 @@ async function readStdin(ctx: CliContext): Promise<Buffer> {
 
 function outcomeLine(o: GateOutcome, paint: Painter): string {
   if (o.decision === 'malformed') return `${paint('red', 'MALFORMED')}  ${o.file}: ${o.error}`;
-  const head = `${paint(decisionColour(o.decision), o.decision.toUpperCase().padEnd(10))} ${o.file}  ${o.requestId} CV${o.commandVariant} SRV ${o.serviceReferenceVariant}`;
+  const already = o.alreadyDecided ? `  (already decided at ${o.decidedAt}, decision ${o.decisionId}: not decided again)` : '';
+  const head = `${paint(decisionColour(o.decision), o.decision.toUpperCase().padEnd(10))} ${o.file}  ${o.requestId} CV${o.commandVariant} SRV ${o.serviceReferenceVariant}${already}`;
   const lines = [head, ...o.reasons.map((r) => `    ${formatReason(r)}`), ...o.warnings.map((r) => `    warning ${formatReason(r)}`)];
   return lines.join('\n');
+}
+
+/** Files decided per registry transaction (one durable commit, then their report). */
+const GROUP = 200;
+
+/**
+ * The report of a batch, written as it goes: each decision right after the commit that recorded it.
+ * With --json the output is still one JSON document (an array, closed at the end, also when the run
+ * is interrupted or fails part-way).
+ */
+function decisionReport(ctx: CliContext) {
+  const out = ctx.io.stdout;
+  const paint = painter(out);
+  const summary = { accepted: 0, refused: 0, quarantined: 0, malformed: 0, alreadyDecided: 0, total: 0 };
+  const key = { accept: 'accepted', refuse: 'refused', quarantine: 'quarantined', malformed: 'malformed' } as const;
+  return {
+    summary,
+    add(o: GateOutcome): void {
+      summary[key[o.decision]]++;
+      if (o.alreadyDecided) summary.alreadyDecided++;
+      if (ctx.json) out.write(`${summary.total === 0 ? '[\n' : ',\n'}${JSON.stringify(o, null, 2).replace(/^/gm, '  ')}`);
+      else out.write(`${outcomeLine(o, paint)}\n`);
+      summary.total++;
+    },
+    end(): void {
+      if (ctx.json) out.write(summary.total === 0 ? '[]\n' : '\n]\n');
+    },
+  };
 }
 
 export const registerSr: Register = (program, wrap) => {
@@ -64,49 +93,52 @@ export const registerSr: Register = (program, wrap) => {
       const inputs = expandInputs(files);
       const actor = operatorName(o.operator);
       const progress = progressLine(ctx.io, 'checking requests', 'rows', inputs.length);
+      const report = decisionReport(ctx);
+      // Ctrl+C stops the batch between two commits: every decision reported is committed, and every
+      // one committed is reported. Run again, the same files report those as already decided.
+      let interrupted = false;
+      const onSigint = () => { interrupted = true; };
+      process.on('SIGINT', onSigint);
       let done = 0;
-      const outcomes: GateOutcome[] = [];
-      const BATCH = 500;
-      for (let i = 0; i < inputs.length; i += BATCH) {
-        const slice = inputs.slice(i, i + BATCH);
-        // A file that cannot be read is named in the report (exit 4); every other file is still decided.
-        const bytes = await Promise.all(slice.map(async (f) => {
-          try {
-            return f === '-' ? await readStdin(ctx) : readInputFile(f, 'FILE');
-          } catch (e) {
-            if (e instanceof InputError) return e;
-            throw e;
-          }
-        }));
-        const name = (f: string) => (f === '-' ? '(stdin)' : f);
-        const unreadable = (f: string, e: InputError): GateOutcome =>
-          ({ file: name(f), decision: 'malformed', reasons: [], warnings: [], error: e.message.split('\n')[0], recorded: false });
-        if (at) {
-          // An evaluation: the caller's time never reaches the registry.
-          slice.forEach((f, j) => {
-            const b = bytes[j]!;
-            outcomes.push(b instanceof InputError ? unreadable(f, b) : gate.evaluate(name(f), b, at));
-            progress.update(++done);
-          });
-          continue;
+      try {
+        for (let i = 0; i < inputs.length && !interrupted; i += GROUP) {
+          const slice = inputs.slice(i, i + GROUP);
+          // A file that cannot be read is named in the report (exit 4); every other file is still decided.
+          const bytes = await Promise.all(slice.map(async (f) => {
+            try {
+              return f === '-' ? await readStdin(ctx) : readInputFile(f, 'FILE');
+            } catch (e) {
+              if (e instanceof InputError) return e;
+              throw e;
+            }
+          }));
+          if (interrupted) break;
+          const name = (f: string) => (f === '-' ? '(stdin)' : f);
+          const unreadable = (f: string, e: InputError): GateOutcome =>
+            ({ file: name(f), decision: 'malformed', reasons: [], warnings: [], error: e.message.split('\n')[0], recorded: false });
+          // An evaluation: the caller's time never reaches the registry. Otherwise the group is one
+          // durable commit, each decision in it with its effects and audit record, reported right after.
+          const decided = at
+            ? slice.map((f, j) => { const b = bytes[j]!; return b instanceof InputError ? unreadable(f, b) : gate.evaluate(name(f), b, at); })
+            : reg.tx(() => slice.map((f, j) => { const b = bytes[j]!; return b instanceof InputError ? unreadable(f, b) : gate.check(name(f), b, actor); }));
+          for (const d of decided) report.add(d);
+          progress.update((done += slice.length));
+          // Lets a Ctrl+C in (and progress redraw) between commits.
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        // One transaction per batch: each decision still commits with its effects and audit record.
-        reg.tx(() => {
-          slice.forEach((f, j) => {
-            const b = bytes[j]!;
-            outcomes.push(b instanceof InputError ? unreadable(f, b) : gate.check(name(f), b, actor));
-            progress.update(++done);
-          });
-        });
+      } finally {
+        process.off('SIGINT', onSigint);
+        progress.end();
+        report.end();
       }
-      progress.end();
-      const count = (d: GateOutcome['decision']) => outcomes.filter((x) => x.decision === d).length;
-      const summary = { accepted: count('accept'), refused: count('refuse'), quarantined: count('quarantine'), malformed: count('malformed'), total: outcomes.length };
-      if (ctx.json) ctx.emit('', outcomes.length === 1 && files.length === 1 && inputs.length === 1 ? [outcomes[0]] : outcomes);
-      else {
-        ctx.emit(outcomes.map((o) => outcomeLine(o, painter(ctx.io.stdout))), null);
-        ctx.note(`${summary.total} checked: ${summary.accepted} accepted, ${summary.refused} refused, ${summary.quarantined} quarantined, ${summary.malformed} malformed`);
+      const summary = report.summary;
+      if (!ctx.json) {
+        ctx.note(`${summary.total} checked: ${summary.accepted} accepted, ${summary.refused} refused, ${summary.quarantined} quarantined, ${summary.malformed} malformed${summary.alreadyDecided ? ` (${summary.alreadyDecided} of them already decided before: reported, not decided again)` : ''}`);
         if (at) ctx.note(`evaluated as of ${at.toISOString()}: nothing recorded (no decision, counter, ADT count or audit record)`);
+      }
+      if (interrupted) {
+        ctx.note(`smki: interrupted after ${summary.total} of ${inputs.length} file(s): every decision above is committed, none other was taken; run the same command again to complete the batch`);
+        return 130;
       }
       if (summary.malformed) return 4;
       if (summary.refused || summary.quarantined) return 3;
