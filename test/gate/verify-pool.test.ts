@@ -31,9 +31,10 @@ describe('gate: verification workers decide nothing (src/gate/verify-pool.ts)', 
     const add = (file: string, text: string) => docs.push({ file, bytes: Buffer.from(text) });
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     for (let i = 1; i <= 12; i++) {
-      const xml = g.request(CV4, BigInt(100 + i), ESME);
-      add(`cv4-${i}`, xml);
-      add(`cv4-${i}-again`, xml);
+      add(`cv4-${i}`, g.request(CV4, BigInt(100 + i), ESME));
+      // The same RequestID in another document (signed again): a replay. (The very same bytes again
+      // would be reported as already decided, issue 13.)
+      add(`cv4-${i}-again`, g.request(CV4, BigInt(100 + i), ESME));
       if (i <= 2) add(`spc-${i}`, g.signedPreCommand(SPC, BigInt(100 + i), ESME));
       if (i === 3) add('forged', g.request(CV4, 500n, GSME, { ...g.srp, key: other }));
       if (i === 4) add('garbage', '<not a request');
