@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 // Gate benchmark: 20,000 signed SR 1.6 requests (half CommandVariant 4 Credit bodies, half Signed
 // Pre-Commands) through the whole gate (parse, two ECDSA verifications, rules, decision recorded with
 // its audit record), on one core, in batches of 500 per transaction as `smki sr check` runs them.
@@ -122,10 +123,13 @@ export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: b
       return Number(process.hrtime.bigint() - t0) / 1e9;
     };
     const pool = opts.workers ? new VerifyPool(home, opts.workers) : undefined;
+    await pool?.ready(); // worker start-up is not counted
     const withWorkers = async (from: number, to: number): Promise<number> => {
+      const e0 = performance.eventLoopUtilization();
       const t0 = process.hrtime.bigint();
       const out = await checkWithWorkers(reg, gate, pool!, docs.slice(from, to).map((bytes, k) => ({ file: `r${from + k}`, bytes })), 'bench');
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (process.env.BENCH_DEBUG) console.error(`main ELU ${performance.eventLoopUtilization(e0).utilization.toFixed(2)}`);
       accepted += out.filter((o) => o.decision === 'accept').length;
       return seconds;
     };

@@ -10,7 +10,8 @@ import { initCa, type InitKeys } from '../src/ca/init.js';
 import { generatePersonKey } from '../src/ca/person-keys.js';
 import { loadCatalogue } from '../src/config/catalogue.js';
 import { parseEui64 } from '../src/domain/eui.js';
-import { issueCertificate, issueCertificates } from '../src/ra/issue.js';
+import { CsrPool } from '../src/ca/csr-pool.js';
+import { issueCertificate, issueCertificates, issueCertificatesWithWorkers } from '../src/ra/issue.js';
 import { addOfficer, changeOfficerStatus } from '../src/ra/officers.js';
 import { addUserId } from '../src/ra/parties.js';
 import { Registry } from '../src/registry/registry.js';
@@ -47,10 +48,12 @@ export function benchCsrs(srp: ReturnType<typeof parseEui64>, n: number): Buffer
 }
 
 export interface IssuanceBench {
-  /** Batches of 100, durable registry and audit. */
+  /** Batches of 100, durable registry and audit, in this thread alone. */
   certificates: number;
   seconds: number;
   perSecond: number;
+  /** The same with the CSR gate's parse and checks in worker threads (with `workers`). */
+  withWorkers?: { threads: number; certificates: number; seconds: number; perSecond: number };
   /** One request per durable commit, in the same process. */
   single: { certificates: number; seconds: number; perSecond: number };
   /** `cfssl serve` over the same CSRs, interleaved with smki-ca's batches (half each, twice). */
@@ -65,7 +68,7 @@ export interface IssuanceBench {
  * rest also through `cfssl serve` (halves interleaved with ours, so both see the same load), then
  * `processes` single `smki cert issue` processes beside `cfssl sign` and `node -e 0`.
  */
-export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes?: number } = {}): Promise<IssuanceBench> {
+export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes?: number; workers?: number } = {}): Promise<IssuanceBench> {
   const dir = mkdtempSync(join(tmpdir(), 'smki-bench-issue-'));
   const peers = opts.peers ?? false;
   let serve: CfsslServe | Skipped | undefined;
@@ -82,24 +85,50 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
     const singleSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     // Batches of 100 through the same pipeline (group commit), as onboarding runs issue them.
     const rest = csrs.slice(single);
+    const requests = (part: Buffer[]) => part.map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: aro.id }));
     const ours = (part: Buffer[]): number => {
       const t = process.hrtime.bigint();
       for (let i = 0; i < part.length; i += 100) {
-        const out = issueCertificates(reg, ca, catalogue, part.slice(i, i + 100).map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: aro.id })));
+        const out = issueCertificates(reg, ca, catalogue, requests(part.slice(i, i + 100)));
         if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
       }
       return Number(process.hrtime.bigint() - t) / 1e9;
     };
+    const pool = opts.workers ? new CsrPool(opts.workers) : undefined;
+    await pool?.ready(); // worker start-up is not counted
+    const oursWithWorkers = async (part: Buffer[]): Promise<number> => {
+      const t = process.hrtime.bigint();
+      const out = await issueCertificatesWithWorkers(reg, ca, catalogue, requests(part), pool!, 100);
+      if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
+      return Number(process.hrtime.bigint() - t) / 1e9;
+    };
+    // Two rounds, so that all of them see the same load: this thread alone, with workers, cfssl serve.
     const halves = [rest.slice(0, Math.floor(rest.length / 2)), rest.slice(Math.floor(rest.length / 2))];
     if (peers) serve = await startCfsslServe(dir, toPem(csrs[0]!, 'CERTIFICATE REQUEST'));
-    let seconds = 0;
+    const alone = { certificates: 0, seconds: 0 };
+    const both = { certificates: 0, seconds: 0 };
     let cfsslSeconds = 0;
-    for (const half of halves) {
-      seconds += ours(half);
-      if (serve && !isSkipped(serve)) cfsslSeconds += await serve.sign(half.map((d) => toPem(d, 'CERTIFICATE REQUEST')));
+    let cfsslCertificates = 0;
+    try {
+      for (const half of halves) {
+        const mine = pool ? half.slice(0, Math.floor(half.length / 2)) : half;
+        alone.seconds += ours(mine);
+        alone.certificates += mine.length;
+        if (pool) {
+          const theirs = half.slice(mine.length);
+          both.seconds += await oursWithWorkers(theirs);
+          both.certificates += theirs.length;
+        }
+        if (serve && !isSkipped(serve)) {
+          cfsslSeconds += await serve.sign(half.map((d) => toPem(d, 'CERTIFICATE REQUEST')));
+          cfsslCertificates += half.length;
+        }
+      }
+    } finally {
+      await pool?.close();
     }
     if (serve && !isSkipped(serve)) serve.stop();
-    const cfsslServe = serve === undefined ? undefined : isSkipped(serve) ? serve : { certificates: rest.length, seconds: cfsslSeconds, perSecond: rest.length / cfsslSeconds };
+    const cfsslServe = serve === undefined ? undefined : isSkipped(serve) ? serve : { certificates: cfsslCertificates, seconds: cfsslSeconds, perSecond: cfsslCertificates / cfsslSeconds };
 
     let processes: IssuanceBench['process'];
     if (peers) {
@@ -123,9 +152,9 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
     const { records } = verifyRegistry(reg, 'issuance');
     reg.close();
     return {
-      certificates: rest.length,
-      seconds,
-      perSecond: rest.length / seconds,
+      ...alone,
+      perSecond: alone.certificates / alone.seconds,
+      ...(pool ? { withWorkers: { threads: pool.size, ...both, perSecond: both.certificates / both.seconds } } : {}),
       single: { certificates: single, seconds: singleSeconds, perSecond: single / singleSeconds },
       ...(cfsslServe ? { cfsslServe } : {}),
       ...(processes ? { process: processes } : {}),
@@ -138,6 +167,6 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await benchIssuance(Number(process.argv[2] ?? 2000), { peers: process.argv[3] === 'peers' });
+  const r = await benchIssuance(Number(process.argv[2] ?? 2000), { peers: process.argv[3] === 'peers', workers: process.argv[4] ? Number(process.argv[4]) : undefined });
   console.log(JSON.stringify(r));
 }

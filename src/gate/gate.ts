@@ -9,7 +9,7 @@ import { InputError } from '../domain/errors.js';
 import type { Eui64 } from '../domain/eui.js';
 import type { Reason } from '../domain/reasons.js';
 import { activeAdtThresholds } from '../ra/adt.js';
-import { activeEventFor, activeEventsForSrp } from '../ra/solr.js';
+import { isActive } from '../ra/solr.js';
 import { caCertificate, findCertificate, listCertificates, type CertificateRecord } from '../registry/certificates.js';
 import { findDevice } from '../registry/devices.js';
 import {
@@ -25,6 +25,7 @@ import {
   type DecisionRow,
 } from '../registry/gate.js';
 import { findUserId, listUserIds } from '../registry/parties.js';
+import { listSolrEvents } from '../registry/solr.js';
 import { SOLR_CONTINGENCY } from '../domain/roles.js';
 import { insertQuarantine, QUARANTINE_ALERT_CODE } from '../registry/quarantine.js';
 import type { Registry } from '../registry/registry.js';
@@ -150,17 +151,21 @@ export class ServiceRequestGate {
     const reg = this.reg;
     const request = input.request;
     const { originator, target } = request.requestId;
-    const sender = findUserId(reg, originator);
+    // Facts the gate's own writes never change are read once per transaction (a batch of decisions).
+    const once = <T>(key: string, read: () => T): T => reg.readOnce(`gate:${key}`, read);
+    const sender = once(`user:${originator}`, () => findUserId(reg, originator));
     const senderRole = sender ? this.catalogue.roles.get(sender.role) : undefined;
-    const signingCert = findCertificate(reg, input.signer.serialHex);
+    const signingCert = once(`cert:${input.signer.serialHex}`, () => findCertificate(reg, input.signer.serialHex));
     const issuerIsThisCa = normaliseDn(input.signer.issuerName) === this.issuerName;
     const xmlSignature = signingCert && issuerIsThisCa && signingCert.source === 'issued'
       ? input.verifyXml(signingCert, () => this.publicKey(signingCert))
       : undefined;
     const d = findDevice(reg, target);
     const device: DeviceFacts | undefined = d ? { eui: d.eui, deviceType: d.deviceType, smets: d.smets, supplierEui: d.supplierEui } : undefined;
-    const event = device && sender ? activeEventFor(reg, originator, device.supplierEui, at) : undefined;
-    const senderActiveEvents = sender ? activeEventsForSrp(reg, originator, at) : [];
+    const event = device && sender
+      ? once(`events:${originator}:${device.supplierEui}`, () => listSolrEvents(reg, { srp: originator, supplier: device.supplierEui })).find((e) => isActive(e, at))
+      : undefined;
+    const senderActiveEvents = sender ? once(`events:${originator}`, () => listSolrEvents(reg, { srp: originator })).filter((e) => isActive(e, at)) : [];
 
     let gbcs: GateFacts['gbcs'];
     if (request.body.kind === 'SignedPreCommand') {
@@ -170,7 +175,7 @@ export class ServiceRequestGate {
         gbcs.message = message;
         // The key the meter trusts: the failed Supplier's Digital Signing certificate(s), revoked or not.
         const supplier = (event?.failedSupplier ?? message.originator) as Eui64;
-        const ds = listCertificates(reg, { userIds: [supplier] }).filter((c) => c.keyUsage === 'digitalSignature' && c.roleOu !== '87');
+        const ds = once(`ds:${supplier}`, () => listCertificates(reg, { userIds: [supplier] }).filter((c) => c.keyUsage === 'digitalSignature' && c.roleOu !== '87'));
         gbcs.dsCertificates = ds.length;
         gbcs.signatureVerified = message.signatureForm === 'present' && ds.some((c) => input.verifyGbcs(message, c, () => this.publicKey(c)));
       } catch (e) {
@@ -181,7 +186,7 @@ export class ServiceRequestGate {
     const srv = request.serviceReferenceVariant;
     let adt: GateFacts['adt'];
     if (sender && device) {
-      const t = activeAdtThresholds(reg, { partyId: sender.partyId, supplierEui: device.supplierEui, srv });
+      const t = once(`adt:${sender.partyId}:${device.supplierEui}:${srv}`, () => activeAdtThresholds(reg, { partyId: sender.partyId, supplierEui: device.supplierEui, srv }));
       if (t) {
         const since = new Date(at.getTime() - t.windowHours * 3600_000);
         const countBefore = countInWindow(reg, this.solrUserIdsOfParty(sender.partyId), device.supplierEui, srv, since, at);

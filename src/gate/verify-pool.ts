@@ -6,21 +6,13 @@
 // transaction, and checks the signature here for any other. Two workers therefore cannot both pass a
 // replay check or an ADT window: they never decide.
 import { createHash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { CertificateRecord } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
 import { parseDuisRequest, type DuisRequest, type ParsedDuisRequest } from './duis.js';
 import type { GateInput, GateOutcome, ServiceRequestGate } from './gate.js';
 import { verifyGbcsSignature } from './gbcs.js';
+import { asBuffer, helperWorkers, WorkerPool } from '../util/worker-pool.js';
 import { verifyEnveloped, type VerifyResult } from './xml/dsig.js';
-
-export interface VerifyJob {
-  id: number;
-  docs: Uint8Array[];
-}
 
 /** A worker's reading of one document: malformed, or the request with its signature results. */
 export type VerifyAnswer =
@@ -35,22 +27,18 @@ export type VerifyAnswer =
       gbcs: [string, boolean][];
     };
 
-export const certificateDigest = (c: CertificateRecord): string => createHash('sha256').update(c.der).digest('hex');
-
-/** Documents per message to a worker; documents in flight across the workers (more than a batch, so workers read on while decisions are committed). */
-const CHUNK = 32;
-const IN_FLIGHT_DOCS = 1536;
-
-/** The default: one worker per core. */
-export function defaultWorkers(): number {
-  return Math.max(1, availableParallelism());
+const digests = new WeakMap<CertificateRecord, string>();
+/** SHA-256 of a certificate's DER, hex (remembered for the record object the gate holds). */
+export function certificateDigest(c: CertificateRecord): string {
+  let d = digests.get(c);
+  if (d === undefined) digests.set(c, (d = createHash('sha256').update(c.der).digest('hex')));
+  return d;
 }
 
 /** A structured clone turns Buffers into Uint8Arrays: the request as parseDuisRequest returns it. */
 function revive(r: DuisRequest): DuisRequest {
   if (r.body.kind !== 'SignedPreCommand') return r;
-  const p = r.body.gbcsPayload as Uint8Array;
-  return { ...r, body: { ...r.body, gbcsPayload: Buffer.from(p.buffer, p.byteOffset, p.byteLength) } };
+  return { ...r, body: { ...r.body, gbcsPayload: asBuffer(r.body.gbcsPayload) } };
 }
 
 /** The gate's input from a worker's answer; a certificate the worker did not use is checked here. */
@@ -67,86 +55,14 @@ export function inputFromAnswer(answer: Exclude<VerifyAnswer, { malformed: strin
   };
 }
 
-/**
- * The worker module beside this one: as built (.js), or from source (.ts) when running under tsx, whose
- * loader a worker thread does not inherit and registers first.
- */
-function startWorker(workerData: unknown): Worker {
-  const ext = extname(fileURLToPath(import.meta.url));
-  const url = new URL(`./verify-worker${ext}`, import.meta.url);
-  if (ext !== '.ts') return new Worker(url, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData });
-}
-
-export class VerifyPool {
-  private readonly workers: Worker[];
-  private readonly waiting = new Map<number, { resolve: (a: VerifyAnswer[]) => void; reject: (e: Error) => void }>();
-  private nextId = 0;
-  private failure: Error | undefined;
-
+/** Worker threads that read DUIS documents and check their signatures for the gate (src/gate/verify-worker.ts). */
+export class VerifyPool extends WorkerPool<Uint8Array, VerifyAnswer> {
   /**
    * `home`: the CA home the workers read certificates from (read-only connections of their own).
    * `chunk`: documents per message to a worker (consecutive chunks go to different workers).
    */
-  constructor(home: string, readonly size = defaultWorkers(), private readonly chunk = CHUNK) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`workers: ${size}`);
-    this.workers = Array.from({ length: size }, () => {
-      const w = startWorker({ home });
-      w.on('message', (m: { id: number; answers?: VerifyAnswer[]; error?: string }) => {
-        const p = this.waiting.get(m.id);
-        this.waiting.delete(m.id);
-        if (m.answers) p?.resolve(m.answers);
-        else p?.reject(new Error(`verification worker: ${m.error}`));
-      });
-      w.on('error', (e) => this.fail(e));
-      w.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`verification worker exited with code ${code}`));
-      });
-      return w;
-    });
-  }
-
-  private fail(e: Error): void {
-    this.failure ??= e;
-    for (const p of this.waiting.values()) p.reject(e);
-    this.waiting.clear();
-  }
-
-  private run(worker: Worker, docs: Buffer[]): Promise<VerifyAnswer[]> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, docs } satisfies VerifyJob);
-    });
-  }
-
-  /** The answers for `docs`, chunk by chunk in their order, while later chunks are being read. */
-  async *answers(docs: Buffer[]): AsyncGenerator<VerifyAnswer[]> {
-    const chunks: Buffer[][] = [];
-    for (let i = 0; i < docs.length; i += this.chunk) chunks.push(docs.slice(i, i + this.chunk));
-    const pending = new Map<number, Promise<VerifyAnswer[]>>();
-    let submitted = 0;
-    const submit = () => {
-      while (submitted < chunks.length && pending.size * this.chunk < IN_FLIGHT_DOCS) {
-        const p = this.run(this.workers[submitted % this.size]!, chunks[submitted]!);
-        p.catch(() => undefined); // awaited in order below; no unhandled rejection meanwhile
-        pending.set(submitted, p);
-        submitted++;
-      }
-    };
-    submit();
-    for (let c = 0; c < chunks.length; c++) {
-      const answers = await pending.get(c)!;
-      pending.delete(c);
-      submit();
-      yield answers;
-    }
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+  constructor(home: string, size = helperWorkers(), chunk = 32) {
+    super(import.meta.url, 'verify-worker', { home }, size, chunk);
   }
 }
 

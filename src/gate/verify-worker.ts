@@ -4,7 +4,7 @@
 // which certificate (by the SHA-256 of its DER) a signature was checked with, and the gate uses an
 // answer only for the very certificate it looked up itself.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { InputError } from '../domain/errors.js';
 import type { Eui64 } from '../domain/eui.js';
 import { findCertificate, listCertificates, type CertificateRecord } from '../registry/certificates.js';
@@ -12,12 +12,27 @@ import { Registry } from '../registry/registry.js';
 import { readOrganisationCertificate } from '../ca/organisation-certificate.js';
 import { parseDuisRequest } from './duis.js';
 import { parseGeneralSigning, verifyGbcsSignature } from './gbcs.js';
-import { certificateDigest, type VerifyAnswer, type VerifyJob } from './verify-pool.js';
+import { asBuffer, serveChunks } from '../util/worker-pool.js';
+import { certificateDigest, type VerifyAnswer } from './verify-pool.js';
 import { verifyEnveloped } from './xml/dsig.js';
 
 const { home } = workerData as { home: string };
 let reg: Registry | undefined;
 const keys = new Map<string, { digest: string; key: KeyObject }>();
+
+/**
+ * Which certificates to try, remembered for a second: a stale answer costs only speed, since the
+ * gate uses a result only for the certificate it finds itself and checks any other one itself.
+ */
+const recent = new Map<string, { at: number; value: unknown }>();
+function remembered<T>(key: string, read: () => T): T {
+  const now = Date.now();
+  const hit = recent.get(key);
+  if (hit && now - hit.at < 1000) return hit.value as T;
+  const value = read();
+  recent.set(key, { at: now, value });
+  return value;
+}
 
 function keyOf(c: CertificateRecord): { digest: string; key: KeyObject } {
   const digest = certificateDigest(c);
@@ -45,7 +60,8 @@ function read(bytes: Buffer): VerifyAnswer {
     xml: [],
     gbcs: [],
   };
-  const cert = findCertificate(reg, parsed.signature.serialHex);
+  const db = reg;
+  const cert = remembered(`cert:${parsed.signature.serialHex}`, () => findCertificate(db, parsed.signature.serialHex));
   if (cert) {
     const k = keyOf(cert);
     answer.xml.push([k.digest, verifyEnveloped(parsed.doc, k.key)]);
@@ -55,7 +71,7 @@ function read(bytes: Buffer): VerifyAnswer {
     try {
       const message = parseGeneralSigning(body.gbcsPayload);
       // The candidates the gate tries, in its order, up to the first that verifies.
-      const ds = listCertificates(reg, { userIds: [message.originator as Eui64] }).filter((c) => c.keyUsage === 'digitalSignature' && c.roleOu !== '87');
+      const ds = remembered(`ds:${message.originator}`, () => listCertificates(db, { userIds: [message.originator as Eui64] }).filter((c) => c.keyUsage === 'digitalSignature' && c.roleOu !== '87'));
       for (const c of ds) {
         const k = keyOf(c);
         const ok = message.signatureForm === 'present' && verifyGbcsSignature(message, k.key);
@@ -69,10 +85,4 @@ function read(bytes: Buffer): VerifyAnswer {
   return answer;
 }
 
-parentPort!.on('message', (job: VerifyJob) => {
-  try {
-    parentPort!.postMessage({ id: job.id, answers: job.docs.map((d) => read(Buffer.from(d.buffer, d.byteOffset, d.byteLength))) });
-  } catch (e) {
-    parentPort!.postMessage({ id: job.id, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
-  }
-});
+serveChunks((doc: Uint8Array) => read(asBuffer(doc)));

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import type { IssuingAuthority } from '../ca/authority.js';
 import { newSerial } from '../ca/authority.js';
 import { checkCsr, parseCsr } from '../ca/csr.js';
+import { checkedCsr, reviveCsrAnswer, type CsrAnswer, type CsrFacts, type CsrPool } from '../ca/csr-pool.js';
+import type { Reason } from '../domain/reasons.js';
 import type { OrganisationCertificateTemplate } from '../ca/organisation-certificate.js';
 import type { Catalogue, RoleEntry } from '../config/catalogue.js';
 import type { CertificateProfile } from '../domain/profiles.js';
@@ -13,7 +15,7 @@ import type { UserIdRecord } from '../registry/parties.js';
 import { InputError, PolicyRefusal } from '../domain/errors.js';
 import type { Eui64 } from '../domain/eui.js';
 import type { ProfileName } from '../domain/profiles.js';
-import { insertCertificate, reserveSerial, spkiCertified, type CertificateRecord, findCertificate } from '../registry/certificates.js';
+import { insertCertificate, reserveSerial, spkiCertified, type CertificateRecord } from '../registry/certificates.js';
 import { findOfficer } from '../registry/officers.js';
 import type { Registry } from '../registry/registry.js';
 import { decideIssuance, subjectOuFor } from './issuance-policy.js';
@@ -24,6 +26,17 @@ export interface IssueRequest {
   profile: ProfileName;
   party: Eui64;
   officerId: string;
+}
+
+/** Steps 1-2 in this thread. */
+function csrGate(input: Buffer | string): { facts: CsrFacts; reasons: Reason[] } {
+  const csr = parseCsr(input);
+  return checkedCsr(csr, checkCsr(csr));
+}
+
+function checkedAnswer(a: CsrAnswer): { facts: CsrFacts; reasons: Reason[] } {
+  if ('malformed' in a) throw new InputError(a.malformed);
+  return a;
 }
 
 export function spkiFingerprint(spkiDer: Buffer): string {
@@ -58,12 +71,34 @@ interface Planned {
 }
 
 /** One request through steps 1-5 of docs/issuance.md: the decision and the template, nothing written (call inside the issuing transaction). */
-function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: IssueRequest, now: Date, batchKeys: Set<string>): Planned {
-  // 1-2. CSR gate: parse (malformed input is exit 4) and the pure checks.
-  const csr = parseCsr(req.csr);
-  const csrReasons = checkCsr(csr);
+/**
+ * Registry facts one issueCertificates call reads once: its transaction holds the write lock and
+ * writes only serials, certificates and audit records, so a User ID or officer read for the first
+ * request of a batch is what the last one would read too.
+ */
+class BatchFacts {
+  private readonly userIds = new Map<Eui64, UserIdRecord>();
+  private readonly officers = new Map<string, ReturnType<typeof findOfficer>>();
+  constructor(private readonly reg: Registry) {}
+
+  userId(eui: Eui64): UserIdRecord {
+    let u = this.userIds.get(eui);
+    if (!u) this.userIds.set(eui, (u = requireUserId(this.reg, eui)));
+    return u;
+  }
+
+  officer(id: string): ReturnType<typeof findOfficer> {
+    if (!this.officers.has(id)) this.officers.set(id, findOfficer(this.reg, id));
+    return this.officers.get(id);
+  }
+}
+
+function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: IssueRequest, now: Date, batch: { keys: Set<string>; facts: BatchFacts }, read?: CsrAnswer): Planned {
+  // 1-2. CSR gate: parse (malformed input is exit 4) and the pure checks, here or by a CSR worker.
+  const { facts: csr, reasons: csrReasons } = read ? checkedAnswer(read) : csrGate(req.csr);
   // 3. Facts from the registry, then 4. the RA decision.
-  const userId = requireUserId(reg, req.party);
+  const userId = batch.facts.userId(req.party);
+  const officer = batch.facts.officer(req.officerId);
   const role = catalogue.roles.get(userId.role)!;
   const profile = catalogue.profiles.get(req.profile)!;
   const spkiSha256 = spkiFingerprint(csr.spkiDer);
@@ -77,8 +112,8 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
     profileName: req.profile,
     profile,
     officerId: req.officerId,
-    officer: findOfficer(reg, req.officerId),
-    keyCertifiedBy: spkiCertified(reg, spkiSha256) ?? (batchKeys.has(spkiSha256) ? '(earlier in this batch)' : undefined),
+    officer,
+    keyCertifiedBy: spkiCertified(reg, spkiSha256) ?? (batch.keys.has(spkiSha256) ? '(earlier in this batch)' : undefined),
   });
   if (reasons.length) throw new PolicyRefusal(reasons);
   // 5. The template, exactly to the SMKI Organisation Certificate profile.
@@ -93,7 +128,7 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
     ...organisationValidity(now, catalogue.ca.organisationValidityYears),
     authorityKeyId: ca.keyId,
   };
-  return { template, serialHex: serial.toString('hex').toUpperCase(), spkiSha256, userId, role, profile, officerId: findOfficer(reg, req.officerId)!.id };
+  return { template, serialHex: serial.toString('hex').toUpperCase(), spkiSha256, userId, role, profile, officerId: officer!.id };
 }
 
 /**
@@ -103,23 +138,23 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
  * that the stored certificate rests on. A refusal, from the RA or from the signer's own checks and
  * lint, writes nothing; the approved ones share one durable commit (group commit: one fsync).
  */
-export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, reqs: IssueRequest[]): IssueOutcome[] {
+export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, reqs: IssueRequest[], read?: CsrAnswer[]): IssueOutcome[] {
+  if (read && read.length !== reqs.length) throw new RangeError(`${read.length} CSR answers for ${reqs.length} requests`);
   return reg.tx(() => {
     const now = reg.now();
     const outcomes: IssueOutcome[] = new Array(reqs.length);
-    const batchKeys = new Set<string>();
+    const batch = { keys: new Set<string>(), facts: new BatchFacts(reg) };
     reqs.forEach((req, index) => {
       try {
         // 1-5. The decision and the template, from the registry as it is inside this transaction.
-        const p = plan(reg, ca, catalogue, req, now, batchKeys);
+        const p = plan(reg, ca, catalogue, req, now, batch, read?.[index]);
         // 6. The serial goes on record with the certificate; nothing leaves this process before commit.
         // 7. The CA looks up the subject's role itself, re-checks the role/profile rule and lints before
         //    signing (a refusal: nothing written).
         const der = ca.signOrganisationCertificate(p.template, { role: p.role.code, profile: p.profile.name });
         // 8. Store the serial, the certificate and its audit record.
-        store(reg, ca, p, der, now);
-        batchKeys.add(p.spkiSha256);
-        outcomes[index] = { ok: true, certificate: findCertificate(reg, p.serialHex)! };
+        outcomes[index] = { ok: true, certificate: store(reg, ca, p, der, now) };
+        batch.keys.add(p.spkiSha256);
       } catch (e) {
         if (e instanceof PolicyRefusal || e instanceof InputError) outcomes[index] = { ok: false, error: e };
         else throw e;
@@ -129,9 +164,10 @@ export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue
   });
 }
 
-function store(reg: Registry, ca: IssuingAuthority, p: Planned, der: Buffer, now: Date): void {
+/** Stores the serial, the certificate and its audit record; returns the certificate as stored. */
+function store(reg: Registry, ca: IssuingAuthority, p: Planned, der: Buffer, now: Date): CertificateRecord {
   reserveSerial(reg, p.serialHex, p.userId.eui, p.profile.name, now);
-  insertCertificate(reg, {
+  const stored = {
     serial: p.serialHex,
     userId: p.userId.eui,
     profile: p.profile.name,
@@ -145,7 +181,8 @@ function store(reg: Registry, ca: IssuingAuthority, p: Planned, der: Buffer, now
     source: 'issued',
     officerId: p.officerId,
     createdAt: now.toISOString(),
-  });
+  } as const;
+  insertCertificate(reg, stored);
   reg.audit.append(now, p.officerId, 'cert.issue', p.serialHex, {
     userId: p.userId.eui,
     party: p.userId.partyName,
@@ -156,6 +193,28 @@ function store(reg: Registry, ca: IssuingAuthority, p: Planned, der: Buffer, now
     spkiSha256: p.spkiSha256,
     certSha256: createHash('sha256').update(der).digest('hex'),
   });
+  return { ...stored, status: 'valid', revokedAt: null, revocationReason: null, solrEventId: null };
+}
+
+/**
+ * issueCertificates over batches of `batch`, with steps 1-2 (CSR parse and pure checks) done by
+ * `pool`'s workers while earlier batches are decided, signed and committed here, each batch one
+ * transaction as issueCertificates runs it.
+ */
+export async function issueCertificatesWithWorkers(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, reqs: IssueRequest[], pool: CsrPool, batch = 100): Promise<IssueOutcome[]> {
+  const outcomes: IssueOutcome[] = [];
+  let answers: CsrAnswer[] = [];
+  const decide = () => {
+    const from = outcomes.length;
+    outcomes.push(...issueCertificates(reg, ca, catalogue, reqs.slice(from, from + answers.length), answers));
+    answers = [];
+  };
+  for await (const chunk of pool.answers(reqs.map((r) => r.csr))) {
+    answers.push(...chunk.map(reviveCsrAnswer));
+    if (answers.length >= batch) decide();
+  }
+  if (answers.length) decide();
+  return outcomes;
 }
 
 /** One request: the certificate, or the refusal / malformed-input error thrown. */

@@ -264,6 +264,7 @@ export class Registry {
     try {
       const result = withBusyRetry((began) => this.db.transaction(() => {
         began();
+        this.txMemo.clear();
         this.checkBeforeWrite();
         if (this.rows.enabled) this.rows.txStarted(this.head());
         const r = fn();
@@ -284,8 +285,25 @@ export class Registry {
       throw e;
     } finally {
       this.depth--;
+      this.txMemo.clear();
       if (relaxed) this.db.pragma('synchronous = FULL');
     }
+  }
+
+  private readonly txMemo = new Map<string, unknown>();
+
+  /**
+   * Inside a transaction: `read()`'s value, read once per transaction under `key`. The transaction
+   * holds the write lock, so no other process changes the rows meanwhile; use it only for rows the
+   * transaction itself does not write (the gate's facts about parties, events, ADT files and
+   * certificates, which its decisions never change). Outside a transaction: `read()` every time.
+   */
+  readOnce<T>(key: string, read: () => T): T {
+    if (this.depth === 0) return read();
+    if (this.txMemo.has(key)) return this.txMemo.get(key) as T;
+    const v = read();
+    this.txMemo.set(key, v);
+    return v;
   }
 
   /**

@@ -4,7 +4,8 @@ import { loadCatalogue } from '../../src/config/catalogue.js';
 import { parseEui64 } from '../../src/domain/eui.js';
 import { PolicyRefusal, RegistryBusyError } from '../../src/domain/errors.js';
 import { changeOfficerStatus } from '../../src/ra/officers.js';
-import { issueCertificate, issueCertificates } from '../../src/ra/issue.js';
+import { CsrPool } from '../../src/ca/csr-pool.js';
+import { issueCertificate, issueCertificates, issueCertificatesWithWorkers, spkiFingerprint } from '../../src/ra/issue.js';
 import { listCertificates } from '../../src/registry/certificates.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readFileSync } from 'node:fs';
@@ -111,6 +112,26 @@ describe('ra/issue: the issuance pipeline', () => {
     assert.ok(!out[1]!.ok && out[1]!.error instanceof PolicyRefusal && out[1]!.error.reasons.some((r) => r.code === 'SOLR_CONTINGENCY_XML_SIGN_ONLY'));
     assert.ok(!out[2]!.ok && out[2]!.error.exitStatus === 4);
     assert.ok(!out[3]!.ok && out[3]!.error instanceof PolicyRefusal && out[3]!.error.reasons.some((r) => r.code === 'CSR_KEY_REUSED'));
+    assert.deepEqual(reg.audit.verify().problems, []);
+  });
+
+  it('a batch whose CSRs are read by worker threads decides exactly as one read here (malformed, refused, reused key, bad proof of possession)', async () => {
+    const good = await makeCsr({ eui: SRP });
+    const forged = Buffer.from((await makeCsr({ eui: SRP })).der);
+    forged[forged.length - 5] ^= 0x01; // inside the signature: the CSR no longer proves possession of its key
+    const batch = () => [good.der, forged, Buffer.from('garbage'), good.der].map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: s.aro }));
+    const summary = (out: ReturnType<typeof issueCertificates>) => out.map((o) => (o.ok ? 'ok' : o.error instanceof PolicyRefusal ? o.error.reasons.map((r) => r.code).join(' ') : `exit ${o.error.exitStatus}`));
+    const pool = new CsrPool(2, 1);
+    let parallel;
+    try {
+      parallel = await issueCertificatesWithWorkers(reg, ca, catalogue, batch(), pool, 3);
+    } finally {
+      await pool.close();
+    }
+    assert.deepEqual(summary(parallel), ['ok', 'CSR_SIGNATURE_INVALID', 'exit 4', 'CSR_KEY_REUSED']);
+    // The same requests read here: the same decisions (the good key is now certified, so reused).
+    assert.deepEqual(summary(issueCertificates(reg, ca, catalogue, batch())), ['CSR_KEY_REUSED', 'CSR_SIGNATURE_INVALID', 'exit 4', 'CSR_KEY_REUSED']);
+    assert.equal(parallel[0]!.ok && parallel[0]!.certificate.spkiSha256, spkiFingerprint(good.publicKey.export({ format: 'der', type: 'spki' })));
     assert.deepEqual(reg.audit.verify().problems, []);
   });
 
