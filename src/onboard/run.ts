@@ -1,12 +1,17 @@
 // Runs a validated onboarding plan, step by step, through the same library functions the commands
 // call (no second code path). Each step first asks "is this already so?" and is skipped if it is, so
-// running a plan twice changes nothing the second time. Each step commits in its own transaction(s)
-// through the library; a refusal stops the run there and what was done before stays committed and
-// audited. See docs/onboarding.md.
+// running a plan twice changes nothing the second time. Each step is ONE registry transaction: its
+// "already so?" check, its change and the change's audit record commit together (files a step writes,
+// a certificate's `out:` or the published CRL, follow its commit). So a run interrupted anywhere
+// (Ctrl+C, kill -9) leaves whole steps only, and runs again from where it stopped; and two runs of the
+// same plan at once cannot both find a step missing and both do it (no duplicate officers or events):
+// the second waits for the first's step and then finds it done. A refusal stops the run there and
+// what was done before stays committed and audited. See docs/onboarding.md.
 import { existsSync, readFileSync } from 'node:fs';
 import { refuseProtectedOutput, writeFileAtomic } from '../util/output.js';
 import { basename } from 'node:path';
 import type { IssuingAuthority } from '../ca/authority.js';
+import { writeCrlFile } from '../ca/crl-publisher.js';
 import { toPem } from '../ca/pem.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { ExitStatus, InputError, IntegrityError, PolicyRefusal, SmkiError, type ExitStatusCode } from '../domain/errors.js';
@@ -92,6 +97,8 @@ interface Outcome {
   status: 'done' | 'skipped';
   id?: string;
   note?: string;
+  /** What follows the step's commit outside the registry (an `out:` file, the published CRL). */
+  after?: () => void;
 }
 
 /** What a step found or made, by plan key, for later steps' references. */
@@ -143,7 +150,39 @@ function partyOf(reg: Registry, eui: Eui64) {
   return requireUserId(reg, eui, 'party');
 }
 
+/** One step, as one registry transaction (see the top of this file), then what follows its commit. */
 async function runStep(reg: Registry, step: PlanStep, b: Bindings, opts: RunOptions): Promise<Outcome> {
+  const s = step.spec;
+  // These two stream their file first; their library function then decides and writes in one
+  // transaction of its own, where a file already applied changes nothing.
+  if (s.kind === 'device.import') return importDeviceFile(reg, s, opts);
+  if (s.kind === 'adt.submit') {
+    const party = partyOf(reg, s.party);
+    const active = adtAlreadyActive(reg, party.partyId, s.file);
+    if (active) return { status: 'skipped', id: active, note: 'this file is already the active ADT file' };
+    return submitAdtFile(reg, opts.catalogue, { party: s.party, officerId: b.officer(s.officer), file: s.file, operator: s.operator });
+  }
+  const o = reg.tx(() => stepInTransaction(reg, step, b, opts));
+  o.after?.();
+  return o;
+}
+
+async function importDeviceFile(reg: Registry, s: Extract<StepSpec, { kind: 'device.import' }>, opts: RunOptions): Promise<Outcome> {
+  const r = await importDevices(reg, s.file, { operator: s.operator, onProgress: opts.onDeviceProgress });
+  if (r.status === 'refused') {
+    const name = basename(s.file);
+    const reasons: StepReason[] = r.refused
+      .slice(0, 20)
+      .map((x) => (x.code ? reason(x.code, `${name} line ${x.line}: ${x.reason}`) : { code: 'INPUT_ERROR', message: `${name} line ${x.line}: ${x.reason}` }));
+    if (r.refusedCount > reasons.length) reasons.push({ code: 'INPUT_ERROR', message: `${name}: ${r.refusedCount - reasons.length} more refused row(s)` });
+    throw new StepFailure(reasons, r.exitStatus === ExitStatus.refused ? ExitStatus.refused : ExitStatus.malformed);
+  }
+  const counts = `${r.rows} row(s): ${r.imported} imported, ${r.updated} updated, ${r.unchanged} unchanged`;
+  return { status: r.status === 'unchanged' ? 'skipped' : 'done', note: `${counts} (sha256 ${r.sha256.slice(0, 12)}…)` };
+}
+
+/** Inside the step's transaction: "already so?", then the change (the library's transactions join this one). */
+function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: RunOptions): Outcome {
   const s = step.spec;
   switch (s.kind) {
     case 'party.add': {
@@ -200,33 +239,20 @@ async function runStep(reg: Registry, step: PlanStep, b: Bindings, opts: RunOpti
     case 'cert.issue': {
       const already = issuedAlready(reg, s);
       if (already) {
-        writeOut(s.out, already.der, opts);
-        return { status: 'skipped', id: already.serial, note: `already issued for this CSR's key (${already.status})` };
+        return { status: 'skipped', id: already.serial, note: `already issued for this CSR's key (${already.status})`, after: () => writeOut(s.out, already.der, opts) };
       }
       if (!opts.ca) throw new Error('the CA key is needed to issue certificates');
       const c = issueCertificate(reg, opts.ca, opts.catalogue, { csr: readFileSync(s.csrFile), profile: s.profile, party: s.party, officerId: b.officer(s.officer) });
-      writeOut(s.out, c.der, opts);
-      return { status: 'done', id: c.serial, note: `${c.profile} (OU ${c.roleOu}) for ${c.userId}${s.out && opts.writeFiles ? ` -> ${s.out}` : ''}` };
+      return {
+        status: 'done',
+        id: c.serial,
+        note: `${c.profile} (OU ${c.roleOu}) for ${c.userId}${s.out && opts.writeFiles ? ` -> ${s.out}` : ''}`,
+        after: () => writeOut(s.out, c.der, opts),
+      };
     }
-    case 'device.import': {
-      const r = await importDevices(reg, s.file, { operator: s.operator, onProgress: opts.onDeviceProgress });
-      if (r.status === 'refused') {
-        const name = basename(s.file);
-        const reasons: StepReason[] = r.refused
-          .slice(0, 20)
-          .map((x) => (x.code ? reason(x.code, `${name} line ${x.line}: ${x.reason}`) : { code: 'INPUT_ERROR', message: `${name} line ${x.line}: ${x.reason}` }));
-        if (r.refusedCount > reasons.length) reasons.push({ code: 'INPUT_ERROR', message: `${name}: ${r.refusedCount - reasons.length} more refused row(s)` });
-        throw new StepFailure(reasons, r.exitStatus === ExitStatus.refused ? ExitStatus.refused : ExitStatus.malformed);
-      }
-      const counts = `${r.rows} row(s): ${r.imported} imported, ${r.updated} updated, ${r.unchanged} unchanged`;
-      return { status: r.status === 'unchanged' ? 'skipped' : 'done', note: `${counts} (sha256 ${r.sha256.slice(0, 12)}…)` };
-    }
-    case 'adt.submit': {
-      const party = partyOf(reg, s.party);
-      const active = adtAlreadyActive(reg, party.partyId, s.file);
-      if (active) return { status: 'skipped', id: active, note: 'this file is already the active ADT file' };
-      return submitAdtFile(reg, opts.catalogue, { party: s.party, officerId: b.officer(s.officer), file: s.file, operator: s.operator });
-    }
+    case 'device.import':
+    case 'adt.submit':
+      throw new Error(`${s.kind} runs in a transaction of its own`);
     case 'solr.record': {
       const key = step.key.slice('solrEvents.'.length);
       const e = findRecordedEvent(reg, s);
@@ -250,7 +276,12 @@ async function runStep(reg: Registry, step: PlanStep, b: Bindings, opts: RunOpti
       if (e.suppliersRevokedAt) return { status: 'skipped', id: e.id, note: `Supplier's certificates already revoked at ${e.suppliersRevokedAt}` };
       if (!opts.ca) throw new Error('the CA key is needed to revoke certificates (the CRL is signed)');
       const r = revokeSupplier(reg, opts.ca, opts.catalogue, e.id, s.operator);
-      return { status: 'done', id: r.event.id, note: `${r.revoked.length} certificate(s) of ${r.event.failedSupplier} revoked; CRL ${r.crlNumber}` };
+      return {
+        status: 'done',
+        id: r.event.id,
+        note: `${r.revoked.length} certificate(s) of ${r.event.failedSupplier} revoked; CRL ${r.crlNumber}`,
+        after: () => writeCrlFile(reg),
+      };
     }
   }
 }

@@ -3,10 +3,9 @@
 // the one commit it was writing out), and the same command run again completes it: what was decided
 // before is reported as already decided with its outcome, the rest is decided, each file exactly once.
 import { strict as assert } from 'node:assert';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { ESME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
 import { ensureBuilt, startSmki } from '../support/process.js';
+import { query } from '../support/query.js';
 
 const FILES = 1500;
 /** Decisions per commit in sr check (src/cli/commands/sr.ts GROUP). */
@@ -16,14 +15,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Reported { file: string; decision: string; alreadyDecided?: boolean; decisionId?: number }
 
 function committed(home: string, files: string[]): Map<string, { n: number; decision: string }> {
-  const db = new Database(join(home, 'registry.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare(`SELECT source, count(*) AS n, min(decision) AS decision FROM sr_decisions WHERE source IN (${files.map(() => '?').join(',')}) GROUP BY source`)
-      .all(...files) as { source: string; n: number; decision: string }[];
-    return new Map(rows.map((r) => [r.source, { n: r.n, decision: r.decision }]));
-  } finally {
-    db.close();
-  }
+  const rows = query<{ source: string; n: number; decision: string }>(home,
+    `SELECT source, count(*) AS n, min(decision) AS decision FROM sr_decisions WHERE source IN (${files.map(() => '?').join(',')}) GROUP BY source`, ...files);
+  return new Map(rows.map((r) => [r.source, { n: r.n, decision: r.decision }]));
 }
 
 /** The decisions a text-mode run wrote before it was stopped: one head line per file. */

@@ -7,19 +7,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { makeCsr } from '../support/csr.js';
 import { ESME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
+import { query } from '../support/query.js';
 import { ensureBuilt, runConcurrently, startSmki, type ProcessResult } from '../support/process.js';
 import { SRP } from '../support/scenario.js';
 
 const RAW_DB_ERROR = /SQLITE|UNIQUE constraint|database is locked|constraint failed/i;
 
-function query<T>(home: string, sql: string): T[] {
-  const db = new Database(join(home, 'registry.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
 const count = (home: string, table: string) => query<{ n: number }>(home, `SELECT COUNT(*) AS n FROM ${table}`)[0]!.n;
 
 function noRawErrors(results: ProcessResult[]): void {
