@@ -153,6 +153,7 @@ add({
 });
 add({ what: 'integrity checks (row MACs) on issuance', ours: `${f0(integrity.issuance.on)}/s with`, peer: `${f0(integrity.issuance.off)}/s without`, ratio: integrity.issuance.on / integrity.issuance.off });
 
+for (const r of (await import('./startup.js')).startupRows(num('BENCH_STARTUP_RUNS', 20))) add(r);
 const endLoad = load();
 const date = new Date().toISOString().slice(0, 10);
 const table = [

@@ -1,6 +1,5 @@
 // Pre-signing lint of a TBSCertList (RFC 5280 5): the CA reads back the exact bytes it is about to
 // sign and refuses them unless they are this CA's v2 CRL with the expected number. Pure, never throws.
-import { id_ce_authorityKeyIdentifier, id_ce_cRLNumber, id_ce_cRLReasons } from '@peculiar/asn1-x509';
 import { OID, TAG, children, content, decodeExtensions, readAlgorithmIdentifier, readTime, readWhole, type DecodedTime, type Tlv } from './asn1.js';
 
 export const CRL_LINT_RULES = {
@@ -73,15 +72,15 @@ function lintFields(der: Buffer, expect: CrlLintExpectations, add: (code: CrlLin
   }
   const extensions = decodeExtensions(der, ext);
   const oids = extensions.map((e) => e.oid);
-  if (extensions.length !== 2 || !oids.includes(id_ce_authorityKeyIdentifier) || !oids.includes(id_ce_cRLNumber) || extensions.some((e) => e.critical)) {
+  if (extensions.length !== 2 || !oids.includes(OID.authorityKeyIdentifier) || !oids.includes(OID.crlNumber) || extensions.some((e) => e.critical)) {
     add('CRL_EXTENSIONS', oids.join(', '));
   }
   for (const e of extensions) {
-    if (e.oid === id_ce_authorityKeyIdentifier) {
+    if (e.oid === OID.authorityKeyIdentifier) {
       const v = e.value;
       const keyId = children(v, readWhole(v, 'authorityKeyIdentifier')).find((t) => t.tag === 0x80);
       if (!keyId || !content(v, keyId).equals(expect.authorityKeyId)) add('CRL_AKI_MISMATCH');
-    } else if (e.oid === id_ce_cRLNumber) {
+    } else if (e.oid === OID.crlNumber) {
       const v = e.value;
       const t = readWhole(v, 'cRLNumber');
       const n = t.tag === TAG.INTEGER ? BigInt(`0x${content(v, t).toString('hex') || '0'}`) : -1n;
@@ -119,7 +118,7 @@ function lintEntries(der: Buffer, list: Tlv, thisUpdate: Date, add: (code: CrlLi
     if (revokedAt.date.getTime() > thisUpdate.getTime()) add('CRL_ENTRY_AFTER_THIS_UPDATE', hex.toUpperCase());
     if (parts[2]) {
       const exts = decodeExtensions(der, parts[2]);
-      if (exts.length !== 1 || exts[0]!.oid !== id_ce_cRLReasons || exts[0]!.critical) add('CRL_ENTRY_MALFORMED', `entry extensions of ${hex.toUpperCase()}`);
+      if (exts.length !== 1 || exts[0]!.oid !== OID.crlReason || exts[0]!.critical) add('CRL_ENTRY_MALFORMED', `entry extensions of ${hex.toUpperCase()}`);
     }
   }
 }

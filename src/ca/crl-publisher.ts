@@ -1,7 +1,6 @@
 // Makes, stores and writes the CRL. Called inside the transaction that changed revocation state, so
 // the CRL row, the revocation and their audit records commit together; the file follows the commit.
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { writeFileAtomic } from '../util/output.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { SmkiError } from '../domain/errors.js';
@@ -9,6 +8,7 @@ import { insertCrl, latestCrl, latestCrlNumber, listRevokedIssued } from '../reg
 import type { Registry } from '../registry/registry.js';
 import type { IssuingAuthority } from './authority.js';
 import { crlToPem, parseRevocationReason } from './crl.js';
+import { isCurrent, statePath, type PublishedState } from './crl-file-state.js';
 
 export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, actor: string): { number: number; der: Buffer } {
   if (!reg.db.inTransaction) throw new Error('a CRL is generated inside a registry transaction');
@@ -24,38 +24,6 @@ export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Cata
   insertCrl(reg, number, thisUpdate, nextUpdate, der);
   reg.audit.append(thisUpdate, actor, 'crl.generate', `CRL-${number}`, { entries: revoked.length, nextUpdate: nextUpdate.toISOString() });
   return { number, der };
-}
-
-/** What the publisher last wrote: the CRL Number and the file's identity, to notice a file behind it. */
-interface PublishedState {
-  number: number;
-  size: number;
-  mtimeMs: number;
-  ino: number;
-}
-
-function statePath(reg: Registry): string {
-  return join(reg.paths.caDir, '.current.crl.state');
-}
-
-function readState(reg: Registry): PublishedState | undefined {
-  try {
-    return JSON.parse(readFileSync(statePath(reg), 'utf8')) as PublishedState;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True when ca/current.crl.pem is the file the publisher wrote for the registry's newest CRL. */
-function isCurrent(reg: Registry, number: number): boolean {
-  const st = readState(reg);
-  if (!st || st.number !== number) return false;
-  try {
-    const f = statSync(reg.paths.crl);
-    return f.size === st.size && f.mtimeMs === st.mtimeMs && f.ino === st.ino;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -1,24 +1,23 @@
 // The Issuing OCA's CRL (RFC 5280 5): v2, ecdsa-with-SHA256, CRL Number and authorityKeyIdentifier,
 // one entry per revoked Organisation Certificate with its reasonCode (left out for unspecified, as
 // RFC 5280 5.3.1 advises). Dates in whole seconds, UTCTime before 2050.
-import { CRLReasons, id_ce_authorityKeyIdentifier, id_ce_cRLNumber, id_ce_cRLReasons } from '@peculiar/asn1-x509';
 import { InputError } from '../domain/errors.js';
-import { ECDSA_WITH_SHA256, TAG, assembleSigned, explicit, extension, integer, sequence, time, tlv, unsignedInteger } from './asn1.js';
+import { ECDSA_WITH_SHA256, OID, TAG, assembleSigned, explicit, extension, integer, sequence, time, tlv, unsignedInteger } from './asn1.js';
 import { authorityKeyIdentifierValue } from './organisation-certificate.js';
 import { toPem } from './pem.js';
 
-/** RFC 5280 5.3.1 CRLReason codes (the same numbers as @peculiar/asn1-x509 CRLReasons). */
+/** RFC 5280 5.3.1 CRLReason codes (the numbers of RFC 5280's CRLReason ENUMERATED; test/ca/crl.test.ts checks them against @peculiar/asn1-x509). */
 export enum RevocationReason {
-  unspecified = CRLReasons.unspecified,
-  keyCompromise = CRLReasons.keyCompromise,
-  cACompromise = CRLReasons.cACompromise,
-  affiliationChanged = CRLReasons.affiliationChanged,
-  superseded = CRLReasons.superseded,
-  cessationOfOperation = CRLReasons.cessationOfOperation,
-  certificateHold = CRLReasons.certificateHold,
-  removeFromCRL = CRLReasons.removeFromCRL,
-  privilegeWithdrawn = CRLReasons.privilegeWithdrawn,
-  aACompromise = CRLReasons.aACompromise,
+  unspecified = 0,
+  keyCompromise = 1,
+  cACompromise = 2,
+  affiliationChanged = 3,
+  superseded = 4,
+  cessationOfOperation = 5,
+  certificateHold = 6,
+  removeFromCRL = 8,
+  privilegeWithdrawn = 9,
+  aACompromise = 10,
 }
 
 /**
@@ -72,7 +71,7 @@ function entry(r: RevokedEntry): Buffer {
   const parts = [unsignedInteger(r.serial), time(r.revokedAt)];
   if (r.reason !== RevocationReason.unspecified) {
     // crlEntryExtensions: reasonCode, an ENUMERATED, non-critical.
-    parts.push(sequence(extension(id_ce_cRLReasons, false, tlv(TAG.ENUMERATED, Buffer.from([r.reason])))));
+    parts.push(sequence(extension(OID.crlReason, false, tlv(TAG.ENUMERATED, Buffer.from([r.reason])))));
   }
   return sequence(...parts);
 }
@@ -87,8 +86,8 @@ export function buildCrlTbs(t: CrlTemplate): Buffer {
     explicit(
       0,
       sequence(
-        extension(id_ce_authorityKeyIdentifier, false, authorityKeyIdentifierValue(t.authorityKeyId)),
-        extension(id_ce_cRLNumber, false, integer(t.crlNumber)),
+        extension(OID.authorityKeyIdentifier, false, authorityKeyIdentifierValue(t.authorityKeyId)),
+        extension(OID.crlNumber, false, integer(t.crlNumber)),
       ),
     ),
   );

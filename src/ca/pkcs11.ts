@@ -9,6 +9,7 @@ import { InputError } from '../domain/errors.js';
 import { OID, bitString, oid, sequence } from './asn1.js';
 import { parsePkcs11Uri, type Pkcs11Uri } from './pkcs11-uri.js';
 import { rawSignatureToDer, type SignatureEncoding, type Signer } from './signer.js';
+import { onClose } from '../util/close-hooks.js';
 
 type Lib = typeof Pkcs11Js;
 type Handle = Buffer;
@@ -72,6 +73,7 @@ export function closePkcs11(): void {
   }
   modules.clear();
 }
+onClose(closePkcs11);
 
 function findSlot(m: Module, uri: Pkcs11Uri): Handle {
   const slots = m.p11.C_GetSlotList(true);

@@ -1,11 +1,11 @@
 // What every command gets: the resolved home, output mode, terminal state and a registry opener.
 import { userInfo } from 'node:os';
-import { closePkcs11 } from '../ca/pkcs11.js';
 import { loadCatalogue, type Catalogue } from '../config/catalogue.js';
 import { InputError } from '../domain/errors.js';
 import { resolveHome } from '../registry/home.js';
 import { Registry, type Clock } from '../registry/registry.js';
-import { writeCrlFile } from '../ca/crl-publisher.js';
+import { crlFileBehind } from '../ca/crl-file-state.js';
+import { runCloseHooks } from '../util/close-hooks.js';
 import type { Signer } from '../ca/signer.js';
 import { valueOrPrompt } from './prompt.js';
 
@@ -53,10 +53,18 @@ export class CliContext {
   open(): Registry {
     if (!this.registry) {
       this.registry = Registry.open(this.home, { clock: this.clock });
-      // Any command notices a published CRL behind the registry and repairs it.
-      writeCrlFile(this.registry);
     }
     return this.registry;
+  }
+
+  /**
+   * After the action: any command that opened the registry notices a published CRL behind it and
+   * repairs it (the publisher loads only then: start-up time).
+   */
+  async settle(): Promise<void> {
+    if (!this.registry || !crlFileBehind(this.registry)) return;
+    const { writeCrlFile } = await import('../ca/crl-publisher.js');
+    writeCrlFile(this.registry);
   }
 
   /** Warnings about work that committed (the change stands) but whose follow-up failed. */
@@ -65,7 +73,7 @@ export class CliContext {
   }
 
   close(): void {
-    closePkcs11();
+    runCloseHooks();
     this.registry?.close();
     this.registry = undefined;
   }

@@ -1,16 +1,25 @@
 // The smki command line: registers the subcommands and maps errors to exit statuses. Nothing here
 // decides policy; each subcommand module parses flags and calls the library.
-import { Command, CommanderError } from 'commander';
+//
+// Start-up time matters (every call pays it): this module loads only commander, the error types and
+// the command table. The context (registry, catalogue, CRL publisher) loads when an action runs, the
+// menu and the prompts when they are shown, and each command's module when it is named.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { isatty } from 'node:tty';
+import type * as CommanderModule from 'commander';
+import type { Command } from 'commander';
 import { ExitStatus, IntegrityError, PolicyRefusal, SmkiError } from '../domain/errors.js';
 import { formatReason } from '../domain/reasons.js';
-import { CliContext, type GlobalOptions, type Io } from './context.js';
+import type { CliContext, GlobalOptions, Io } from './context.js';
 import { PromptCancelled } from './prompt.js';
-import { chooseTask } from './menu.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { examples, painter } from './format.js';
 import { COMMANDS, commandWord } from './commands/index.js';
 import type { Clock } from '../registry/registry.js';
+
+// commander is CommonJS: required directly, it skips the ESM loader's export scan of its source.
+const commander = createRequire(import.meta.url)('commander') as typeof CommanderModule;
 
 export type Action = (ctx: CliContext, ...args: never[]) => Promise<number | void> | number | void;
 
@@ -20,7 +29,7 @@ export type Action = (ctx: CliContext, ...args: never[]) => Promise<number | voi
  */
 export async function buildProgram(io: Io, clock?: Clock, load: 'all' | string[] = 'all'): Promise<{ program: Command; result: { code: number } }> {
   const result = { code: 0 };
-  const program = new Command('smki')
+  const program = new commander.Command('smki')
     .description('SMKI certificate authority, registration authority and Service Request gate for the SoLRContingency User Role (SEC MP134B)')
     .option('--home <dir>', 'the CA home folder (default ./.smki, or SMKI_HOME)')
     .option('--json', 'machine-readable output on stdout: one JSON document')
@@ -46,12 +55,18 @@ export async function buildProgram(io: Io, clock?: Clock, load: 'all' | string[]
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
       const globals = command.optsWithGlobals() as GlobalOptions;
+      const { CliContext } = await import('./context.js');
       const ctx = new CliContext(io, globals, clock);
       try {
         const code = await (action as (...a: unknown[]) => Promise<number | void>)(ctx, ...args.slice(0, -1));
         result.code = typeof code === 'number' ? code : 0;
       } catch (e) {
         result.code = reportError(ctx, e);
+      }
+      try {
+        await ctx.settle();
+      } catch (e) {
+        if (result.code === 0) result.code = reportError(ctx, e);
       } finally {
         for (const w of ctx.warnings()) io.stderr.write(`smki: warning: ${w}\n`);
         ctx.close();
@@ -125,9 +140,12 @@ export function processIo(): Io {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
-    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-    progress: Boolean(process.stderr.isTTY),
+    // process.stdin is made on first use (a stream over fd 0 costs start-up time most commands never need).
+    get stdin() {
+      return process.stdin;
+    },
+    interactive: isatty(0) && isatty(1),
+    progress: isatty(2),
   };
 }
 
@@ -142,7 +160,7 @@ export async function main(argv: string[], io: Io = processIo(), clock?: Clock):
     }
     let task: string[];
     try {
-      task = await chooseTask(io);
+      task = await (await import('./menu.js')).chooseTask(io);
     } catch {
       return ExitStatus.other;
     }
@@ -153,7 +171,7 @@ export async function main(argv: string[], io: Io = processIo(), clock?: Clock):
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) {
+    if (e instanceof commander.CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       if (e.code === 'commander.executeSubCommandAsync') return 1;
       // Unknown option, missing argument, bad value: malformed input.

@@ -1,6 +1,7 @@
 // The registry: one SQLite database per CA home. Only src/registry knows SQL. Every change is one
 // IMMEDIATE transaction that also appends its audit record(s).
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import { accessSync, closeSync, constants, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,9 @@ import { AuditLog, GENESIS_HASH, type AuditProblem } from './audit.js';
 import { homePaths, readAuditKey, type HomePaths } from './home.js';
 import { MIGRATIONS } from './migrations.js';
 import { RowGuard } from './row-mac.js';
+
+// CommonJS with a native addon: required directly (start-up time), not through the ESM loader's export scan.
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 
 export type Clock = () => Date;
 
@@ -111,7 +115,7 @@ export class Registry {
   private checkedBeforeWrite = false;
 
   private constructor(
-    readonly db: Database.Database,
+    readonly db: BetterSqlite3.Database,
     readonly paths: HomePaths,
     auditKey: Buffer,
     clock: Clock,
@@ -141,7 +145,7 @@ export class Registry {
         if (existsSync(`${paths.db}-wal`)) copyFileSync(`${paths.db}-wal`, join(readCopy, 'registry.sqlite-wal'));
       }
     }
-    let db: Database.Database | undefined;
+    let db: BetterSqlite3.Database | undefined;
     try {
       db = new Database(readCopy ? join(readCopy, 'registry.sqlite') : paths.db, { fileMustExist: true, readonly: opts.readonly ?? false, timeout: Math.min(BUSY_TIMEOUT_MS, busyWaitBound()) });
       const opened = db;
@@ -149,7 +153,8 @@ export class Registry {
       const reg = new Registry(db, paths, auditKey, opts.clock ?? (() => new Date()), !(opts.benchmarkWithoutRowChecks ?? benchmarkRowChecksOff));
       reg.requireKnownSchema();
       if (!opts.readonly) reg.migrate();
-      reg.rows.install();
+      // The sealing triggers and SQL functions are installed before the first write (tx, macSql):
+      // a command that only reads never pays for them (start-up time).
       reg.readCopy = readCopy;
       return reg;
     } catch (e) {
@@ -189,7 +194,7 @@ export class Registry {
     }
   }
 
-  private static configure(db: Database.Database, readonly: boolean): void {
+  private static configure(db: BetterSqlite3.Database, readonly: boolean): void {
     if (!readonly) db.pragma('journal_mode = WAL');
     // A new connection to a WAL database defaults to NORMAL; a CA wants every commit on disk.
     db.pragma('synchronous = FULL');
@@ -258,6 +263,7 @@ export class Registry {
    */
   tx<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
     if (this.depth > 0) return fn();
+    this.rows.install();
     const relaxed = opts.durable === false;
     if (relaxed) this.db.pragma('synchronous = NORMAL');
     this.depth++;
@@ -343,10 +349,10 @@ export class Registry {
     return `${prefix}-${row.value}`;
   }
 
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   /** A prepared statement, compiled once per connection (the gate runs the same queries thousands of times). */
-  stmt(sql: string): Database.Statement {
+  stmt(sql: string): BetterSqlite3.Statement {
     let st = this.statements.get(sql);
     if (!st) {
       st = this.db.prepare(sql);

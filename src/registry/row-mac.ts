@@ -171,6 +171,7 @@ export class RowGuard {
 
   /** SQL that computes the MAC of a row whose columns are named `prefix + column` (for INSERT ... SELECT). */
   macSql(table: string, prefix = ''): string {
+    this.install();
     return `smki_row_mac('${table}', ${this.shape(table).columns.map((c) => `${prefix}${c}`).join(', ')})`;
   }
 
@@ -179,6 +180,7 @@ export class RowGuard {
    * an upsert that sets row_mac itself (its DO UPDATE ... WHERE), which the sealing trigger skips.
    */
   checkSql(table: string, prefix = ''): string {
+    this.install();
     return `smki_row_check('${table}', ${prefix}row_mac, ${this.shape(table).columns.map((c) => `${prefix}${c}`).join(', ')})`;
   }
 

@@ -18,6 +18,14 @@ import { InputError } from '../../src/domain/errors.js';
 import { makeTestCa, openssl, opensslAvailable, tempDir } from '../support/ca-chain.js';
 
 describe('ca/crl', () => {
+  it('the reason codes and extension OIDs are those of RFC 5280 (as @peculiar/asn1-x509 numbers them)', () => {
+    for (const name of ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'] as const) {
+      assert.equal(RevocationReason[name], CRLReasons[name], name);
+    }
+    assert.equal(OID.crlNumber, id_ce_cRLNumber);
+    assert.equal(OID.crlReason, id_ce_cRLReasons);
+  });
+
   const ca = makeTestCa('CRLCA');
   const template = (over: Partial<CrlTemplate> = {}): CrlTemplate => ({
     issuerNameDer: ca.issuing.nameDer,
