@@ -10,6 +10,7 @@ import { IssuingAuthority } from '../src/ca/authority.js';
 import { buildSmkiCsr } from '../src/ca/csr-builder.js';
 import { initCa } from '../src/ca/init.js';
 import { generatePersonKey } from '../src/ca/person-keys.js';
+import { addOperator } from '../src/ra/operators.js';
 import { toPem } from '../src/ca/pem.js';
 import { readOrganisationCertificate } from '../src/ca/organisation-certificate.js';
 import { loadCatalogue } from '../src/config/catalogue.js';
@@ -63,18 +64,18 @@ export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: b
     const reg = Registry.open(home);
     const supplier = parseEui64('90B3D51F30010000');
     const srp = parseEui64('90B3D51F300C0001');
-    addUserId(reg, catalogue, { partyName: 'Supplier', role: 'IS', eui: supplier, operator: 'bench' });
-    addUserId(reg, catalogue, { partyName: 'SRP', role: 'SC', eui: srp, actingFor: supplier, operator: 'bench' });
+    addUserId(reg, catalogue, { partyName: 'Supplier', role: 'IS', eui: supplier, operator: benchAdmin.signer });
+    addUserId(reg, catalogue, { partyName: 'SRP', role: 'SC', eui: srp, actingFor: supplier, operator: benchAdmin.signer });
     const party = findUserId(reg, srp)!;
-    const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', operator: 'bench' });
-    const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, operator: 'bench' });
-    changeOfficerStatus(reg, aro.id, 'activate', 'bench');
+    const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', operator: benchAdmin.signer });
+    const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, operator: benchAdmin.signer });
+    changeOfficerStatus(reg, aro.id, 'activate', benchAdmin.signer);
     const ca = IssuingAuthority.unlock(reg, pass, catalogue);
     // The Supplier's DS certificate and key (its meters' trust anchor), the SRP's XML-signing one.
     const supParty = findUserId(reg, supplier)!;
-    const ssro = addOfficer(reg, { party: supParty, kind: 'sro', name: 'S', evidence: 'E', operator: 'bench' });
-    const saro = addOfficer(reg, { party: supParty, kind: 'aro', name: 'A', nominatedBy: ssro.id, operator: 'bench' });
-    changeOfficerStatus(reg, saro.id, 'activate', 'bench');
+    const ssro = addOfficer(reg, { party: supParty, kind: 'sro', name: 'S', evidence: 'E', operator: benchAdmin.signer });
+    const saro = addOfficer(reg, { party: supParty, kind: 'aro', name: 'A', nominatedBy: ssro.id, operator: benchAdmin.signer });
+    changeOfficerStatus(reg, saro.id, 'activate', benchAdmin.signer);
     const supKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     issueCertificate(reg, ca, catalogue, { csr: buildSmkiCsr({ eui: supplier, ou: '02', ...supKeys }).der, profile: 'ds', party: supplier, officerId: saro.id });
     const srpKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -87,13 +88,16 @@ export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: b
     const esme = (i: number) => (0x00db100000000000n + BigInt(i)).toString(16).toUpperCase().padStart(16, '0') as Eui64;
     for (let i = 0; i < pairs; i++) lines.push(`${esme(i)},ESME,2,${supplier}`);
     writeFileSync(devices, `${lines.join('\n')}\n`);
-    await importDevices(reg, devices, { operator: 'bench' });
+    await importDevices(reg, devices, { operator: benchAdmin.signer });
     const adt = join(dir, 'adt.csv');
     writeFileSync(adt, `supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold\n${supplier},1.6,${n * 2},${n * 4}\n`);
-    await submitAdt(reg, catalogue, { party: srp, officerId: aro.id, file: adt, operator: 'bench' });
+    await submitAdt(reg, catalogue, { party: srp, officerId: aro.id, file: adt });
     const now = new Date();
-    const e = recordEvent(reg, catalogue, { failedSupplier: supplier, srp, instructionRef: 'BENCH', from: new Date(now.getTime() - 3600_000), until: new Date(now.getTime() + 86_400_000), operator: 'ra1' });
-    approveEvent(reg, e.id, 'ra2');
+    const e = recordEvent(reg, catalogue, { failedSupplier: supplier, srp, instructionRef: 'BENCH', from: new Date(now.getTime() - 3600_000), until: new Date(now.getTime() + 86_400_000), operator: benchAdmin.signer });
+    // Dual control: a second operator's key approves.
+    const second = generatePersonKey('bench-operator-2');
+    addOperator(reg, { name: 'bench2', publicKey: second.spkiDer }, benchAdmin.signer);
+    approveEvent(reg, e.id, second.signer);
 
     // The requests, made and signed before the clock starts.
     const tpl = readFileSync(join(FIX, 'duis', 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML'), 'utf8');

@@ -30,12 +30,12 @@ export async function prepareIssuanceHome(home: string, pass: Buffer, keys?: Ini
   const reg = Registry.open(home);
   const supplier = parseEui64('90B3D51F30010000');
   const srp = parseEui64('90B3D51F300C0001');
-  addUserId(reg, catalogue, { partyName: 'Supplier', role: 'IS', eui: supplier, operator: 'bench' });
-  addUserId(reg, catalogue, { partyName: 'SRP', role: 'SC', eui: srp, actingFor: supplier, operator: 'bench' });
+  addUserId(reg, catalogue, { partyName: 'Supplier', role: 'IS', eui: supplier, operator: benchAdmin.signer });
+  addUserId(reg, catalogue, { partyName: 'SRP', role: 'SC', eui: srp, actingFor: supplier, operator: benchAdmin.signer });
   const party = (await import('../src/registry/parties.js')).findUserId(reg, srp)!;
-  const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', operator: 'bench' });
-  const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, operator: 'bench' });
-  changeOfficerStatus(reg, aro.id, 'activate', 'bench');
+  const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', operator: benchAdmin.signer });
+  const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, operator: benchAdmin.signer });
+  changeOfficerStatus(reg, aro.id, 'activate', benchAdmin.signer);
   const ca = unlock ? unlock(reg) : IssuingAuthority.unlock(reg, pass, catalogue);
   return { reg, catalogue, srp, aroId: aro.id, ca };
 }

@@ -7,6 +7,7 @@ import { reason, type Reason } from '../domain/reasons.js';
 import { findSigningAnchor } from '../ra/external-certificates.js';
 import { findDspCertificate, insertDspCertificate, type DspCertificateRecord } from '../registry/alerts.js';
 import type { Registry } from '../registry/registry.js';
+import { operatorFor, type OperatorKey } from '../ra/credentials.js';
 
 /** Pure: is this the DSP's XML-signing certificate? */
 export function decideDspCertificate(roleOu: string, keyUsage: readonly string[], chainProblem: string | undefined): Reason[] {
@@ -18,7 +19,7 @@ export function decideDspCertificate(roleOu: string, keyUsage: readonly string[]
   return reasons;
 }
 
-export function registerDspCertificate(reg: Registry, input: { der: Buffer | string; operator: string }): DspCertificateRecord & { created: boolean } {
+export function registerDspCertificate(reg: Registry, input: { der: Buffer | string; operator: OperatorKey }): DspCertificateRecord & { created: boolean } {
   const info = readOrganisationCertificate(input.der);
   const signing = findSigningAnchor(reg, info);
   const reasons = decideDspCertificate(info.roleOu, info.keyUsage, 'problem' in signing ? signing.problem : undefined);
@@ -27,6 +28,7 @@ export function registerDspCertificate(reg: Registry, input: { der: Buffer | str
   // Keyed as the alert's X509SerialNumber gives it: the number, in hex without leading zeros.
   const serial = BigInt(`0x${info.serialHex}`).toString(16).toUpperCase();
   return reg.tx(() => {
+    const acting = operatorFor(reg, input.operator, 'alert.dsp-register', serial, { serial });
     const existing = findDspCertificate(reg, serial);
     if (existing) {
       if (existing.der.equals(info.der)) return { ...existing, created: false };
@@ -42,10 +44,10 @@ export function registerDspCertificate(reg: Registry, input: { der: Buffer | str
       der: info.der,
       trustAnchorSha256: anchor.sha256,
       registeredAt: at.toISOString(),
-      registeredBy: input.operator,
+      registeredBy: acting.name,
     };
     insertDspCertificate(reg, record);
-    reg.audit.append(at, input.operator, 'alert.dsp-register', serial, {
+    reg.audit.append(at, acting, 'alert.dsp-register', serial, {
       eui: info.eui,
       issuer: info.issuerText,
       certSha256: createHash('sha256').update(info.der).digest('hex'),

@@ -27,6 +27,7 @@ import { listUserIds, findUserId, type UserIdRecord } from '../registry/parties.
 import type { Registry } from '../registry/registry.js';
 import { revocationEventForSupplier, type SolrEventRecord } from '../registry/solr.js';
 import { parseDuisAlert, type DuisAlert } from './duis-alert.js';
+import { operatorFor, type OperatorKey } from '../ra/credentials.js';
 
 export type RouteReason =
   | 'SUPPLIER_CERTIFICATES_VALID'
@@ -219,8 +220,9 @@ export function routeAlertFile(reg: Registry, bytes: Buffer, actor: string): Ale
  * Re-routes held alerts; those that now have a destination are released, the rest stay held. Alerts
  * held as unreadable or untrusted are never released this way.
  */
-export function releaseHeldAlerts(reg: Registry, actor: string, ids?: string[]): { released: AlertRecord[]; stillHeld: AlertRecord[] } {
+export function releaseHeldAlerts(reg: Registry, operator: OperatorKey, ids?: string[]): { released: AlertRecord[]; stillHeld: AlertRecord[] } {
   return reg.tx(() => {
+    const actor = operatorFor(reg, operator, 'alert.release', '', { alerts: ids ?? null });
     const heldAlerts = listAlerts(reg, { status: 'held' }).filter((a) => !ids || ids.some((i) => i.toUpperCase() === a.id.toUpperCase()));
     const released: AlertRecord[] = [];
     const stillHeld: AlertRecord[] = [];

@@ -6,11 +6,12 @@ import type { Catalogue } from '../config/catalogue.js';
 import { SmkiError } from '../domain/errors.js';
 import { insertCrl, latestCrl, latestCrlNumber, listRevokedIssued } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
+import type { AuditActor } from '../registry/audit.js';
 import type { IssuingAuthority } from './authority.js';
 import { crlToPem, parseRevocationReason } from './crl.js';
 import { isCurrent, statePath, type PublishedState } from './crl-file-state.js';
 
-export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, actor: string): { number: number; der: Buffer } {
+export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, actor: AuditActor): { number: number; der: Buffer } {
   if (!reg.db.inTransaction) throw new Error('a CRL is generated inside a registry transaction');
   const number = (latestCrl(reg)?.number ?? 0) + 1;
   const thisUpdate = new Date(Math.floor(reg.now().getTime() / 1000) * 1000);

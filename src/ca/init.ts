@@ -19,6 +19,7 @@ import { newSerial } from './organisation-certificate.js';
 import { toPem } from './pem.js';
 import { writeNewKey } from './person-keys.js';
 import { parseOperatorName, registerFirstOperator } from '../ra/operators.js';
+import { operatorFor, type OperatorKey } from '../ra/credentials.js';
 
 export interface InitResult {
   home: string;
@@ -217,7 +218,7 @@ export function issueIssuingOca(
   catalogue: Catalogue,
   root: Signer,
   issuingSecret: { passphrase?: Buffer; pin?: Buffer },
-  operator: string,
+  operator: OperatorKey,
 ): IssueIssuingResult {
   const rootRow = caCertificate(reg, 'root');
   const currentRow = caCertificate(reg, 'issuing');
@@ -260,14 +261,15 @@ export function issueIssuingOca(
   writeKey();
   const ca = new IssuingAuthority(reg, signer, der, catalogue);
   reg.tx(() => {
+    const acting = operatorFor(reg, operator, 'ca.issue-issuing', info.serialHex, { serial: info.serialHex, certSha256: createHash('sha256').update(der).digest('hex'), key: keyRef });
     replaceIssuingCertificate(reg, info.serialHex, der, keyRef, now);
-    reg.audit.append(now, operator, 'ca.issue-issuing', info.serialHex, {
+    reg.audit.append(now, acting, 'ca.issue-issuing', info.serialHex, {
       subject: info.subjectText,
       replaces: current.serialHex,
       key: keyRef,
       certSha256: createHash('sha256').update(der).digest('hex'),
     });
-    generateCrl(reg, ca, catalogue, operator);
+    generateCrl(reg, ca, catalogue, acting);
   });
   const pem = toPem(der, 'CERTIFICATE');
   writeFileSync(reg.paths.issuingCert, pem, { mode: 0o644 });

@@ -1,5 +1,4 @@
 // What every command gets: the resolved home, output mode, terminal state and a registry opener.
-import { userInfo } from 'node:os';
 import { loadCatalogue, type Catalogue } from '../config/catalogue.js';
 import { InputError } from '../domain/errors.js';
 import { resolveHome } from '../registry/home.js';
@@ -104,26 +103,5 @@ export class CliContext {
   /** Narration and notes go to stderr so stdout stays clean for PEM and JSON. */
   note(text: string): void {
     this.io.stderr.write(`${text}\n`);
-  }
-}
-
-/** Who is acting: --operator, else SMKI_OPERATOR, else the login name. */
-export function operatorName(flag?: string): string {
-  const name = (flag ?? process.env.SMKI_OPERATOR ?? safeUser()).trim();
-  if (!name) throw new InputError('--operator: an operator name is required');
-  return name;
-}
-
-/** The RA operator where one must act by name: --operator, else SMKI_OPERATOR; never the login name. */
-export function namedOperator(flag?: string): string | undefined {
-  const name = (flag ?? process.env.SMKI_OPERATOR ?? '').trim();
-  return name === '' ? undefined : name;
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown-operator';
   }
 }

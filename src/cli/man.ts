@@ -54,8 +54,11 @@ the CA home folder when \\-\\-home is not given (default ./.smki)
 .B SMKI_PASSPHRASE_FILE
 a file whose first line is the CA passphrase (never give a passphrase in argv)
 .TP
-.B SMKI_OPERATOR
-the RA operator's name where \\-\\-operator is not given
+.B SMKI_AS, SMKI_AS_PASSPHRASE_FILE
+the acting RA operator's key file where \\-\\-as is not given, and the file holding its passphrase
+.TP
+.B SMKI_OFFICER_PASSPHRASE_FILE
+the file holding the passphrase of the \\-\\-officer\\-key key (an SRO's or ARO's)
 .TP
 .B SMKI_PKCS11_PIN_FILE, SMKI_PKCS11_MODULE
 the token PIN file and the PKCS#11 module for keys named by pkcs11: URIs

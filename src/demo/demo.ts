@@ -13,6 +13,7 @@ import { parseEui64, type Eui64 } from '../domain/eui.js';
 import { formatRequestId, signedPreCommandRequest, withRequestId, withServiceReference } from '../gate/duis-compose.js';
 import { rewriteHeader, signPreCommand } from '../gate/gbcs.js';
 import { signEnveloped } from '../gate/xml/dsig.js';
+import { writeNewKey } from '../ca/person-keys.js';
 import type { Io } from '../cli/context.js';
 
 export const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'public');
@@ -130,24 +131,31 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   let eventId = 'SOLR-1';
   let stopped: DemoStep | undefined;
   try {
-  const keyOf = (name: string) => ({ key: join(art, `${name}.key`), pub: join(art, `${name}.pub`) });
+  // Every person who acts has a P-256 key (as 'smki key new --unencrypted' makes them, 0600).
+  const keyOf = (name: string) => {
+    const k = { key: join(art, `${name}.key`), pub: join(art, `${name}.pub`) };
+    writeFileSync(k.pub, writeNewKey(k.key, undefined).publicKeyPem);
+    return k;
+  };
   const ra1 = keyOf('ra-officer-1');
-  await run('setup', 'RA Officer 1 makes a P-256 key (every person who acts in smki has one)', ['key', 'new', '--out', ra1.key, '--unencrypted', '--public-out', ra1.pub], 'ok');
-  await run('setup', 'Set up the CA: a Root OCA and an Issuing OCA (OU 07), keys encrypted at rest; RA Officer 1 is its first operator', ['init', '--ca-name', 'Demo OCA', '--passphrase-file', pass, '--admin', 'RA Officer 1', '--admin-public-key', ra1.pub], 'ok');
-  await run('setup', 'Register the dual-fuel Supplier (one User ID as Import Supplier and Gas Supplier)', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
-  await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
+  const ra2 = keyOf('ra-officer-2');
+  await run('setup', 'Set up the CA: a Root OCA and an Issuing OCA (OU 07), keys encrypted at rest; RA Officer 1 (key ra-officer-1.key) is its first operator', ['init', '--ca-name', 'Demo OCA', '--passphrase-file', pass, '--admin', 'RA Officer 1', '--admin-public-key', ra1.pub], 'ok');
+  await run('setup', "RA Officer 1 registers RA Officer 2's public key (every change is signed by the acting operator's key, --as)", ['operator', 'add', '--name', 'RA Officer 2', '--public-key', ra2.pub, '--as', ra1.key], 'ok');
+  await run('setup', "RA Officer 1's key is registered under a second name too (one key, one operator: dual control compares keys)", ['operator', 'add', '--name', 'RA Officer 1 deputy', '--public-key', ra1.pub, '--as', ra1.key], 'ok');
+  await run('setup', 'Register the dual-fuel Supplier (one User ID as Import Supplier and Gas Supplier)', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', SUPPLIER, '--as', ra1.key], 'ok');
+  await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER, '--as', ra1.key], 'ok');
   steps.pop(); // the second User ID is part of the same step
-  const supSro = await run('setup', "Register the Supplier's SRO (with an evidence reference)", ['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam Director', '--evidence', 'RAPP-SUP-01', '--operator', 'RA Officer 1'], 'ok');
-  const supAro = await run('setup', 'Nominate the Supplier ARO', ['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue Officer', '--nominated-by', supSro.id, '--operator', 'RA Officer 1'], 'ok');
-  await run('setup', 'Activate the Supplier ARO', ['officer', 'activate', supAro.id, '--operator', 'RA Officer 1'], 'ok');
+  const supSro = await run('setup', "Register the Supplier's SRO (with an evidence reference)", ['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam Director', '--evidence', 'RAPP-SUP-01', '--as', ra1.key], 'ok');
+  const supAro = await run('setup', 'Nominate the Supplier ARO', ['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue Officer', '--nominated-by', supSro.id, '--as', ra1.key], 'ok');
+  await run('setup', 'Activate the Supplier ARO', ['officer', 'activate', supAro.id, '--as', ra1.key], 'ok');
   const supCsr = makeCsr(SUPPLIER, '02');
   const supDs = await run('setup', "Issue the Supplier's Digital Signing certificate (OU 02): the key its meters trust for Critical Commands",
     ['cert', 'issue', '--csr', file('supplier-ds.csr', supCsr.pem), '--profile', 'ds', '--party', SUPPLIER, '--officer', supAro.id, '--passphrase-file', pass, '--out', join(art, 'supplier-ds.pem')], 'ok');
 
-  await run('R1', 'Register the SRP in the new SoLRContingency User Role, acting for the Supplier', ['party', 'add', '--name', 'Shared Resources plc', '--role', 'SoLRContingency', '--eui', SRP, '--acting-for', SUPPLIER, '--operator', 'RA Officer 1'], 'ok');
-  const sro = await run('R4', 'The SRP registers an SRO (with evidence)', ['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana Director', '--evidence', 'RAPP-SRP-01', '--operator', 'RA Officer 1'], 'ok');
-  const aro = await run('R4', 'The SRO nominates an ARO', ['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari Officer', '--nominated-by', sro.id, '--operator', 'RA Officer 1'], 'ok');
-  await run('R4', 'An RA operator activates the ARO', ['officer', 'activate', aro.id, '--operator', 'RA Officer 1'], 'ok');
+  await run('R1', 'Register the SRP in the new SoLRContingency User Role, acting for the Supplier', ['party', 'add', '--name', 'Shared Resources plc', '--role', 'SoLRContingency', '--eui', SRP, '--acting-for', SUPPLIER, '--as', ra1.key], 'ok');
+  const sro = await run('R4', 'The SRP registers an SRO (with evidence)', ['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana Director', '--evidence', 'RAPP-SRP-01', '--as', ra1.key], 'ok');
+  const aro = await run('R4', 'The SRO nominates an ARO', ['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari Officer', '--nominated-by', sro.id, '--as', ra1.key], 'ok');
+  await run('R4', 'An RA operator activates the ARO', ['officer', 'activate', aro.id, '--as', ra1.key], 'ok');
   const srpCsr = makeCsr(SRP, '87');
   const xml = await run('R2', 'The ARO requests an XML-signing certificate (OU 87, digitalSignature): issued',
     ['cert', 'issue', '--csr', file('srp-xml.csr', srpCsr.pem), '--profile', 'xml-sign', '--party', SRP, '--officer', aro.id, '--passphrase-file', pass, '--out', join(art, 'srp-xml.pem')], 'ok');
@@ -157,7 +165,7 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
     ['cert', 'issue', '--csr', file('srp-ds.csr', dsCsr.pem), '--profile', 'ds', '--party', SRP, '--officer', aro.id, '--passphrase-file', pass], 'refused');
 
   const devices = file('devices.csv', ['device_eui,device_type,smets,supplier_eui', `${ESME},ESME,2,${SUPPLIER}`, `${GSME},GSME,2,${SUPPLIER}`, `00-DB-12-34-56-78-90-B0,ESME,1,${SUPPLIER}`, `00-DB-12-34-56-78-90-B1,PPMID,2,${SUPPLIER}`, ''].join('\n'));
-  await run('R4', "Load the Supplier's Devices", ['device', 'import', '--file', devices], 'ok');
+  await run('R4', "Load the Supplier's Devices", ['device', 'import', '--file', devices, '--as', ra1.key], 'ok');
   const adt = file('adt.csv', `supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold\n${SUPPLIER},1.6,500,1000\n`);
   await run('R4', "The ARO submits an Anomaly Detection Threshold file for the Supplier's Devices", ['adt', 'submit', '--party', SRP, '--officer', aro.id, '--file', adt], 'ok');
 
@@ -165,11 +173,11 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   const from = new Date(now - 3600_000).toISOString();
   const until = new Date(now + 28 * 86_400_000).toISOString();
   const event = await run('R6', "Record Ofgem's instruction (Last Resort Supply Direction) as a SoLR event",
-    ['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-2026-042', '--from', from, '--until', until, '--operator', 'RA Officer 1'], 'ok');
-  await run('R6', 'The same operator tries to approve it: refused (dual control)', ['solr', 'approve', event.id, '--operator', 'RA Officer 1'], 'refused');
-  await run('R6', 'A second operator approves it: the event is active', ['solr', 'approve', event.id, '--operator', 'RA Officer 2'], 'ok');
+    ['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-2026-042', '--from', from, '--until', until, '--as', ra1.key], 'ok');
+  await run('R6', 'The key that recorded it tries to approve it: refused, the same key signed both (dual control by key, whatever the name)', ['solr', 'approve', event.id, '--as', ra1.key], 'refused');
+  await run('R6', "A second operator's key approves it: the event is active", ['solr', 'approve', event.id, '--as', ra2.key], 'ok');
   await run('R7', "Revoke the failed Supplier's certificates (cessationOfOperation); the CRL is regenerated",
-    ['solr', 'revoke-supplier', event.id, '--operator', 'RA Officer 1', '--passphrase-file', pass], 'ok');
+    ['solr', 'revoke-supplier', event.id, '--as', ra1.key, '--passphrase-file', pass], 'ok');
 
   // The SRP's requests, signed with its XML-signing certificate.
   const cert = readOrganisationCertificate(xml.pem);
@@ -177,19 +185,19 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   const tpl = (n: string) => readFileSync(join(FIXTURES, 'duis', n), 'utf8');
   const request = (n: string, target: Eui64, counter: bigint) => signXml(withRequestId(tpl(n), formatRequestId(SRP, target, counter)));
   const credit = file('1-credit-cv4.xml', request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', ESME, 1002n));
-  await run('R5', 'SR 1.6 to Credit (CommandVariant 4) for the ESME: accepted', ['sr', 'check', credit, '--operator', 'SRP gateway'], 'ok');
+  await run('R5', 'SR 1.6 to Credit (CommandVariant 4) for the ESME: accepted', ['sr', 'check', credit], 'ok');
   const pre = Buffer.from(readFileSync(join(FIXTURES, 'gbcs', 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_PRECOMMAND_GBCS.HEX'), 'utf8').replace(/\s+/g, ''), 'hex');
   const signedPre = signPreCommand(rewriteHeader(pre, { originator: SUPPLIER, recipient: ESME, counter: 1002n }), supCsr.key);
   const spc = file('2-signed-precommand-cv5.xml', signXml(signedPreCommandRequest({ requestId: formatRequestId(SRP, ESME, 1002n), commandVariant: 5, gbcsPayload: signedPre })));
-  await run('R5', "The Signed Pre-Command (ECS02, signed with the failed Supplier's Digital Signing key): accepted", ['sr', 'check', spc, '--operator', 'SRP gateway'], 'ok',
+  await run('R5', "The Signed Pre-Command (ECS02, signed with the failed Supplier's Digital Signing key): accepted", ['sr', 'check', spc], 'ok',
     "checked against the Supplier's revoked certificate: the DCC revoked it, the meter still trusts it");
   const prepay = file('3-prepayment.xml', request('GCS03_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', GSME, 1003n));
-  await run('R5', 'SR 1.6 to Prepayment for the GSME: refused', ['sr', 'check', prepay, '--operator', 'SRP gateway'], 'refused');
+  await run('R5', 'SR 1.6 to Prepayment for the GSME: refused', ['sr', 'check', prepay], 'refused');
   const sr11 = file('4-sr-1.1.1.xml', signXml(withRequestId(withServiceReference(tpl('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML'), '1.1', '1.1.1'), formatRequestId(SRP, ESME, 1004n))));
-  await run('R3', 'SR 1.1.1 Update Import Tariff (not eligible for SoLRContingency): refused', ['sr', 'check', sr11, '--operator', 'SRP gateway'], 'refused');
+  await run('R3', 'SR 1.1.1 Update Import Tariff (not eligible for SoLRContingency): refused', ['sr', 'check', sr11], 'refused');
   const outside = file('5-outside-event.xml', request('GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', GSME, 1005n));
-  await run('R6', 'SR 1.6 to Credit after the event has ended: refused', ['sr', 'check', outside, '--at', new Date(Date.parse(until) + 86_400_000).toISOString(), '--operator', 'SRP gateway'], 'refused');
-  await run('R7', 'An alert for the ESME is routed to the SRP, not the revoked Supplier', ['alert', 'route', '--device', ESME, '--code', '8F66', '--operator', 'DCC alerts'], 'ok');
+  await run('R6', 'SR 1.6 to Credit after the event has ended: refused', ['sr', 'check', outside, '--at', new Date(Date.parse(until) + 86_400_000).toISOString()], 'refused');
+  await run('R7', 'An alert for the ESME is routed to the SRP, not the revoked Supplier', ['alert', 'route', '--device', ESME, '--code', '8F66'], 'ok');
   await run('setup', 'Verify the audit chain', ['audit', 'verify'], 'ok');
   await run('setup', 'Export the CA chain', ['ca', 'export', '--out', join(art, 'ca-chain.pem')], 'ok');
   await run('setup', 'Write the CRL', ['crl', '--out', join(art, 'current.crl.pem')], 'ok');

@@ -16,7 +16,7 @@ export function adtAlreadyActive(reg: Registry, partyId: number, file: string): 
 export async function submitAdtFile(
   reg: Registry,
   catalogue: Catalogue,
-  input: { party: Eui64; officerId: string; file: string; operator: string },
+  input: { party: Eui64; officerId: string; file: string },
 ): Promise<{ status: 'done' | 'skipped'; id: string; note: string }> {
   const r = await submitAdt(reg, catalogue, input);
   const note = r.created

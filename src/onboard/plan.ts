@@ -53,7 +53,7 @@ export type StepSpec =
   | { kind: 'cert.register'; file: string; party: Eui64; serialHex: string; operator: string }
   | { kind: 'cert.issue'; csrFile: string; profile: ProfileName; party: Eui64; officer: OfficerRef; spkiSha256: string; out?: string }
   | { kind: 'device.import'; file: string; operator: string }
-  | { kind: 'adt.submit'; file: string; party: Eui64; officer: OfficerRef; operator: string }
+  | { kind: 'adt.submit'; file: string; party: Eui64; officer: OfficerRef }
   | { kind: 'solr.record'; failedSupplier: Eui64; srp: Eui64; instruction: string; from: Date; until: Date; operator: string }
   | { kind: 'solr.approve'; event: string; operator: string }
   | { kind: 'solr.revoke-supplier'; event: string; operator: string };
@@ -108,8 +108,6 @@ export interface LoadOptions {
   reg: Registry;
   /** For `now` in times. */
   now: Date;
-  /** Operator for steps that name none (the plan's `operator`, else this). */
-  defaultOperator: () => string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -323,15 +321,17 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
     throw new PlanError(file, [{ line: p.lineOf(doc.contents as Node | null), path: '', message: `expected a map with the sections ${SECTIONS.join(', ')}` }]);
   }
   const root = new Entry('', p.lineOf(doc.contents), p, doc.contents);
-  root.only(['version', 'operator', ...SECTIONS]);
+  root.only(['version', 'as', ...SECTIONS]);
   const version = root.text('version', false);
   if (version !== undefined && version !== String(PLAN_VERSION)) {
     p.add(root.lineOf('version'), 'version', `plan version '${version}' is not supported (this smki reads version ${PLAN_VERSION})`);
   }
-  const planOperator = root.text('operator', false);
-  const defaultOperator = (e: Entry, field = 'operator'): string => e.text(field, false) ?? planOperator ?? opts.defaultOperator();
   const dir = dirname(resolve(file));
   const builder = new StepBuilder(p, opts.reg, dir);
+  // The RA operator's key file for each step: its own (`as`, `recordedAs`, ...), else the plan's `as`,
+  // else '' (the key the command was given with --as).
+  const planAs = builder.file(root, 'as', false);
+  const defaultOperator = (e: Entry, field = 'as'): string => builder.file(e, field, false) ?? planAs ?? '';
 
   // Sections first read whole, so references may point forward in the file; steps then run in
   // dependency order.
@@ -367,7 +367,7 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
   const seenEui = new Map<Eui64, string>();
   const partySpecs: { key: string; entry: Entry; actingForKey?: string; specs: Extract<StepSpec, { kind: 'party.add' }>[] }[] = [];
   for (const { key, entry } of parties) {
-    entry.only(['name', 'role', 'eui', 'actingFor', 'operator']);
+    entry.only(['name', 'role', 'eui', 'actingFor', 'as']);
     const partyName = entry.text('name', true);
     // One role, or several on one User ID (a dual-fuel Supplier: `role: [ImportSupplier, GasSupplier]`).
     const roles = partyRoles(entry, p);
@@ -406,7 +406,7 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
   // 2. Officers, each SRO before the AROs it nominates; an ARO's activation right after it.
   const officerSpecs: { key: string; entry: Entry; nominatorKey?: string; spec?: Extract<StepSpec, { kind: 'officer.add' }>; partyKey?: string; activatedBy?: string }[] = [];
   for (const { key, entry } of officers) {
-    entry.only(['party', 'kind', 'name', 'evidence', 'nominatedBy', 'activatedBy', 'operator']);
+    entry.only(['party', 'kind', 'name', 'evidence', 'nominatedBy', 'activatedAs', 'as']);
     const party = builder.partyRef(entry, 'party', true);
     const officerKind = entry.parsed('kind', true, (t): 'sro' | 'aro' => {
       const k = t.toLowerCase();
@@ -419,12 +419,12 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
     if (officerKind === 'sro') {
       if (!evidence) p.add(entry.line, entry.at('evidence'), 'required: an SRO is registered only with an evidence reference');
       if (entry.has('nominatedBy')) p.add(entry.lineOf('nominatedBy'), entry.at('nominatedBy'), 'an SRO is registered by an RA operator, not nominated');
-      if (entry.has('activatedBy')) p.add(entry.lineOf('activatedBy'), entry.at('activatedBy'), 'an SRO is active once registered; only an ARO is activated');
+      if (entry.has('activatedAs')) p.add(entry.lineOf('activatedAs'), entry.at('activatedAs'), 'an SRO is active once registered; only an ARO is activated');
     } else if (officerKind === 'aro') {
       if (!entry.has('nominatedBy')) p.add(entry.line, entry.at('nominatedBy'), 'required: an ARO is nominated by an SRO of the same Party');
       else nominatedBy = builder.officerRef(entry, 'nominatedBy', 'sro');
     }
-    const activatedBy = entry.text('activatedBy', false);
+    const activatedBy = entry.has('activatedAs') ? builder.file(entry, 'activatedAs', true) : undefined;
     const spec = party && officerKind && name && (officerKind === 'sro' || nominatedBy)
       ? { kind: 'officer.add' as const, party: party.eui, officerKind, name, ...(nominatedBy ? { nominatedBy } : {}), ...(evidence ? { evidence } : {}), operator: defaultOperator(entry) }
       : undefined;
@@ -442,7 +442,7 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
     builder.officerAdded.set(os.key, n);
     if (os.activatedBy && os.spec.officerKind === 'aro') {
       const a = builder.add({
-        line: os.entry.lineOf('activatedBy'),
+        line: os.entry.lineOf('activatedAs'),
         kind: 'officer.activate',
         key: `officers.${os.key}`,
         spec: { kind: 'officer.activate', officer: os.key, operator: os.activatedBy },
@@ -456,7 +456,7 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
   // 3. Trust anchors (another CA's chain, for the certificates registered next), then certificates:
   //    `register` (another CA's certificate) or `csr` (issued here).
   for (const { key, entry } of trustAnchors) {
-    entry.only(['file', 'operator']);
+    entry.only(['file', 'as']);
     const file = builder.file(entry, 'file', true);
     const chain = file ? builder.content(entry, 'file', file, (b) => orderedAnchorChain(allFromPem(b.toString('latin1'), ['CERTIFICATE'], 'chain').map((d) => readCaCertificate(d, 'chain certificate')), 'chain')) : undefined;
     if (file && chain) builder.add({ line: entry.line, kind: 'ca.trust', key: `trustAnchors.${key}`, spec: { kind: 'ca.trust', file, operator: defaultOperator(entry) }, refs: {} });
@@ -468,7 +468,7 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
       continue;
     }
     if (entry.has('register')) {
-      entry.only(['register', 'party', 'operator']);
+      entry.only(['register', 'party', 'as']);
       const file = builder.file(entry, 'register');
       const info = file ? builder.content(entry, 'register', file, (b) => readOrganisationCertificate(b, 'certificate')) : undefined;
       if (info && party && info.eui !== party.eui) {
@@ -498,42 +498,42 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
 
   // 4. Device files.
   for (const { key, entry } of devices) {
-    entry.only(['file', 'operator']);
+    entry.only(['file', 'as']);
     const file = builder.file(entry, 'file', true);
     if (file) builder.add({ line: entry.line, kind: 'device.import', key: `devices.${key}`, spec: { kind: 'device.import', file, operator: defaultOperator(entry) }, refs: {} });
   }
 
   // 5. ADT files.
   for (const { key, entry } of adtFiles) {
-    entry.only(['file', 'party', 'officer', 'operator']);
+    entry.only(['file', 'party', 'officer']);
     const file = builder.file(entry, 'file', true);
     const party = builder.partyRef(entry, 'party', true);
     const officer = builder.officerRef(entry, 'officer', 'aro', true);
     if (file && party && officer) {
-      builder.add({ line: entry.line, kind: 'adt.submit', key: `adtFiles.${key}`, spec: { kind: 'adt.submit', file, party: party.eui, officer, operator: defaultOperator(entry) },
+      builder.add({ line: entry.line, kind: 'adt.submit', key: `adtFiles.${key}`, spec: { kind: 'adt.submit', file, party: party.eui, officer },
         refs: { parties: party.planKey ? [party.planKey] : [], activeOfficers: 'planKey' in officer ? [officer.planKey] : [] } });
     }
   }
 
   // 6. SoLR events: record, then (optionally) approve, then (optionally) revoke the Supplier.
   for (const { key, entry } of solrEvents) {
-    entry.only(['failedSupplier', 'srp', 'instruction', 'from', 'until', 'recordedBy', 'approvedBy', 'revokeSupplier', 'revokedBy']);
+    entry.only(['failedSupplier', 'srp', 'instruction', 'from', 'until', 'recordedAs', 'approvedAs', 'revokeSupplier', 'revokedAs']);
     const supplier = builder.partyRef(entry, 'failedSupplier', true);
     const srp = builder.partyRef(entry, 'srp', true);
     const instruction = entry.text('instruction', true);
     const from = entry.parsed('from', true, (t) => parseTime(t, WHAT, opts.now));
     const until = entry.parsed('until', true, (t) => parseTime(t, WHAT, opts.now));
     if (from && until && !(until.getTime() > from.getTime())) p.add(entry.lineOf('until'), entry.at('until'), "must be after 'from'");
-    const approvedBy = entry.text('approvedBy', false);
+    const approvedBy = entry.has('approvedAs') ? builder.file(entry, 'approvedAs', true) : undefined;
     const revoke = entry.flag('revokeSupplier');
-    if (entry.has('revokedBy') && !revoke) p.add(entry.lineOf('revokedBy'), entry.at('revokedBy'), "only with 'revokeSupplier: true'");
+    if (entry.has('revokedAs') && !revoke) p.add(entry.lineOf('revokedAs'), entry.at('revokedAs'), "only with 'revokeSupplier: true'");
     if (!(supplier && srp && instruction && from && until)) continue;
     const rec = builder.add({ line: entry.line, kind: 'solr.record', key: `solrEvents.${key}`,
-      spec: { kind: 'solr.record', failedSupplier: supplier.eui, srp: srp.eui, instruction, from, until, operator: defaultOperator(entry, 'recordedBy') },
+      spec: { kind: 'solr.record', failedSupplier: supplier.eui, srp: srp.eui, instruction, from, until, operator: defaultOperator(entry, 'recordedAs') },
       refs: { parties: [supplier.planKey, srp.planKey].filter((x): x is string => !!x) } });
     let last = rec;
     if (approvedBy) {
-      last = builder.add({ line: entry.lineOf('approvedBy'), kind: 'solr.approve', key: `solrEvents.${key}`, spec: { kind: 'solr.approve', event: key, operator: approvedBy }, refs: {}, deps: [rec] });
+      last = builder.add({ line: entry.lineOf('approvedAs'), kind: 'solr.approve', key: `solrEvents.${key}`, spec: { kind: 'solr.approve', event: key, operator: approvedBy }, refs: {}, deps: [rec] });
     }
     if (revoke) {
       // Revocation needs the plan's certificate steps for the failed Supplier's Party done first.
@@ -542,7 +542,7 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
         .filter((s) => (s.spec.kind === 'cert.issue' || s.spec.kind === 'cert.register') && supplierParty !== undefined && builder.partyNameOf(s.spec.party) === supplierParty)
         .map((s) => s.n);
       builder.add({ line: entry.lineOf('revokeSupplier'), kind: 'solr.revoke-supplier', key: `solrEvents.${key}`,
-        spec: { kind: 'solr.revoke-supplier', event: key, operator: entry.text('revokedBy', false) ?? planOperator ?? opts.defaultOperator() }, refs: {}, deps: [last, ...certSteps] });
+        spec: { kind: 'solr.revoke-supplier', event: key, operator: defaultOperator(entry, 'revokedAs') }, refs: {}, deps: [last, ...certSteps] });
     }
   }
 

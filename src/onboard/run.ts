@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { refuseProtectedOutput, writeFileAtomic } from '../util/output.js';
 import { basename } from 'node:path';
 import type { IssuingAuthority } from '../ca/authority.js';
+import type { Signer } from '../ca/signer.js';
 import { writeCrlFile } from '../ca/crl-publisher.js';
 import { toPem } from '../ca/pem.js';
 import type { Catalogue } from '../config/catalogue.js';
@@ -91,6 +92,11 @@ export interface RunOptions {
   onStep?: (step: PlanStep, total: number) => void;
   /** Device import progress within a device.import step. */
   onDeviceProgress?: (p: DeviceImportProgress) => void;
+  /**
+   * The acting RA operator's key for a step: a key file the plan names, or '' for the key the command
+   * was given (--as). Loaded before the step's transaction, once per file (its passphrase asked once).
+   */
+  operatorKey: (file: string) => Promise<Signer>;
 }
 
 interface Outcome {
@@ -160,15 +166,17 @@ async function runStep(reg: Registry, step: PlanStep, b: Bindings, opts: RunOpti
     const party = partyOf(reg, s.party);
     const active = adtAlreadyActive(reg, party.partyId, s.file);
     if (active) return { status: 'skipped', id: active, note: 'this file is already the active ADT file' };
-    return submitAdtFile(reg, opts.catalogue, { party: s.party, officerId: b.officer(s.officer), file: s.file, operator: s.operator });
+    return submitAdtFile(reg, opts.catalogue, { party: s.party, officerId: b.officer(s.officer), file: s.file });
   }
-  const o = reg.tx(() => stepInTransaction(reg, step, b, opts));
+  // The step's signing key is loaded (and its passphrase asked) before its transaction begins.
+  const key = 'operator' in s ? await opts.operatorKey(s.operator) : undefined;
+  const o = reg.tx(() => stepInTransaction(reg, step, b, opts, key));
   o.after?.();
   return o;
 }
 
 async function importDeviceFile(reg: Registry, s: Extract<StepSpec, { kind: 'device.import' }>, opts: RunOptions): Promise<Outcome> {
-  const r = await importDevices(reg, s.file, { operator: s.operator, onProgress: opts.onDeviceProgress });
+  const r = await importDevices(reg, s.file, { operator: await opts.operatorKey(s.operator), onProgress: opts.onDeviceProgress });
   if (r.status === 'refused') {
     const name = basename(s.file);
     const reasons: StepReason[] = r.refused
@@ -182,15 +190,19 @@ async function importDeviceFile(reg: Registry, s: Extract<StepSpec, { kind: 'dev
 }
 
 /** Inside the step's transaction: "already so?", then the change (the library's transactions join this one). */
-function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: RunOptions): Outcome {
+function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: RunOptions, key: Signer | undefined): Outcome {
   const s = step.spec;
+  const as = (): Signer => {
+    if (!key) throw new Error(`step ${step.n} has no operator key`);
+    return key;
+  };
   switch (s.kind) {
     case 'party.add': {
       const u = findUserId(reg, s.eui);
       if (u && u.partyName === s.partyName && u.roles.includes(s.role) && (u.actingFor ?? undefined) === s.actingFor) {
         return { status: 'skipped', id: u.eui, note: `already registered for ${u.partyName}` };
       }
-      const r = addUserId(reg, opts.catalogue, { partyName: s.partyName, role: s.role, eui: s.eui, actingFor: s.actingFor, operator: s.operator });
+      const r = addUserId(reg, opts.catalogue, { partyName: s.partyName, role: s.role, eui: s.eui, actingFor: s.actingFor, operator: as() });
       return { status: r.created || r.roleAdded ? 'done' : 'skipped', id: r.eui, note: `${r.roles.join('+')} User ID of ${r.partyName}` };
     }
     case 'officer.add': {
@@ -206,7 +218,7 @@ function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: Run
         name: s.name,
         nominatedBy: s.nominatedBy ? b.officer(s.nominatedBy) : undefined,
         evidence: s.evidence,
-        operator: s.operator,
+        operator: as(),
       });
       b.officers.set(step.key.slice('officers.'.length), o.id);
       return { status: 'done', id: o.id, note: `${o.kind.toUpperCase()} ${o.name} of ${o.partyName} (${o.status})` };
@@ -219,13 +231,13 @@ function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: Run
         // A suspension or revocation is an RA decision; a re-run plan does not undo it.
         throw new PolicyRefusal([reason('OFFICER_NOT_ACTIVE', `${o.id} is ${o.status}; onboarding activates nominated AROs only ('smki officer activate' reinstates)`)]);
       }
-      const a = changeOfficerStatus(reg, id, 'activate', s.operator);
-      return { status: 'done', id: a.id, note: `activated by ${s.operator}` };
+      const a = changeOfficerStatus(reg, id, 'activate', as());
+      return { status: 'done', id: a.id, note: 'activated' };
     }
     case 'ca.trust': {
-      const r = trustCaChain(reg, { pem: readFileSync(s.file), operator: s.operator });
+      const r = trustCaChain(reg, { pem: readFileSync(s.file), operator: as() });
       if (r.added.length === 0) return { status: 'skipped', id: r.kept[0]!.sha256, note: `${basename(s.file)}: already trusted` };
-      return { status: 'done', id: r.added[0]!.sha256, note: `${basename(s.file)}: ${r.added.map((a) => a.subject).join(', ')} trusted by ${s.operator}` };
+      return { status: 'done', id: r.added[0]!.sha256, note: `${basename(s.file)}: ${r.added.map((a) => a.subject).join(', ')} trusted by ${r.added[0]!.registeredBy}` };
     }
     case 'cert.register': {
       const existing = findCertificate(reg, s.serialHex);
@@ -233,7 +245,7 @@ function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: Run
       if (existing && existing.der.equals(readOrganisationCertificate(der).der)) {
         return { status: 'skipped', id: existing.serial, note: `already recorded for ${existing.userId}` };
       }
-      const c = registerExternalCertificate(reg, opts.catalogue, { der, party: s.party, operator: s.operator });
+      const c = registerExternalCertificate(reg, opts.catalogue, { der, party: s.party, operator: as() });
       return { status: 'done', id: c.serial, note: `${basename(s.file)} recorded for ${c.userId} (OU ${c.roleOu}, ${c.keyUsage})` };
     }
     case 'cert.issue': {
@@ -261,21 +273,21 @@ function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: Run
         const sameWindow = e.startsAt === s.from.toISOString() && e.endsAt === s.until.toISOString();
         return { status: 'skipped', id: e.id, note: `instruction ${e.instructionRef} already recorded (${e.status}${sameWindow ? '' : `; window ${e.startsAt} .. ${e.endsAt} kept`})` };
       }
-      const r = recordEvent(reg, opts.catalogue, { failedSupplier: s.failedSupplier, srp: s.srp, instructionRef: s.instruction, from: s.from, until: s.until, operator: s.operator });
+      const r = recordEvent(reg, opts.catalogue, { failedSupplier: s.failedSupplier, srp: s.srp, instructionRef: s.instruction, from: s.from, until: s.until, operator: as() });
       b.events.set(key, r.id);
       return { status: 'done', id: r.id, note: `recorded by ${r.recordedBy}` };
     }
     case 'solr.approve': {
       const e = requireEvent(reg, b.event(s.event));
       if (e.approvedBy) return { status: 'skipped', id: e.id, note: `already approved by ${e.approvedBy}` };
-      const r = approveEvent(reg, e.id, s.operator);
+      const r = approveEvent(reg, e.id, as());
       return { status: 'done', id: r.id, note: `approved by ${r.approvedBy}` };
     }
     case 'solr.revoke-supplier': {
       const e = requireEvent(reg, b.event(s.event));
       if (e.suppliersRevokedAt) return { status: 'skipped', id: e.id, note: `Supplier's certificates already revoked at ${e.suppliersRevokedAt}` };
       if (!opts.ca) throw new Error('the CA key is needed to revoke certificates (the CRL is signed)');
-      const r = revokeSupplier(reg, opts.ca, opts.catalogue, e.id, s.operator);
+      const r = revokeSupplier(reg, opts.ca, opts.catalogue, e.id, as());
       return {
         status: 'done',
         id: r.event.id,

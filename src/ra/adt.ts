@@ -188,8 +188,6 @@ export interface SubmitAdtInput {
   party: Eui64;
   officerId: string;
   file: string;
-  /** Who ran the command (kept in the audit record; the actor is the ARO). */
-  operator: string;
 }
 
 export interface SubmitAdtResult {
@@ -253,7 +251,6 @@ export async function submitAdt(reg: Registry, catalogue: Catalogue, input: Subm
       thresholds,
       windowHours,
       supersedes: active?.id ?? null,
-      operator: input.operator,
     });
     if (active) reg.audit.append(at, officer!.id, 'adt.supersede', active.id, { supersededBy: id, party: party.partyName, supplier: parsed.supplierEui });
     const adt = findActiveAdt(reg, party.partyId, parsed.supplierEui)!;

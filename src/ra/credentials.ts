@@ -100,3 +100,15 @@ export function actAsOperator(reg: Registry, key: Signer, command: string, subje
   }
   return { kind: 'operator', name: operator.name, keyId: signed.keyId, statement: signed.statement, signature: signed.signature };
 }
+
+/** An operator's key from the command line, or the Acting of the enclosing transaction (nested steps). */
+export type OperatorKey = Signer | Acting;
+
+function isActing(who: OperatorKey): who is Acting {
+  return typeof (who as Acting).statement === 'string';
+}
+
+/** The acting operator of this transaction: a key is checked here (actAsOperator); an Acting is the enclosing transaction's. */
+export function operatorFor(reg: Registry, who: OperatorKey, command: string, subject: string, args: Record<string, unknown>): Acting {
+  return isActing(who) ? who : actAsOperator(reg, who, command, subject, args);
+}

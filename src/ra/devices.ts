@@ -31,6 +31,7 @@ import { DEVICE_TYPES, DeviceStage, type DeviceType, type Smets, type StagedDevi
 import { listUserIds } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
 import { CsvError, readCsv } from '../util/csv.js';
+import { operatorFor, type OperatorKey } from './credentials.js';
 
 export { findDevice, countDevicesBySupplier, listDevices, type DeviceRecord, type DeviceType, type Smets } from '../registry/devices.js';
 
@@ -54,8 +55,8 @@ export type DeviceImportProgress =
   | { phase: 'import'; rows: number; totalRows: number };
 
 export interface DeviceImportOptions {
-  /** Who is importing: the audit actor. */
-  operator: string;
+  /** The importing RA operator's key (--as). */
+  operator: OperatorKey;
   /** Devices applied per step inside the one transaction (default APPLY_STEP; progress only). */
   applyStep?: number;
   onProgress?: (p: DeviceImportProgress) => void;
@@ -232,10 +233,11 @@ export async function importDevices(reg: Registry, file: string, opts: DeviceImp
     const total = stage.size;
     opts.onProgress?.({ phase: 'import', rows: 0, totalRows: total });
     const o = reg.tx(() => {
+      const acting = operatorFor(reg, opts.operator, 'device.import', name, { file: name, sha256: result.sha256 });
       const at = reg.now();
       const out = stage.applyAll(at, opts.applyStep ?? APPLY_STEP, (rows) => opts.onProgress?.({ phase: 'import', rows, totalRows: total }));
       if (out.imported + out.updated > 0) {
-        reg.audit.append(at, opts.operator, 'device.import', name, {
+        reg.audit.append(at, acting, 'device.import', name, {
           file: name,
           sha256: result.sha256,
           devices: [out.firstEui, out.lastEui],

@@ -17,6 +17,7 @@ import { findTrustAnchor, insertTrustAnchor, trustAnchorsNamed, type TrustAnchor
 import { requireUserId } from './parties.js';
 import { spkiFingerprint } from './issue.js';
 import { decideRegistration, profileOfCertificate } from './registration-policy.js';
+import { operatorFor, type OperatorKey } from './credentials.js';
 
 const PURPOSE = 'organisation-certificates' as const;
 const sha256 = (der: Buffer): string => createHash('sha256').update(der).digest('hex');
@@ -25,13 +26,12 @@ const sha256 = (der: Buffer): string => createHash('sha256').update(der).digest(
  * `smki ca trust`: records another CA's chain (its Issuing OCA up to its self-signed Root) as trust
  * anchors for registered Organisation Certificates. Idempotent: certificates already trusted are kept.
  */
-export function trustCaChain(reg: Registry, input: { pem: Buffer | string; operator: string | undefined }): { added: TrustAnchorRecord[]; kept: TrustAnchorRecord[] } {
+export function trustCaChain(reg: Registry, input: { pem: Buffer | string; operator: OperatorKey }): { added: TrustAnchorRecord[]; kept: TrustAnchorRecord[] } {
   const text = Buffer.isBuffer(input.pem) ? input.pem.toString('latin1') : input.pem;
   const ders = text.includes('-----BEGIN') ? allFromPem(text, ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'], '--file') : [Buffer.from(input.pem)];
   const chain = orderedAnchorChain(ders.map((d, i) => readCaCertificate(d, `--file certificate ${i + 1}`)));
-  if (!input.operator) throw new PolicyRefusal([reason('OPERATOR_REQUIRED', 'ca trust names no RA operator')]);
-  const operator = input.operator;
   return reg.tx(() => {
+    const operator = operatorFor(reg, input.operator, 'ca.trust', '', { certificates: chain.map((c) => sha256(c.der)) });
     const at = reg.now().toISOString();
     const added: TrustAnchorRecord[] = [];
     const kept: TrustAnchorRecord[] = [];
@@ -49,7 +49,7 @@ export function trustCaChain(reg: Registry, input: { pem: Buffer | string; opera
         kind: i === chain.length - 1 ? 'root' : 'intermediate',
         purpose: PURPOSE,
         registeredAt: at,
-        registeredBy: operator,
+        registeredBy: operator.name,
       };
       insertTrustAnchor(reg, record);
       added.push(record);
@@ -80,7 +80,7 @@ export function findSigningAnchor(reg: Registry, cert: ReturnType<typeof readOrg
 export function registerExternalCertificate(
   reg: Registry,
   catalogue: Catalogue,
-  input: { der: Buffer | string; party: Eui64; operator: string | undefined },
+  input: { der: Buffer | string; party: Eui64; operator: OperatorKey },
 ): CertificateRecord {
   const info = readOrganisationCertificate(input.der);
   const userId = requireUserId(reg, input.party);
@@ -94,13 +94,13 @@ export function registerExternalCertificate(
     remotePartyRole: info.remotePartyRole,
     keyUsage,
     chainProblem: 'problem' in signing ? signing.problem : undefined,
-    operator: input.operator,
+    operator: 'label' in input.operator ? input.operator.label : input.operator.name,
   });
   if (reasons.length) throw new PolicyRefusal(reasons);
   const anchor = (signing as { anchor: TrustAnchorRecord }).anchor;
   const profile = profileOfCertificate(info.remotePartyRole, keyUsage)!;
-  const operator = input.operator!;
   return reg.tx(() => {
+    const operator = operatorFor(reg, input.operator, 'cert.register', info.serialHex, { party: input.party, certSha256: sha256(info.der) });
     const existing = findCertificate(reg, info.serialHex);
     if (existing) {
       if (existing.der.equals(info.der)) return existing;

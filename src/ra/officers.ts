@@ -12,6 +12,7 @@ import {
 } from '../registry/officers.js';
 import type { Registry } from '../registry/registry.js';
 import type { UserIdRecord } from '../registry/parties.js';
+import { operatorFor, type OperatorKey } from './credentials.js';
 
 export interface AddOfficerInput {
   party: UserIdRecord;
@@ -19,7 +20,8 @@ export interface AddOfficerInput {
   name: string;
   nominatedBy?: string;
   evidence?: string;
-  operator: string;
+  /** The acting RA operator's key (--as). */
+  operator: OperatorKey;
 }
 
 /** Pure: may this officer be added? */
@@ -39,6 +41,7 @@ export function decideAddOfficer(input: AddOfficerInput, nominator: OfficerRecor
 export function addOfficer(reg: Registry, input: AddOfficerInput): OfficerRecord {
   if (!input.name.trim()) throw new InputError('--name: an officer name is required');
   return reg.tx(() => {
+    const acting = operatorFor(reg, input.operator, 'officer.add', input.party.eui, { party: input.party.eui, kind: input.kind, name: input.name.trim(), nominatedBy: input.nominatedBy ?? null, evidence: input.evidence ?? null });
     let nominator: OfficerRecord | undefined;
     if (input.nominatedBy) {
       nominator = findOfficer(reg, input.nominatedBy);
@@ -53,10 +56,10 @@ export function addOfficer(reg: Registry, input: AddOfficerInput): OfficerRecord
     insertOfficer(
       reg,
       { id, partyId: input.party.partyId, kind: input.kind, name: input.name.trim(), status, nominatedBy: nominator?.id ?? null, evidence: input.evidence?.trim() || null },
-      input.operator,
+      acting.name,
       at,
     );
-    reg.audit.append(at, input.operator, `officer.add`, id, {
+    reg.audit.append(at, acting, `officer.add`, id, {
       kind: input.kind,
       name: input.name.trim(),
       party: input.party.partyName,
@@ -84,18 +87,19 @@ export function changeOfficerStatus(
   reg: Registry,
   id: string,
   action: 'activate' | 'suspend' | 'revoke',
-  operator: string,
+  operator: OperatorKey,
   note?: string,
 ): OfficerRecord {
   return reg.tx(() => {
+    const acting = operatorFor(reg, operator, `officer.${action}`, id.trim(), { officer: id.trim(), note: note ?? null });
     const officer = findOfficer(reg, id);
     if (!officer) throw new InputError(`no officer ${id} (see 'smki officer list')`);
     const reasons = decideOfficerTransition(officer, action);
     if (reasons.length) throw new PolicyRefusal(reasons);
     const t = TRANSITIONS[action];
     const at = reg.now();
-    setOfficerStatus(reg, officer.id, t.to, operator, at, note ?? null);
-    reg.audit.append(at, operator, `officer.${action}`, officer.id, { from: officer.status, to: t.to, note: note ?? null });
+    setOfficerStatus(reg, officer.id, t.to, acting.name, at, note ?? null);
+    reg.audit.append(at, acting, `officer.${action}`, officer.id, { from: officer.status, to: t.to, note: note ?? null });
     return findOfficer(reg, officer.id)!;
   });
 }

@@ -8,13 +8,15 @@ import { reason, type Reason } from '../domain/reasons.js';
 import { SOLR_CONTINGENCY, holdsSupplierRole, userRoleName, type UserRoleCode } from '../domain/roles.js';
 import { findPartyByName, findUserId, insertParty, insertUserId, insertUserIdRole, type UserIdRecord } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
+import { operatorFor, type OperatorKey } from './credentials.js';
 
 export interface AddUserIdInput {
   partyName: string;
   role: UserRoleCode;
   eui: Eui64;
   actingFor?: Eui64;
-  operator: string;
+  /** The acting RA operator's key (--as). */
+  operator: OperatorKey;
 }
 
 /**
@@ -38,6 +40,7 @@ export function addUserId(reg: Registry, catalogue: Catalogue, input: AddUserIdI
   const name = input.partyName.trim();
   if (!name) throw new InputError('--name: a Party name is required');
   return reg.tx(() => {
+    const acting = operatorFor(reg, input.operator, 'party.add', input.eui, { party: name, role: input.role, eui: input.eui, actingFor: input.actingFor ?? null });
     const existing = findUserId(reg, input.eui);
     if (input.role === SOLR_CONTINGENCY) {
       if (!input.actingFor) throw new InputError('--acting-for: a SoLRContingency User ID must name the Supplier User ID it acts for');
@@ -61,14 +64,14 @@ export function addUserId(reg: Registry, catalogue: Catalogue, input: AddUserIdI
       if (reasons.length) throw new PolicyRefusal(reasons);
       const at = reg.now();
       insertUserIdRole(reg, { eui: input.eui, role: input.role, actingFor: null }, at);
-      reg.audit.append(at, input.operator, 'party.add-role', input.eui, { party: name, role: input.role, roles: [...existing.roles, input.role] });
+      reg.audit.append(at, acting, 'party.add-role', input.eui, { party: name, role: input.role, roles: [...existing.roles, input.role] });
       return { ...findUserId(reg, input.eui)!, created: false, roleAdded: true };
     }
     const at = reg.now();
     const party = findPartyByName(reg, name);
     const partyId = party ? party.id : insertParty(reg, name, at);
     insertUserId(reg, { eui: input.eui, partyId, role: input.role, actingFor: input.actingFor ?? null }, at);
-    reg.audit.append(at, input.operator, 'party.add', input.eui, {
+    reg.audit.append(at, acting, 'party.add', input.eui, {
       party: name,
       role: input.role,
       actingFor: input.actingFor ?? null,

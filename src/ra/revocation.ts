@@ -7,6 +7,7 @@ import { InputError, PolicyRefusal } from '../domain/errors.js';
 import { reason } from '../domain/reasons.js';
 import { findCertificate, markRevoked, type CertificateRecord } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
+import { operatorFor, type OperatorKey } from './credentials.js';
 
 export function normaliseSerial(text: string): string {
   const t = String(text ?? '').trim().replace(/^0x/i, '').replace(/:/g, '');
@@ -27,10 +28,12 @@ export function revokeCertificates(
   catalogue: Catalogue,
   serials: string[],
   why: RevocationReason,
-  actor: string,
+  /** The acting RA operator's key (--as), or the enclosing transaction's Acting. */
+  operator: OperatorKey,
   solrEventId: string | null = null,
 ): { revoked: CertificateRecord[]; crlNumber: number; crlFile: string | undefined } {
   const result = reg.tx(() => {
+    const actor = operatorFor(reg, operator, 'cert.revoke', serials.length === 1 ? serials[0]! : '', { serials, reason: revocationReasonName(why) });
     const at = reg.now();
     const revoked: CertificateRecord[] = [];
     for (const s of serials) {
@@ -48,4 +51,10 @@ export function revokeCertificates(
   });
   // Inside a caller's transaction the caller writes the file once everything has committed.
   return { ...result, crlFile: reg.db.inTransaction ? undefined : writeCrlFile(reg) };
+}
+
+/** `smki crl --refresh`: a new CRL signed now, in one transaction with its audit record. */
+export function refreshCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, operator: OperatorKey): { number: number; crlFile: string | undefined } {
+  const crl = reg.tx(() => generateCrl(reg, ca, catalogue, operatorFor(reg, operator, 'crl.generate', '', {})));
+  return { number: crl.number, crlFile: writeCrlFile(reg) };
 }

@@ -21,6 +21,7 @@ import {
 import { revokeCertificates } from './revocation.js';
 import { writeCrlFile } from '../ca/crl-publisher.js';
 import { RevocationReason } from '../ca/crl.js';
+import { operatorFor, type OperatorKey } from './credentials.js';
 
 
 export interface RecordEventInput {
@@ -29,7 +30,8 @@ export interface RecordEventInput {
   instructionRef: string;
   from: Date;
   until: Date;
-  operator: string;
+  /** The recording RA operator's key (--as). */
+  operator: OperatorKey;
 }
 
 /** Pure: may this event be recorded? */
@@ -57,6 +59,7 @@ export function recordEvent(reg: Registry, catalogue: Catalogue, input: RecordEv
   if (!input.instructionRef.trim()) throw new InputError("--instruction: Ofgem's instruction reference is required");
   if (!(input.until.getTime() > input.from.getTime())) throw new InputError('--until: must be after --from');
   return reg.tx(() => {
+    const acting = operatorFor(reg, input.operator, 'solr.record', '', { failedSupplier: input.failedSupplier, srp: input.srp, instruction: input.instructionRef.trim(), from: input.from.toISOString(), until: input.until.toISOString() });
     const supplier = findUserId(reg, input.failedSupplier);
     if (!supplier) throw new InputError(`--failed-supplier: no User ID ${input.failedSupplier} is registered`);
     if (!holdsSupplierRole(supplier.roles)) {
@@ -75,10 +78,10 @@ export function recordEvent(reg: Registry, catalogue: Catalogue, input: RecordEv
       instructionRef: input.instructionRef.trim(),
       startsAt: input.from.toISOString(),
       endsAt: input.until.toISOString(),
-      recordedBy: input.operator,
+      recordedBy: acting.name,
       recordedAt: at.toISOString(),
     });
-    reg.audit.append(at, input.operator, 'solr.record', id, {
+    reg.audit.append(at, acting, 'solr.record', id, {
       failedSupplier: supplier.eui,
       srp: srp.eui,
       instruction: input.instructionRef.trim(),
@@ -102,14 +105,15 @@ export function decideApprove(e: SolrEventRecord, operator: string): Reason[] {
   return [];
 }
 
-export function approveEvent(reg: Registry, id: string, operator: string): SolrEventRecord {
+export function approveEvent(reg: Registry, id: string, operator: OperatorKey): SolrEventRecord {
   return reg.tx(() => {
+    const acting = operatorFor(reg, operator, 'solr.approve', id.trim(), { event: id.trim() });
     const e = requireEvent(reg, id);
-    const reasons = decideApprove(e, operator);
+    const reasons = decideApprove(e, acting.name);
     if (reasons.length) throw new PolicyRefusal(reasons);
     const at = reg.now();
-    approveSolrEvent(reg, e.id, operator, at);
-    reg.audit.append(at, operator, 'solr.approve', e.id, { recordedBy: e.recordedBy });
+    approveSolrEvent(reg, e.id, acting.name, at);
+    reg.audit.append(at, acting, 'solr.approve', e.id, { recordedBy: e.recordedBy });
     return findSolrEvent(reg, e.id)!;
   });
 }
@@ -134,8 +138,9 @@ export function decideHandover(e: SolrEventRecord, handover: UserIdRecord): Reas
 }
 
 /** Ends an event; `handoverTo` names the Supplier (the SoLR) that the failed Supplier's alerts go to from then on. */
-export function endEvent(reg: Registry, id: string, operator: string, handoverTo?: Eui64): SolrEventRecord {
+export function endEvent(reg: Registry, id: string, operator: OperatorKey, handoverTo?: Eui64): SolrEventRecord {
   return reg.tx(() => {
+    const acting = operatorFor(reg, operator, 'solr.end', id.trim(), { event: id.trim(), handoverTo: handoverTo ?? null });
     const e = requireEvent(reg, id);
     const ended = decideEnd(e);
     if (ended.length) throw new PolicyRefusal(ended);
@@ -146,8 +151,8 @@ export function endEvent(reg: Registry, id: string, operator: string, handoverTo
       if (reasons.length) throw new PolicyRefusal(reasons);
     }
     const at = reg.now();
-    endSolrEvent(reg, e.id, operator, at, handoverTo ?? null);
-    reg.audit.append(at, operator, 'solr.end', e.id, { previousStatus: e.status, scheduledEnd: e.endsAt, handoverTo: handoverTo ?? null });
+    endSolrEvent(reg, e.id, acting.name, at, handoverTo ?? null);
+    reg.audit.append(at, acting, 'solr.end', e.id, { previousStatus: e.status, scheduledEnd: e.endsAt, handoverTo: handoverTo ?? null });
     return findSolrEvent(reg, e.id)!;
   });
 }
@@ -181,18 +186,19 @@ export function activeEventsForSrp(reg: Registry, srp: Eui64, at: Date): SolrEve
  * transaction with a fresh CRL. Certificates are kept, marked revoked: the Supplier's Digital Signing
  * certificate stays the key meters trust, which the gate checks Signed Pre-Commands against.
  */
-export function revokeSupplier(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, id: string, operator: string) {
+export function revokeSupplier(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, id: string, operator: OperatorKey) {
   const result = reg.tx(() => {
+    const acting = operatorFor(reg, operator, 'solr.revoke-supplier', id.trim(), { event: id.trim() });
     const e = requireEvent(reg, id);
     const refusals = decideRevokeSupplier(e);
     if (refusals.length) throw new PolicyRefusal(refusals);
     const supplier = findUserId(reg, e.failedSupplier)!;
     const userIds = listUserIds(reg, supplier.partyId).filter((u) => !u.roles.includes(SOLR_CONTINGENCY)).map((u) => u.eui);
     const serials = listCertificates(reg, { userIds }).filter((c) => c.status === 'valid').map((c) => c.serial);
-    const result = revokeCertificates(reg, ca, catalogue, serials, RevocationReason.cessationOfOperation, operator, e.id);
+    const result = revokeCertificates(reg, ca, catalogue, serials, RevocationReason.cessationOfOperation, acting, e.id);
     const at = reg.now();
-    markSuppliersRevoked(reg, e.id, operator, at);
-    reg.audit.append(at, operator, 'solr.revoke-supplier', e.id, { supplier: e.failedSupplier, userIds, revoked: result.revoked.map((c) => c.serial), crlNumber: result.crlNumber });
+    markSuppliersRevoked(reg, e.id, acting.name, at);
+    reg.audit.append(at, acting, 'solr.revoke-supplier', e.id, { supplier: e.failedSupplier, userIds, revoked: result.revoked.map((c) => c.serial), crlNumber: result.crlNumber });
     return { event: findSolrEvent(reg, e.id)!, revoked: result.revoked, crlNumber: result.crlNumber };
   });
   return { ...result, crlFile: writeCrlFile(reg) };

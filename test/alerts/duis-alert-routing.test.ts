@@ -16,6 +16,7 @@ import { signEnveloped } from '../../src/gate/xml/dsig.js';
 import { makeTestCa, orgTemplate } from '../support/ca-chain.js';
 import { ESME, FIXTURES, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
 import { OTHER_SUPPLIER, SRP, SUPPLIER } from '../support/scenario.js';
+import { actAs } from '../support/keys.js';
 
 const SR = 'http://www.dccinterface.co.uk/ServiceUserGateway';
 const DCC = '90B3D51F30000002' as Eui64;
@@ -49,13 +50,13 @@ describe('alerts: DUIS alerts read, DSP signature checked, routed by addressee',
     writeFileSync(pem, toPem(der, 'CERTIFICATE'));
     const info = readOrganisationCertificate(der);
     dsp = { key: t.privateKey, issuerName: info.issuerText, serialDecimal: info.serialDecimal };
-    assert.equal((await g.run(['ca', 'trust', '--file', chain, '--operator', 'ra1'])).code, 0);
+    assert.equal((await g.run(['ca', 'trust', '--file', chain, ...actAs('ra1')])).code, 0);
     // An XML-signing certificate (OU 87) is no DSP certificate.
     const xml = orgTemplate(ca, { subject: { ou: '87', eui: DCC } });
     const xmlTbs = buildOrganisationTbs(xml);
     const wrong = join(g.dir, 'not-dsp.pem');
     writeFileSync(wrong, toPem(assembleCertificate(xmlTbs, sign('sha256', xmlTbs, ca.issuing.key)), 'CERTIFICATE'));
-    const refused = await g.run(['alert', 'dsp-register', '--file', wrong, '--operator', 'ra1']);
+    const refused = await g.run(['alert', 'dsp-register', '--file', wrong, ...actAs('ra1')]);
     assert.equal(refused.code, 3);
     assert.match(refused.stderr, /DSP_CERT_NOT_DSP_XML_SIGN/);
     // A DSP certificate from a CA nobody trusted.
@@ -64,12 +65,12 @@ describe('alerts: DUIS alerts read, DSP signature checked, routed by addressee',
     const rogueTbs = buildOrganisationTbs(rogue);
     const roguePem = join(g.dir, 'rogue-dsp.pem');
     writeFileSync(roguePem, toPem(assembleCertificate(rogueTbs, sign('sha256', rogueTbs, other.issuing.key)), 'CERTIFICATE'));
-    const untrusted = await g.run(['alert', 'dsp-register', '--file', roguePem, '--operator', 'ra1']);
+    const untrusted = await g.run(['alert', 'dsp-register', '--file', roguePem, ...actAs('ra1')]);
     assert.equal(untrusted.code, 3);
     assert.match(untrusted.stderr, /DSP_CERT_UNTRUSTED/);
-    const reg = await g.run(['alert', 'dsp-register', '--file', pem, '--operator', 'ra1', '--json']);
+    const reg = await g.run(['alert', 'dsp-register', '--file', pem, ...actAs('ra1'), '--json']);
     assert.equal(reg.code, 0, reg.stderr);
-    assert.equal((await g.run(['party', 'add', '--name', 'Wires plc', '--role', 'ED', '--eui', NETWORK_OPERATOR, '--operator', 'ra1'])).code, 0);
+    assert.equal((await g.run(['party', 'add', '--name', 'Wires plc', '--role', 'ED', '--eui', NETWORK_OPERATOR, ...actAs('ra1')])).code, 0);
   });
   after(() => g.cleanup());
 
@@ -85,7 +86,7 @@ describe('alerts: DUIS alerts read, DSP signature checked, routed by addressee',
     assert.equal(before.code, 0, before.stderr);
     assert.deepEqual([before.a.alertKind, before.a.alertCode, before.a.deviceEui, before.a.destinationKind, before.a.destination], ['device', '8F66', ESME, 'supplier', SUPPLIER]);
     assert.ok(before.a.dspCertificate);
-    assert.equal((await g.run(['solr', 'revoke-supplier', g.eventId, '--operator', 'ra1', '--passphrase-file', g.pass, '--yes'])).code, 0);
+    assert.equal((await g.run(['solr', 'revoke-supplier', g.eventId, ...actAs('ra1'), '--passphrase-file', g.pass, '--yes'])).code, 0);
     const after = await route(signed(deviceAlert(ESME, SUPPLIER as Eui64, ++n)));
     assert.deepEqual([after.a.destinationKind, after.a.destination, after.a.solrEventId, after.a.reason], ['srp', SRP, g.eventId, 'SUPPLIER_REVOKED_UNDER_SOLR']);
   });
@@ -128,10 +129,10 @@ describe('alerts: DUIS alerts read, DSP signature checked, routed by addressee',
   });
 
   it('after the event ends with --handover-to, the failed Supplier\'s alerts go to the handover Supplier (the SoLR)', async () => {
-    const refused = await g.run(['solr', 'end', g.eventId, '--handover-to', SUPPLIER, '--operator', 'ra1', '--yes']);
+    const refused = await g.run(['solr', 'end', g.eventId, '--handover-to', SUPPLIER, ...actAs('ra1'), '--yes']);
     assert.equal(refused.code, 3);
     assert.match(refused.stderr, /SOLR_HANDOVER_NOT_SUPPLIER/);
-    const end = await g.run(['solr', 'end', g.eventId, '--handover-to', OTHER_SUPPLIER, '--operator', 'ra1', '--yes', '--json']);
+    const end = await g.run(['solr', 'end', g.eventId, '--handover-to', OTHER_SUPPLIER, ...actAs('ra1'), '--yes', '--json']);
     assert.equal(end.code, 0, end.stderr);
     assert.equal(end.json.handoverTo, OTHER_SUPPLIER);
     const r = await route(signed(deviceAlert(ESME, SUPPLIER as Eui64, ++n)));

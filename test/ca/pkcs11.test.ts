@@ -15,7 +15,7 @@ import { ESME, setupGateScenario, template } from '../support/gate-scenario.js';
 import { formatRequestId, withRequestId } from '../../src/gate/duis-compose.js';
 import { parseEui64 } from '../../src/domain/eui.js';
 import { SOFTHSM_MODULE, softhsmAvailable, softToken, type SoftToken } from '../support/softhsm.js';
-import { adminFlags } from '../support/keys.js';
+import { actAs, adminFlags } from '../support/keys.js';
 
 const SUPPLIER = '90B3D51F30010000';
 const SRP = '90B3D51F300C0001';
@@ -57,7 +57,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
   let t: ReturnType<typeof tempDir>;
   let home: string;
   const saved = { pin: process.env.SMKI_PKCS11_PIN_FILE, module: process.env.SMKI_PKCS11_MODULE };
-  const run = (args: string[]) => smki(['--home', home, ...args]);
+  const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...args]);
   const ok = async (args: string[]) => {
     const r = await run([...args, '--json']);
     assert.equal(r.code, 0, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
@@ -133,11 +133,11 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
 
   it('issues, revokes and publishes a CRL with the token key; openssl verifies the chain and the CRL', async () => {
     process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
-    await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'ra1']);
-    await ok(['party', 'add', '--name', 'SRP Ltd', '--role', 'SC', '--eui', SRP, '--acting-for', SUPPLIER, '--operator', 'ra1']);
-    const sro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana', '--evidence', 'RAPP-1', '--operator', 'ra1'])).id;
-    const aro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari', '--nominated-by', sro, '--operator', 'ra1'])).id;
-    await ok(['officer', 'activate', aro, '--operator', 'ra2']);
+    await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'IS', '--eui', SUPPLIER, ...actAs('ra1')]);
+    await ok(['party', 'add', '--name', 'SRP Ltd', '--role', 'SC', '--eui', SRP, '--acting-for', SUPPLIER, ...actAs('ra1')]);
+    const sro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana', '--evidence', 'RAPP-1', ...actAs('ra1')])).id;
+    const aro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari', '--nominated-by', sro, ...actAs('ra1')])).id;
+    await ok(['officer', 'activate', aro, ...actAs('ra1')]);
     // The SRP's XML-signing key is a token key too; its CSR is signed inside the token.
     const srpUri = `pkcs11:token=${tok.label};object=srp-xml-sign`;
     const srpKey = generateTokenKey({ module: tok.module, uri: srpUri, pin: () => Buffer.from(tok.pin) });
@@ -160,7 +160,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     assert.match(noKey.stderr, /no private key pkcs11:token=smki-ca;object=nothing-here/);
     assert.equal(existsSync(join(t.dir, 'x.xml')), false);
 
-    await ok(['cert', 'revoke', cert.serial, '--reason', 'superseded', '--operator', 'ra1']);
+    await ok(['cert', 'revoke', cert.serial, '--reason', 'superseded', ...actAs('ra1')]);
     const crl = await ok(['crl', '--out', join(t.dir, 'current.crl')]);
     assert.ok(crl.number >= 2);
     const c = openssl(['crl', '-in', 'current.crl', '-CAfile', 'chain.pem', '-noout', '-text'], t.dir);
@@ -194,11 +194,11 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     const wrongPin = join(t.dir, 'wrong-pin.txt');
     const before = registryDigest(home);
     delete process.env.SMKI_PKCS11_PIN_FILE;
-    const none = await run(['crl', '--refresh', '--operator', 'ra1']);
+    const none = await run(['crl', '--refresh', ...actAs('ra1')]);
     assert.equal(none.code, 4, none.stderr);
     assert.match(none.stderr, /missing SMKI_PKCS11_PIN_FILE/);
     process.env.SMKI_PKCS11_PIN_FILE = wrongPin;
-    const r = await run(['crl', '--refresh', '--operator', 'ra1']);
+    const r = await run(['crl', '--refresh', ...actAs('ra1')]);
     process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, /wrong PIN/);
@@ -208,7 +208,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
 
   it('ca issue-issuing makes a new Issuing OCA key in the token, signed by the token Root key', async () => {
     const old = (await ok(['ca', 'export'])).issuing.serial;
-    const r = await ok(['ca', 'issue-issuing', '--pin-file', tok.pinFile, '--operator', 'ra1']);
+    const r = await ok(['ca', 'issue-issuing', '--pin-file', tok.pinFile, ...actAs('ra1')]);
     assert.match(r.issuingKey, /^pkcs11:token=smki-ca;object=smki-issuing-oca-\d{8}T\d{6};type=private$/);
     const chain = await ok(['ca', 'export', '--out', join(t.dir, 'chain2.pem')]);
     assert.notEqual(chain.issuing.serial, old);
@@ -216,7 +216,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     writeFileSync(join(t.dir, 'issuing2.pem'), chain.issuing.pem);
     assert.equal(openssl(['verify', '-CAfile', 'root2.pem', 'issuing2.pem'], t.dir).status, 0);
     process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
-    const crl = await ok(['crl', '--refresh', '--operator', 'ra1', '--out', join(t.dir, 'new.crl')]);
+    const crl = await ok(['crl', '--refresh', ...actAs('ra1'), '--out', join(t.dir, 'new.crl')]);
     assert.ok(crl.number > 0);
     const c = openssl(['crl', '-in', 'new.crl', '-CAfile', 'chain2.pem', '-noout'], t.dir);
     assert.match(c.out, /verify OK/);
@@ -229,7 +229,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
   let pass: string;
   let rootPass: string;
   let rootKey: string;
-  const run = (args: string[]) => smki(['--home', home, ...args]);
+  const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...args]);
 
   before(() => {
     t = tempDir();
@@ -257,8 +257,8 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
   it('daily commands work with the Root key file gone; ca issue-issuing refuses without it and works with it', async () => {
     const away = join(t.dir, 'offline-root.key.pem');
     renameSync(rootKey, away);
-    await run(['party', 'add', '--name', 'Sup', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'ra1']);
-    const crl = await run(['crl', '--refresh', '--passphrase-file', pass, '--operator', 'ra1']);
+    await run(['party', 'add', '--name', 'Sup', '--role', 'IS', '--eui', SUPPLIER, ...actAs('ra1')]);
+    const crl = await run(['crl', '--refresh', '--passphrase-file', pass, ...actAs('ra1')]);
     assert.equal(crl.code, 0, crl.stderr);
     const before = registryDigest(home);
     const refused = await run(['ca', 'issue-issuing', '--root-passphrase-file', rootPass, '--passphrase-file', pass]);
@@ -276,7 +276,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     writeFileSync(join(t.dir, 'root.pem'), chain.root.pem);
     writeFileSync(join(t.dir, 'issuing.pem'), chain.issuing.pem);
     assert.equal(openssl(['verify', '-CAfile', 'root.pem', 'issuing.pem'], t.dir).status, 0);
-    assert.equal((await run(['crl', '--refresh', '--passphrase-file', pass, '--operator', 'ra1'])).code, 0, 'the new Issuing OCA key signs');
+    assert.equal((await run(['crl', '--refresh', '--passphrase-file', pass, ...actAs('ra1')])).code, 0, 'the new Issuing OCA key signs');
     assert.equal((await run(['audit', 'verify'])).code, 0);
   });
 });

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { progress } from '../../src/cli/progress.js';
 import { setupScenario, OTHER_SUPPLIER, SUPPLIER, type Scenario } from '../support/scenario.js';
 import { homeDigest as registryDigest } from '../support/devices-adt.js';
+import { actAs } from '../support/keys.js';
 
 const HEADER = 'device_eui,device_type,smets,supplier_eui';
 const EXAMPLE = 'fixtures/devices/example-devices.csv';
@@ -29,14 +30,14 @@ describe('cli: smki device', function () {
   /** Runs an import that must be refused with `code`, leaving the registry exactly as it was. */
   async function refused(name: string, content: string | Buffer, code: number) {
     const before = registryDigest(s.home);
-    const r = await s.run(['device', 'import', '--file', file(name, content), '--operator', 'ra1', '--json']);
+    const r = await s.run(['device', 'import', '--file', file(name, content), ...actAs('ra1'), '--json']);
     assert.equal(r.code, code, r.stderr);
     assert.equal(registryDigest(s.home), before, 'the registry changed');
     return r;
   }
 
   it('imports the example file, then re-importing it changes nothing', async () => {
-    const r = await s.run(['device', 'import', '--file', EXAMPLE, '--operator', 'ra1', '--json']);
+    const r = await s.run(['device', 'import', '--file', EXAMPLE, ...actAs('ra1'), '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.file, EXAMPLE);
     assert.deepEqual([r.json.imported, r.json.updated, r.json.unchanged, r.json.status], [6, 0, 0, 'imported']);
@@ -44,7 +45,7 @@ describe('cli: smki device', function () {
     assert.deepEqual(r.json.refused, []);
 
     const before = registryDigest(s.home);
-    const again = await s.run(['device', 'import', '--file', EXAMPLE, '--operator', 'ra1']);
+    const again = await s.run(['device', 'import', '--file', EXAMPLE, ...actAs('ra1')]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /unchanged\s+6/);
     assert.match(again.stdout, /nothing changed/);

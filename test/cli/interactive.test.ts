@@ -6,6 +6,9 @@ import { Registry } from '../../src/registry/registry.js';
 import { makeCsr } from '../support/csr.js';
 import { registryDigest, setupScenario, SRP, type Scenario } from '../support/scenario.js';
 import { DOWN, ENTER, interactive } from '../support/tty.js';
+import { smki } from '../support/cli.js';
+import { actAs } from '../support/keys.js';
+import { writeNewKey } from '../../src/ca/person-keys.js';
 
 describe('cli: prompts on a terminal', function () {
   let s: Scenario;
@@ -33,11 +36,37 @@ describe('cli: prompts on a terminal', function () {
   });
 
   it('a prompted value goes through the same validation (a bad EUI is re-asked)', async () => {
-    const r = await interactive(['--home', s.home, 'party', 'add', '--name', 'Prompted Party', '--role', 'OU'], [
+    const r = await interactive(['--home', s.home, ...actAs('ra1'), 'party', 'add', '--name', 'Prompted Party', '--role', 'OU'], [
       { when: /User ID \(EUI-64\)/, keys: `not-an-eui${ENTER}` },
       { when: /is not an EUI-64/, keys: `\x15${'90B3D51F300E0001'}${ENTER}` },
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+
+  it("the --as key's passphrase is asked on a terminal (hidden), and the key file too when --as is missing", async () => {
+    const key = join(s.dir, 'ra-enc.key');
+    const pub = join(s.dir, 'ra-enc.pub');
+    writeFileSync(pub, writeNewKey(key, Buffer.from('operator pass phrase')).publicKeyPem);
+    assert.equal((await s.run(['operator', 'add', '--name', 'ra-enc', '--public-key', pub])).code, 0);
+    const r = await interactive(['--home', s.home, '--as', key, 'party', 'add', '--name', 'Keyed Party', '--role', 'OU', '--eui', '90B3D51F300E0002'], [
+      { when: /Passphrase of .*ra-enc\.key/, keys: `operator pass phrase${ENTER}` },
+    ]);
+    assert.equal(r.unanswered, 0, r.stdout + r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /operator pass phrase/);
+    const prompted = await interactive(['--home', s.home, 'party', 'add', '--name', 'Keyed Party', '--role', 'OU', '--eui', '90B3D51F300E0003'], [
+      { when: /RA operator key file \(--as\)/, keys: `${key}${ENTER}` },
+      { when: /Passphrase of/, keys: `operator pass phrase${ENTER}` },
+    ]);
+    assert.equal(prompted.unanswered, 0, prompted.stdout + prompted.stderr);
+    assert.equal(prompted.code, 0, prompted.stderr);
+    // Without a terminal: no prompt, an error naming what is missing.
+    const noTty = await smki(['--home', s.home, '--as', key, 'party', 'add', '--name', 'Keyed Party', '--role', 'OU', '--eui', '90B3D51F300E0004']);
+    assert.equal(noTty.code, 4);
+    assert.match(noTty.stderr, /missing SMKI_AS_PASSPHRASE_FILE/);
+    const noAs = await smki(['--home', s.home, 'party', 'add', '--name', 'Keyed Party', '--role', 'OU', '--eui', '90B3D51F300E0004']);
+    assert.equal(noAs.code, 4);
+    assert.match(noAs.stderr, /missing --as/);
   });
 
   it('a refused confirmation changes nothing', async () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { registryDigest } from '../support/scenario.js';
-import { adminFlags } from '../support/keys.js';
+import { adminFlags, actAs } from '../support/keys.js';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'onboard');
 const FULL = join(FIXTURES, 'full-plan.yaml');
@@ -37,9 +37,13 @@ async function freshHome(): Promise<Home> {
   const t = tempDir('smki-onboard-');
   const home = join(t.dir, 'home');
   const pass = passphraseFile(t.dir);
-  const run = (args: string[]) => smki(['--home', home, ...args]);
+  // Every command acts as ra0 (the plan's steps too, where they name no key of their own).
+  const run = (args: string[]) => smki(['--home', home, ...actAs('ra0'), ...args]);
   const r = await run(['init', '--passphrase-file', pass, '--ca-name', 'Onboard Test OCA', ...adminFlags(t.dir, 'ra0')]);
   assert.equal(r.code, 0, r.stderr);
+  // The plans' second operator (approvedAs, activatedAs: keys/ra2.key).
+  const ra2 = await run(['operator', 'add', '--name', 'RA Officer 2', '--public-key', join(FIXTURES, 'keys', 'ra2.pub')]);
+  assert.equal(ra2.code, 0, ra2.stderr);
   return { dir: t.dir, home, pass, run, cleanup: t.cleanup };
 }
 
@@ -51,8 +55,14 @@ const STEP_KINDS = [
 describe('cli: onboard', function () {
   this.timeout(30_000);
   let h: Home;
-  before(async () => { h = await freshHome(); });
-  after(() => h.cleanup());
+  before(async () => {
+    process.env.SMKI_AS_PASSPHRASE_FILE = join(FIXTURES, 'keys', 'passphrase.txt');
+    h = await freshHome();
+  });
+  after(() => {
+    delete process.env.SMKI_AS_PASSPHRASE_FILE;
+    h.cleanup();
+  });
 
   it('--dry-run on a new home reports every step as it would be done and writes nothing (registry bytes unchanged)', async () => {
     const db = join(h.home, 'registry.sqlite');
@@ -117,7 +127,7 @@ describe('cli: onboard', function () {
 
   it('a re-run does not reinstate a suspended ARO: the activation step is refused (OFFICER_NOT_ACTIVE), exit 3', async () => {
     const ari = firstRun.steps.find((x: { kind: string; key: string }) => x.kind === 'officer.add' && x.key === 'officers.ari').id;
-    assert.equal((await h.run(['officer', 'suspend', ari, '--operator', 'ra1'])).code, 0);
+    assert.equal((await h.run(['officer', 'suspend', ari])).code, 0);
     const before = registryDigest(h.home);
     const r = await h.run(['onboard', '--file', FULL, '--json']);
     assert.equal(r.code, 3, r.stderr);
@@ -215,7 +225,7 @@ describe('cli: onboard', function () {
     after(() => t.cleanup());
 
     const bad = `version: 1
-operator: ra1
+# every problem below is reported with its line
 parties:
   sup:
     name: Failing Energy Ltd
@@ -289,7 +299,7 @@ certificates:
       const r = await t.run(['onboard', '--file', plan]);
       assert.equal(r.code, 4);
       assert.match(r.stderr, /adt-plan\.yaml line 8: adtFiles\.a\.officer: no ARO 'OFC-99' in the plan, and no officer OFC-99 is registered/);
-      writeFileSync(plan, 'parties:\n  sup: { name: S, role: IS, eui: 90B3D51F30010000 }\n  srp: { name: P, role: SC, eui: 90B3D51F300C0001, actingFor: sup }\nofficers:\n  d: { party: srp, kind: sro, name: D, evidence: E }\n  a: { party: srp, kind: aro, name: A, nominatedBy: d, activatedBy: ra2 }\nadtFiles:\n  a:\n    file: adt-bad.csv\n    party: srp\n    officer: a\n');
+      writeFileSync(plan, `parties:\n  sup: { name: S, role: IS, eui: 90B3D51F30010000 }\n  srp: { name: P, role: SC, eui: 90B3D51F300C0001, actingFor: sup }\nofficers:\n  d: { party: srp, kind: sro, name: D, evidence: E }\n  a: { party: srp, kind: aro, name: A, nominatedBy: d, activatedAs: ${join(FIXTURES, 'keys', 'ra2.key')} }\nadtFiles:\n  a:\n    file: adt-bad.csv\n    party: srp\n    officer: a\n`);
       const r2 = await t.run(['onboard', '--file', plan]);
       assert.equal(r2.code, 4);
       assert.match(r2.stderr, /adt-plan\.yaml line 8: adtFiles\.a\.file: adt-bad\.csv line 2: quarantine_threshold 5 is below warning_threshold 10/);
@@ -322,7 +332,7 @@ certificates:
       const stderr = new Sink();
       const stdin = new PassThrough();
       stdin.end();
-      const code = await main(['node', 'smki', '--home', t.home, 'onboard', '--file', MINIMAL], { stdout, stderr, stdin, interactive: false, progress: true });
+      const code = await main(['node', 'smki', '--home', t.home, ...actAs('ra0'), 'onboard', '--file', MINIMAL], { stdout, stderr, stdin, interactive: false, progress: true });
       assert.equal(code, 0, stderr.text);
       assert.match(stderr.text, /step 1\/3 party\.add parties\.supplier/);
       assert.match(stderr.text, /\r\x1b\[K$/); // cleared at the end

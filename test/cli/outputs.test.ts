@@ -8,6 +8,7 @@ import { fromPem } from '../../src/ca/pem.js';
 import { makeCsr } from '../support/csr.js';
 import { runConcurrently } from '../support/process.js';
 import { registryDigest, setupScenario, SRP, type Scenario } from '../support/scenario.js';
+import { actAs } from '../support/keys.js';
 
 /** The CRL Number of a PEM CRL file. */
 export function crlNumberOf(pem: string): number {
@@ -100,7 +101,7 @@ describe('cli: outputs and what follows a commit', function () {
   it('a published CRL that is missing, torn or older is rewritten by the next command, whatever it is', async () => {
     const crlFile = join(s.home, 'ca', 'current.crl.pem');
     const old = readFileSync(crlFile, 'utf8');
-    const refreshed = await s.run(['crl', '--refresh', '--passphrase-file', s.pass, '--operator', 'ra1', '--json']);
+    const refreshed = await s.run(['crl', '--refresh', '--passphrase-file', s.pass, ...actAs('ra1'), '--json']);
     assert.equal(refreshed.code, 0, refreshed.stderr);
     const newest = refreshed.json.number as number;
     assert.equal(crlNumberOf(readFileSync(crlFile, 'utf8')), newest);
@@ -126,7 +127,7 @@ describe('cli: outputs and what follows a commit', function () {
         await new Promise((r) => setTimeout(r, 2));
       }
     })();
-    const refresh = ['--home', s.home, 'crl', '--refresh', '--passphrase-file', s.pass, '--operator', 'ra1', '--json'];
+    const refresh = ['--home', s.home, 'crl', '--refresh', '--passphrase-file', s.pass, ...actAs('ra1'), '--json'];
     const results = await runConcurrently([refresh, refresh, refresh, refresh]);
     stop = true;
     await reader;

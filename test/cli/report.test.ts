@@ -8,6 +8,7 @@ import type { Eui64 } from '../../src/domain/eui.js';
 import { formatRequestId, withRequestId, withServiceReference } from '../../src/gate/duis-compose.js';
 import { ESME, GSME, OTHER_ESME, setupGateScenario, template, type GateScenario } from '../support/gate-scenario.js';
 import { registryDigest, SRP, SUPPLIER } from '../support/scenario.js';
+import { actAs } from '../support/keys.js';
 
 const CREDIT_E = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML';
 const CREDIT_G = 'GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML';
@@ -32,7 +33,7 @@ async function seedEvent(): Promise<{ g: GateScenario; decisions: Record<string,
     assert.ok(r.code === 0 || r.code === 3, `${name}: ${r.stderr}`);
     decisions[name] = r.json[0].decision;
   };
-  await ok(['alert', 'route', '--device', ESME, '--code', '8F66', '--operator', 'dcc']);
+  await ok(['alert', 'route', '--device', ESME, '--code', '8F66']);
   await check('credit-esme', g.request(CREDIT_E, 10n));
   await check('precommand-esme', g.signedPreCommand(PRECOMMAND_E, 10n));
   await check('credit-gsme', g.request(CREDIT_G, 11n, GSME));
@@ -41,9 +42,9 @@ async function seedEvent(): Promise<{ g: GateScenario; decisions: Record<string,
   await check('sr-1.1.1', g.sign(withRequestId(withServiceReference(template(CREDIT_E), '1.1', '1.1.1'), formatRequestId(SRP as Eui64, ESME, 14n))));
   await check('other-suppliers-device', g.request(CREDIT_E, 15n, OTHER_ESME));
   await check('before-the-window', g.request(CREDIT_E, 16n), ['--at', new Date(Date.now() - 3 * 86_400_000).toISOString()]);
-  await ok(['solr', 'revoke-supplier', g.eventId, '--operator', 'ra1', '--passphrase-file', g.pass]);
-  await ok(['alert', 'route', '--device', ESME, '--code', '8F66', '--operator', 'dcc']);
-  await ok(['solr', 'end', g.eventId, '--operator', 'ra1']);
+  await ok(['solr', 'revoke-supplier', g.eventId, ...actAs('ra1'), '--passphrase-file', g.pass]);
+  await ok(['alert', 'route', '--device', ESME, '--code', '8F66']);
+  await ok(['solr', 'end', g.eventId, ...actAs('ra1')]);
   await check('after-the-end', g.request(CREDIT_E, 17n));
   return { g, decisions };
 }

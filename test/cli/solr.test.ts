@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { makeCsr } from '../support/csr.js';
 import { OTHER_SUPPLIER, registryDigest, setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
 import { smki } from '../support/cli.js';
+import { actAs } from '../support/keys.js';
 
 const DEVICE = '00DB1234567890A0';
 const ORPHAN = '00DB1234567890FF';
@@ -15,7 +16,7 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
   let id: string;
   const t0 = Date.parse('2026-12-01T00:00:00Z');
   const at = (ms: number) => () => new Date(ms);
-  const run = (args: string[], when = Date.now()) => smki(['--home', s.home, ...args, '--json'], { clock: at(when) });
+  const run = (args: string[], when = Date.now()) => smki(['--home', s.home, ...actAs('ra1'), ...args, '--json'], { clock: at(when) });
 
   before(async () => {
     s = await setupScenario();
@@ -31,16 +32,16 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
 
   it('records an event; refuses an SRP not acting for the Supplier and a window over the maximum, registry unchanged', async () => {
     const before = registryDigest(s.home);
-    const wrongSrp = await run(['solr', 'record', '--failed-supplier', OTHER_SUPPLIER, '--srp', SRP, '--instruction', 'X', '--from', '2026-12-01T00:00:00Z', '--until', '2026-12-10T00:00:00Z', '--operator', 'ra1']);
+    const wrongSrp = await run(['solr', 'record', '--failed-supplier', OTHER_SUPPLIER, '--srp', SRP, '--instruction', 'X', '--from', '2026-12-01T00:00:00Z', '--until', '2026-12-10T00:00:00Z', ...actAs('ra1')]);
     assert.equal(wrongSrp.code, 3);
     assert.equal(wrongSrp.json.reasons[0].code, 'SOLR_SRP_NOT_ACTING_FOR_SUPPLIER');
-    const long = await run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'X', '--from', '2026-12-01T00:00:00Z', '--until', '2027-06-01T00:00:00Z', '--operator', 'ra1']);
+    const long = await run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'X', '--from', '2026-12-01T00:00:00Z', '--until', '2027-06-01T00:00:00Z', ...actAs('ra1')]);
     assert.equal(long.code, 3);
     assert.equal(long.json.reasons[0].code, 'SOLR_WINDOW_TOO_LONG');
-    const badTime = await run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'X', '--from', 'yesterday', '--until', '2026-12-10T00:00:00Z', '--operator', 'ra1']);
+    const badTime = await run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'X', '--from', 'yesterday', '--until', '2026-12-10T00:00:00Z', ...actAs('ra1')]);
     assert.equal(badTime.code, 4);
     assert.equal(registryDigest(s.home), before);
-    const r = await run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-1', '--from', '2026-12-01T00:00:00Z', '--until', '2026-12-21T00:00:00Z', '--operator', 'ra1'], t0 - day);
+    const r = await run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-1', '--from', '2026-12-01T00:00:00Z', '--until', '2026-12-21T00:00:00Z', ...actAs('ra1')], t0 - day);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.json.id, /^SOLR-\d+$/);
     assert.equal(r.json.state, 'recorded');
@@ -50,7 +51,7 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
   it('refuses a window that has already ended or starts too far ahead; impossible dates are exit 4, never rolled over', async () => {
     const before = registryDigest(s.home);
     const record = (from: string, until: string) =>
-      run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-T', '--from', from, '--until', until, '--operator', 'ra1'], t0);
+      run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-T', '--from', from, '--until', until, ...actAs('ra1')], t0);
     const ended = await record('2026-11-01T00:00:00Z', '2026-11-20T00:00:00Z');
     assert.equal(ended.code, 3, ended.stderr);
     assert.deepEqual(ended.json.reasons.map((r: { code: string }) => r.code), ['SOLR_WINDOW_ENDED']);
@@ -66,10 +67,10 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
   });
 
   it('refuses self-approval (dual control) and accepts a second operator', async () => {
-    const self = await run(['solr', 'approve', id, '--operator', 'RA1'], t0 - day);
+    const self = await run(['solr', 'approve', id, ...actAs('ra1')], t0 - day);
     assert.equal(self.code, 3);
     assert.equal(self.json.reasons[0].code, 'SOLR_SELF_APPROVAL');
-    const ok = await run(['solr', 'approve', id, '--operator', 'ra2'], t0 - day);
+    const ok = await run(['solr', 'approve', id, ...actAs('ra2')], t0 - day);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.json.state, 'approved (not yet started)');
   });
@@ -94,13 +95,13 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
   });
 
   it("revoke-supplier revokes every certificate of the failed Supplier's Party, keeps them, and regenerates the CRL", async () => {
-    const r = await smki(['--home', s.home, 'solr', 'revoke-supplier', id, '--operator', 'ra1', '--passphrase-file', s.pass, '--json'], { clock: at(t0 + 2 * day) });
+    const r = await smki(['--home', s.home, 'solr', 'revoke-supplier', id, ...actAs('ra1'), '--passphrase-file', s.pass, '--json'], { clock: at(t0 + 2 * day) });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.revoked.length, 1);
     assert.ok(r.json.crlNumber >= 2);
     const certs = await run(['cert', 'list', '--party', SUPPLIER]);
     assert.ok(certs.json.length > 0 && certs.json.every((c: { status: string; revocationReason: string; solrEvent: string }) => c.status === 'revoked' && c.revocationReason === 'cessationOfOperation' && c.solrEvent === id));
-    const again = await smki(['--home', s.home, 'solr', 'revoke-supplier', id, '--operator', 'ra1', '--passphrase-file', s.pass, '--json']);
+    const again = await smki(['--home', s.home, 'solr', 'revoke-supplier', id, ...actAs('ra1'), '--passphrase-file', s.pass, '--json']);
     assert.equal(again.code, 3);
   });
 
@@ -134,7 +135,7 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
       ['cert', 'register', '--file', garbage, '--party', SUPPLIER],
       ['cert', 'register', '--file', join(process.cwd(), 'fixtures/public/smki-certs/Z1-supplier-ds.pem'), '--party', OTHER_SUPPLIER],
     ]) {
-      const r = await smki(['--home', s.home, ...args]);
+      const r = await smki(['--home', s.home, ...actAs('ra1'), ...args]);
       assert.equal(r.code, 4, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
@@ -142,10 +143,10 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
   });
 
   it('ends early; after solr end it is not active; audit verify passes and fails once a record is altered', async () => {
-    const end = await run(['solr', 'end', id, '--operator', 'ra1'], t0 + 4 * day);
+    const end = await run(['solr', 'end', id, ...actAs('ra1')], t0 + 4 * day);
     assert.equal(end.code, 0);
     assert.equal((await run(['solr', 'show', id], t0 + 5 * day)).json.state, 'ended');
-    assert.equal((await run(['solr', 'end', id, '--operator', 'ra1'])).code, 3);
+    assert.equal((await run(['solr', 'end', id, ...actAs('ra1')])).code, 3);
     assert.equal((await run(['audit', 'verify'])).code, 0);
     const Database = (await import('better-sqlite3')).default;
     const db = new Database(join(s.home, 'registry.sqlite'));

@@ -12,7 +12,7 @@ import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { makeCsr } from '../support/csr.js';
 import { ESME, setupGateScenario, template, type GateScenario, type Signer } from '../support/gate-scenario.js';
 import { registryDigest, SRP, SUPPLIER } from '../support/scenario.js';
-import { adminFlags } from '../support/keys.js';
+import { adminFlags, actAs } from '../support/keys.js';
 
 const CREDIT = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML';
 const codes = (o: { reasons: { code: string }[] }) => o.reasons.map((r) => r.code);
@@ -75,15 +75,15 @@ describe('gate: time belongs to the registry', function () {
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       return r.json;
     };
-    await ok(['party', 'add', '--name', 'Shared Resources Ltd', '--role', 'SC', '--eui', SRP2, '--acting-for', SUPPLIER, '--operator', 'ra1']);
+    await ok(['party', 'add', '--name', 'Shared Resources Ltd', '--role', 'SC', '--eui', SRP2, '--acting-for', SUPPLIER, ...actAs('ra1')]);
     const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const csrFile = join(g.dir, 'srp2.csr');
     writeFileSync(csrFile, (await makeCsr({ eui: SRP2, keyPair: kp })).pem);
     const issued = await ok(['cert', 'issue', '--csr', csrFile, '--profile', 'xml-sign', '--party', SRP2, '--officer', g.aro, '--passphrase-file', g.pass]);
     const signer2: Signer = { key: kp.privateKey, cert: readOrganisationCertificate(issued.pem), certPem: issued.pem };
     const e = await ok(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP2, '--instruction', 'OFGEM-LRSD-TEST-2',
-      '--from', hoursFromNow(-1), '--until', hoursFromNow(24 * 20), '--operator', 'ra1']);
-    await ok(['solr', 'approve', e.id, '--operator', 'ra2']);
+      '--from', hoursFromNow(-1), '--until', hoursFromNow(24 * 20), ...actAs('ra1')]);
+    await ok(['solr', 'approve', e.id, ...actAs('ra2')]);
     const fromSrp2 = g.sign(withRequestId(template(CREDIT), formatRequestId(SRP2, ESME, next())), signer2);
     const r = await g.check([g.write('srp2.xml', fromSrp2)]);
     assert.equal(r.json[0].solrEvent, e.id, JSON.stringify(r.json[0]));
@@ -100,7 +100,7 @@ describe('audit: time never goes backwards', () => {
       const late = new Date('2026-06-01T12:00:00Z');
       assert.equal((await smki(['--home', home, 'init', '--passphrase-file', pass, ...adminFlags(t.dir)], { clock: () => late })).code, 0);
       const early = () => new Date('2026-06-01T10:00:00Z');
-      const r = await smki(['--home', home, 'party', 'add', '--name', 'P', '--role', 'IS', '--eui', '90B3D51F30050000', '--operator', 'ra1'], { clock: early });
+      const r = await smki(['--home', home, 'party', 'add', '--name', 'P', '--role', 'IS', '--eui', '90B3D51F30050000', ...actAs('ra1')], { clock: early });
       assert.equal(r.code, 0, r.stderr);
       const db = new Database(join(home, 'registry.sqlite'), { readonly: true });
       const ats = (db.prepare('SELECT at FROM audit ORDER BY seq').all() as { at: string }[]).map((x) => Date.parse(x.at));

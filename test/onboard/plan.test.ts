@@ -5,7 +5,7 @@ import { loadCatalogue } from '../../src/config/catalogue.js';
 import { parsePlan, PlanError, type Plan } from '../../src/onboard/plan.js';
 import { Registry } from '../../src/registry/registry.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
-import { adminFlags } from '../support/keys.js';
+import { actAs, adminFlags } from '../support/keys.js';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'onboard');
 
@@ -18,10 +18,10 @@ describe('onboard: plan validation and ordering', function () {
     const t = tempDir('smki-plan-');
     cleanup = t.cleanup;
     const home = join(t.dir, 'home');
-    const run = (a: string[]) => smki(['--home', home, ...a, '--json']);
+    const run = (a: string[]) => smki(['--home', home, ...actAs('ra0'), ...a, '--json']);
     assert.equal((await run(['init', '--passphrase-file', passphraseFile(t.dir), ...adminFlags(t.dir, 'ra0')])).code, 0);
-    assert.equal((await run(['party', 'add', '--name', 'Healthy Energy', '--role', 'IS', '--eui', '90B3D51F30030000', '--operator', 'ra0'])).code, 0);
-    registeredOfficer = (await run(['officer', 'add', '--party', '90B3D51F30030000', '--kind', 'sro', '--name', 'Hal', '--evidence', 'E-1', '--operator', 'ra0'])).json.id;
+    assert.equal((await run(['party', 'add', '--name', 'Healthy Energy', '--role', 'IS', '--eui', '90B3D51F30030000', ...actAs('ra0')])).code, 0);
+    registeredOfficer = (await run(['officer', 'add', '--party', '90B3D51F30030000', '--kind', 'sro', '--name', 'Hal', '--evidence', 'E-1', ...actAs('ra0')])).json.id;
     reg = Registry.open(home);
   });
   after(() => {
@@ -30,7 +30,7 @@ describe('onboard: plan validation and ordering', function () {
   });
 
   const parse = (text: string, file = join(FIXTURES, 'test-plan.yaml')): Plan =>
-    parsePlan(text, file, { reg, catalogue: loadCatalogue(), now: new Date('2026-12-01T00:00:00Z'), defaultOperator: () => 'default-op' });
+    parsePlan(text, file, { reg, catalogue: loadCatalogue(), now: new Date('2026-12-01T00:00:00Z') });
   const problems = (text: string): string[] => {
     try {
       parse(text);
@@ -47,7 +47,7 @@ parties:
   srp: { name: SRP, role: SC, eui: 90B3D51F300C0001, actingFor: sup }
   sup: { name: Sup, role: IS, eui: 90-b3-d5-1f-30-01-00-00 }
 officers:
-  ari: { party: srp, kind: aro, name: Ari, nominatedBy: dana, activatedBy: ra2 }
+  ari: { party: srp, kind: aro, name: Ari, nominatedBy: dana, activatedAs: keys/ra2.key }
   dana: { party: srp, kind: sro, name: Dana, evidence: RAPP-1 }
 `);
     assert.deepEqual(plan.steps.map((s) => `${s.n} ${s.kind} ${s.key}`), [
@@ -62,7 +62,7 @@ officers:
     assert.deepEqual(plan.steps[3]!.deps, [2, 3]);
     assert.deepEqual(plan.steps[4]!.deps, [4]);
     const sup = plan.steps[0]!.spec;
-    assert.ok(sup.kind === 'party.add' && sup.eui === '90B3D51F30010000' && sup.operator === 'default-op');
+    assert.ok(sup.kind === 'party.add' && sup.eui === '90B3D51F30010000' && sup.operator === ''); // '': the key of the command's --as
   });
 
   it('a dual-fuel User ID: role: [IS, GS] gives one step per role, the second after the first', () => {
@@ -98,22 +98,22 @@ parties:
 
   it('reads every scalar as text: an all-digit EUI stays an EUI, an instruction of digits stays text', () => {
     const plan = parse(`
-operator: ra1
+as: keys/ra2.key
 parties:
   a: { name: A, role: OU, eui: 0000000000000001 }
   sup: { name: Sup, role: IS, eui: 90B3D51F30010000 }
   srp: { name: SRP, role: SC, eui: 90B3D51F300C0001, actingFor: sup }
 solrEvents:
-  e: { failedSupplier: sup, srp: srp, instruction: 0042, from: 2026-12-01, until: 2026-12-20T00:00:00Z, approvedBy: ra2 }
+  e: { failedSupplier: sup, srp: srp, instruction: 0042, from: 2026-12-01, until: 2026-12-20T00:00:00Z, approvedAs: keys/ra2.key }
 `);
     const a = plan.steps[0]!.spec;
-    assert.ok(a.kind === 'party.add' && a.eui === '0000000000000001' && a.operator === 'ra1');
+    assert.ok(a.kind === 'party.add' && a.eui === '0000000000000001' && a.operator === join(FIXTURES, 'keys', 'ra2.key'));
     const rec = plan.steps.find((s) => s.kind === 'solr.record')!.spec;
-    assert.ok(rec.kind === 'solr.record' && rec.instruction === '0042' && rec.operator === 'ra1');
+    assert.ok(rec.kind === 'solr.record' && rec.instruction === '0042' && rec.operator === join(FIXTURES, 'keys', 'ra2.key'));
     assert.equal(rec.from.toISOString(), '2026-12-01T00:00:00.000Z');
     const appr = plan.steps.find((s) => s.kind === 'solr.approve')!;
     assert.equal(appr.line, 8);
-    assert.ok(appr.spec.kind === 'solr.approve' && appr.spec.operator === 'ra2');
+    assert.ok(appr.spec.kind === 'solr.approve' && appr.spec.operator === join(FIXTURES, 'keys', 'ra2.key'));
   });
 
   it('references what is already registered: a User ID by EUI, an officer by OFC-n', () => {
@@ -136,26 +136,26 @@ parties:
   srp: { name: SRP, role: SoLRContingency, eui: 90B3D51F300C0001 }
   sup: { name: Sup, role: IS, eui: 90B3D51F30010000, actingFor: srp }
 officers:
-  dana: { party: srp, kind: sro, name: Dana, evidence: E, activatedBy: ra2 }
+  dana: { party: srp, kind: sro, name: Dana, evidence: E, activatedAs: keys/ra2.key }
   ari: { party: srp, kind: aro, name: Ari, nominatedBy: ari2 }
   bob: { party: srp, kind: boss, name: Bob }
 certificates:
   c: { csr: srp-xml-sign.csr, register: x.pem, party: srp }
   d: { csr: srp-xml-sign.csr, profile: xml-sign, party: srp, officer: dana, out: no/such/dir/x.pem }
 solrEvents:
-  e: { failedSupplier: sup, srp: srp, instruction: X, from: 2026-12-10, until: 2026-12-01, revokedBy: ra9 }
+  e: { failedSupplier: sup, srp: srp, instruction: X, from: 2026-12-10, until: 2026-12-01, revokedAs: keys/ra2.key }
 `), [
       "2 version: plan version '2' is not supported (this smki reads version 1)",
       '4 parties.srp.actingFor: required: a SoLRContingency User ID names the Supplier User ID it acts for',
       '5 parties.sup.actingFor: only a SoLRContingency User ID acts for a Supplier',
-      '7 officers.dana.activatedBy: an SRO is active once registered; only an ARO is activated',
+      '7 officers.dana.activatedAs: an SRO is active once registered; only an ARO is activated',
       "8 officers.ari.nominatedBy: no SRO 'ari2' in the plan",
       "9 officers.bob.kind: 'boss' is not sro or aro",
       "11 certificates.c: give either 'csr' (issue a certificate) or 'register' (record another CA's certificate), not both",
       "12 certificates.d.officer: 'dana' is an SRO in the plan; officer names an ARO",
       '12 certificates.d.out: no/such/dir/x.pem: its folder does not exist',
       "14 solrEvents.e.until: must be after 'from'",
-      "14 solrEvents.e.revokedBy: only with 'revokeSupplier: true'",
+      "14 solrEvents.e.revokedAs: only with 'revokeSupplier: true'",
     ]);
   });
 

@@ -18,7 +18,7 @@ describe('ra/adt: ADT files', () => {
   afterEach(() => f.cleanup());
 
   const submit = (content: string | Buffer, opts: { party?: Eui64; officer?: string; name?: string } = {}) =>
-    submitAdt(f.reg, catalogue, { party: opts.party ?? SRP, officerId: opts.officer ?? f.aro, file: f.file(opts.name ?? 'adt.csv', content), operator: 'ra1' });
+    submitAdt(f.reg, catalogue, { party: opts.party ?? SRP, officerId: opts.officer ?? f.aro, file: f.file(opts.name ?? 'adt.csv', content) });
 
   /** Submits and expects a malformed-file error; the registry must be unchanged. */
   async function malformed(content: string | Buffer, name = 'adt.csv'): Promise<AdtFileError> {

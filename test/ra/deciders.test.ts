@@ -11,6 +11,7 @@ import { decideApprove, decideEnd, decideRecord, decideRevokeSupplier, eventStat
 import type { OfficerRecord } from '../../src/registry/officers.js';
 import type { UserIdRecord } from '../../src/registry/parties.js';
 import type { SolrEventRecord } from '../../src/registry/solr.js';
+import { operatorSigner } from '../support/keys.js';
 
 const SRP = '90B3D51F300C0001' as Eui64;
 const SUPPLIER = '90B3D51F30010000' as Eui64;
@@ -68,7 +69,7 @@ describe('ra: decideIssuance over hand-built facts', () => {
 });
 
 describe('ra: officer deciders', () => {
-  const input = (over: Partial<AddOfficerInput> = {}): AddOfficerInput => ({ party: srpId, kind: 'aro', name: 'Ari', nominatedBy: sro.id, operator: 'ra1', ...over });
+  const input = (over: Partial<AddOfficerInput> = {}): AddOfficerInput => ({ party: srpId, kind: 'aro', name: 'Ari', nominatedBy: sro.id, operator: operatorSigner(), ...over });
   it('an SRO with evidence, an ARO nominated by an active SRO of the Party', () => {
     assert.deepEqual(decideAddOfficer(input({ kind: 'sro', evidence: 'RAPP-9', nominatedBy: undefined }), undefined), []);
     assert.deepEqual(decideAddOfficer(input(), sro), []);
@@ -104,7 +105,7 @@ describe('ra: officer deciders', () => {
 
 describe('ra: SoLR event deciders', () => {
   const from = new Date('2026-12-01T00:00:00Z');
-  const rec = (days: number): RecordEventInput => ({ failedSupplier: SUPPLIER, srp: SRP, instructionRef: 'OFGEM-1', from, until: new Date(from.getTime() + days * 86_400_000), operator: 'ra1' });
+  const rec = (days: number): RecordEventInput => ({ failedSupplier: SUPPLIER, srp: SRP, instructionRef: 'OFGEM-1', from, until: new Date(from.getTime() + days * 86_400_000), operator: operatorSigner() });
   const event: SolrEventRecord = {
     id: 'SOLR-1', failedSupplier: SUPPLIER, srpUserId: SRP, instructionRef: 'OFGEM-1', startsAt: '2026-12-01T00:00:00Z', endsAt: '2026-12-31T00:00:00Z',
     status: 'approved', recordedBy: 'ra1', recordedAt: '2026-12-01T00:00:00Z', approvedBy: 'ra2', approvedAt: '2026-12-02T00:00:00Z',

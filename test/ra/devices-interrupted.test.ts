@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { writeDeviceCsv } from '../support/device-csv.js';
 import { ensureBuilt, startSmki } from '../support/process.js';
 import { OTHER_SUPPLIER, setupScenario, SUPPLIER, SUPPLIER_GAS, type Scenario } from '../support/scenario.js';
+import { actAs } from '../support/keys.js';
 
 const ROWS = 1_000_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,7 +69,7 @@ describe('ra/devices: a 1,000,000-row import interrupted (real processes)', func
   after(() => s?.cleanup());
 
   async function interrupt(point: Point): Promise<void> {
-    const { child, done } = startSmki(['--home', s.home, 'device', 'import', '--file', file, '--operator', 'ra1', '--json']);
+    const { child, done } = startSmki(['--home', s.home, 'device', 'import', '--file', file, ...actAs('ra1'), '--json']);
     let sent = false;
     let opened = false;
     while (child.exitCode === null && child.signalCode === null) {
@@ -106,7 +107,7 @@ describe('ra/devices: a 1,000,000-row import interrupted (real processes)', func
   });
 
   it('run again, the import completes: every Device once, one audit record, audit verify passes', async () => {
-    const r = await startSmki(['--home', s.home, 'device', 'import', '--file', file, '--operator', 'ra1', '--json']).done;
+    const r = await startSmki(['--home', s.home, 'device', 'import', '--file', file, ...actAs('ra1'), '--json']).done;
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.deepEqual([out.imported, out.status], [ROWS, 'imported']);

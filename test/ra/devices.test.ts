@@ -3,6 +3,7 @@ import type { Eui64 } from '../../src/domain/eui.js';
 import { countDevicesBySupplier, findDevice, importDevices, validateDeviceRow, type DeviceImportResult } from '../../src/ra/devices.js';
 import { listDevices } from '../../src/registry/devices.js';
 import { buildFixture, DEVICE_HEADER, DISTRIBUTOR, OTHER_SUPPLIER, snapshot, SUPPLIER, SUPPLIER_GAS, type Fixture } from '../support/devices-adt.js';
+import { operatorSigner } from '../support/keys.js';
 
 const A0 = '00DB1234567890A0' as Eui64;
 const A1 = '00DB1234567890A1' as Eui64;
@@ -16,7 +17,7 @@ describe('ra/devices: device import', () => {
   beforeEach(() => { f = buildFixture(); });
   afterEach(() => f.cleanup());
 
-  const run = (name: string, content: string | Buffer) => importDevices(f.reg, f.file(name, content), { operator: 'ra1' });
+  const run = (name: string, content: string | Buffer) => importDevices(f.reg, f.file(name, content), { operator: operatorSigner() });
 
   /** Imports a bad file and checks it was refused with nothing written. */
   async function refused(name: string, content: string | Buffer): Promise<DeviceImportResult> {
@@ -79,7 +80,7 @@ describe('ra/devices: device import', () => {
     for (let i = 0; i < 2500; i++) rows.push(`00DB2000${i.toString(16).toUpperCase().padStart(8, '0')},ESME,2,${i % 2 ? SUPPLIER : OTHER_SUPPLIER}`);
     const auditBefore = f.reg.audit.verify().records;
     const progress: string[] = [];
-    const r = await importDevices(f.reg, f.file('big.csv', csv(...rows.reverse())), { operator: 'ra1', applyStep: 1000, onProgress: (p) => progress.push(p.phase === 'import' ? `import ${p.rows}` : p.phase) });
+    const r = await importDevices(f.reg, f.file('big.csv', csv(...rows.reverse())), { operator: operatorSigner(), applyStep: 1000, onProgress: (p) => progress.push(p.phase === 'import' ? `import ${p.rows}` : p.phase) });
     assert.equal(r.imported, 2500);
     assert.equal(f.reg.audit.verify().records, auditBefore + 1);
     const details = JSON.parse(f.reg.audit.tail(1)[0]!.details);
@@ -89,7 +90,7 @@ describe('ra/devices: device import', () => {
     assert.equal(listDevices(f.reg, { supplier: SUPPLIER }).length, 1250);
     // One Device changed: one audit record; the unchanged ones are not touched.
     rows[0] = rows[0]!.replace(/,ESME,/, ',PPMID,');
-    const r2 = await importDevices(f.reg, f.file('big2.csv', csv(...rows)), { operator: 'ra1', applyStep: 1000 });
+    const r2 = await importDevices(f.reg, f.file('big2.csv', csv(...rows)), { operator: operatorSigner(), applyStep: 1000 });
     assert.deepEqual([r2.updated, r2.unchanged, r2.auditSeq], [1, 2499, auditBefore + 2]);
     assert.deepEqual(f.reg.audit.verify().problems, []);
     assert.deepEqual(f.reg.verify().problems, []);
@@ -102,7 +103,7 @@ describe('ra/devices: device import', () => {
     // Two of the three steps are applied inside the transaction when it fails.
     await assert.rejects(
       importDevices(f.reg, f.file('cut.csv', csv(...rows)), {
-        operator: 'ra1',
+        operator: operatorSigner(),
         applyStep: 1000,
         onProgress: (p) => { if (p.phase === 'import' && p.rows === 2000) throw new Error('disk full'); },
       }),

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Eui64 } from '../../src/domain/eui.js';
 import { registryDigest, SRP, SUPPLIER } from '../support/scenario.js';
 import { setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
+import { actAs } from '../support/keys.js';
 
 const ESME_DF = '00DB1234567891E0' as Eui64;
 const GSME_DF = '00DB1234567891E1' as Eui64;
@@ -29,9 +30,9 @@ describe('ra: a dual-fuel Supplier (one User ID as Import Supplier and Gas Suppl
   }
 
   it('party add gives the Import Supplier User ID the Gas Supplier role too, once, audited', async () => {
-    const added = await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER, '--operator', 'ra1']);
+    const added = await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER, ...actAs('ra1')]);
     assert.deepEqual([added.created, added.roleAdded, added.roles], [false, true, ['IS', 'GS']]);
-    const again = await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GasSupplier', '--eui', SUPPLIER, '--operator', 'ra1']);
+    const again = await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GasSupplier', '--eui', SUPPLIER, ...actAs('ra1')]);
     assert.deepEqual([again.created, again.roleAdded], [false, false]);
     const list = (await ok(['party', 'list'])) as { eui: string; roles: string[] }[];
     assert.deepEqual(list.find((u) => u.eui === SUPPLIER)!.roles, ['IS', 'GS']);
@@ -43,7 +44,7 @@ describe('ra: a dual-fuel Supplier (one User ID as Import Supplier and Gas Suppl
   it('refuses a second role for a SoLRContingency User ID, SoLRContingency for a Supplier, another Party, another Remote Party Role', async () => {
     const before = registryDigest(g.home);
     const refusal = async (args: string[], status: number, pattern: RegExp) => {
-      const r = await g.run([...args, '--operator', 'ra1', '--json']);
+      const r = await g.run([...args, ...actAs('ra1'), '--json']);
       assert.equal(r.code, status, r.stdout + r.stderr);
       assert.match(r.stdout + r.stderr, pattern);
     };
@@ -72,7 +73,7 @@ describe('ra: a dual-fuel Supplier (one User ID as Import Supplier and Gas Suppl
   });
 
   it("after the Supplier's certificates are revoked the gate still accepts and the alerts of both meters go to the SRP", async () => {
-    await ok(['solr', 'revoke-supplier', g.eventId, '--operator', 'ra1', '--passphrase-file', g.pass, '--yes']);
+    await ok(['solr', 'revoke-supplier', g.eventId, ...actAs('ra1'), '--passphrase-file', g.pass, '--yes']);
     const c = next();
     assert.equal((await one(g.request('GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', c, GSME_DF))).decision, 'accept');
     assert.equal((await one(g.signedPreCommand('GCS02_1.6_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX', c, GSME_DF))).decision, 'accept');

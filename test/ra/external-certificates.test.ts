@@ -8,8 +8,10 @@ import type { Eui64 } from '../../src/domain/eui.js';
 import { decideRegistration, profileOfCertificate } from '../../src/ra/registration-policy.js';
 import { loadCatalogue } from '../../src/config/catalogue.js';
 import { issue, makeTestCa, orgTemplate } from '../support/ca-chain.js';
+import { smki } from '../support/cli.js';
 import { DCC_TEST_PKI } from '../support/dcc-test-pki.js';
 import { registryDigest, setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
+import { actAs } from '../support/keys.js';
 
 const ZAZ1_SUPPLIER_DS = join(process.cwd(), 'fixtures/public/smki-certs/Z1-supplier-ds.pem');
 
@@ -39,9 +41,10 @@ describe('ra/external-certificates: ca trust and vetted cert register', () => {
   it('ca trust refuses a chain without an operator, and broken chains, leaving the registry unchanged', async () => {
     const before = registryDigest(s.home);
     const chain = join(DCC_TEST_PKI, 'chain.pem');
-    const noOperator = await s.run(['ca', 'trust', '--file', chain, '--json']);
-    assert.equal(noOperator.code, 3, noOperator.stderr);
-    assert.deepEqual(codes(noOperator), ['OPERATOR_REQUIRED']);
+    // No acting operator's key (--as): an error naming the flag (was OPERATOR_REQUIRED for a missing --operator name).
+    const noOperator = await smki(['--home', s.home, 'ca', 'trust', '--file', chain, '--json']);
+    assert.equal(noOperator.code, 4, noOperator.stderr);
+    assert.match(noOperator.stderr, /missing --as/);
     // A leaf is not a CA certificate; an Issuing OCA with another CA's Root does not chain; no root.
     const broken = [
       file('leaf.pem', pem(issue(other, orgTemplate(other)))),
@@ -50,7 +53,7 @@ describe('ra/external-certificates: ca trust and vetted cert register', () => {
       file('empty.pem', ''),
     ];
     for (const f of broken) {
-      const r = await s.run(['ca', 'trust', '--file', f, '--operator', 'ra1']);
+      const r = await s.run(['ca', 'trust', '--file', f, ...actAs('ra1')]);
       assert.equal(r.code, 4, `${f}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
@@ -58,13 +61,13 @@ describe('ra/external-certificates: ca trust and vetted cert register', () => {
   });
 
   it('ca trust records the chain (either order) with an audit record; again, it keeps what is trusted', async () => {
-    const r = await s.run(['ca', 'trust', '--file', join(DCC_TEST_PKI, 'chain.pem'), '--operator', 'ra1', '--json']);
+    const r = await s.run(['ca', 'trust', '--file', join(DCC_TEST_PKI, 'chain.pem'), ...actAs('ra1'), '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.json.anchors.map((a: { kind: string; state: string }) => `${a.kind}:${a.state}`), ['intermediate:added', 'root:added']);
     const rootFirst = file('other-root-first.pem', pem(other.root.der) + pem(other.issuing.der));
-    assert.equal((await s.run(['ca', 'trust', '--file', rootFirst, '--operator', 'ra1'])).code, 0);
+    assert.equal((await s.run(['ca', 'trust', '--file', rootFirst, ...actAs('ra1')])).code, 0);
     const before = registryDigest(s.home);
-    const again = await s.run(['ca', 'trust', '--file', join(DCC_TEST_PKI, 'chain.pem'), '--operator', 'ra1', '--json']);
+    const again = await s.run(['ca', 'trust', '--file', join(DCC_TEST_PKI, 'chain.pem'), ...actAs('ra1'), '--json']);
     assert.deepEqual(again.json.anchors.map((a: { state: string }) => a.state), ['already trusted', 'already trusted']);
     assert.equal(registryDigest(s.home), before);
     const list = await s.run(['ca', 'anchors', '--json']);
@@ -90,15 +93,17 @@ describe('ra/external-certificates: ca trust and vetted cert register', () => {
       return file('forged.pem', pem(assembleCertificate(tbs, sign('sha256', tbs, other.issuing.key))));
     })();
     const cases: [string[], string[]][] = [
-      [['--file', certFor(SRP, '02'), '--party', SRP, '--operator', 'ra1'], ['SOLR_CONTINGENCY_XML_SIGN_ONLY', 'ROLE_PROFILE_FORBIDDEN']],
-      [['--file', certFor(SRP, '02', 'keyAgreement'), '--party', SRP, '--operator', 'ra1'], ['SOLR_CONTINGENCY_XML_SIGN_ONLY', 'ROLE_PROFILE_FORBIDDEN']],
-      [['--file', certFor(SRP, '87', 'keyAgreement'), '--party', SRP, '--operator', 'ra1'], ['SOLR_CONTINGENCY_XML_SIGN_ONLY', 'CERT_PROFILE_MISMATCH']],
-      [['--file', selfSigned, '--party', SUPPLIER, '--operator', 'ra1'], ['CERT_NOT_CHAINED']],
-      [['--file', forged, '--party', SUPPLIER, '--operator', 'ra1'], ['CERT_NOT_CHAINED']],
-      [['--file', ZAZ1_SUPPLIER_DS, '--party', SUPPLIER, '--operator', 'ra1'], ['CERT_NOT_CHAINED']],
-      [['--file', certFor(SUPPLIER, '03'), '--party', SUPPLIER, '--operator', 'ra1'], ['CERT_PROFILE_MISMATCH']],
-      [['--file', join(DCC_TEST_PKI, 'supplier-ds.pem'), '--party', SUPPLIER], ['OPERATOR_REQUIRED']],
+      [['--file', certFor(SRP, '02'), '--party', SRP, ...actAs('ra1')], ['SOLR_CONTINGENCY_XML_SIGN_ONLY', 'ROLE_PROFILE_FORBIDDEN']],
+      [['--file', certFor(SRP, '02', 'keyAgreement'), '--party', SRP, ...actAs('ra1')], ['SOLR_CONTINGENCY_XML_SIGN_ONLY', 'ROLE_PROFILE_FORBIDDEN']],
+      [['--file', certFor(SRP, '87', 'keyAgreement'), '--party', SRP, ...actAs('ra1')], ['SOLR_CONTINGENCY_XML_SIGN_ONLY', 'CERT_PROFILE_MISMATCH']],
+      [['--file', selfSigned, '--party', SUPPLIER, ...actAs('ra1')], ['CERT_NOT_CHAINED']],
+      [['--file', forged, '--party', SUPPLIER, ...actAs('ra1')], ['CERT_NOT_CHAINED']],
+      [['--file', ZAZ1_SUPPLIER_DS, '--party', SUPPLIER, ...actAs('ra1')], ['CERT_NOT_CHAINED']],
+      [['--file', certFor(SUPPLIER, '03'), '--party', SUPPLIER, ...actAs('ra1')], ['CERT_PROFILE_MISMATCH']],
     ];
+    const noOperator = await smki(['--home', s.home, 'cert', 'register', '--file', join(DCC_TEST_PKI, 'supplier-ds.pem'), '--party', SUPPLIER]);
+    assert.equal(noOperator.code, 4, noOperator.stderr);
+    assert.match(noOperator.stderr, /missing --as/);
     for (const [args, want] of cases) {
       const r = await s.run(['cert', 'register', ...args, '--json']);
       assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
@@ -108,11 +113,11 @@ describe('ra/external-certificates: ca trust and vetted cert register', () => {
   });
 
   it('cert register records a certificate that chains to an anchor and fits the role, audited with its anchor and operator', async () => {
-    const r = await s.run(['cert', 'register', '--file', join(DCC_TEST_PKI, 'supplier-ds.pem'), '--party', SUPPLIER, '--operator', 'ra1', '--json']);
+    const r = await s.run(['cert', 'register', '--file', join(DCC_TEST_PKI, 'supplier-ds.pem'), '--party', SUPPLIER, ...actAs('ra1'), '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.source, 'registered');
     assert.equal(r.json.profile, 'ds');
-    const xml = await s.run(['cert', 'register', '--file', certFor(SRP, '87'), '--party', SRP, '--operator', 'ra1', '--json']);
+    const xml = await s.run(['cert', 'register', '--file', certFor(SRP, '87'), '--party', SRP, ...actAs('ra1'), '--json']);
     assert.equal(xml.code, 0, xml.stderr);
     assert.equal(xml.json.profile, 'xml-sign');
     const audit = await s.run(['audit', 'verify', '--json']);

@@ -11,6 +11,7 @@ import { Registry } from '../../src/registry/registry.js';
 import { readFileSync } from 'node:fs';
 import { makeCsr } from '../support/csr.js';
 import { setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
+import { actAs, operatorSigner } from '../support/keys.js';
 
 describe('ra/issue: the issuance pipeline', () => {
   let s: Scenario;
@@ -49,8 +50,8 @@ describe('ra/issue: the issuance pipeline', () => {
   it('an ARO suspended by another process during a batch gets no certificate after the suspension committed', async () => {
     const other = Registry.open(s.home);
     const csrs = await Promise.all(Array.from({ length: 6 }, () => makeCsr({ eui: SRP })));
-    const aro = (await s.run(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Mid Batch', '--nominated-by', s.sro, '--operator', 'ra1', '--json'])).json.id as string;
-    assert.equal((await s.run(['officer', 'activate', aro, '--operator', 'ra1'])).code, 0);
+    const aro = (await s.run(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Mid Batch', '--nominated-by', s.sro, ...actAs('ra1'), '--json'])).json.id as string;
+    assert.equal((await s.run(['officer', 'activate', aro, ...actAs('ra1')])).code, 0);
     const original = ca.signOrganisationCertificate.bind(ca);
     let signed = 0;
     let suspendedInBetween = false;
@@ -61,7 +62,7 @@ describe('ra/issue: the issuance pipeline', () => {
         other.db.pragma('busy_timeout = 0');
         process.env.SMKI_BUSY_WAIT_MS = '0';
         try {
-          changeOfficerStatus(other, aro, 'suspend', 'ra2');
+          changeOfficerStatus(other, aro, 'suspend', operatorSigner('ra2'));
           suspendedInBetween = true;
         } catch (e) {
           assert.ok(e instanceof RegistryBusyError, String(e));
@@ -78,7 +79,7 @@ describe('ra/issue: the issuance pipeline', () => {
     } finally {
       ca.signOrganisationCertificate = original;
     }
-    if (!suspendedInBetween) changeOfficerStatus(other, aro, 'suspend', 'ra2');
+    if (!suspendedInBetween) changeOfficerStatus(other, aro, 'suspend', operatorSigner('ra2'));
     other.close();
     const records = reg.db.prepare("SELECT seq, action FROM audit WHERE actor = ? OR subject = ? ORDER BY seq").all(aro, aro) as { seq: number; action: string }[];
     const suspendedAt = records.find((r) => r.action === 'officer.suspend')!.seq;

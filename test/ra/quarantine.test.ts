@@ -10,6 +10,7 @@ import type { UserIdRecord } from '../../src/registry/parties.js';
 import type { QuarantineRecord } from '../../src/registry/quarantine.js';
 import { ESME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
 import { registryDigest } from '../support/scenario.js';
+import { actAs } from '../support/keys.js';
 
 const srpId: UserIdRecord = { eui: '90B3D51F300C0001' as Eui64, partyId: 7, partyName: 'Shared Resources Ltd', role: 'SC', roles: ['SC'], actingFor: '90B3D51F30010000' as Eui64, createdAt: '' };
 const aro: OfficerRecord = { id: 'OFC-2', partyId: 7, partyName: 'Shared Resources Ltd', kind: 'aro', name: 'Ari', status: 'active', nominatedBy: 'OFC-1', evidence: null, createdAt: '', updatedAt: '' };
@@ -105,7 +106,7 @@ describe('sr quarantine: list, release, delete (CLI)', function () {
   });
 
   it('release by an active ARO of the SRP processes the request as accepted, audited', async () => {
-    const r = await g.run(['sr', 'quarantine', 'release', 'QUA-1', '--officer', g.aro, '--operator', 'ra1', '--json']);
+    const r = await g.run(['sr', 'quarantine', 'release', 'QUA-1', '--officer', g.aro, '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.status, 'released');
     assert.equal(r.json.actedByOfficer, g.aro);
@@ -119,7 +120,8 @@ describe('sr quarantine: list, release, delete (CLI)', function () {
     assert.equal(audit.code, 0, audit.stdout);
     const log = await g.run(['audit', 'log', '--limit', '5', '--json']);
     const record = log.json.find((x: { action: string }) => x.action === 'sr.quarantine.release');
-    assert.deepEqual([record.actor, record.details.quarantine, record.details.officer], ['ra1', 'QUA-1', g.aro]);
+    // The acting ARO is the actor (the free-text --operator is gone: issue "People with credentials").
+    assert.deepEqual([record.actor, record.details.quarantine, record.details.officer], [g.aro, 'QUA-1', g.aro]);
   });
 
   it('a second release, or a delete of a released request, is QUARANTINE_NOT_PENDING', async () => {
@@ -149,7 +151,7 @@ describe('sr quarantine: list, release, delete (CLI)', function () {
   it('an ended event: release is SOLR_EVENT_NOT_ACTIVE', async () => {
     const q = await g.check([g.write('late.xml', g.request(ECS02, 110n, ESME))]);
     assert.equal(q.json[0].decision, 'quarantine');
-    assert.equal((await g.run(['solr', 'end', g.eventId, '--operator', 'ra1'])).code, 0);
+    assert.equal((await g.run(['solr', 'end', g.eventId, ...actAs('ra1')])).code, 0);
     const r = await g.run(['sr', 'quarantine', 'release', 'QUA-4', '--officer', g.aro]);
     assert.equal(r.code, 3);
     assert.match(r.stdout + r.stderr, /SOLR_EVENT_NOT_ACTIVE/);

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { insertParty } from '../../src/registry/parties.js';
 import { Registry } from '../../src/registry/registry.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
-import { adminFlags } from '../support/keys.js';
+import { actAs, adminFlags } from '../support/keys.js';
 
 describe('registry/broken homes', function () {
   this.timeout(60_000);
@@ -24,7 +24,7 @@ describe('registry/broken homes', function () {
     const r = await smki(['--home', base, 'init', '--passphrase-file', pass, '--ca-name', 'Broken OCA', ...adminFlags(t.dir)]);
     assert.equal(r.code, 0, r.stderr);
     for (const eui of ['90B3D51F30010000', '90B3D51F30030000']) {
-      assert.equal((await smki(['--home', base, 'party', 'add', '--name', `P${eui}`, '--role', 'IS', '--eui', eui, '--operator', 'ra1'])).code, 0);
+      assert.equal((await smki(['--home', base, 'party', 'add', '--name', `P${eui}`, '--role', 'IS', '--eui', eui, ...actAs('ra1')])).code, 0);
     }
   });
   after(() => t.cleanup());
@@ -32,10 +32,10 @@ describe('registry/broken homes', function () {
   function copy(): { home: string; run: (args: string[]) => ReturnType<typeof smki>; db: string } {
     const home = join(t.dir, `h${++n}`);
     cpSync(base, home, { recursive: true });
-    return { home, run: (args) => smki(['--home', home, ...args]), db: join(home, 'registry.sqlite') };
+    return { home, run: (args) => smki(['--home', home, ...actAs('ra1'), ...args]), db: join(home, 'registry.sqlite') };
   }
   const addParty = (run: (a: string[]) => ReturnType<typeof smki>, i = n) =>
-    run(['party', 'add', '--name', `Later ${i}`, '--role', 'IS', '--eui', `90B3D51F3005${String(i).padStart(4, '0')}`, '--operator', 'ra1']);
+    run(['party', 'add', '--name', `Later ${i}`, '--role', 'IS', '--eui', `90B3D51F3005${String(i).padStart(4, '0')}`, ...actAs('ra1')]);
   const oneLine = (r: { stderr: string }) => assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 
   describe('the audit log resists rollback', () => {
@@ -119,7 +119,7 @@ describe('registry/broken homes', function () {
       for (const f of readdirSync(h.home)) if (!f.startsWith('registry.sqlite')) cpSync(join(h.home, f), join(crashed, f), { recursive: true });
       copyFileSync(h.db, join(crashed, 'registry.sqlite')); // the database file without its WAL
       reg.close();
-      const w = await addParty((args) => smki(['--home', crashed, ...args]));
+      const w = await addParty((args) => smki(['--home', crashed, ...actAs('ra1'), ...args]));
       assert.equal(w.code, 5, w.stderr);
       assert.match(w.stderr, /behind the checkpoint/);
       assert.equal((await smki(['--home', crashed, 'audit', 'verify'])).code, 5);

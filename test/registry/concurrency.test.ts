@@ -10,6 +10,7 @@ import { ESME, setupGateScenario, type GateScenario } from '../support/gate-scen
 import { query } from '../support/query.js';
 import { ensureBuilt, runConcurrently, startSmki, type ProcessResult } from '../support/process.js';
 import { SRP } from '../support/scenario.js';
+import { actAs } from '../support/keys.js';
 
 const RAW_DB_ERROR = /SQLITE|UNIQUE constraint|database is locked|constraint failed/i;
 
@@ -82,7 +83,7 @@ describe('registry: many processes, one home', function () {
     const db = new Database(join(s.home, 'registry.sqlite'));
     db.exec('BEGIN IMMEDIATE');
     try {
-      const r = await startSmki(['--home', s.home, 'party', 'add', '--name', 'Late Ltd', '--role', 'IS', '--eui', '90B3D51F30990000', '--operator', 'ra1'],
+      const r = await startSmki(['--home', s.home, 'party', 'add', '--name', 'Late Ltd', '--role', 'IS', '--eui', '90B3D51F30990000', ...actAs('ra1')],
         { SMKI_BUSY_WAIT_MS: '300' }).done;
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^smki: the registry is busy: another smki process held it for \d+ s; nothing was changed, run the command again\n$/);

@@ -12,6 +12,7 @@ import { smki } from '../support/cli.js';
 import { makeCsr } from '../support/csr.js';
 import { ESME, OTHER_ESME, setupGateScenario, type GateScenario, type Signer } from '../support/gate-scenario.js';
 import { OTHER_SUPPLIER, SRP, SUPPLIER } from '../support/scenario.js';
+import { actAs } from '../support/keys.js';
 
 const REQUEST = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML';
 
@@ -49,7 +50,7 @@ describe('registry/tamper: state edited outside smki', function () {
     const db = new Database(join(home, 'registry.sqlite'));
     for (const s of sql) db.exec(s);
     db.close();
-    const run = (args: string[]) => smki(['--home', home, ...args]);
+    const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...args]);
     const write = (name: string, text: string) => {
       const file = join(dir, name);
       writeFileSync(file, text);
@@ -115,7 +116,7 @@ describe('registry/tamper: state edited outside smki', function () {
 
   it('an ended event reopened: verify 5, the gate refuses (5)', async () => {
     const base = tampered();
-    assert.equal((await base.run(['solr', 'end', g.eventId, '--operator', 'ra1'])).code, 0);
+    assert.equal((await base.run(['solr', 'end', g.eventId, ...actAs('ra1')])).code, 0);
     const db = new Database(join(base.home, 'registry.sqlite'));
     db.exec(`UPDATE solr_events SET status = 'approved', ended_by = NULL, ended_at = NULL WHERE id = '${g.eventId}'`);
     db.close();

@@ -6,6 +6,7 @@ import { insertDecision, type DecisionRow } from '../../src/registry/gate.js';
 import { Registry } from '../../src/registry/registry.js';
 import { decisionsForEvent } from '../../src/registry/reports.js';
 import { OTHER_SRP, setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
+import { actAs } from '../support/keys.js';
 
 describe('report: which decisions belong to an event', function () {
   this.timeout(30_000);
@@ -17,7 +18,7 @@ describe('report: which decisions belong to an event', function () {
 
   before(async () => {
     s = await setupScenario();
-    const r = await s.run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-W', '--from', FROM, '--until', UNTIL, '--operator', 'ra1', '--json']);
+    const r = await s.run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-W', '--from', FROM, '--until', UNTIL, ...actAs('ra1'), '--json']);
     assert.equal(r.code, 0, r.stderr);
     eventId = r.json.id;
     reg = Registry.open(s.home);

@@ -11,6 +11,8 @@ import { addUserId, requireUserId } from '../../src/ra/parties.js';
 import { homePaths } from '../../src/registry/home.js';
 import { Registry } from '../../src/registry/registry.js';
 import { tempDir } from './cli.js';
+import { operatorSigner } from './keys.js';
+import { registerFirstOperator } from '../../src/ra/operators.js';
 
 export const SUPPLIER = '90B3D51F30010000' as Eui64; // the failed Supplier (electricity)
 export const SUPPLIER_GAS = '90B3D51F30010001' as Eui64; // the same Party's Gas Supplier User ID
@@ -44,9 +46,10 @@ export function buildFixture(clock?: () => Date): Fixture {
   const key = randomBytes(32);
   writeFileSync(paths.auditKey, key.toString('hex'), { mode: 0o600 });
   const reg = Registry.create(paths, key, clock);
+  reg.tx(() => registerFirstOperator(reg, 'ra1', operatorSigner().spkiDer));
   const cat = loadCatalogue();
   const add = (partyName: string, role: 'IS' | 'GS' | 'ED' | 'SC', eui: Eui64, actingFor?: Eui64) =>
-    addUserId(reg, cat, { partyName, role, eui, actingFor, operator: 'ra1' });
+    addUserId(reg, cat, { partyName, role, eui, actingFor, operator: operatorSigner() });
   add('Failed Energy', 'IS', SUPPLIER);
   add('Failed Energy', 'GS', SUPPLIER_GAS);
   add('Healthy Energy', 'IS', OTHER_SUPPLIER);
@@ -55,19 +58,19 @@ export function buildFixture(clock?: () => Date): Fixture {
   add('Shared Resources Ltd', 'SC', SRP_GAS, SUPPLIER_GAS);
   add('Other SRP Ltd', 'SC', OTHER_SRP, OTHER_SUPPLIER);
   const party = (eui: Eui64) => requireUserId(reg, eui);
-  const sro = addOfficer(reg, { party: party(SRP), kind: 'sro', name: 'Dana Director', evidence: 'RAPP-1', operator: 'ra1' }).id;
-  const aro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Ari Officer', nominatedBy: sro, operator: 'ra1' }).id;
-  changeOfficerStatus(reg, aro, 'activate', 'ra1');
-  const nominatedAro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Nia Nominee', nominatedBy: sro, operator: 'ra1' }).id;
-  const suspendedAro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Sus Pended', nominatedBy: sro, operator: 'ra1' }).id;
-  changeOfficerStatus(reg, suspendedAro, 'activate', 'ra1');
-  changeOfficerStatus(reg, suspendedAro, 'suspend', 'ra1');
-  const otherSro = addOfficer(reg, { party: party(OTHER_SRP), kind: 'sro', name: 'Olga', evidence: 'RAPP-2', operator: 'ra1' }).id;
-  const otherAro = addOfficer(reg, { party: party(OTHER_SRP), kind: 'aro', name: 'Otto', nominatedBy: otherSro, operator: 'ra1' }).id;
-  changeOfficerStatus(reg, otherAro, 'activate', 'ra1');
-  const supplierSro = addOfficer(reg, { party: party(SUPPLIER), kind: 'sro', name: 'Sam', evidence: 'RAPP-3', operator: 'ra1' }).id;
-  const supplierAro = addOfficer(reg, { party: party(SUPPLIER), kind: 'aro', name: 'Sue', nominatedBy: supplierSro, operator: 'ra1' }).id;
-  changeOfficerStatus(reg, supplierAro, 'activate', 'ra1');
+  const sro = addOfficer(reg, { party: party(SRP), kind: 'sro', name: 'Dana Director', evidence: 'RAPP-1', operator: operatorSigner() }).id;
+  const aro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Ari Officer', nominatedBy: sro, operator: operatorSigner() }).id;
+  changeOfficerStatus(reg, aro, 'activate', operatorSigner());
+  const nominatedAro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Nia Nominee', nominatedBy: sro, operator: operatorSigner() }).id;
+  const suspendedAro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Sus Pended', nominatedBy: sro, operator: operatorSigner() }).id;
+  changeOfficerStatus(reg, suspendedAro, 'activate', operatorSigner());
+  changeOfficerStatus(reg, suspendedAro, 'suspend', operatorSigner());
+  const otherSro = addOfficer(reg, { party: party(OTHER_SRP), kind: 'sro', name: 'Olga', evidence: 'RAPP-2', operator: operatorSigner() }).id;
+  const otherAro = addOfficer(reg, { party: party(OTHER_SRP), kind: 'aro', name: 'Otto', nominatedBy: otherSro, operator: operatorSigner() }).id;
+  changeOfficerStatus(reg, otherAro, 'activate', operatorSigner());
+  const supplierSro = addOfficer(reg, { party: party(SUPPLIER), kind: 'sro', name: 'Sam', evidence: 'RAPP-3', operator: operatorSigner() }).id;
+  const supplierAro = addOfficer(reg, { party: party(SUPPLIER), kind: 'aro', name: 'Sue', nominatedBy: supplierSro, operator: operatorSigner() }).id;
+  changeOfficerStatus(reg, supplierAro, 'activate', operatorSigner());
   return {
     dir: t.dir,
     home,

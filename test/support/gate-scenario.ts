@@ -13,6 +13,7 @@ import { signEnveloped } from '../../src/gate/xml/dsig.js';
 import { makeCsr } from './csr.js';
 import { DCC_TEST_PKI } from './dcc-test-pki.js';
 import { OTHER_SUPPLIER, setupScenario, SRP, SUPPLIER, type Scenario } from './scenario.js';
+import { actAs } from './keys.js';
 
 export const FIXTURES = join(process.cwd(), 'fixtures', 'public');
 export const ESME = '00DB1234567890A0' as Eui64;
@@ -67,11 +68,11 @@ export async function setupGateScenario(
   // The failed Supplier's DCC-issued Digital Signing certificate, which meters trust.
   // It chains to DCC's Organisation CA, registered first as a trust anchor (a test stand-in for the
   // ZAZ1 chain, whose Issuing OCA certificate is not public); its key is ZAZ1's Z1-supplier-ds key.
-  await ok(['ca', 'trust', '--file', join(DCC_TEST_PKI, 'chain.pem'), '--operator', 'ra1']);
-  await ok(['cert', 'register', '--file', join(DCC_TEST_PKI, 'supplier-ds.pem'), '--party', SUPPLIER, '--operator', 'ra1']);
+  await ok(['ca', 'trust', '--file', join(DCC_TEST_PKI, 'chain.pem'), ...actAs('ra1')]);
+  await ok(['cert', 'register', '--file', join(DCC_TEST_PKI, 'supplier-ds.pem'), '--party', SUPPLIER, ...actAs('ra1')]);
   // A GSME's Supplier is a Gas Supplier (DEVICE_FUEL_MISMATCH otherwise): the failed Supplier is dual-fuel.
   const dualFuel = opts.dualFuelSupplier ?? true;
-  if (dualFuel) await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER, '--operator', 'ra1']);
+  if (dualFuel) await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER, ...actAs('ra1')]);
   const devices = join(s.dir, 'devices.csv');
   writeFileSync(devices, [
     'device_eui,device_type,smets,supplier_eui',
@@ -88,8 +89,8 @@ export async function setupGateScenario(
   await ok(['adt', 'submit', '--party', SRP, '--officer', s.aro, '--file', adt]);
   const now = Date.now();
   const event = await ok(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-TEST-1',
-    '--from', new Date(now - 86_400_000).toISOString(), '--until', new Date(now + 30 * 86_400_000).toISOString(), '--operator', 'ra1']);
-  await ok(['solr', 'approve', event.id, '--operator', 'ra2']);
+    '--from', new Date(now - 86_400_000).toISOString(), '--until', new Date(now + 30 * 86_400_000).toISOString(), ...actAs('ra1')]);
+  await ok(['solr', 'approve', event.id, ...actAs('ra2')]);
 
   let n = 0;
   const sign = (xml: string, signer: Signer = srp) =>

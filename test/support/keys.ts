@@ -1,8 +1,11 @@
 // People's keys for tests: plain P-256 PKCS#8 files (mode 0600, as `smki key new --unencrypted` and
-// openssl write them: no scrypt per command) with their public keys beside them.
-import { generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+// openssl write them: no scrypt per command) with their public keys beside them. `testKey(name)` is
+// one key per name for the whole test run, so every test home's `ra1` is the same key: `as('ra1')`.
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FileKeySigner, type Signer } from '../../src/ca/signer.js';
 
 export interface KeyFiles {
   /** The private key file (what --as and --officer-key take). */
@@ -11,7 +14,7 @@ export interface KeyFiles {
   pub: string;
 }
 
-/** `<dir>/<name>.key` (0600) and `<dir>/<name>.pub`. */
+/** A fresh key: `<dir>/<name>.key` (0600) and `<dir>/<name>.pub`. */
 export function personKey(dir: string, name: string): KeyFiles {
   const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const key = join(dir, `${name}.key`);
@@ -21,8 +24,36 @@ export function personKey(dir: string, name: string): KeyFiles {
   return { key, pub };
 }
 
-/** The flags that make `ra1` (key in `dir`) the first operator of a new home: `init ...adminFlags(dir)`. */
-export function adminFlags(dir: string, name = 'ra1'): string[] {
-  const k = personKey(dir, name);
-  return ['--admin', name, '--admin-public-key', k.pub];
+let folder: string | undefined;
+const keys = new Map<string, KeyFiles & { signer: Signer }>();
+
+/** The run's one key for `name` (ra1, ra2, an officer ...), made on first use. */
+export function testKey(name: string): KeyFiles & { signer: Signer } {
+  let k = keys.get(name);
+  if (!k) {
+    if (!folder) {
+      const dir = mkdtempSync(join(tmpdir(), 'smki-test-keys-'));
+      folder = dir;
+      process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    }
+    const files = personKey(folder, name);
+    k = { ...files, signer: new FileKeySigner(createPrivateKey(readFileSync(files.key, 'utf8')), files.key) };
+    keys.set(name, k);
+  }
+  return k;
+}
+
+/** `--as <ra1's key file>`: the acting RA operator of a command in a test. */
+export function actAs(name = 'ra1'): string[] {
+  return ['--as', testKey(name).key];
+}
+
+/** The flags that make `name` (default ra1) the first operator of a new home: `init ...adminFlags()`. */
+export function adminFlags(_dir?: string, name = 'ra1'): string[] {
+  return ['--admin', name, '--admin-public-key', testKey(name).pub];
+}
+
+/** The acting RA operator's key for library calls. */
+export function operatorSigner(name = 'ra1'): Signer {
+  return testKey(name).signer;
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { passphraseFile, smki, tempDir } from './cli.js';
-import { adminFlags } from './keys.js';
+import { actAs, adminFlags, testKey } from './keys.js';
 
 export const SUPPLIER = '90B3D51F30010000'; // the failed Supplier (the ZAZ1 test supplier's EUI)
 export const SUPPLIER_GAS = '90B3D51F30010001';
@@ -29,28 +29,31 @@ export async function setupScenario(): Promise<Scenario> {
   const t = tempDir();
   const home = join(t.dir, 'home');
   const pass = passphraseFile(t.dir);
-  const run = (args: string[]) => smki(['--home', home, ...args]);
+  // Every command acts as ra1 unless it names another key (a later --as wins).
+  const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...args]);
   const ok = async (args: string[]) => {
     const r = await run([...args, '--json']);
     assert.equal(r.code, 0, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
     return r.json;
   };
   await ok(['init', '--passphrase-file', pass, '--ca-name', 'Test OCA', ...adminFlags(t.dir)]);
-  await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'IS', '--eui', SUPPLIER, '--operator', 'ra1']);
-  await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER_GAS, '--operator', 'ra1']);
-  await ok(['party', 'add', '--name', 'Healthy Energy', '--role', 'IS', '--eui', OTHER_SUPPLIER, '--operator', 'ra1']);
-  await ok(['party', 'add', '--name', 'Shared Resources Ltd', '--role', 'SC', '--eui', SRP, '--acting-for', SUPPLIER, '--operator', 'ra1']);
-  await ok(['party', 'add', '--name', 'Other SRP Ltd', '--role', 'SC', '--eui', OTHER_SRP, '--acting-for', OTHER_SUPPLIER, '--operator', 'ra1']);
-  const sro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana Director', '--evidence', 'RAPP-1', '--operator', 'ra1'])).id;
-  const aro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari Officer', '--nominated-by', sro, '--operator', 'ra1'])).id;
-  await ok(['officer', 'activate', aro, '--operator', 'ra1']);
-  const nominatedAro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Nia Nominee', '--nominated-by', sro, '--operator', 'ra1'])).id;
-  const otherSro = (await ok(['officer', 'add', '--party', OTHER_SRP, '--kind', 'sro', '--name', 'Olga', '--evidence', 'RAPP-2', '--operator', 'ra1'])).id;
-  const otherAro = (await ok(['officer', 'add', '--party', OTHER_SRP, '--kind', 'aro', '--name', 'Otto', '--nominated-by', otherSro, '--operator', 'ra1'])).id;
-  await ok(['officer', 'activate', otherAro, '--operator', 'ra1']);
-  const supplierSro = (await ok(['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam', '--evidence', 'RAPP-3', '--operator', 'ra1'])).id;
-  const supplierAro = (await ok(['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue', '--nominated-by', supplierSro, '--operator', 'ra1'])).id;
-  await ok(['officer', 'activate', supplierAro, '--operator', 'ra1']);
+  // A second RA operator (dual control): another key.
+  await ok(['operator', 'add', '--name', 'ra2', '--public-key', testKey('ra2').pub, ...actAs('ra1')]);
+  await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'IS', '--eui', SUPPLIER, ...actAs('ra1')]);
+  await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER_GAS, ...actAs('ra1')]);
+  await ok(['party', 'add', '--name', 'Healthy Energy', '--role', 'IS', '--eui', OTHER_SUPPLIER, ...actAs('ra1')]);
+  await ok(['party', 'add', '--name', 'Shared Resources Ltd', '--role', 'SC', '--eui', SRP, '--acting-for', SUPPLIER, ...actAs('ra1')]);
+  await ok(['party', 'add', '--name', 'Other SRP Ltd', '--role', 'SC', '--eui', OTHER_SRP, '--acting-for', OTHER_SUPPLIER, ...actAs('ra1')]);
+  const sro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana Director', '--evidence', 'RAPP-1', ...actAs('ra1')])).id;
+  const aro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari Officer', '--nominated-by', sro, ...actAs('ra1')])).id;
+  await ok(['officer', 'activate', aro, ...actAs('ra1')]);
+  const nominatedAro = (await ok(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Nia Nominee', '--nominated-by', sro, ...actAs('ra1')])).id;
+  const otherSro = (await ok(['officer', 'add', '--party', OTHER_SRP, '--kind', 'sro', '--name', 'Olga', '--evidence', 'RAPP-2', ...actAs('ra1')])).id;
+  const otherAro = (await ok(['officer', 'add', '--party', OTHER_SRP, '--kind', 'aro', '--name', 'Otto', '--nominated-by', otherSro, ...actAs('ra1')])).id;
+  await ok(['officer', 'activate', otherAro, ...actAs('ra1')]);
+  const supplierSro = (await ok(['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam', '--evidence', 'RAPP-3', ...actAs('ra1')])).id;
+  const supplierAro = (await ok(['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue', '--nominated-by', supplierSro, ...actAs('ra1')])).id;
+  await ok(['officer', 'activate', supplierAro, ...actAs('ra1')]);
   return { dir: t.dir, home, pass, cleanup: t.cleanup, run, sro, aro, nominatedAro, otherAro, supplierAro };
 }
 

@@ -3,7 +3,7 @@ import { ExitStatus, InputError } from '../../domain/errors.js';
 import { ADT_CSV_HEADER, AdtFileError, findAdt, listAdts, submitAdt, type AdtRecord } from '../../ra/adt.js';
 import { requireUserId } from '../../ra/parties.js';
 import { listOfficers } from '../../registry/officers.js';
-import { operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import { choiceOrPrompt, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
@@ -36,7 +36,6 @@ export const registerAdt: Register = (program, wrap) => {
     .option('--party <eui>', "the Party's SoLRContingency User ID")
     .option('--officer <id>', 'the submitting ARO (an active ARO of that Party)')
     .option('--file <file>', `the ADT CSV (header ${ADT_CSV_HEADER.join(',')})`)
-    .option('--operator <name>', 'the RA operator recording it (kept in the audit record)')
     .addHelpText('after', `
 One row per Service Reference Variant, every row naming the same Supplier; thresholds are counts per
 rolling window (ca-config solr.json adtWindowHours), 0 < warning <= quarantine.
@@ -54,7 +53,7 @@ ${examples([
       const file = await valueOrPrompt(ctx, opts.file, '--file', 'ADT CSV file', (t) => t.trim());
       let r;
       try {
-        r = await submitAdt(reg, ctx.catalogue(), { party: partyEui, officerId, file, operator: operatorName(opts.operator) });
+        r = await submitAdt(reg, ctx.catalogue(), { party: partyEui, officerId, file });
       } catch (e) {
         if (!(e instanceof AdtFileError)) throw e;
         if (ctx.json) ctx.emit('', { error: e.message, exitStatus: ExitStatus.malformed, file: e.file, problems: e.problems });

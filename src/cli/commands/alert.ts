@@ -5,7 +5,10 @@ import { releaseHeldAlerts, routeAlert, routeAlertFile, UNTRUSTED_REASONS } from
 import { ExitStatus } from '../../domain/errors.js';
 import { reason, type ReasonCode } from '../../domain/reasons.js';
 import { listAlerts, type AlertRecord } from '../../registry/alerts.js';
-import { operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
+
+/** The audit actor of alert routing (smki itself; routing needs no person's key). */
+const ALERT_ROUTER = 'smki alert route';
 import { examples, table } from '../format.js';
 import { valueOrPrompt } from '../prompt.js';
 import { readInputFile } from './cert.js';
@@ -29,7 +32,6 @@ export const registerAlert: Register = (program, wrap) => {
     .option('--file <alert.xml>', 'the DUIS alert (DeviceAlertMessage or DCCAlertMessage), signed by the DSP')
     .option('--device <eui>', 'instead of --file: the Device the alert is about (addressed to its registered Supplier)')
     .option('--code <hex>', 'with --device: the alert code, e.g. 8F66')
-    .option('--operator <name>', 'who or what routes it')
     .addHelpText('after', examples([
       'smki alert route --file fixtures/public/duis/readfw-version-response.DCC-SIGNED.xml   # exit 3 ALERT_UNREADABLE (a response, not an alert: held)',
       'smki alert route --device 00-DB-12-34-56-78-90-A0 --code 8F66 --json',
@@ -39,7 +41,7 @@ export const registerAlert: Register = (program, wrap) => {
       if (o.file !== undefined && (o.device !== undefined || o.code !== undefined)) throw new InputError('--file: give the alert file, or --device and --code, not both');
       const reg = ctx.open();
       if (o.file !== undefined) {
-        const a = routeAlertFile(reg, readInputFile(o.file, '--file'), operatorName(o.operator));
+        const a = routeAlertFile(reg, readInputFile(o.file, '--file'), ALERT_ROUTER);
         ctx.emit(alertLine(a), a);
         // Held because it could not be read or trusted: recorded, and reported as a refusal.
         if ((UNTRUSTED_REASONS as readonly string[]).includes(a.reason)) {
@@ -55,7 +57,7 @@ export const registerAlert: Register = (program, wrap) => {
         if (!/^[0-9a-fA-F]{1,8}$/.test(c)) throw new InputError(`--code: '${o.code}' is not a hex alert code`);
         code = c.toUpperCase().padStart(4, '0');
       }
-      const a = routeAlert(reg, { device, code, actor: operatorName(o.operator) });
+      const a = routeAlert(reg, { device, code, actor: ALERT_ROUTER });
       ctx.emit(alertLine(a), a);
       return ExitStatus.ok;
     }));
@@ -63,10 +65,9 @@ export const registerAlert: Register = (program, wrap) => {
     .command('dsp-register')
     .description("register the DSP's XML-signing certificate (OU 89) that DUIS alerts are checked against")
     .requiredOption('--file <cert.pem>', "the DSP xml-sign certificate (PEM or DER); it must chain to a trust anchor ('smki ca trust')")
-    .option('--operator <name>', 'the RA operator registering it')
-    .addHelpText('after', examples(['smki alert dsp-register --file fixtures/public/smki-certs/dsp-xml-sign-90B3D51F30000002-ds.pem --operator "RA Officer 1"   # exit 3 DSP_CERT_UNTRUSTED (until DCC\'s chain is trusted)']))
-    .action(wrap((ctx: CliContext, o: { file: string; operator?: string }) => {
-      const c = registerDspCertificate(ctx.open(), { der: readInputFile(o.file, '--file'), operator: operatorName(o.operator) });
+    .addHelpText('after', examples(['smki --as ra1.key alert dsp-register --file fixtures/public/smki-certs/dsp-xml-sign-90B3D51F30000002-ds.pem   # exit 3 DSP_CERT_UNTRUSTED (until DCC\'s chain is trusted)']))
+    .action(wrap(async (ctx: CliContext, o: { file: string }) => {
+      const c = registerDspCertificate(ctx.open(), { der: readInputFile(o.file, '--file'), operator: await ctx.operatorKey() });
       ctx.emit(`${c.created ? 'registered' : 'already registered'}: DSP xml-sign certificate ${c.serial} (${c.eui}, issuer ${c.issuer})`,
         { id: c.serial, serial: c.serial, eui: c.eui, issuer: c.issuer, notBefore: c.notBefore, notAfter: c.notAfter, created: c.created });
     }));
@@ -81,10 +82,9 @@ export const registerAlert: Register = (program, wrap) => {
   alert
     .command('release [ids...]')
     .description('re-route held alerts (all, or the IDs given); those with a destination now are released')
-    .option('--operator <name>', 'who releases them')
-    .addHelpText('after', examples(['smki alert release', 'smki alert release ALERT-2 --json']))
-    .action(wrap((ctx: CliContext, ids: string[], o: { operator?: string }) => {
-      const r = releaseHeldAlerts(ctx.open(), operatorName(o.operator), ids.length ? ids : undefined);
+    .addHelpText('after', examples(['smki --as ra1.key alert release', 'smki --as ra1.key alert release ALERT-2 --json']))
+    .action(wrap(async (ctx: CliContext, ids: string[]) => {
+      const r = releaseHeldAlerts(ctx.open(), await ctx.operatorKey(), ids.length ? ids : undefined);
       ctx.emit(
         [`released ${r.released.length}, still held ${r.stillHeld.length}`, ...r.released.map(alertLine)],
         { released: r.released, stillHeld: r.stillHeld },

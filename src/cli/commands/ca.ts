@@ -4,7 +4,7 @@ import { InputError, IntegrityError } from '../../domain/errors.js';
 import { caCertificate } from '../../registry/certificates.js';
 import { trustCaChain } from '../../ra/external-certificates.js';
 import { listTrustAnchors } from '../../registry/trust-anchors.js';
-import { namedOperator, operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import { caKeyRef, homeKeySigner } from '../../ca/authority.js';
 import { issueIssuingOca } from '../../ca/init.js';
 import { readPassphraseFile } from '../../ca/keystore.js';
@@ -37,11 +37,10 @@ export const registerCa: Register = (program, wrap) => {
   ca.command('trust')
     .description("register another CA's chain (DCC's Organisation CA: Issuing OCA up to its self-signed Root) as trust anchors for cert register")
     .option('--file <pem>', 'the chain, PEM certificates (either order)')
-    .option('--operator <name>', 'the RA operator acting for it (or SMKI_OPERATOR; required)')
-    .addHelpText('after', examples(['smki ca trust --file fixtures/dcc-test-pki/chain.pem --operator ra1', 'smki ca trust --file fixtures/dcc-test-pki/chain.pem --operator ra1 --json']))
-    .action(wrap((ctx: CliContext, opts: { file?: string; operator?: string }) => {
+    .addHelpText('after', examples(['smki --as ra1.key ca trust --file fixtures/dcc-test-pki/chain.pem', 'smki --as ra1.key ca trust --file fixtures/dcc-test-pki/chain.pem --json']))
+    .action(wrap(async (ctx: CliContext, opts: { file?: string }) => {
       if (!opts.file) throw new InputError('missing --file (the CA chain, PEM)');
-      const r = trustCaChain(ctx.open(), { pem: readInputFile(opts.file, '--file'), operator: namedOperator(opts.operator) });
+      const r = trustCaChain(ctx.open(), { pem: readInputFile(opts.file, '--file'), operator: await ctx.operatorKey() });
       const row = (a: (typeof r.added)[number], state: string) => ({ subject: a.subject, kind: a.kind, sha256: a.sha256, state });
       const rows = [...r.added.map((a) => row(a, 'added')), ...r.kept.map((a) => row(a, 'already trusted'))];
       ctx.emit(rows.map((x) => `${x.state.padEnd(16)} ${x.kind.padEnd(12)} ${x.subject}  sha256 ${x.sha256.slice(0, 16)}...`), { id: r.added[0]?.sha256 ?? r.kept[0]!.sha256, anchors: rows });
@@ -64,11 +63,10 @@ export const registerCa: Register = (program, wrap) => {
     .option('--root-passphrase-file <file>', "the Root OCA key's passphrase (or SMKI_ROOT_PASSPHRASE_FILE; else the CA passphrase)")
     .option('--passphrase-file <file>', 'CA passphrase, for the new Issuing OCA key file')
     .option('--pin-file <file>', 'token PIN for token keys (or SMKI_PKCS11_PIN_FILE, or a prompt)')
-    .option('--operator <name>', 'the RA operator')
     .addHelpText('after', examples([
-      'smki ca issue-issuing --root-key root-oca.key.pem --root-passphrase-file root-pass.txt --passphrase-file ca-pass.txt   # exit 4 (the offline Root key is not here)',
+      'smki --as ra1.key ca issue-issuing --root-key root-oca.key.pem --root-passphrase-file root-pass.txt --passphrase-file ca-pass.txt   # exit 4 (the offline Root key is not here)',
     ]))
-    .action(wrap(async (ctx: CliContext, o: { rootKey?: string; rootPassphraseFile?: string; passphraseFile?: string; pinFile?: string; operator?: string }) => {
+    .action(wrap(async (ctx: CliContext, o: { rootKey?: string; rootPassphraseFile?: string; passphraseFile?: string; pinFile?: string }) => {
       const reg = ctx.open();
       const rootRef = o.rootKey ?? caKeyRef(reg, 'root').ref;
       const issuingOnToken = caKeyRef(reg, 'issuing').custody === 'pkcs11';
@@ -82,7 +80,7 @@ export const registerCa: Register = (program, wrap) => {
       }
       const root = homeKeySigner(reg, 'root', rootSecret, rootRef);
       const issuingSecret = issuingOnToken ? { pin: pin! } : { passphrase: await passphrase(ctx, o.passphraseFile) };
-      const r = issueIssuingOca(reg, ctx.catalogue(), root, issuingSecret, operatorName(o.operator));
+      const r = issueIssuingOca(reg, ctx.catalogue(), root, issuingSecret, await ctx.operatorKey());
       ctx.emit([`new Issuing OCA ${r.issuing.subject} serial ${r.issuing.serial}`, `  key    ${r.issuingKey}`, `  chain  ${r.chainFile}`, `  CRL    ${r.crlFile}`],
         { id: r.issuing.serial, issuing: r.issuing, issuingKey: r.issuingKey, chainFile: r.chainFile, crlFile: r.crlFile ?? null });
     }));

@@ -12,7 +12,7 @@ import { requireCertificate, revokeCertificates } from '../../ra/revocation.js';
 import { listCertificates, type CertificateRecord } from '../../registry/certificates.js';
 import { listOfficers } from '../../registry/officers.js';
 import { listUserIds } from '../../registry/parties.js';
-import { namedOperator, operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import { unlockCa } from '../passphrase.js';
 import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
@@ -107,17 +107,16 @@ export const registerCert: Register = (program, wrap) => {
     .description("record another CA's certificate for a User ID (e.g. a Supplier's Digital Signing certificate that meters trust): it must chain to a trust anchor (smki ca trust) and fit the User ID's role")
     .option('--file <pem>', 'the certificate, PEM or DER')
     .option('--party <eui>', 'the User ID it belongs to (must be its subject EUI)')
-    .option('--operator <name>', 'the RA operator acting for it (or SMKI_OPERATOR; required)')
     .addHelpText('after', examples([
-      'smki ca trust --file fixtures/dcc-test-pki/chain.pem --operator ra1',
-      'smki cert register --file fixtures/dcc-test-pki/supplier-ds.pem --party 90B3D51F30010000 --operator ra1',
-      'smki cert register --file fixtures/public/smki-certs/Z1-supplier-ds.pem --party 90B3D51F30010000 --operator ra1   # exit 3 CERT_NOT_CHAINED',
+      'smki --as ra1.key ca trust --file fixtures/dcc-test-pki/chain.pem',
+      'smki --as ra1.key cert register --file fixtures/dcc-test-pki/supplier-ds.pem --party 90B3D51F30010000',
+      'smki --as ra1.key cert register --file fixtures/public/smki-certs/Z1-supplier-ds.pem --party 90B3D51F30010000   # exit 3 CERT_NOT_CHAINED',
     ]))
-    .action(wrap(async (ctx: CliContext, opts: { file?: string; party?: string; operator?: string }) => {
+    .action(wrap(async (ctx: CliContext, opts: { file?: string; party?: string }) => {
       const reg = ctx.open();
       const file = await valueOrPrompt(ctx, opts.file, '--file', 'Certificate file', (t) => t.trim());
       const party = await valueOrPrompt(ctx, opts.party, '--party', 'User ID (EUI-64)', (t) => parseEui64(t, '--party'));
-      const c = registerExternalCertificate(reg, ctx.catalogue(), { der: readInputFile(file, '--file'), party, operator: namedOperator(opts.operator) });
+      const c = registerExternalCertificate(reg, ctx.catalogue(), { der: readInputFile(file, '--file'), party, operator: await ctx.operatorKey() });
       ctx.emit(`registered ${c.serial} (OU ${c.roleOu}, ${c.keyUsage}) for ${c.userId}`, { id: c.serial, ...certificateJson(c) });
     }));
 
@@ -161,11 +160,10 @@ export const registerCert: Register = (program, wrap) => {
     .command('revoke [serial]')
     .description('revoke a certificate (by serial or certificate file) and regenerate the CRL')
     .option('--reason <reason>', `RFC 5280 reason: ${ACCEPTED_REVOCATION_REASONS.join(', ')}`)
-    .option('--operator <name>', 'the RA operator')
     .option('--passphrase-file <file>', 'CA key passphrase file (the CRL is signed)')
     .option('--yes', 'do not ask for confirmation on a terminal')
-    .addHelpText('after', examples(['smki cert revoke srp-xml.pem --reason superseded --passphrase-file ca-pass.txt', 'smki cert revoke srp-xml.pem --reason keyCompromise --passphrase-file ca-pass.txt   # exit 3 CERT_ALREADY_REVOKED']))
-    .action(wrap(async (ctx: CliContext, serial: string | undefined, opts: { reason?: string; operator?: string; passphraseFile?: string; yes?: boolean }) => {
+    .addHelpText('after', examples(['smki --as ra1.key cert revoke srp-xml.pem --reason superseded --passphrase-file ca-pass.txt', 'smki --as ra1.key cert revoke srp-xml.pem --reason keyCompromise --passphrase-file ca-pass.txt   # exit 3 CERT_ALREADY_REVOKED']))
+    .action(wrap(async (ctx: CliContext, serial: string | undefined, opts: { reason?: string; passphraseFile?: string; yes?: boolean }) => {
       const reg = ctx.open();
       const s = await choiceOrPrompt(ctx, serial, 'SERIAL', 'Certificate to revoke',
         listCertificates(reg).filter((c) => c.status === 'valid' && c.source === 'issued').map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile}` })), serialOrFile);
@@ -174,7 +172,7 @@ export const registerCert: Register = (program, wrap) => {
       const c = requireCertificate(reg, s);
       await confirmStep(ctx, opts.yes, `Revoke ${c.serial} (${c.userId}, ${c.profile}) for ${why}? This cannot be undone`);
       const ca = await unlockCa(ctx, opts.passphraseFile);
-      const r = revokeCertificates(reg, ca, ctx.catalogue(), [c.serial], parseRevocationReason(why), operatorName(opts.operator));
+      const r = revokeCertificates(reg, ca, ctx.catalogue(), [c.serial], parseRevocationReason(why), await ctx.operatorKey());
       ctx.emit(`revoked ${c.serial} (${why}); CRL ${r.crlNumber} written to ${r.crlFile}`,
         { serial: c.serial, status: 'revoked', reason: why, crlNumber: r.crlNumber, crlFile: r.crlFile });
     }));

@@ -1,7 +1,8 @@
 import { crlToPem } from '../../ca/crl.js';
 import { generateCrl, writeCrlFile } from '../../ca/crl-publisher.js';
 import { latestCrl } from '../../registry/certificates.js';
-import { operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
+import { refreshCrl } from '../../ra/revocation.js';
 import { examples } from '../format.js';
 import { unlockCa } from '../passphrase.js';
 import type { Register } from './index.js';
@@ -14,15 +15,13 @@ export const registerCrl: Register = (program, wrap) => {
     .option('--out <file>', 'write to this file instead of stdout')
     .option('--refresh', 'sign a fresh CRL now (needs the CA passphrase)')
     .option('--passphrase-file <file>', 'CA key passphrase file, for --refresh')
-    .option('--operator <name>', 'the RA operator, for --refresh')
-    .addHelpText('after', examples(['smki crl --out current.crl', 'smki crl --refresh --passphrase-file ca-pass.txt --json']))
-    .action(wrap(async (ctx: CliContext, opts: { out?: string; refresh?: boolean; passphraseFile?: string; operator?: string }) => {
+    .addHelpText('after', examples(['smki crl --out current.crl', 'smki --as ra1.key crl --refresh --passphrase-file ca-pass.txt --json']))
+    .action(wrap(async (ctx: CliContext, opts: { out?: string; refresh?: boolean; passphraseFile?: string }) => {
       const reg = ctx.open();
       if (opts.out) refuseProtectedOutput(opts.out, reg.paths);
       if (opts.refresh) {
         const ca = await unlockCa(ctx, opts.passphraseFile);
-        reg.tx(() => generateCrl(reg, ca, ctx.catalogue(), operatorName(opts.operator)));
-        writeCrlFile(reg);
+        refreshCrl(reg, ca, ctx.catalogue(), await ctx.operatorKey());
       }
       const crl = latestCrl(reg);
       if (!crl) throw new Error('the registry holds no CRL');

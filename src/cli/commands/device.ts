@@ -2,7 +2,7 @@ import { parseEui64 } from '../../domain/eui.js';
 import { InputError } from '../../domain/errors.js';
 import { DEVICE_CSV_HEADER, importDevices, REFUSED_ROWS_KEPT, type DeviceImportResult } from '../../ra/devices.js';
 import { countDevices, findDevice, listDevices, countDevicesBySupplier, type DeviceRecord } from '../../registry/devices.js';
-import { operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import { progress } from '../progress.js';
 import { valueOrPrompt } from '../prompt.js';
@@ -50,7 +50,6 @@ export const registerDevice: Register = (program, wrap) => {
     .command('import')
     .description(`load Device -> registered Supplier records from a CSV (${DEVICE_CSV_HEADER.join(',')}); all or nothing per file`)
     .option('--file <file>', 'the device CSV (UTF-8; header device_eui,device_type,smets,supplier_eui)')
-    .option('--operator <name>', 'the RA operator importing (default SMKI_OPERATOR or login name)')
     .addHelpText('after', `
 The whole file is checked first; if any row is refused nothing is imported (exit 4 for a malformed
 row, 3 when every refused row names an unregistered Supplier). A valid file is then applied in one
@@ -58,8 +57,8 @@ transaction with one audit record: the whole file or nothing, also when interrup
 kill -9); run it again to complete it. Identical Devices are left alone, so importing the same file
 again changes nothing. A Device now given with another Supplier is updated.
 ${examples([
-  'smki device import --file fixtures/devices/example-devices.csv',
-  'smki device import --file fixtures/devices/example-devices.csv --json   # again: every Device unchanged',
+  'smki --as ra1.key device import --file fixtures/devices/example-devices.csv',
+  'smki --as ra1.key device import --file fixtures/devices/example-devices.csv --json   # again: every Device unchanged',
 ])}`)
     .action(wrap(async (ctx: CliContext, opts: { file?: string; operator?: string }) => {
       const reg = ctx.open();
@@ -69,7 +68,7 @@ ${examples([
       let r: DeviceImportResult;
       try {
         r = await importDevices(reg, file, {
-          operator: operatorName(opts.operator),
+          operator: await ctx.operatorKey(),
           onProgress: (p) => {
             if (p.phase !== phase) {
               phase = p.phase;

@@ -18,6 +18,7 @@ export const registerKey: Register = (program, wrap) => {
     .addHelpText('after', examples([
       'smki key new --out ra1.key --unencrypted --public-out ra1.pub',
       'smki key new --out ra2.key --passphrase-file ca-pass.txt --public-out ra2.pub --json',
+      'smki key new --out ra3.key --unencrypted --public-out ra3.pub',
       'smki key new --out ra1.key --unencrypted   # exit 4 (the file exists)',
     ]))
     .action(wrap(async (ctx: CliContext, o: { out?: string; passphraseFile?: string; unencrypted?: boolean; publicOut?: string }) => {

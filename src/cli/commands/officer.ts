@@ -3,7 +3,7 @@ import { InputError } from '../../domain/errors.js';
 import { addOfficer, changeOfficerStatus } from '../../ra/officers.js';
 import { requireUserId } from '../../ra/parties.js';
 import { listOfficers, officerHistory, findOfficer, type OfficerRecord } from '../../registry/officers.js';
-import { operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
@@ -23,13 +23,12 @@ export const registerOfficer: Register = (program, wrap) => {
     .option('--name <name>', "the officer's name")
     .option('--nominated-by <id>', 'for an ARO: the nominating SRO officer ID')
     .option('--evidence <ref>', 'for an SRO: the evidence reference (identity checks, RAPP forms)')
-    .option('--operator <name>', 'the RA operator recording this')
     .addHelpText('after', examples([
-      'smki officer add --party 90B3D51F300C0001 --kind sro --name "Dana Director" --evidence RAPP-2026-0042',
-      'smki officer add --party 90B3D51F300C0001 --kind aro --name "Ari Officer" --nominated-by OFC-1 --json',
-      'smki officer add --party 90B3D51F300C0001 --kind aro --name "Eve Temp" --nominated-by OFC-1',
+      'smki --as ra1.key officer add --party 90B3D51F300C0001 --kind sro --name "Dana Director" --evidence RAPP-2026-0042',
+      'smki --as ra1.key officer add --party 90B3D51F300C0001 --kind aro --name "Ari Officer" --nominated-by OFC-1 --json',
+      'smki --as ra1.key officer add --party 90B3D51F300C0001 --kind aro --name "Eve Temp" --nominated-by OFC-1',
     ]))
-    .action(wrap(async (ctx: CliContext, opts: { party?: string; kind?: string; name?: string; nominatedBy?: string; evidence?: string; operator?: string }) => {
+    .action(wrap(async (ctx: CliContext, opts: { party?: string; kind?: string; name?: string; nominatedBy?: string; evidence?: string }) => {
       const reg = ctx.open();
       const partyEui = await valueOrPrompt(ctx, opts.party, '--party', 'Party User ID (EUI-64)', (t) => parseEui64(t, '--party'));
       const party = requireUserId(reg, partyEui);
@@ -49,7 +48,7 @@ export const registerOfficer: Register = (program, wrap) => {
           sros.map((o) => ({ value: o.id, name: `${o.id}  ${o.name}` })), (t) => t);
       }
       if (kind === 'sro' && !evidence) evidence = await valueOrPrompt(ctx, undefined, '--evidence', 'Evidence reference', (t) => t);
-      const o = addOfficer(reg, { party, kind, name, nominatedBy, evidence, operator: operatorName(opts.operator) });
+      const o = addOfficer(reg, { party, kind, name, nominatedBy, evidence, operator: await ctx.operatorKey() });
       ctx.emit(`${o.id}: ${o.kind.toUpperCase()} ${o.name} for ${o.partyName} (${o.status})`, officerJson(o));
     }));
 
@@ -57,11 +56,10 @@ export const registerOfficer: Register = (program, wrap) => {
     officer
       .command(`${action} [id]`)
       .description(description)
-      .option('--operator <name>', 'the RA operator')
       .option('--note <text>', 'why (kept in the history)')
       .option('--yes', 'do not ask for confirmation on a terminal')
       .addHelpText('after', examples(exampleLines))
-      .action(wrap(async (ctx: CliContext, id: string | undefined, opts: { operator?: string; note?: string; yes?: boolean }) => {
+      .action(wrap(async (ctx: CliContext, id: string | undefined, opts: { note?: string; yes?: boolean }) => {
         const reg = ctx.open();
         const officerId = await choiceOrPrompt(ctx, id, 'officer ID', `Officer to ${action}`,
           listOfficers(reg).map((o) => ({ value: o.id, name: `${o.id}  ${o.kind.toUpperCase()} ${o.name} (${o.partyName}, ${o.status})` })), (t) => t.trim());
@@ -69,12 +67,12 @@ export const registerOfficer: Register = (program, wrap) => {
           const o = findOfficer(reg, officerId);
           await confirmStep(ctx, opts.yes, `${action} ${officerId}${o ? ` (${o.name})` : ''}? This cannot be undone`);
         }
-        const o = changeOfficerStatus(reg, officerId, action, operatorName(opts.operator), opts.note);
+        const o = changeOfficerStatus(reg, officerId, action, await ctx.operatorKey(), opts.note);
         ctx.emit(`${o.id}: ${o.status}`, officerJson(o));
       }));
-  transition('activate', 'activate a nominated (or suspended) officer', false, ['smki officer activate OFC-2 --operator "RA Officer 1"', 'smki officer activate OFC-3 --note "identity checked"']);
-  transition('suspend', 'suspend an officer', false, ['smki officer suspend OFC-3 --note "on leave"']);
-  transition('revoke', 'revoke an officer (final)', true, ['smki officer revoke OFC-3 --note "left the company" --yes']);
+  transition('activate', 'activate a nominated (or suspended) officer', false, ['smki --as ra1.key officer activate OFC-2', 'smki --as ra1.key officer activate OFC-3 --note "identity checked"']);
+  transition('suspend', 'suspend an officer', false, ['smki --as ra1.key officer suspend OFC-3 --note "on leave"']);
+  transition('revoke', 'revoke an officer (final)', true, ['smki --as ra1.key officer revoke OFC-3 --note "left the company" --yes']);
 
   officer
     .command('list')

@@ -4,9 +4,10 @@ import type { DeviceImportProgress } from '../../ra/devices.js';
 import { dryRunPlan } from '../../onboard/dry-run.js';
 import { loadPlan, PlanError, type Plan, type PlanStep } from '../../onboard/plan.js';
 import { needsCa, runPlan, type OnboardReport, type StepReason } from '../../onboard/run.js';
-import { operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
+import type { Signer } from '../../ca/signer.js';
 import { examples, table } from '../format.js';
-import { unlockCa } from '../passphrase.js';
+import { loadPersonKey, unlockCa } from '../passphrase.js';
 import { progress as progressLine } from '../progress.js';
 import { valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
@@ -50,22 +51,22 @@ export const registerOnboard: Register = (program, wrap) => {
     .description('run a declarative onboarding plan (YAML or JSON): parties, officers, certificates, devices, ADT files, SoLR events; idempotent')
     .option('--file <plan>', 'the plan (YAML or JSON; see docs/onboarding.md)')
     .option('--dry-run', 'report every step and refusal on a throwaway copy of the home; write nothing')
-    .option('--operator <name>', "default RA operator for steps the plan names none for (else the plan's 'operator', SMKI_OPERATOR or the login name)")
     .option('--passphrase-file <file>', 'CA key passphrase file, if the plan issues certificates or revokes a Supplier (or SMKI_PASSPHRASE_FILE, or a prompt)')
     .addHelpText('after', examples([
       'smki --home onboarded init --ca-name "Onboarding OCA" --passphrase-file ca-pass.txt --admin ra1 --admin-public-key ra1.pub',
-      'smki --home onboarded onboard --file fixtures/onboard/full-plan.yaml --dry-run --passphrase-file ca-pass.txt',
-      'smki --home onboarded onboard --file fixtures/onboard/full-plan.yaml --passphrase-file ca-pass.txt',
-      'smki --home onboarded onboard --file fixtures/onboard/minimal.json --json --passphrase-file ca-pass.txt > report.json',
+      'smki --home onboarded --as ra1.key operator add --name "RA Officer 2" --public-key fixtures/onboard/keys/ra2.pub   # the plan\'s second operator (approvedAs)',
+      'SMKI_AS_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt smki --home onboarded --as ra1.key onboard --file fixtures/onboard/full-plan.yaml --dry-run --passphrase-file ca-pass.txt',
+      'SMKI_AS_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt smki --home onboarded --as ra1.key onboard --file fixtures/onboard/full-plan.yaml --passphrase-file ca-pass.txt',
+      'SMKI_AS_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt smki --home onboarded --as ra1.key onboard --file fixtures/onboard/minimal.json --json --passphrase-file ca-pass.txt > report.json',
     ]))
-    .action(wrap(async (ctx: CliContext, opts: { file?: string; dryRun?: boolean; operator?: string; passphraseFile?: string }) => {
+    .action(wrap(async (ctx: CliContext, opts: { file?: string; dryRun?: boolean; passphraseFile?: string }) => {
       const reg = ctx.open();
       const catalogue = ctx.catalogue();
       const file = await valueOrPrompt(ctx, opts.file, '--file', 'Onboarding plan (YAML or JSON)', (t) => t.trim());
       const dryRun = opts.dryRun === true;
       let plan: Plan;
       try {
-        plan = await loadPlan(file, { reg, catalogue, now: ctx.clock(), defaultOperator: () => operatorName(opts.operator) });
+        plan = await loadPlan(file, { reg, catalogue, now: ctx.clock() });
       } catch (e) {
         if (!(e instanceof PlanError)) throw e;
         if (ctx.json) ctx.emit('', { plan: file, dryRun, valid: false, errors: e.problems, exitStatus: ExitStatus.malformed });
@@ -83,9 +84,17 @@ export const registerOnboard: Register = (program, wrap) => {
         if (text !== phase) bar.phase((phase = text), unit, total);
         bar.update(done, total);
       };
+      // Each key file the plan names is loaded once; '' is the command's own --as.
+      const keys = new Map<string, Promise<Signer>>();
+      const operatorKey = (f: string): Promise<Signer> => {
+        let k = keys.get(f);
+        if (!k) keys.set(f, (k = f === '' ? ctx.operatorKey() : loadPersonKey(ctx, f, 'as', 'SMKI_AS_PASSPHRASE_FILE')));
+        return k;
+      };
       const runOpts = {
         catalogue,
         ca,
+        operatorKey,
         onStep: (st: PlanStep, total: number) => {
           current = st;
           show(label(st), 'rows', st.n - 1, total);

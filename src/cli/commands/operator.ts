@@ -21,8 +21,9 @@ export const registerOperator: Register = (program, wrap) => {
     .option('--public-key <file>', "the operator's P-256 public key (PEM), as 'smki key new' prints it")
     .addHelpText('after', examples([
       'smki --as ra1.key operator add --name ra2 --public-key ra2.pub',
-      'SMKI_AS=ra1.key smki operator add --name ra3 --public-key ra2.pub --json   # the same key under a second name',
-      'smki operator add --name ra4 --public-key ra2.pub   # exit 4 (no --as)',
+      'SMKI_AS=ra1.key smki operator add --name ra3 --public-key ra3.pub --json',
+      'smki --as ra1.key operator add --name ra3-alias --public-key ra3.pub   # the same key under a second name: one operator',
+      'smki operator add --name ra4 --public-key ra3.pub   # exit 4 (no --as)',
     ]))
     .action(wrap(async (ctx: CliContext, o: { name?: string; publicKey?: string }) => {
       const reg = ctx.open();
@@ -50,8 +51,8 @@ export const registerOperator: Register = (program, wrap) => {
     .option('--note <text>', 'why (kept in the audit record)')
     .option('--yes', 'do not ask for confirmation on a terminal')
     .addHelpText('after', examples([
-      'smki --as ra1.key operator revoke ra3 --note "left the RA team" --yes',
-      'smki --as ra1.key operator revoke ra1 --yes   # exit 3 OPERATOR_LAST_ACTIVE',
+      'smki --as ra1.key operator revoke ra3 --note "left the RA team" --yes   # ra3-alias too: the same key',
+      'smki --home ./trial --as trial-ra1.key operator revoke trial-ra1 --yes   # exit 3 OPERATOR_LAST_ACTIVE',
     ]))
     .action(wrap(async (ctx: CliContext, nameArg: string | undefined, o: { note?: string; yes?: boolean }) => {
       const reg = ctx.open();

@@ -3,7 +3,7 @@ import { parseEui64 } from '../../domain/eui.js';
 import { parseUserRole, USER_ROLES, userRoleName, type UserRoleCode } from '../../domain/roles.js';
 import { addUserId } from '../../ra/parties.js';
 import { listUserIds } from '../../registry/parties.js';
-import { operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import { choiceOrPrompt, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 import { examples, table } from '../format.js';
@@ -18,13 +18,12 @@ export const registerParty: Register = (program, wrap) => {
     .option('--role <role>', 'User Role code or name: IS, ES, GS, ED, GT, RSA, OU, SC (SoLRContingency)')
     .option('--eui <eui>', 'the User ID, an EUI-64 (90-B3-D5-1F-30-01-00-00 or 90B3D51F30010000)')
     .option('--acting-for <eui>', 'for SoLRContingency: the failed Supplier User ID the SRP acts for')
-    .option('--operator <name>', 'the RA operator recording this (default SMKI_OPERATOR or login name)')
     .addHelpText('after', examples([
-      'smki party add --name "Failed Energy" --role IS --eui 90B3D51F30010000 --json',
-      'smki party add --name "Failed Energy" --role GS --eui 90B3D51F30010000   # the same User ID as Gas Supplier too (dual fuel)',
-      'smki party add --name "Shared Resources Ltd" --role SC --eui 90-B3-D5-1F-30-0C-00-01 --acting-for 90B3D51F30010000',
+      'smki --as ra1.key party add --name "Failed Energy" --role IS --eui 90B3D51F30010000 --json',
+      'smki --as ra1.key party add --name "Failed Energy" --role GS --eui 90B3D51F30010000   # the same User ID as Gas Supplier too (dual fuel)',
+      'smki --as ra1.key party add --name "Shared Resources Ltd" --role SC --eui 90-B3-D5-1F-30-0C-00-01 --acting-for 90B3D51F30010000',
     ]))
-    .action(wrap(async (ctx: CliContext, opts: { name?: string; role?: string; eui?: string; actingFor?: string; operator?: string }) => {
+    .action(wrap(async (ctx: CliContext, opts: { name?: string; role?: string; eui?: string; actingFor?: string }) => {
       const reg = ctx.open();
       const name = await valueOrPrompt(ctx, opts.name, '--name', 'Party name', (t) => t.trim() || (() => { throw new Error('a name is required'); })());
       const role = await choiceOrPrompt<UserRoleCode>(ctx, opts.role, '--role', 'User Role',
@@ -33,7 +32,7 @@ export const registerParty: Register = (program, wrap) => {
       const actingFor = role === 'SC'
         ? await valueOrPrompt(ctx, opts.actingFor, '--acting-for', 'Supplier User ID this SRP acts for', (t) => parseEui64(t, '--acting-for'))
         : opts.actingFor === undefined ? undefined : parseEui64(opts.actingFor, '--acting-for');
-      const u = addUserId(reg, ctx.catalogue(), { partyName: name, role, eui, actingFor, operator: operatorName(opts.operator) });
+      const u = addUserId(reg, ctx.catalogue(), { partyName: name, role, eui, actingFor, operator: await ctx.operatorKey() });
       const what = u.created ? 'registered' : u.roleAdded ? 'role added' : 'already registered';
       ctx.emit(
         `${what}: ${u.eui} ${u.roles.map(userRoleName).join(' + ')} for ${u.partyName}${u.actingFor ? ` acting for ${u.actingFor}` : ''}`,

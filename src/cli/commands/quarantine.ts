@@ -5,7 +5,7 @@ import { InputError } from '../../domain/errors.js';
 import { actOnQuarantined, type QuarantineAction } from '../../ra/quarantine.js';
 import { listQuarantine, type QuarantineRecord, type QuarantineStatus } from '../../registry/quarantine.js';
 import { quarantineJson } from '../../report/event-report.js';
-import { operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import type { Wrap } from './index.js';
 
@@ -38,11 +38,10 @@ export function registerQuarantine(sr: Command, wrap: Wrap): void {
       .command(`${action} <id>`)
       .description(what)
       .option('--officer <id>', "the acting ARO (an active ARO of the SRP's Party)")
-      .option('--operator <name>', 'who records it (kept in the audit record)')
       .addHelpText('after', examples([example]))
       .action(wrap((ctx: CliContext, id: string, o: { officer?: string; operator?: string }) => {
         if (!o.officer?.trim()) throw new InputError('--officer: the acting ARO is required');
-        const q = actOnQuarantined(ctx.open(), action, id, o.officer, operatorName(o.operator));
+        const q = actOnQuarantined(ctx.open(), action, id, o.officer, o.officer.trim());
         ctx.emit(actionLine(q), quarantineJson(q));
       }));
   act('release', 'release a quarantined request: it is processed as accepted (replay counter, transform, ADT count) while its SoLR event is active',

@@ -4,7 +4,7 @@ import { holdsSupplierRole } from '../../domain/roles.js';
 import { approveEvent, endEvent, eventState, recordEvent, requireEvent, revokeSupplier } from '../../ra/solr.js';
 import { listSolrEvents, type SolrEventRecord } from '../../registry/solr.js';
 import { listUserIds } from '../../registry/parties.js';
-import { operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import { unlockCa } from '../passphrase.js';
 import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
@@ -32,12 +32,11 @@ export const registerSolr: Register = (program, wrap) => {
     .option('--instruction <ref>', "Ofgem's instruction reference")
     .option('--from <time>', 'start (ISO 8601 with zone, a date, or now)')
     .option('--until <time>', 'end (bounded by ca-config solr.json maxEventDays)')
-    .option('--operator <name>', 'the RA operator recording it')
     .addHelpText('after', examples([
-      'smki solr record --failed-supplier 90B3D51F30010000 --srp 90B3D51F300C0001 --instruction OFGEM-LRSD-2026-017 --from now --until now+20d --operator "RA Officer 1"',
-      'smki solr record --failed-supplier 90B3D51F30010000 --srp 90B3D51F300C0001 --instruction OFGEM-LRSD-2026-018 --from now+7d --until now+17d --json',
+      'smki --as ra1.key solr record --failed-supplier 90B3D51F30010000 --srp 90B3D51F300C0001 --instruction OFGEM-LRSD-2026-017 --from now --until now+20d',
+      'smki --as ra1.key solr record --failed-supplier 90B3D51F30010000 --srp 90B3D51F300C0001 --instruction OFGEM-LRSD-2026-018 --from now+7d --until now+17d --json',
     ]))
-    .action(wrap(async (ctx: CliContext, o: { failedSupplier?: string; srp?: string; instruction?: string; from?: string; until?: string; operator?: string }) => {
+    .action(wrap(async (ctx: CliContext, o: { failedSupplier?: string; srp?: string; instruction?: string; from?: string; until?: string }) => {
       const reg = ctx.open();
       const now = ctx.clock();
       const failedSupplier = await choiceOrPrompt(ctx, o.failedSupplier, '--failed-supplier', 'Failed Supplier',
@@ -49,24 +48,22 @@ export const registerSolr: Register = (program, wrap) => {
       const instruction = await valueOrPrompt(ctx, o.instruction, '--instruction', "Ofgem's instruction reference", (t) => t.trim());
       const from = await valueOrPrompt(ctx, o.from, '--from', 'Start (ISO 8601, or now)', (t) => parseTime(t, '--from', now));
       const until = await valueOrPrompt(ctx, o.until, '--until', 'End (ISO 8601)', (t) => parseTime(t, '--until', now));
-      const operator = o.operator ?? (ctx.interactive ? await valueOrPrompt(ctx, undefined, '--operator', 'Recording operator', (t) => operatorName(t)) : operatorName());
+      const operator = await ctx.operatorKey();
       const e = recordEvent(reg, ctx.catalogue(), { failedSupplier, srp, instructionRef: instruction, from, until, operator });
-      ctx.emit(`${e.id}: recorded by ${e.recordedBy}; a different operator must approve it ('smki solr approve ${e.id} --operator NAME')`, eventJson(e, now));
+      ctx.emit(`${e.id}: recorded by ${e.recordedBy}; an operator with another key must approve it ('smki --as KEYFILE solr approve ${e.id}')`, eventJson(e, now));
     }));
 
   solr
     .command('approve [id]')
     .description('approve a recorded SoLR event (dual control: not by the operator who recorded it)')
-    .option('--operator <name>', 'the approving RA operator')
     .option('--yes', 'do not ask for confirmation on a terminal')
-    .addHelpText('after', examples(['smki solr approve SOLR-1 --operator "RA Officer 2"']))
-    .action(wrap(async (ctx: CliContext, id: string | undefined, o: { operator?: string; yes?: boolean }) => {
+    .addHelpText('after', examples(['SMKI_AS_PASSPHRASE_FILE=ca-pass.txt smki --as ra2.key solr approve SOLR-1', 'smki --as ra1.key solr approve SOLR-2   # exit 3 SOLR_SELF_APPROVAL (ra1 recorded SOLR-2)']))
+    .action(wrap(async (ctx: CliContext, id: string | undefined, o: { yes?: boolean }) => {
       const reg = ctx.open();
       const eventId = await pickEvent(ctx, reg, id, (e) => e.status === 'recorded', 'Event to approve');
-      const operator = o.operator ?? (ctx.interactive ? await valueOrPrompt(ctx, undefined, '--operator', 'Approving operator', (t) => operatorName(t)) : operatorName());
       const e0 = requireEvent(reg, eventId);
       await confirmStep(ctx, o.yes, `Approve ${e0.id} (${e0.instructionRef}): SoLRContingency requests for ${e0.failedSupplier}'s Devices become possible`);
-      const e = approveEvent(reg, eventId, operator);
+      const e = approveEvent(reg, eventId, await ctx.operatorKey());
       ctx.emit(`${e.id}: approved by ${e.approvedBy} (${eventState(e, ctx.clock())})`, eventJson(e, ctx.clock()));
     }));
 
@@ -74,32 +71,30 @@ export const registerSolr: Register = (program, wrap) => {
     .command('end [id]')
     .description('end a SoLR event now (requests are refused from then on)')
     .option('--handover-to <eui>', "the Supplier User ID (the SoLR) that the failed Supplier's alerts go to after the event")
-    .option('--operator <name>', 'the RA operator')
     .option('--yes', 'do not ask for confirmation on a terminal')
-    .addHelpText('after', examples(['smki solr end SOLR-2 --operator "RA Officer 1"', 'smki solr end SOLR-2 --handover-to 90B3D51F30030000 --operator "RA Officer 1" --yes   # exit 3 SOLR_EVENT_STATE (SOLR-2 has ended; name the SoLR when ending)']))
-    .action(wrap(async (ctx: CliContext, id: string | undefined, o: { handoverTo?: string; operator?: string; yes?: boolean }) => {
+    .addHelpText('after', examples(['smki --as ra1.key solr end SOLR-2', 'smki --as ra1.key solr end SOLR-2 --handover-to 90B3D51F30030000 --yes   # exit 3 SOLR_EVENT_STATE (SOLR-2 has ended; name the SoLR when ending)']))
+    .action(wrap(async (ctx: CliContext, id: string | undefined, o: { handoverTo?: string; yes?: boolean }) => {
       const handoverTo = o.handoverTo === undefined ? undefined : parseEui64(o.handoverTo, '--handover-to');
       const reg = ctx.open();
       const eventId = await pickEvent(ctx, reg, id, (e) => e.status !== 'ended', 'Event to end');
       await confirmStep(ctx, o.yes, `End ${eventId} now? This cannot be undone`);
-      const e = endEvent(reg, eventId, operatorName(o.operator), handoverTo);
+      const e = endEvent(reg, eventId, await ctx.operatorKey(), handoverTo);
       ctx.emit(`${e.id}: ended at ${e.endedAt}${e.handoverTo ? `; alerts for ${e.failedSupplier} now go to ${e.handoverTo}` : ''}`, eventJson(e, ctx.clock()));
     }));
 
   solr
     .command('revoke-supplier [id]')
     .description("revoke every certificate of the event's failed Supplier (cessationOfOperation) and regenerate the CRL")
-    .option('--operator <name>', 'the RA operator')
     .option('--passphrase-file <file>', 'CA key passphrase file (the CRL is signed)')
     .option('--yes', 'do not ask for confirmation on a terminal')
-    .addHelpText('after', examples(['smki solr revoke-supplier SOLR-1 --operator "RA Officer 1" --passphrase-file ca-pass.txt --json']))
-    .action(wrap(async (ctx: CliContext, id: string | undefined, o: { operator?: string; passphraseFile?: string; yes?: boolean }) => {
+    .addHelpText('after', examples(['smki --as ra1.key solr revoke-supplier SOLR-1 --passphrase-file ca-pass.txt --json']))
+    .action(wrap(async (ctx: CliContext, id: string | undefined, o: { passphraseFile?: string; yes?: boolean }) => {
       const reg = ctx.open();
       const eventId = await pickEvent(ctx, reg, id, (e) => e.status === 'approved' && !e.suppliersRevokedAt, 'Event whose Supplier to revoke');
       const e0 = requireEvent(reg, eventId);
       await confirmStep(ctx, o.yes, `Revoke every certificate of ${e0.failedSupplier}'s Party under ${e0.id}? This cannot be undone`);
       const ca = await unlockCa(ctx, o.passphraseFile);
-      const r = revokeSupplier(reg, ca, ctx.catalogue(), eventId, operatorName(o.operator));
+      const r = revokeSupplier(reg, ca, ctx.catalogue(), eventId, await ctx.operatorKey());
       ctx.emit(
         [`${r.event.id}: revoked ${r.revoked.length} certificate(s) of ${r.event.failedSupplier} (cessationOfOperation); CRL ${r.crlNumber} -> ${r.crlFile}`,
           ...r.revoked.map((c) => `  ${c.serial}  ${c.userId}  ${c.profile}  (${c.source})`)],

@@ -4,7 +4,7 @@ import { InputError } from '../../domain/errors.js';
 import { formatReason } from '../../domain/reasons.js';
 import { parseTime } from '../../domain/time.js';
 import { ServiceRequestGate, type GateOutcome } from '../../gate/gate.js';
-import { operatorName, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import { decisionColour, examples, painter, type Painter } from '../format.js';
 import { progress as progressLine } from '../progress.js';
 import { readInputFile } from './cert.js';
@@ -80,7 +80,6 @@ export const registerSr: Register = (program, wrap) => {
   sr.command('check <files...>')
     .description('accept or refuse each DUIS request with every reason code that applies; exit 3 if any is refused, 4 if any is malformed')
     .option('--at <time>', 'only evaluate as of this time (ISO 8601): nothing is recorded; without it the registry decides at its own time and records')
-    .option('--operator <name>', 'who runs the check (recorded in the audit)')
     .addHelpText('after', examples([
       'smki sr check fixtures/public/duis/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML   # exit 4 (unsigned)',
       'smki sr check fixtures/public/duis/ --json   # exit 4',
@@ -91,7 +90,7 @@ export const registerSr: Register = (program, wrap) => {
       const at = o.at ? parseTime(o.at, '--at', ctx.clock()) : undefined;
       const gate = new ServiceRequestGate(reg, ctx.catalogue());
       const inputs = expandInputs(files);
-      const actor = operatorName(o.operator);
+      const actor = 'smki sr check';
       const progress = progressLine(ctx.io, 'checking requests', 'rows', inputs.length);
       const report = decisionReport(ctx);
       // Ctrl+C stops the batch between two commits: every decision reported is committed, and every
