@@ -17,7 +17,7 @@ describe('cli: smki device', function () {
   before(async () => {
     s = await setupScenario();
     // The example file's GSME belongs to the failed Supplier: a dual-fuel User ID (DEVICE_FUEL_MISMATCH otherwise).
-    assert.equal((await s.run(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER, '--operator', 'ra1'])).code, 0);
+    assert.equal((await s.run(['party', 'add', '--name', 'Failed Energy', '--role', 'GS', '--eui', SUPPLIER, ...actAs('ra1')])).code, 0);
   });
   after(() => s?.cleanup());
 

@@ -193,10 +193,9 @@ describe('cli: onboard', function () {
   it('adds a second User Role to a User ID already registered (a dual-fuel Supplier), once; role lists too', async () => {
     const t = await freshHome();
     try {
-      assert.equal((await t.run(['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', '90B3D51F30010000', '--operator', 'ra0'])).code, 0);
+      assert.equal((await t.run(['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', '90B3D51F30010000', ...actAs('ra0')])).code, 0);
       const plan = join(t.dir, 'dual.yaml');
       writeFileSync(plan, [
-        'operator: ra1',
         'parties:',
         '  sup: { name: Failing Energy Ltd, role: GasSupplier, eui: 90B3D51F30010000 }',
         '  other: { name: Other Energy, role: [IS, GS], eui: 90B3D51F30030000 }',

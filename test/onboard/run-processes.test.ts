@@ -7,11 +7,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
-import { adminFlags } from '../support/keys.js';
+import { actAs, adminFlags, testKey } from '../support/keys.js';
 import { query } from '../support/query.js';
 import { ensureBuilt, runConcurrently, startSmki, type ProcessResult } from '../support/process.js';
 
 const FULL = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'onboard'), 'full-plan.yaml');
+const KEYS = join(dirname(FULL), 'keys');
 const RAW_DB_ERROR = /SQLITE|UNIQUE constraint|database is locked|constraint failed/i;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,6 +24,9 @@ async function freshHome(): Promise<Home> {
   const pass = passphraseFile(t.dir);
   const r = await smki(['--home', home, 'init', '--passphrase-file', pass, '--ca-name', 'Onboard Process OCA', ...adminFlags(t.dir, 'ra0')]);
   assert.equal(r.code, 0, r.stderr);
+  // The plans' second operator (approvedAs, activatedAs: fixtures/onboard/keys/ra2.key).
+  const ra2 = await smki(['--home', home, ...actAs('ra0'), 'operator', 'add', '--name', 'RA Officer 2', '--public-key', join(KEYS, 'ra2.pub')]);
+  assert.equal(ra2.code, 0, ra2.stderr);
   return { dir: t.dir, home, pass, cleanup: t.cleanup };
 }
 
@@ -81,6 +85,9 @@ describe('onboard/run: real processes', function () {
   const homes: Home[] = [];
   const onboard = (h: Home) => ['--home', h.home, 'onboard', '--file', FULL, '--passphrase-file', h.pass, '--json'];
   before(async () => {
+    // Every command (in-process or a child process) acts as ra0; the plan's own key files are encrypted.
+    process.env.SMKI_AS = testKey('ra0').key;
+    process.env.SMKI_AS_PASSPHRASE_FILE = join(KEYS, 'passphrase.txt');
     ensureBuilt();
     const h = await freshHome();
     homes.push(h);
@@ -90,7 +97,11 @@ describe('onboard/run: real processes', function () {
     referenceAudit = auditRecords(h.home);
     assert.ok(referenceAudit > 12, `${referenceAudit} audit records`);
   });
-  after(() => homes.forEach((h) => h.cleanup()));
+  after(() => {
+    homes.forEach((h) => h.cleanup());
+    delete process.env.SMKI_AS;
+    delete process.env.SMKI_AS_PASSPHRASE_FILE;
+  });
 
   it('the same plan run four times at once: every officer, event, certificate and ADT file made once, every run succeeds', async () => {
     const h = await freshHome();
@@ -158,7 +169,7 @@ describe('onboard/run: real processes', function () {
     const day = 86_400_000;
     const plan = (extra: object) => {
       const f = join(h.dir, `plan-${Object.keys(extra).length}.json`);
-      writeFileSync(f, JSON.stringify({ version: 1, operator: 'RA Officer 1', parties, ...extra }));
+      writeFileSync(f, JSON.stringify({ version: 1, parties, ...extra }));
       return f;
     };
     // The parties are registered already: the race plan's first writing step is an officer's.
@@ -167,13 +178,13 @@ describe('onboard/run: real processes', function () {
     const race = plan({
       officers: {
         dana: { party: 'srp', kind: 'sro', name: 'Dana Director', evidence: 'RAPP-SRP-01' },
-        ari: { party: 'srp', kind: 'aro', name: 'Ari Officer', nominatedBy: 'dana', activatedBy: 'RA Officer 2' },
+        ari: { party: 'srp', kind: 'aro', name: 'Ari Officer', nominatedBy: 'dana', activatedAs: join(KEYS, 'ra2.key') },
       },
       solrEvents: {
         lrsd: {
           failedSupplier: 'supplier', srp: 'srp', instruction: 'OFGEM-LRSD-RACE',
           from: new Date(Date.now() - day).toISOString(), until: new Date(Date.now() + 20 * day).toISOString(),
-          recordedBy: 'RA Officer 1', approvedBy: 'RA Officer 2',
+          approvedAs: join(KEYS, 'ra2.key'),
         },
       },
     });
