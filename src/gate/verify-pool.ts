@@ -6,6 +6,7 @@
 // transaction, and checks the signature here for any other. Two workers therefore cannot both pass a
 // replay check or an ADT window: they never decide.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { CertificateRecord } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
 import { parseDuisRequest, type DuisRequest, type ParsedDuisRequest } from './duis.js';
@@ -42,7 +43,7 @@ function revive(r: DuisRequest): DuisRequest {
 }
 
 /** The gate's input from a worker's answer; a certificate the worker did not use is checked here. */
-export function inputFromAnswer(answer: Exclude<VerifyAnswer, { malformed: string }>, bytes: Buffer): GateInput {
+export function inputFromAnswer(answer: Exclude<VerifyAnswer, { malformed: string }>, bytes: Buffer | (() => Buffer)): GateInput {
   const xml = new Map(answer.xml);
   const gbcs = new Map(answer.gbcs);
   let parsed: ParsedDuisRequest | undefined;
@@ -50,13 +51,16 @@ export function inputFromAnswer(answer: Exclude<VerifyAnswer, { malformed: strin
     request: revive(answer.request),
     signer: answer.signer,
     docSha256: answer.docSha256,
-    verifyXml: (cert, key) => xml.get(certificateDigest(cert)) ?? verifyEnveloped((parsed ??= parseDuisRequest(bytes)).doc, key()),
+    verifyXml: (cert, key) => xml.get(certificateDigest(cert)) ?? verifyEnveloped((parsed ??= parseDuisRequest(typeof bytes === 'function' ? bytes() : bytes)).doc, key()),
     verifyGbcs: (message, cert, key) => gbcs.get(certificateDigest(cert)) ?? verifyGbcsSignature(message, key()),
   };
 }
 
 /** Worker threads that read DUIS documents and check their signatures for the gate (src/gate/verify-worker.ts). */
-export class VerifyPool extends WorkerPool<Uint8Array, VerifyAnswer> {
+/** A document to read: its bytes, or a file the worker reads itself (this thread then reads it only if it must check a signature itself). */
+export type VerifyItem = { file: string; bytes: Buffer } | { file: string; path: string };
+
+export class VerifyPool extends WorkerPool<Uint8Array | { path: string }, VerifyAnswer> {
   /**
    * `home`: the CA home the workers read certificates from (read-only connections of their own).
    * `chunk`: documents per message to a worker (consecutive chunks go to different workers).
@@ -75,7 +79,7 @@ export async function checkWithWorkers(
   reg: Registry,
   gate: ServiceRequestGate,
   pool: VerifyPool,
-  docs: { file: string; bytes: Buffer }[],
+  docs: VerifyItem[],
   actor: string,
   opts: { batch?: number; onOutcome?: (o: GateOutcome, index: number) => void } = {},
 ): Promise<GateOutcome[]> {
@@ -86,7 +90,9 @@ export async function checkWithWorkers(
     const first = outcomes.length;
     // Reported only once committed: a failure rolls the whole group back.
     const decided = reg.tx(() => pendingAnswers.map((a, k) => {
-      const { file, bytes } = docs[first + k]!;
+      const d = docs[first + k]!;
+      const file = d.file;
+      const bytes = 'bytes' in d ? d.bytes : () => readFileSync(d.path);
       return 'malformed' in a
         ? { file, decision: 'malformed' as const, reasons: [], warnings: [], error: a.malformed, recorded: false }
         : gate.checkInput(file, inputFromAnswer(a, bytes), actor);
@@ -97,7 +103,7 @@ export async function checkWithWorkers(
       opts.onOutcome?.(o, first + k);
     });
   };
-  for await (const answers of pool.answers(docs.map((d) => d.bytes))) {
+  for await (const answers of pool.answers(docs.map((d) => ('bytes' in d ? d.bytes : { path: d.path })))) {
     pendingAnswers.push(...answers);
     if (pendingAnswers.length >= batch) decide();
   }

@@ -4,6 +4,7 @@
 // which certificate (by the SHA-256 of its DER) a signature was checked with, and the gate uses an
 // answer only for the very certificate it looked up itself.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { InputError } from '../domain/errors.js';
 import type { Eui64 } from '../domain/eui.js';
@@ -85,4 +86,13 @@ function read(bytes: Buffer): VerifyAnswer {
   return answer;
 }
 
-serveChunks((doc: Uint8Array) => read(asBuffer(doc)));
+serveChunks((doc: Uint8Array | { path: string }) => {
+  if (!('path' in doc)) return read(asBuffer(doc));
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(doc.path);
+  } catch (e) {
+    return { malformed: `cannot read ${doc.path} (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+  return read(bytes);
+});

@@ -56,7 +56,9 @@ describe('gate: verification workers decide nothing (src/gate/verify-pool.ts)', 
     const pool = new VerifyPool(g.home, 2, 1);
     let parallel: GateOutcome[];
     try {
-      parallel = await checkWithWorkers(reg, new ServiceRequestGate(reg, catalogue), pool, docs, 'test', { batch: 3 });
+      // Every other document as a file that the worker reads itself.
+      const items = docs.map((d, i) => (i % 2 ? { file: d.file, path: g.write(d.file, d.bytes.toString()) } : d));
+      parallel = await checkWithWorkers(reg, new ServiceRequestGate(reg, catalogue), pool, items, 'test', { batch: 3 });
     } finally {
       await pool.close();
     }
