@@ -72,8 +72,9 @@ export const OID = {
 // Writer
 // ---------------------------------------------------------------------------------------------
 
+/** Header size for a content length: short form, or 0x8n and n length octets (n up to 4: 4 GiB). */
 function headerLength(len: number): number {
-  return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : len < 0x1000000 ? 5 : -1;
+  return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : len < 0x1000000 ? 5 : len <= 0xffffffff ? 6 : -1;
 }
 
 /** Writes tag and length at `out[0..]`; returns the header size. */
@@ -82,7 +83,8 @@ function writeHeader(out: Buffer, tag: number, len: number, h: number): void {
   if (h === 2) out[1] = len;
   else {
     out[1] = 0x80 | (h - 2);
-    for (let i = h - 1, v = len; i >= 2; i--, v >>>= 8) out[i] = v & 0xff;
+    // Division, not >>>: a length of 2^31 or more must not wrap.
+    for (let i = h - 1, v = len; i >= 2; i--, v = Math.floor(v / 256)) out[i] = v % 256;
   }
 }
 
@@ -108,6 +110,14 @@ export function tlvOf(tag: number, parts: readonly Buffer[]): Buffer {
 }
 
 export function sequence(...items: Buffer[]): Buffer {
+  return tlvOf(TAG.SEQUENCE, items);
+}
+
+/**
+ * SEQUENCE OF with any number of elements (a CRL's revokedCertificates): the array is passed as it
+ * is, never spread into arguments, so 300,000 entries are no stack or argument limit.
+ */
+export function sequenceOf(items: readonly Buffer[]): Buffer {
   return tlvOf(TAG.SEQUENCE, items);
 }
 
@@ -238,7 +248,7 @@ export function readTlv(buf: Buffer, offset: number, limit = buf.length): Tlv {
   if (len & 0x80) {
     const n = len & 0x7f;
     if (n === 0) throw new DerError(`indefinite length at offset ${offset} (BER, not DER)`);
-    if (n > 3) throw new DerError(`length too large at offset ${offset}`);
+    if (n > 4) throw new DerError(`length too large at offset ${offset}`);
     if (p + n > limit) throw new DerError(`truncated length at offset ${offset}`);
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + buf[p + i]!;

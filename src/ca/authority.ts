@@ -3,7 +3,8 @@
 // SoLRContingency User ID but OU 87 with digitalSignature alone (MP134B requirement 2, held in code
 // whatever ca-config says), and lints the exact bytes it is about to sign. It signs Organisation
 // Certificates and CRLs, each built and linted by a method of its own; it never signs raw bytes.
-import { readFileSync } from 'node:fs';
+import { verify } from 'node:crypto';
+import { INPUT_LIMITS, readInputText } from '../util/read-input.js';
 import type { Catalogue, RoleEntry } from '../config/catalogue.js';
 import { InputError, IntegrityError, PolicyRefusal } from '../domain/errors.js';
 import type { CertificateProfile, ProfileName } from '../domain/profiles.js';
@@ -12,7 +13,8 @@ import { SOLR_CONTINGENCY, type UserRoleCode } from '../domain/roles.js';
 import { caCertificate } from '../registry/certificates.js';
 import { findUserId } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
-import { assembleCrl, buildCrlTbs, type RevokedEntry } from './crl.js';
+import { decodeSigned, publicKeyFromSpki } from './asn1.js';
+import { assembleCrl, buildCrlTbs, crlEntriesOf, type CarriedEntries, type RevokedEntry } from './crl.js';
 import { lintCrlTbs } from './crl-lint.js';
 import { decryptPrivateKey } from './keystore.js';
 import { lintOrganisationTbs } from './lint.js';
@@ -70,6 +72,8 @@ export interface CrlContent {
   crlNumber: bigint;
   thisUpdate: Date;
   nextUpdate: Date;
+  /** Entries to list first, unchanged: from `carriedFrom(previous CRL)`. */
+  carried?: CarriedEntries;
   revoked: readonly RevokedEntry[];
 }
 
@@ -142,20 +146,32 @@ export class IssuingAuthority {
   /** Builds this CA's CRL, lints the TBSCertList, signs it. Returns the DER CertificateList. */
   signCrl(c: CrlContent): Buffer {
     const tbs = buildCrlTbs({ ...c, issuerNameDer: this.nameDer, authorityKeyId: this.keyId });
-    const findings = lintCrlTbs(tbs, { issuerNameDer: this.nameDer, authorityKeyId: this.keyId, crlNumber: c.crlNumber });
+    const findings = lintCrlTbs(tbs, { issuerNameDer: this.nameDer, authorityKeyId: this.keyId, crlNumber: c.crlNumber, carriedEntries: c.carried?.count ?? 0 });
     if (findings.length) throw new PolicyRefusal(findings.map((f) => reason('LINT_FAILED', `CRL ${f.code}: ${f.message}`)));
     return assembleCrl(tbs, this.signer.sign(tbs, 'der'));
   }
 }
 
+/**
+ * The entries of an earlier CRL to carry into the CA's next one, if (checked here, not taken on trust)
+ * it is this Issuing OCA's: its issuer and key identifier are the CA's and its signature verifies
+ * under the CA's certificate key. Undefined otherwise (another key, or not a CRL): every entry is listed.
+ */
+export function carriedCrlEntries(ca: IssuingAuthority, previousCrlDer: Buffer): CarriedEntries | undefined {
+  try {
+    const prev = crlEntriesOf(previousCrlDer);
+    if (!prev.issuerNameDer.equals(ca.nameDer) || !prev.authorityKeyId?.equals(ca.keyId)) return undefined;
+    const signed = decodeSigned(previousCrlDer, 'CRL');
+    const key = publicKeyFromSpki(readCaCertificate(ca.certificateDer).spkiDer);
+    return verify('sha256', signed.tbs, { key, dsaEncoding: 'der' }, signed.signature) ? prev.entries : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** An encrypted PKCS#8 key file as a Signer. */
 export function openFileKey(path: string, passphrase: Buffer, what: string): Signer {
-  let pem: string;
-  try {
-    pem = readFileSync(path, 'utf8');
-  } catch {
-    throw new InputError(`cannot read the ${what} ${path}`);
-  }
+  const pem = readInputText(path, `the ${what}`, INPUT_LIMITS.pem);
   return new FileKeySigner(decryptPrivateKey(pem, passphrase, what), path);
 }
 

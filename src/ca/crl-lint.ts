@@ -1,6 +1,6 @@
 // Pre-signing lint of a TBSCertList (RFC 5280 5): the CA reads back the exact bytes it is about to
 // sign and refuses them unless they are this CA's v2 CRL with the expected number. Pure, never throws.
-import { OID, TAG, children, content, decodeExtensions, readAlgorithmIdentifier, readTime, readWhole, type DecodedTime, type Tlv } from './asn1.js';
+import { OID, TAG, children, content, decodeExtensions, readAlgorithmIdentifier, readTime, readTlv, readWhole, type DecodedTime, type Tlv } from './asn1.js';
 
 export const CRL_LINT_RULES = {
   CRL_MALFORMED: 'the TBSCertList is not well-formed DER',
@@ -28,6 +28,11 @@ export interface CrlLintExpectations {
   issuerNameDer: Buffer;
   authorityKeyId: Buffer;
   crlNumber: bigint;
+  /**
+   * How many leading entries were copied unchanged from this CA's previous CRL, which was linted when
+   * it was signed: those are checked for their frame and duplicate serials only, not decoded again.
+   */
+  carriedEntries?: number;
 }
 
 /** Lints a DER TBSCertList. Empty list = clean. */
@@ -64,7 +69,7 @@ function lintFields(der: Buffer, expect: CrlLintExpectations, add: (code: CrlLin
     if (nextUpdate.date.getTime() <= thisUpdate.date.getTime()) add('CRL_NEXT_UPDATE', 'not later than thisUpdate');
     i++;
   } else add('CRL_NEXT_UPDATE', 'absent');
-  if (f[i]?.tag === TAG.SEQUENCE) lintEntries(der, f[i++]!, thisUpdate.date, add);
+  if (f[i]?.tag === TAG.SEQUENCE) lintEntries(der, f[i++]!, thisUpdate.date, expect.carriedEntries ?? 0, add);
   const ext = f[i];
   if (!ext || ext.tag !== 0xa0 || i !== f.length - 1) {
     add('CRL_EXTENSIONS', ext ? `unexpected element tag 0x${ext.tag.toString(16)}` : 'absent');
@@ -101,9 +106,24 @@ function lintTime(t: DecodedTime, what: string, add: (code: CrlLintCode, detail?
   if (!t.strict || t.tag !== wantTag) add('CRL_DATE_ENCODING', `${what} '${t.text}'`);
 }
 
-function lintEntries(der: Buffer, list: Tlv, thisUpdate: Date, add: (code: CrlLintCode, detail?: string) => void): void {
+function lintEntries(der: Buffer, list: Tlv, thisUpdate: Date, carried: number, add: (code: CrlLintCode, detail?: string) => void): void {
   const seen = new Set<string>();
-  for (const entry of children(der, list)) {
+  let index = 0;
+  // One entry at a time (no array of every entry): a CRL of 300,000 entries is linted in flat memory.
+  for (let p = list.contentStart; p < list.end; index++) {
+    const entry = readTlv(der, p, list.end);
+    p = entry.end;
+    if (index < carried) {
+      const serial = entry.tag === TAG.SEQUENCE && entry.end > entry.contentStart ? readTlv(der, entry.contentStart, entry.end) : undefined;
+      if (serial?.tag !== TAG.INTEGER) {
+        add('CRL_ENTRY_MALFORMED');
+        continue;
+      }
+      const hex = content(der, serial).toString('hex');
+      if (seen.has(hex)) add('CRL_ENTRY_DUPLICATE', hex.toUpperCase());
+      seen.add(hex);
+      continue;
+    }
     const parts = entry.tag === TAG.SEQUENCE ? children(der, entry) : [];
     const serial = parts[0];
     if (parts.length < 2 || parts.length > 3 || serial?.tag !== TAG.INTEGER) {

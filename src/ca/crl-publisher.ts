@@ -4,26 +4,40 @@ import { statSync } from 'node:fs';
 import { writeFileAtomic } from '../util/output.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { SmkiError } from '../domain/errors.js';
-import { insertCrl, latestCrl, latestCrlNumber, listRevokedIssued } from '../registry/certificates.js';
+import { insertCrl, latestCrl, latestCrlNumber, listedRevocations, takeUnlistedRevocations, trimCrlsBefore, type RevokedIssued } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
 import type { AuditActor } from '../registry/audit.js';
-import type { IssuingAuthority } from './authority.js';
-import { crlToPem, parseRevocationReason } from './crl.js';
+import { carriedCrlEntries, type IssuingAuthority } from './authority.js';
+import { crlEntriesOf, crlToPem, parseRevocationReason } from './crl.js';
 import { isCurrent, statePath, type PublishedState } from './crl-file-state.js';
 
-export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, actor: AuditActor): { number: number; der: Buffer } {
+/**
+ * Signs the next CRL and stores it (with its audit record) inside the caller's transaction. The cost is
+ * that of the revocations no CRL lists yet: the entries of this CA's previous CRL are carried over as
+ * they are (the CA checks that CRL is its own), the new ones are read from the registry, and the
+ * previous CRL is then kept by hash, entry count and size only. With no usable previous CRL (the
+ * first one, or after a new Issuing OCA key) every revocation is read.
+ */
+export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, actor: AuditActor,
+  /** Revocations of issued certificates made in this transaction and marked for this CRL (nextCrlNumber). */
+  fresh: readonly RevokedIssued[] = []): { number: number; der: Buffer } {
   if (!reg.db.inTransaction) throw new Error('a CRL is generated inside a registry transaction');
-  const number = (latestCrl(reg)?.number ?? 0) + 1;
+  const previous = latestCrl(reg);
+  const number = (previous?.number ?? 0) + 1;
   const thisUpdate = new Date(Math.floor(reg.now().getTime() / 1000) * 1000);
   const nextUpdate = new Date(thisUpdate.getTime() + catalogue.ca.crlNextUpdateHours * 3600_000);
-  const revoked = listRevokedIssued(reg).map((r) => ({
+  const carried = previous ? carriedCrlEntries(ca, previous.der) : undefined;
+  const facts = [...(carried ? [] : listedRevocations(reg, number)), ...takeUnlistedRevocations(reg, number), ...fresh];
+  const revoked = facts.map((r) => ({
     serial: Buffer.from(r.serial, 'hex'),
     revokedAt: new Date(Math.floor(new Date(r.revokedAt).getTime() / 1000) * 1000),
     reason: parseRevocationReason(r.reason),
   }));
-  const der = ca.signCrl({ crlNumber: BigInt(number), thisUpdate, nextUpdate, revoked });
+  const der = ca.signCrl({ crlNumber: BigInt(number), thisUpdate, nextUpdate, carried, revoked });
   insertCrl(reg, number, thisUpdate, nextUpdate, der);
-  reg.audit.append(thisUpdate, actor, 'crl.generate', `CRL-${number}`, { entries: revoked.length, nextUpdate: nextUpdate.toISOString() });
+  trimCrlsBefore(reg, number, (d) => crlEntriesOf(d).entries.count);
+  const entries = (carried?.count ?? 0) + revoked.length;
+  reg.audit.append(thisUpdate, actor, 'crl.generate', `CRL-${number}`, { entries, nextUpdate: nextUpdate.toISOString() });
   return { number, der };
 }
 

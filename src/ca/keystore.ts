@@ -2,8 +2,9 @@
 // Node's own PKCS#8 encryption uses PBKDF2 with OpenSSL's default 2048 iterations, too weak for a
 // CA key, so the EncryptedPrivateKeyInfo is built here; OpenSSL and Node both read it back.
 import { createCipheriv, createPrivateKey, generateKeyPairSync, randomBytes, scryptSync, type KeyObject } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { InputError } from '../domain/errors.js';
+import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import { integer, octetString, oid, sequence } from './asn1.js';
 
 const OID_PBES2 = '1.2.840.113549.1.5.13';
@@ -63,12 +64,7 @@ export function writeSecretFile(path: string, content: string | Buffer): void {
 
 /** Reads a passphrase file: its first line, without the line break (as `openssl -passin file:` does). */
 export function readPassphraseFile(path: string, what = '--passphrase-file'): Buffer {
-  let text: Buffer;
-  try {
-    text = readFileSync(path);
-  } catch (e) {
-    throw new InputError(`${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const text = readInputFile(path, what, INPUT_LIMITS.secret);
   const nl = text.indexOf(0x0a);
   let line = nl >= 0 ? text.subarray(0, nl) : text;
   if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);

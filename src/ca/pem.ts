@@ -11,8 +11,49 @@ export function toPem(der: Buffer, label: string): string {
 
 export const certificateToPem = (der: Buffer): string => toPem(der, 'CERTIFICATE');
 
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const LABEL = /^[A-Z0-9 ]+$/;
+
+interface PemBlock {
+  begin: string;
+  body: string;
+  end: string;
+}
+
+/**
+ * The PEM blocks of `text`, in order: each BEGIN line's label, the body up to the first END line after
+ * it, and that END's label. Linear in the text (every search starts where the last one ended), so
+ * 80,000 BEGIN lines without an END cost one pass, not 80,000.
+ */
+function* pemBlocks(text: string): Generator<PemBlock> {
+  let pos = 0;
+  for (;;) {
+    const b = text.indexOf('-----BEGIN ', pos);
+    if (b < 0) return;
+    const labelEnd = text.indexOf('-----', b + 11);
+    if (labelEnd < 0) return;
+    const begin = text.slice(b + 11, labelEnd);
+    if (!LABEL.test(begin)) {
+      pos = b + 11;
+      continue;
+    }
+    // The first END line with a well-formed label closes the block; none at all: no block follows.
+    let e = labelEnd + 5;
+    for (;;) {
+      e = text.indexOf('-----END ', e);
+      if (e < 0) return;
+      const endLabelEnd = text.indexOf('-----', e + 9);
+      if (endLabelEnd < 0) return;
+      const end = text.slice(e + 9, endLabelEnd);
+      if (LABEL.test(end)) {
+        yield { begin, body: text.slice(labelEnd + 5, e), end };
+        pos = endLabelEnd + 5;
+        break;
+      }
+      e += 9;
+    }
+  }
+}
 
 function decodeBase64(body: string, what: string): Buffer {
   const compact = body.replace(/\s+/g, '');
@@ -24,8 +65,7 @@ function decodeBase64(body: string, what: string): Buffer {
 /** The DER of the first PEM block whose label is one of `labels`; InputError naming what was found. */
 export function fromPem(text: string, labels: readonly string[], what: string): Buffer {
   const found: string[] = [];
-  for (const m of text.matchAll(BLOCK)) {
-    const [, begin, body, end] = m as unknown as [string, string, string, string];
+  for (const { begin, body, end } of pemBlocks(text)) {
     if (begin !== end) throw new InputError(`${what}: PEM BEGIN '${begin}' does not match END '${end}'`);
     if (labels.includes(begin)) {
       if (/^[A-Za-z-]+:/m.test(body)) throw new InputError(`${what}: PEM with headers (encrypted?) is not supported`);
@@ -41,8 +81,7 @@ export function fromPem(text: string, labels: readonly string[], what: string): 
 /** The DER of every PEM block with one of `labels`, in file order (a certificate chain); at least one. */
 export function allFromPem(text: string, labels: readonly string[], what: string): Buffer[] {
   const out: Buffer[] = [];
-  for (const m of text.matchAll(BLOCK)) {
-    const [, begin, body, end] = m as unknown as [string, string, string, string];
+  for (const { begin, body, end } of pemBlocks(text)) {
     if (begin !== end) throw new InputError(`${what}: PEM BEGIN '${begin}' does not match END '${end}'`);
     if (!labels.includes(begin)) throw new InputError(`${what}: expected PEM '${labels[0]}' blocks only, found '${begin}'`);
     if (/^[A-Za-z-]+:/m.test(body)) throw new InputError(`${what}: PEM with headers is not supported`);

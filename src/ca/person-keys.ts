@@ -3,8 +3,9 @@
 // openssl or `smki key new --unencrypted`, a plain one that only its owner may read (mode 0600).
 // The registry knows each person by their public key (SubjectPublicKeyInfo) and its key ID.
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { InputError } from '../domain/errors.js';
+import { INPUT_LIMITS, readInputText } from '../util/read-input.js';
 import { encryptPrivateKey, generateP256KeyPair, writeSecretFile } from './keystore.js';
 import { toPem } from './pem.js';
 import { FileKeySigner, type Signer } from './signer.js';
@@ -26,11 +27,7 @@ function requireP256(key: KeyObject, what: string): void {
 }
 
 function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  return readInputText(path, what, INPUT_LIMITS.pem);
 }
 
 /** A P-256 public key (PEM `PUBLIC KEY`, as `smki key new` and `openssl pkey -pubout` write it) → SPKI DER. */

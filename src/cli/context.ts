@@ -7,6 +7,7 @@ import { crlFileBehind } from '../ca/crl-file-state.js';
 import { runCloseHooks } from '../util/close-hooks.js';
 import type { Signer } from '../ca/signer.js';
 import { valueOrPrompt } from './prompt.js';
+import { tableLines } from './format.js';
 
 export interface GlobalOptions {
   home?: string;
@@ -98,6 +99,40 @@ export class CliContext {
     const { loadPersonKey } = await import('./passphrase.js');
     this.operator = await loadPersonKey(this, file, '--as', 'SMKI_AS_PASSPHRASE_FILE');
     return this.operator;
+  }
+
+  /**
+   * A list of any length, written as it is read (`rows` is typically a statement's iterator): with
+   * --json one JSON array, the same text as `emit` would write for the whole array; otherwise a table
+   * whose widths come from its first rows. Memory stays flat however many rows there are; `footer`
+   * gets the number of rows written and returns lines for the text form.
+   */
+  emitRows<R>(rows: Iterable<R>, view: { headers: string[]; cells: (r: R) => string[]; json: (r: R) => unknown; footer?: (count: number) => string[] }): void {
+    let buffered = '';
+    const put = (text: string): void => {
+      buffered += text;
+      if (buffered.length >= 1 << 16) {
+        this.io.stdout.write(buffered);
+        buffered = '';
+      }
+    };
+    let count = 0;
+    if (this.json) {
+      for (const r of rows) {
+        put(`${count++ === 0 ? '[\n  ' : ',\n  '}${JSON.stringify(view.json(r), null, 2).replace(/\n/g, '\n  ')}`);
+      }
+      put(count === 0 ? '[]\n' : '\n]\n');
+    } else {
+      const counted = (function* () {
+        for (const r of rows) {
+          count++;
+          yield view.cells(r);
+        }
+      })();
+      for (const line of tableLines(view.headers, counted, 1000)) put(`${line}\n`);
+      for (const line of view.footer?.(count) ?? []) put(`${line}\n`);
+    }
+    if (buffered) this.io.stdout.write(buffered);
   }
 
   /** Narration and notes go to stderr so stdout stays clean for PEM and JSON. */

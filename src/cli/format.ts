@@ -17,10 +17,34 @@ export function exampleLinesOf(help: string): string[] {
 }
 
 export function table(headers: string[], rows: string[][]): string {
-  if (rows.length === 0) return '(none)';
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return [...tableLines(headers, rows)].join('\n');
+}
+
+/**
+ * A table's lines, one at a time, for a list of any length: column widths come from the first
+ * `sample` rows (all of them by default; a streamed list passes a bound, and a longer cell further
+ * down pushes the rest of its line along). No spread or per-row array of the whole list: 300,000
+ * rows are no stack or argument limit.
+ */
+export function* tableLines(headers: string[], rows: Iterable<string[]>, sample = Infinity): Generator<string> {
+  const it = rows[Symbol.iterator]();
+  const head: string[][] = [];
+  let next = it.next();
+  while (!next.done && head.length < sample) {
+    head.push(next.value);
+    next = it.next();
+  }
+  if (head.length === 0) {
+    yield '(none)';
+    return;
+  }
+  const widths = headers.map((h) => h.length);
+  for (const r of head) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
+  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  yield line(headers);
+  yield line(widths.map((w) => '-'.repeat(w)));
+  for (const r of head) yield line(r);
+  for (; !next.done; next = it.next()) yield line(next.value);
 }
 
 const SGR = { red: 31, green: 32, yellow: 33, bold: 1 } as const;

@@ -1,7 +1,7 @@
 // Private keys that SRPs and Suppliers sign with (sr sign, gbcs sign, csr new --key): a file in PEM
 // (PKCS#8, SEC1, encrypted PKCS#8) or DER (the same three), or a PKCS#11 token key named by a URI.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import { readPassphraseFile } from '../ca/keystore.js';
 import { Pkcs11Signer } from '../ca/pkcs11.js';
 import { isPkcs11Uri, parsePkcs11Uri } from '../ca/pkcs11-uri.js';
@@ -10,11 +10,7 @@ import type { CliContext } from './context.js';
 import { pkcs11Pin } from './passphrase.js';
 
 export function readKeyFileBytes(path: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new InputError(`${flag}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  return readInputFile(path, flag, INPUT_LIMITS.pem);
 }
 
 /** A token key named by a pkcs11: URI; the module from the URI's module-path or SMKI_PKCS11_MODULE. */

@@ -66,16 +66,24 @@ export async function valueOrPrompt<T>(
   return parse(answer);
 }
 
+export interface Choice<T> {
+  value: T;
+  name: string;
+  description?: string;
+}
+
 export async function choiceOrPrompt<T extends string>(
   ctx: CliContext,
   value: string | undefined,
   flag: string,
   message: string,
-  choices: { value: T; name: string; description?: string }[],
+  /** The choices, or a function that lists them (called only when a prompt is shown: a registry of 200,000 certificates is not read to revoke one). */
+  choicesOrList: Choice<T>[] | (() => Choice<T>[]),
   parse: (text: string) => T,
 ): Promise<T> {
   if (value !== undefined && value !== '') return parse(value);
   if (!ctx.interactive) throw new InputError(`missing ${flag}`);
+  const choices = typeof choicesOrList === 'function' ? choicesOrList() : choicesOrList;
   if (choices.length === 0) throw new InputError(`missing ${flag} (nothing to choose from)`);
   const { select } = await inquirer();
   return guard(select<T>({ message, choices }, streams(ctx)));

@@ -2,14 +2,14 @@
 // its thresholds are: the library then changes nothing); otherwise submitted through the same
 // library function as `smki adt submit`.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import type { Catalogue } from '../config/catalogue.js';
 import type { Eui64 } from '../domain/eui.js';
 import { listAdts, submitAdt } from '../ra/adt.js';
 import type { Registry } from '../registry/registry.js';
 
 export function adtAlreadyActive(reg: Registry, partyId: number, file: string): string | undefined {
-  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const sha256 = createHash('sha256').update(readInputFile(file, 'adt', INPUT_LIMITS.adt)).digest('hex');
   return listAdts(reg, { partyId }).find((a) => a.status === 'active' && a.sha256 === sha256)?.id;
 }
 

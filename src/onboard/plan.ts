@@ -2,7 +2,7 @@
 // officers, certificates, device files, ADT files and SoLR events. This module reads and validates
 // it (schema, types, references, files) into numbered steps in dependency order; nothing here writes.
 // Every error carries the plan line it is about: `plan.yaml line 12: officers.ari.nominatedBy: ...`.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { parseCsr } from '../ca/csr.js';
@@ -12,6 +12,7 @@ import { orderedAnchorChain } from '../ca/chain.js';
 import { readCaCertificate, readOrganisationCertificate } from '../ca/organisation-certificate.js';
 import { allFromPem } from '../ca/pem.js';
 import { InputError } from '../domain/errors.js';
+import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import { isEui64Text, parseEui64, type Eui64 } from '../domain/eui.js';
 import { parseProfileName, type ProfileName } from '../domain/profiles.js';
 import { parseUserRole, SOLR_CONTINGENCY, type UserRoleCode } from '../domain/roles.js';
@@ -278,10 +279,11 @@ function sectionEntries(p: Problems, root: Entry, section: Section): { key: stri
 export async function loadPlan(file: string, opts: LoadOptions): Promise<Plan> {
   let text: string;
   try {
-    const buf = readFileSync(file);
+    const buf = readInputFile(file, '--file', INPUT_LIMITS.plan);
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch (e) {
     if (e instanceof TypeError) throw new PlanError(file, [{ line: 1, path: '', message: 'the plan is not UTF-8 text' }]);
+    if (e instanceof InputError) throw e;
     throw new InputError(`--file: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const plan = parsePlan(text, file, opts);
@@ -712,7 +714,7 @@ class StepBuilder {
   /** Reads a small file given in the plan and checks its content with `parse`. */
   content<T>(e: Entry, field: string, path: string, parse: (bytes: Buffer) => T): T | undefined {
     try {
-      return parse(readFileSync(path));
+      return parse(readInputFile(path, field, INPUT_LIMITS.chain));
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       this.p.add(e.lineOf(field), e.at(field), `${e.text(field, false)}: ${err.message.split('\n')[0]}`);

@@ -16,6 +16,7 @@ import { writeCrlFile } from '../ca/crl-publisher.js';
 import { toPem } from '../ca/pem.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { ExitStatus, InputError, IntegrityError, PolicyRefusal, SmkiError, type ExitStatusCode } from '../domain/errors.js';
+import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import type { Eui64 } from '../domain/eui.js';
 import { reason } from '../domain/reasons.js';
 import { importDevices, type DeviceImportProgress } from '../ra/devices.js';
@@ -235,13 +236,13 @@ function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: Run
       return { status: 'done', id: a.id, note: 'activated' };
     }
     case 'ca.trust': {
-      const r = trustCaChain(reg, { pem: readFileSync(s.file), operator: as() });
+      const r = trustCaChain(reg, { pem: readInputFile(s.file, 'file', INPUT_LIMITS.chain), operator: as() });
       if (r.added.length === 0) return { status: 'skipped', id: r.kept[0]!.sha256, note: `${basename(s.file)}: already trusted` };
       return { status: 'done', id: r.added[0]!.sha256, note: `${basename(s.file)}: ${r.added.map((a) => a.subject).join(', ')} trusted by ${r.added[0]!.registeredBy}` };
     }
     case 'cert.register': {
       const existing = findCertificate(reg, s.serialHex);
-      const der = readFileSync(s.file);
+      const der = readInputFile(s.file, 'register', INPUT_LIMITS.pem);
       if (existing && existing.der.equals(readOrganisationCertificate(der).der)) {
         return { status: 'skipped', id: existing.serial, note: `already recorded for ${existing.userId}` };
       }
@@ -254,7 +255,7 @@ function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: Run
         return { status: 'skipped', id: already.serial, note: `already issued for this CSR's key (${already.status})`, after: () => writeOut(s.out, already.der, opts) };
       }
       if (!opts.ca) throw new Error('the CA key is needed to issue certificates');
-      const c = issueCertificate(reg, opts.ca, opts.catalogue, { csr: readFileSync(s.csrFile), profile: s.profile, party: s.party, officerId: b.officer(s.officer) });
+      const c = issueCertificate(reg, opts.ca, opts.catalogue, { csr: readInputFile(s.csrFile, 'csr', INPUT_LIMITS.pem), profile: s.profile, party: s.party, officerId: b.officer(s.officer) });
       return {
         status: 'done',
         id: c.serial,

@@ -31,6 +31,7 @@ import { findOfficer, type OfficerRecord } from '../registry/officers.js';
 import { findUserId, listUserIds, type UserIdRecord } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
 import { CsvError, readCsv } from '../util/csv.js';
+import { INPUT_LIMITS } from '../util/read-input.js';
 import { checkActiveAro } from './officers.js';
 import { requireUserId } from './parties.js';
 
@@ -91,6 +92,7 @@ export async function parseAdtFile(file: string, catalogue: Catalogue): Promise<
   for await (const { line, fields } of readCsv(file, {
     name: fileName,
     maxLineBytes: 64 * 1024,
+    maxBytes: INPUT_LIMITS.adt,
     onChunk: (c) => hash.update(c),
     onMalformed: (l, problem) => {
       if (header) throw new AdtFileError(fileName, [{ line: l, message: `the header: ${problem}` }]);

@@ -32,6 +32,7 @@ import { listUserIds } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
 import { CsvError, readCsv } from '../util/csv.js';
 import { operatorFor, type OperatorKey } from './credentials.js';
+import { INPUT_LIMITS } from '../util/read-input.js';
 
 export { findDevice, countDevicesBySupplier, listDevices, type DeviceRecord, type DeviceType, type Smets } from '../registry/devices.js';
 
@@ -182,6 +183,7 @@ export async function importDevices(reg: Registry, file: string, opts: DeviceImp
     let header = true;
     const rows = readCsv(file, {
       name,
+      maxBytes: INPUT_LIMITS.devices,
       onChunk: (chunk) => {
         hash.update(chunk);
         bytes += chunk.length;

@@ -5,7 +5,9 @@ import { revocationReasonName, type RevocationReason } from '../ca/crl.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { InputError, PolicyRefusal } from '../domain/errors.js';
 import { reason } from '../domain/reasons.js';
-import { findCertificate, markRevoked, type CertificateRecord } from '../registry/certificates.js';
+import type { Eui64 } from '../domain/eui.js';
+import { findCertificate, markRevoked, nextCrlNumber, revokeValidOf, type CertificateRecord, type RevokedCertificate } from '../registry/certificates.js';
+import type { AuditActor } from '../registry/audit.js';
 import type { Registry } from '../registry/registry.js';
 import { operatorFor, type OperatorKey } from './credentials.js';
 
@@ -31,23 +33,22 @@ export function revokeCertificates(
   /** The acting RA operator's key (--as), or the enclosing transaction's Acting. */
   operator: OperatorKey,
   solrEventId: string | null = null,
-): { revoked: CertificateRecord[]; crlNumber: number; crlFile: string | undefined } {
+): { revoked: RevokedCertificate[]; crlNumber: number; crlFile: string | undefined } {
   const result = reg.tx(() => {
     const actor = operatorFor(reg, operator, 'cert.revoke', serials.length === 1 ? serials[0]! : '', { serials, reason: revocationReasonName(why) });
     const at = reg.now();
-    const revoked: CertificateRecord[] = [];
+    const crlNumber = nextCrlNumber(reg);
+    const revoked: RevokedCertificate[] = [];
     for (const s of serials) {
       const c = requireCertificate(reg, s);
       if (c.status === 'revoked') {
         if (serials.length === 1) throw new PolicyRefusal([reason('CERT_ALREADY_REVOKED', `${c.serial} on ${c.revokedAt}`)]);
         continue;
       }
-      markRevoked(reg, c.serial, revocationReasonName(why), at, solrEventId);
-      reg.audit.append(at, actor, 'cert.revoke', c.serial, { userId: c.userId, reason: revocationReasonName(why), solrEvent: solrEventId });
-      revoked.push(findCertificate(reg, c.serial)!);
+      markRevoked(reg, c.serial, revocationReasonName(why), at, solrEventId, crlNumber);
+      revoked.push({ serial: c.serial, userId: c.userId, profile: c.profile, source: c.source, revokedAt: at.toISOString(), reason: revocationReasonName(why) });
     }
-    const crl = generateCrl(reg, ca, catalogue, actor);
-    return { revoked, crlNumber: crl.number };
+    return finishRevocation(reg, ca, catalogue, revoked, why, actor, solrEventId, at);
   });
   // Inside a caller's transaction the caller writes the file once everything has committed.
   return { ...result, crlFile: reg.db.inTransaction ? undefined : writeCrlFile(reg) };
@@ -57,4 +58,35 @@ export function revokeCertificates(
 export function refreshCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, operator: OperatorKey): { number: number; crlFile: string | undefined } {
   const crl = reg.tx(() => generateCrl(reg, ca, catalogue, operatorFor(reg, operator, 'crl.generate', '', {})));
   return { number: crl.number, crlFile: writeCrlFile(reg) };
+}
+
+/**
+ * Revokes every valid certificate of the given User IDs (a failed Supplier's Party) in one
+ * transaction with a fresh CRL: one statement marks them all, however many (300,000 are no wall), and
+ * each gets its audit record. The caller's transaction, when there is one, is joined.
+ */
+export function revokeAllOf(
+  reg: Registry,
+  ca: IssuingAuthority,
+  catalogue: Catalogue,
+  userIds: readonly Eui64[],
+  why: RevocationReason,
+  /** The acting RA operator's key, or the enclosing transaction's Acting. */
+  operator: OperatorKey,
+  solrEventId: string | null,
+): { revoked: RevokedCertificate[]; crlNumber: number } {
+  return reg.tx(() => {
+    const actor = operatorFor(reg, operator, 'cert.revoke', '', { userIds, reason: revocationReasonName(why) });
+    const at = reg.now();
+    const revoked = revokeValidOf(reg, userIds, revocationReasonName(why), at, solrEventId, nextCrlNumber(reg));
+    return finishRevocation(reg, ca, catalogue, revoked, why, actor, solrEventId, at);
+  });
+}
+
+/** Inside the revoking transaction: an audit record per certificate, then the CRL. */
+function finishRevocation(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, revoked: RevokedCertificate[], why: RevocationReason,
+  actor: AuditActor, solrEventId: string | null, at: Date): { revoked: RevokedCertificate[]; crlNumber: number } {
+  for (const c of revoked) reg.audit.append(at, actor, 'cert.revoke', c.serial, { userId: c.userId, reason: revocationReasonName(why), solrEvent: solrEventId });
+  const crl = generateCrl(reg, ca, catalogue, actor, revoked.filter((c) => c.source === 'issued'));
+  return { revoked, crlNumber: crl.number };
 }

@@ -6,7 +6,6 @@ import { InputError, PolicyRefusal } from '../domain/errors.js';
 import type { Eui64 } from '../domain/eui.js';
 import { reason, type Reason } from '../domain/reasons.js';
 import { SOLR_CONTINGENCY, holdsSupplierRole, userRoleName } from '../domain/roles.js';
-import { listCertificates } from '../registry/certificates.js';
 import { findUserId, listUserIds, type UserIdRecord } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
 import {
@@ -18,7 +17,7 @@ import {
   markSuppliersRevoked,
   type SolrEventRecord,
 } from '../registry/solr.js';
-import { revokeCertificates } from './revocation.js';
+import { revokeAllOf } from './revocation.js';
 import { writeCrlFile } from '../ca/crl-publisher.js';
 import { RevocationReason } from '../ca/crl.js';
 import { operatorFor, type OperatorKey } from './credentials.js';
@@ -194,8 +193,7 @@ export function revokeSupplier(reg: Registry, ca: IssuingAuthority, catalogue: C
     if (refusals.length) throw new PolicyRefusal(refusals);
     const supplier = findUserId(reg, e.failedSupplier)!;
     const userIds = listUserIds(reg, supplier.partyId).filter((u) => !u.roles.includes(SOLR_CONTINGENCY)).map((u) => u.eui);
-    const serials = listCertificates(reg, { userIds }).filter((c) => c.status === 'valid').map((c) => c.serial);
-    const result = revokeCertificates(reg, ca, catalogue, serials, RevocationReason.cessationOfOperation, acting, e.id);
+    const result = revokeAllOf(reg, ca, catalogue, userIds, RevocationReason.cessationOfOperation, acting, e.id);
     const at = reg.now();
     markSuppliersRevoked(reg, e.id, acting.name, at);
     reg.audit.append(at, acting, 'solr.revoke-supplier', e.id, { supplier: e.failedSupplier, userIds, revoked: result.revoked.map((c) => c.serial), crlNumber: result.crlNumber });

@@ -177,7 +177,16 @@ export class AuditLog {
 
   /** The last `n` records, oldest first. */
   tail(n: number): AuditRecord[] {
-    return (this.db.prepare('SELECT * FROM audit ORDER BY seq DESC LIMIT ?').all(n) as AuditRecord[]).reverse();
+    return [...this.iterateTail(n)];
+  }
+
+  /**
+   * The last `n` records, oldest first, one at a time (for any `n`: nothing is sorted or held in
+   * memory; the first record shown is found by walking the seq index back from the head).
+   */
+  *iterateTail(n: number): Generator<AuditRecord> {
+    const from = this.db.prepare('SELECT seq FROM audit ORDER BY seq DESC LIMIT 1 OFFSET ?').pluck().get(Math.max(0, n - 1)) as number | undefined;
+    yield* this.db.prepare('SELECT * FROM audit WHERE seq >= ? ORDER BY seq').iterate(from ?? 0) as IterableIterator<AuditRecord>;
   }
 
   /** Checks the whole chain and the checkpoint; returns every problem found (empty: intact). */

@@ -1,5 +1,7 @@
 // Issued and registered Organisation Certificates, serial reservations and CRLs.
+import { createHash } from 'node:crypto';
 import type { Eui64 } from '../domain/eui.js';
+import { IntegrityError } from '../domain/errors.js';
 import type { ProfileName } from '../domain/profiles.js';
 import type { Registry } from './registry.js';
 
@@ -92,30 +94,101 @@ export function findCertificate(reg: Registry, serial: string): CertificateRecor
 }
 
 export function listCertificates(reg: Registry, filter: { userIds?: Eui64[] } = {}): CertificateRecord[] {
+  return [...iterateCertificates(reg, filter)];
+}
+
+/**
+ * Certificates in issue order, one row at a time (each checked against its row MAC as it is read):
+ * for lists of any length. The registry connection is busy until the iteration ends.
+ */
+export function* iterateCertificates(reg: Registry, filter: { userIds?: Eui64[] } = {}): Generator<CertificateRecord> {
+  let rows: IterableIterator<Row>;
   if (filter.userIds) {
-    if (filter.userIds.length === 0) return [];
+    if (filter.userIds.length === 0) return;
     const marks = filter.userIds.map(() => '?').join(',');
-    return reg.rows.checkAll('certificates', reg.stmt(`SELECT * FROM certificates WHERE user_id IN (${marks}) ORDER BY created_at, serial`).all(...filter.userIds) as Row[]).map(toRecord);
-  }
-  return reg.rows.checkAll('certificates', reg.stmt('SELECT * FROM certificates ORDER BY created_at, serial').all() as Row[]).map(toRecord);
+    rows = reg.stmt(`SELECT * FROM certificates WHERE user_id IN (${marks}) ORDER BY created_at, serial`).iterate(...filter.userIds) as IterableIterator<Row>;
+  } else rows = reg.stmt('SELECT * FROM certificates ORDER BY created_at, serial').iterate() as IterableIterator<Row>;
+  for (const r of rows) yield toRecord(reg.rows.check('certificates', r));
 }
 
-export function markRevoked(reg: Registry, serial: string, reason: string, at: Date, solrEventId: string | null): void {
+/**
+ * Marks a certificate revoked. `crlNumber` is the CRL signed in the same transaction, which lists it
+ * first (issued certificates; registered ones belong to another CA's CRL and keep none).
+ */
+export function markRevoked(reg: Registry, serial: string, reason: string, at: Date, solrEventId: string | null, crlNumber: number | null = null): void {
   reg
-    .stmt("UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, solr_event_id = ? WHERE serial = ?")
-    .run(at.toISOString(), reason, solrEventId, serial);
+    .stmt("UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, solr_event_id = ?, crl_number = CASE source WHEN 'issued' THEN ? END WHERE serial = ?")
+    .run(at.toISOString(), reason, solrEventId, crlNumber, serial);
 }
 
-/** Revoked certificates this CA issued (registered ones belong to another CA's CRL). */
-export function listRevokedIssued(reg: Registry): { serial: string; revokedAt: string; reason: string }[] {
-  const rows = reg.rows.checkAll('certificates', reg.stmt("SELECT * FROM certificates WHERE status = 'revoked' AND source = 'issued' ORDER BY revoked_at, serial").all() as Row[]);
-  return rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at!, reason: r.revocation_reason! }));
+/** What a revocation reports of each certificate it revoked (not the DER: revocations can be 300,000 long). */
+export interface RevokedCertificate {
+  serial: string;
+  userId: Eui64;
+  profile: ProfileName;
+  source: 'issued' | 'registered';
+  revokedAt: string;
+  reason: string;
 }
 
+/**
+ * Revokes every valid certificate of the given User IDs in one statement and returns them in serial
+ * order. The sealing trigger checks each row's MAC before it changes (a row edited outside smki
+ * stops the revocation with an integrity error) and seals the new row.
+ */
+export function revokeValidOf(reg: Registry, userIds: readonly Eui64[], reason: string, at: Date, solrEventId: string | null, crlNumber: number): RevokedCertificate[] {
+  if (userIds.length === 0) return [];
+  const marks = userIds.map(() => '?').join(',');
+  const rows = reg.stmt(
+    `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, solr_event_id = ?, crl_number = CASE source WHEN 'issued' THEN ? END
+     WHERE user_id IN (${marks}) AND status = 'valid' RETURNING serial, user_id, profile, source, revoked_at, revocation_reason`,
+  ).all(at.toISOString(), reason, solrEventId, crlNumber, ...userIds) as
+    { serial: string; user_id: string; profile: string; source: 'issued' | 'registered'; revoked_at: string; revocation_reason: string }[];
+  return rows
+    .map((r) => ({ serial: r.serial, userId: r.user_id as Eui64, profile: r.profile as ProfileName, source: r.source, revokedAt: r.revoked_at, reason: r.revocation_reason }))
+    .sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));
+}
+
+/** A CRL entry's facts, as the registry holds them. */
+export interface RevokedIssued {
+  serial: string;
+  revokedAt: string;
+  reason: string;
+}
+
+const byRevocation = (a: RevokedIssued, b: RevokedIssued): number =>
+  a.revokedAt < b.revokedAt ? -1 : a.revokedAt > b.revokedAt ? 1 : a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0;
+
+/**
+ * Revocations of certificates this CA issued that no CRL lists yet (made before CRLs noted them, or
+ * by a revocation that named no CRL), marked as listed by CRL `crlNumber`, in revocation order. One
+ * statement: the sealing trigger checks each row it marks against its MAC.
+ */
+export function takeUnlistedRevocations(reg: Registry, crlNumber: number): RevokedIssued[] {
+  const rows = reg.stmt(
+    `UPDATE certificates SET crl_number = ? WHERE status = 'revoked' AND source = 'issued' AND crl_number IS NULL
+     RETURNING serial, revoked_at, revocation_reason`,
+  ).all(crlNumber) as { serial: string; revoked_at: string; revocation_reason: string }[];
+  return rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at, reason: r.revocation_reason })).sort(byRevocation);
+}
+
+/** Revocations of issued certificates that a CRL before `crlNumber` listed, in revocation order (each row checked). */
+export function listedRevocations(reg: Registry, crlNumber: number): RevokedIssued[] {
+  const out: RevokedIssued[] = [];
+  for (const r of reg.stmt("SELECT * FROM certificates WHERE status = 'revoked' AND source = 'issued' AND crl_number < ?").iterate(crlNumber) as IterableIterator<Row>) {
+    reg.rows.check('certificates', r);
+    out.push({ serial: r.serial, revokedAt: r.revoked_at!, reason: r.revocation_reason! });
+  }
+  return out.sort(byRevocation);
+}
+
+/** The newest CRL, whole (older ones keep only their hash, entries and size). */
 export function latestCrl(reg: Registry): { number: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
   const r = reg.rows.check('crls', reg.stmt('SELECT * FROM crls ORDER BY number DESC LIMIT 1').get() as
-    { number: number; der: Buffer; this_update: string; next_update: string } | undefined);
-  return r && { number: r.number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
+    { number: number; der: Buffer | null; this_update: string; next_update: string } | undefined);
+  if (!r) return undefined;
+  if (!r.der) throw new IntegrityError(`the newest CRL (${r.number}) is not kept whole in the registry`, { table: 'crls' });
+  return { number: r.number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
 }
 
 /** The newest CRL's number, without reading the CRL itself. */
@@ -123,8 +196,26 @@ export function latestCrlNumber(reg: Registry): number | undefined {
   return (reg.stmt('SELECT max(number) AS n FROM crls').get() as { n: number | null }).n ?? undefined;
 }
 
+/** The number the next CRL gets (inside a transaction: the one that transaction signs). */
+export function nextCrlNumber(reg: Registry): number {
+  return (latestCrlNumber(reg) ?? 0) + 1;
+}
+
 export function insertCrl(reg: Registry, number: number, thisUpdate: Date, nextUpdate: Date, der: Buffer): void {
   reg.stmt('INSERT INTO crls (number, this_update, next_update, der) VALUES (?, ?, ?, ?)').run(number, thisUpdate.toISOString(), nextUpdate.toISOString(), der);
+}
+
+/**
+ * Keeps CRLs older than `number` by their SHA-256, entry count and size only (the newest is whole):
+ * a registry with thousands of CRLs of 100,000 entries does not hold each one whole.
+ */
+export function trimCrlsBefore(reg: Registry, number: number, countEntries: (der: Buffer) => number): void {
+  const numbers = reg.stmt('SELECT number FROM crls WHERE der IS NOT NULL AND number < ?').pluck().all(number) as number[];
+  for (const n of numbers) {
+    const r = reg.rows.check('crls', reg.stmt('SELECT * FROM crls WHERE number = ?').get(n) as { number: number; der: Buffer });
+    reg.stmt('UPDATE crls SET der = NULL, sha256 = ?, entries = ?, bytes = ? WHERE number = ?')
+      .run(createHash('sha256').update(r.der).digest('hex'), countEntries(r.der), r.der.length, r.number);
+  }
 }
 
 export function caCertificate(reg: Registry, kind: 'root' | 'issuing'): { serial: string; der: Buffer; keyFile: string } | undefined {

@@ -49,11 +49,16 @@ export function countDevices(reg: Registry): number {
 
 /** Devices in EUI order, optionally of one Supplier, at most `limit`. */
 export function listDevices(reg: Registry, opts: { supplier?: Eui64; limit?: number } = {}): DeviceRecord[] {
+  return [...iterateDevices(reg, opts)];
+}
+
+/** As listDevices, one row at a time (each checked as it is read): for lists of any length. */
+export function* iterateDevices(reg: Registry, opts: { supplier?: Eui64; limit?: number } = {}): Generator<DeviceRecord> {
   const limit = opts.limit ?? -1;
   const rows = (opts.supplier === undefined
-    ? reg.stmt('SELECT * FROM devices ORDER BY eui LIMIT ?').all(limit)
-    : reg.stmt('SELECT * FROM devices WHERE supplier_eui = ? ORDER BY eui LIMIT ?').all(opts.supplier, limit)) as Row[];
-  return reg.rows.checkAll('devices', rows).map(toRecord);
+    ? reg.stmt('SELECT * FROM devices ORDER BY eui LIMIT ?').iterate(limit)
+    : reg.stmt('SELECT * FROM devices WHERE supplier_eui = ? ORDER BY eui LIMIT ?').iterate(opts.supplier, limit)) as IterableIterator<Row>;
+  for (const r of rows) yield toRecord(reg.rows.check('devices', r));
 }
 
 /** Number of Devices per Supplier User ID. */

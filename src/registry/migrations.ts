@@ -423,4 +423,33 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX sr_decisions_doc ON sr_decisions(doc_sha256);
     `,
   },
+  {
+    version: 12,
+    name: 'flat costs at scale: only the newest CRL kept whole (older ones by hash, entries and size); certificates note the first CRL that lists them; list and CRL indexes',
+    // Rows are updated (crl_number): verified before, sealed again after.
+    reseal: ['certificates'],
+    sql: `
+      CREATE TABLE crls_v12 (
+        number INTEGER PRIMARY KEY,
+        this_update TEXT NOT NULL,
+        next_update TEXT NOT NULL,
+        der BLOB,
+        row_mac BLOB,
+        sha256 TEXT,
+        entries INTEGER,
+        bytes INTEGER,
+        CHECK (der IS NOT NULL OR (sha256 IS NOT NULL AND entries IS NOT NULL AND bytes IS NOT NULL))
+      );
+      -- The same columns in the same order (new ones NULL): every row MAC and the digest stay valid.
+      INSERT INTO crls_v12 (number, this_update, next_update, der, row_mac) SELECT number, this_update, next_update, der, row_mac FROM crls;
+      DROP TABLE crls;
+      ALTER TABLE crls_v12 RENAME TO crls;
+      ALTER TABLE certificates ADD COLUMN crl_number INTEGER;
+      -- Every revocation so far was listed by the newest CRL (each revocation signs one).
+      UPDATE certificates SET crl_number = (SELECT max(number) FROM crls) WHERE status = 'revoked' AND source = 'issued';
+      CREATE INDEX certificates_created ON certificates(created_at, serial);
+      CREATE INDEX certificates_crl_pending ON certificates(serial) WHERE status = 'revoked' AND source = 'issued' AND crl_number IS NULL;
+      CREATE INDEX certificates_user_status ON certificates(user_id, status);
+    `,
+  },
 ];

@@ -10,6 +10,7 @@
 //   like any other broken quoting, is malformed.
 // - The header is a row like any other: the caller checks it.
 import { createReadStream } from 'node:fs';
+import { openInputFile, UnreadableInput } from './read-input.js';
 import { InputError } from '../domain/errors.js';
 
 export interface CsvRow {
@@ -34,6 +35,8 @@ export interface CsvOptions {
   chunkBytes?: number;
   /** Name used in error messages (default: the path). */
   name?: string;
+  /** Largest file accepted, in bytes (src/util/read-input.ts INPUT_LIMITS): checked before reading and while reading. */
+  maxBytes?: number;
 }
 
 /** Malformed CSV or non-UTF-8 content at a known line: exit 4. */
@@ -156,9 +159,20 @@ export async function* readCsv(path: string, opts: CsvOptions = {}): AsyncGenera
   }
 
   let stream;
+  const maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  let total = 0;
   try {
-    stream = createReadStream(path, { highWaterMark: opts.chunkBytes ?? 1024 * 1024 });
+    // A regular file within the limit only: a FIFO, device or folder is refused without blocking.
+    let fd: number;
+    try {
+      ({ fd } = openInputFile(path, name, maxBytes));
+    } catch (e) {
+      throw e instanceof UnreadableInput ? new InputError(`${name}: cannot read (${e.code})`) : e;
+    }
+    stream = createReadStream(path, { fd, highWaterMark: opts.chunkBytes ?? 1024 * 1024 });
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) throw new InputError(`${name}: larger than the limit of ${maxBytes} bytes for this input`);
       opts.onChunk?.(chunk);
       const lastLf = chunk.lastIndexOf(LF);
       if (lastLf === -1) {

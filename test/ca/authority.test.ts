@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { X509Certificate, generateKeyPairSync, verify } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync, sign as cryptoSign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { IssuingAuthority, newSerial, openFileKey, signerChecks, type SignContext } from '../../src/ca/authority.js';
-import { buildCrlTbs, RevocationReason } from '../../src/ca/crl.js';
+import { carriedCrlEntries, IssuingAuthority, newSerial, openFileKey, signerChecks, type SignContext } from '../../src/ca/authority.js';
+import { assembleCrl, buildCrlTbs, RevocationReason } from '../../src/ca/crl.js';
 import { lintCrlTbs } from '../../src/ca/crl-lint.js';
 import { readCaCertificate, type OrganisationCertificateTemplate } from '../../src/ca/organisation-certificate.js';
 import { rawSignatureToDer, type SignatureEncoding, type Signer } from '../../src/ca/signer.js';
@@ -125,6 +125,23 @@ describe('ca/authority: the issuing CA decides for itself', () => {
     const crl = decodeSigned(der, 'CertificateList');
     assert.ok(verify('sha256', crl.tbs, readCaCertificate(ca.certificateDer).publicKey, crl.signature), 'signed by the Issuing OCA key');
     assert.deepEqual(lintCrlTbs(crl.tbs, { issuerNameDer: ca.nameDer, authorityKeyId: ca.keyId, crlNumber: 7n }), []);
+  });
+
+  it('carries the entries of its own previous CRL only: another key\'s, a bent one or garbage lists every entry afresh', () => {
+    const thisUpdate = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const content = { crlNumber: 8n, thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + 86_400_000), revoked: [{ serial: newSerial(), revokedAt: thisUpdate, reason: RevocationReason.superseded }] };
+    const own = ca.signCrl(content);
+    assert.equal(carriedCrlEntries(ca, own)?.count, 1);
+    const next = ca.signCrl({ ...content, crlNumber: 9n, carried: carriedCrlEntries(ca, own), revoked: [{ serial: newSerial(), revokedAt: thisUpdate, reason: RevocationReason.keyCompromise }] });
+    assert.equal(carriedCrlEntries(ca, next)?.count, 2);
+    // The same TBSCertList signed by another key (same issuer name and key identifier): not carried.
+    const tbs = decodeSigned(own, 'CRL').tbs;
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    assert.equal(carriedCrlEntries(ca, assembleCrl(tbs, cryptoSign('sha256', tbs, other))), undefined);
+    const bent = Buffer.from(own);
+    bent[bent.length - 3]! ^= 1;
+    assert.equal(carriedCrlEntries(ca, bent), undefined);
+    assert.equal(carriedCrlEntries(ca, Buffer.from('not a CRL')), undefined);
   });
 
   it('the CRL lint refuses another issuer, another key identifier, another number, duplicates and late entries', () => {

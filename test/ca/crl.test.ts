@@ -2,12 +2,13 @@ import { strict as assert } from 'node:assert';
 import { sign, verify } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CRLReason, CRLReasons, CertificateList, id_ce_cRLNumber, id_ce_cRLReasons } from '@peculiar/asn1-x509';
-import { OID, TAG, children, decodeExtensions, decodeSigned, readWhole, whole } from '../../src/ca/asn1.js';
+import { OID, TAG, children, decodeExtensions, decodeSigned, readTlv, readWhole, tlvOf, whole } from '../../src/ca/asn1.js';
 import {
   ACCEPTED_REVOCATION_REASONS,
   RevocationReason,
   assembleCrl,
   buildCrlTbs,
+  crlEntriesOf,
   crlToPem,
   parseRevocationReason,
   revocationReasonName,
@@ -155,6 +156,52 @@ describe('ca/crl', () => {
       } finally {
         tmp.cleanup();
       }
+    });
+
+    it('lists 300,000 entries (no stack or argument limit), and openssl verifies it', function () {
+      this.timeout(120_000);
+      const revoked = Array.from({ length: 300_000 }, (_, i) => ({
+        serial: Buffer.from(`4${i.toString(16).padStart(31, '0')}`, 'hex'),
+        revokedAt: new Date('2026-02-28T09:30:15Z'),
+        reason: RevocationReason.cessationOfOperation,
+      }));
+      const tbs = buildCrlTbs(template({ revoked }));
+      const der = assembleCrl(tbs, sign('sha256', tbs, ca.issuing.key));
+      assert.equal(crlEntriesOf(der).entries.count, 300_000);
+      const list = children(tbs, readWhole(tbs, 'TBSCertList')).find((t, i) => i > 2 && t.tag === TAG.SEQUENCE)!;
+      assert.equal(children(tbs, list).length, 300_000);
+      if (!opensslAvailable()) return;
+      const tmp = tempDir();
+      try {
+        const r = openssl(['crl', '-inform', 'DER', '-in', tmp.write('big.crl', der), '-noout', '-CAfile', tmp.write('issuing.pem', certificateToPem(ca.issuing.der))]);
+        assert.equal(r.status, 0, r.out);
+        assert.match(r.out, /verify OK/);
+      } finally {
+        tmp.cleanup();
+      }
+    });
+
+    it('DER lengths past 16 MiB take 4 length octets, written and read back', () => {
+      const big = tlvOf(TAG.OCTET_STRING, [Buffer.alloc(0x1000001, 1)]);
+      assert.deepEqual([...big.subarray(0, 6)], [TAG.OCTET_STRING, 0x84, 0x01, 0x00, 0x00, 0x01]);
+      const t = readTlv(big, 0);
+      assert.equal(t.end - t.contentStart, 0x1000001);
+      assert.equal(t.end, big.length);
+    });
+
+    it('carries the previous CRL\'s entries unchanged before the new ones, and crlEntriesOf reads them back', () => {
+      const first = signedCrl(template());
+      const prev = crlEntriesOf(first);
+      assert.deepEqual(prev.issuerNameDer, ca.issuing.nameDer);
+      assert.deepEqual(prev.authorityKeyId, ca.issuing.keyId);
+      assert.equal(prev.entries.count, 3);
+      const added = { serial: Buffer.from('0A', 'hex'), revokedAt: new Date('2026-03-01T09:00:00Z'), reason: RevocationReason.superseded };
+      const next = signedCrl(template({ crlNumber: 43n, carried: prev.entries, revoked: [added] }));
+      const all = signedCrl(template({ crlNumber: 43n, revoked: [...template().revoked, added] }));
+      // The same TBSCertList as listing every entry afresh.
+      assert.deepEqual(decodeSigned(next, 'CRL').tbs, decodeSigned(all, 'CRL').tbs);
+      assert.equal(crlEntriesOf(next).entries.count, 4);
+      assert.equal(crlEntriesOf(signedCrl(template({ revoked: [] }))).entries.count, 0);
     });
   });
 });

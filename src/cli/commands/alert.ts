@@ -12,6 +12,7 @@ const ALERT_ROUTER = 'smki alert route';
 import { examples, table } from '../format.js';
 import { valueOrPrompt } from '../prompt.js';
 import { readInputFile } from './cert.js';
+import { INPUT_LIMITS } from '../../util/read-input.js';
 import type { Register } from './index.js';
 
 const DESTINATION_NAMES = { supplier: 'Supplier', srp: 'SRP', handover: 'handover Supplier', addressee: 'addressee', held: 'held' } as const;
@@ -41,7 +42,7 @@ export const registerAlert: Register = (program, wrap) => {
       if (o.file !== undefined && (o.device !== undefined || o.code !== undefined)) throw new InputError('--file: give the alert file, or --device and --code, not both');
       const reg = ctx.open();
       if (o.file !== undefined) {
-        const a = routeAlertFile(reg, readInputFile(o.file, '--file'), ALERT_ROUTER);
+        const a = routeAlertFile(reg, readInputFile(o.file, '--file', INPUT_LIMITS.duis), ALERT_ROUTER);
         ctx.emit(alertLine(a), a);
         // Held because it could not be read or trusted: recorded, and reported as a refusal.
         if ((UNTRUSTED_REASONS as readonly string[]).includes(a.reason)) {

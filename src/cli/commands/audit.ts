@@ -1,16 +1,15 @@
-import { readFileSync, statSync } from 'node:fs';
+import { INPUT_LIMITS, readInputText } from '../../util/read-input.js';
 import { InputError, IntegrityError } from '../../domain/errors.js';
 import { writeOutput } from '../../util/output.js';
 import type { CliContext } from '../context.js';
-import { examples, table } from '../format.js';
+import { examples } from '../format.js';
 import type { Register } from './index.js';
 import type { AuditProblem } from '../../registry/audit.js';
 
 /** An anchor file written by `smki audit anchor` (small JSON; anything else is exit 4). */
 function readAnchor(file: string): unknown {
   try {
-    if (!statSync(file).isFile() || statSync(file).size > 64 * 1024) throw new InputError(`--anchor: ${file} is not an anchor file (not a small regular file)`);
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readInputText(file, '--anchor', INPUT_LIMITS.anchor));
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(`--anchor: cannot read ${file} as an anchor (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
@@ -60,10 +59,10 @@ export const registerAudit: Register = (program, wrap) => {
     .addHelpText('after', examples(['smki audit log --limit 20', 'smki audit log --json']))
     .action(wrap((ctx: CliContext, opts: { limit: string }) => {
       const n = Math.max(1, Number.parseInt(opts.limit, 10) || 50);
-      const rows = ctx.open().audit.tail(n);
-      ctx.emit(
-        table(['#', 'At', 'Actor', 'Action', 'Subject'], rows.map((r) => [String(r.seq), r.at, r.actor, r.action, r.subject])),
-        rows.map((r) => ({ ...r, details: JSON.parse(r.details) })),
-      );
+      ctx.emitRows(ctx.open().audit.iterateTail(n), {
+        headers: ['#', 'At', 'Actor', 'Action', 'Subject'],
+        cells: (r) => [String(r.seq), r.at, r.actor, r.action, r.subject],
+        json: (r) => ({ ...r, details: JSON.parse(r.details) }),
+      });
     }));
 };

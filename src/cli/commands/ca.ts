@@ -12,6 +12,7 @@ import { isPkcs11Uri } from '../../ca/pkcs11-uri.js';
 import { passphrase, pkcs11Pin } from '../passphrase.js';
 import { examples, table } from '../format.js';
 import { readInputFile } from './cert.js';
+import { INPUT_LIMITS } from '../../util/read-input.js';
 import type { Register } from './index.js';
 import { writeOutput } from '../../util/output.js';
 
@@ -40,7 +41,7 @@ export const registerCa: Register = (program, wrap) => {
     .addHelpText('after', examples(['smki --as ra1.key ca trust --file fixtures/dcc-test-pki/chain.pem', 'smki --as ra1.key ca trust --file fixtures/dcc-test-pki/chain.pem --json']))
     .action(wrap(async (ctx: CliContext, opts: { file?: string }) => {
       if (!opts.file) throw new InputError('missing --file (the CA chain, PEM)');
-      const r = trustCaChain(ctx.open(), { pem: readInputFile(opts.file, '--file'), operator: await ctx.operatorKey() });
+      const r = trustCaChain(ctx.open(), { pem: readInputFile(opts.file, '--file', INPUT_LIMITS.chain), operator: await ctx.operatorKey() });
       const row = (a: (typeof r.added)[number], state: string) => ({ subject: a.subject, kind: a.kind, sha256: a.sha256, state });
       const rows = [...r.added.map((a) => row(a, 'added')), ...r.kept.map((a) => row(a, 'already trusted'))];
       ctx.emit(rows.map((x) => `${x.state.padEnd(16)} ${x.kind.padEnd(12)} ${x.subject}  sha256 ${x.sha256.slice(0, 16)}...`), { id: r.added[0]?.sha256 ?? r.kept[0]!.sha256, anchors: rows });

@@ -1,19 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { INPUT_LIMITS, readInputFile as readBoundedFile } from '../../util/read-input.js';
 import { readOrganisationCertificate } from '../../ca/organisation-certificate.js';
 import { toPem } from '../../ca/pem.js';
 import { parseRevocationReason, revocationReasonName, ACCEPTED_REVOCATION_REASONS } from '../../ca/crl.js';
-import { InputError } from '../../domain/errors.js';
-import { parseEui64 } from '../../domain/eui.js';
+import { parseEui64, type Eui64 } from '../../domain/eui.js';
 import { parseProfileName, PROFILE_NAMES, type ProfileName } from '../../domain/profiles.js';
 import { issueCertificate } from '../../ra/issue.js';
 import { requireUserId } from '../../ra/parties.js';
 import { registerExternalCertificate } from '../../ra/external-certificates.js';
 import { requireCertificate, revokeCertificates } from '../../ra/revocation.js';
-import { listCertificates, type CertificateRecord } from '../../registry/certificates.js';
+import { iterateCertificates, listCertificates, type CertificateRecord } from '../../registry/certificates.js';
 import { listOfficers } from '../../registry/officers.js';
 import { listUserIds } from '../../registry/parties.js';
 import type { CliContext } from '../context.js';
-import { examples, table } from '../format.js';
+import { examples } from '../format.js';
 import { unlockCa } from '../passphrase.js';
 import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
@@ -38,12 +38,9 @@ export function certificateJson(c: CertificateRecord) {
   };
 }
 
-export function readInputFile(path: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new InputError(`${flag}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+/** A file named by a flag, read within its size limit (a certificate or CSR by default; src/util/read-input.ts). */
+export function readInputFile(path: string, flag: string, limit: number = INPUT_LIMITS.pem): Buffer {
+  return readBoundedFile(path, flag, limit);
 }
 
 /** A certificate named by its serial, or by its PEM/DER file (so scripts need not copy serials). */
@@ -127,16 +124,17 @@ export const registerCert: Register = (program, wrap) => {
     .addHelpText('after', examples(['smki cert list', 'smki cert list --party 90B3D51F30010000 --json']))
     .action(wrap((ctx: CliContext, opts: { party?: string }) => {
       const reg = ctx.open();
-      let rows: CertificateRecord[];
+      let userIds: Eui64[] | undefined;
       if (opts.party) {
         const u = requireUserId(reg, parseEui64(opts.party, '--party'));
-        rows = listCertificates(reg, { userIds: listUserIds(reg, u.partyId).map((x) => x.eui) });
-      } else rows = listCertificates(reg);
-      ctx.emit(
-        table(['Serial', 'User ID', 'Profile', 'OU', 'Status', 'Not after', 'Source'],
-          rows.map((c) => [c.serial, c.userId, c.profile, c.roleOu, c.status, c.notAfter.slice(0, 10), c.source])),
-        rows.map((c) => { const { pem: _pem, ...rest } = certificateJson(c); return rest; }),
-      );
+        userIds = listUserIds(reg, u.partyId).map((x) => x.eui);
+      }
+      // Streamed: a registry of any size lists in flat memory.
+      ctx.emitRows(iterateCertificates(reg, { userIds }), {
+        headers: ['Serial', 'User ID', 'Profile', 'OU', 'Status', 'Not after', 'Source'],
+        cells: (c) => [c.serial, c.userId, c.profile, c.roleOu, c.status, c.notAfter.slice(0, 10), c.source],
+        json: (c) => { const { pem: _pem, ...rest } = certificateJson(c); return rest; },
+      });
     }));
 
   cert
@@ -146,7 +144,7 @@ export const registerCert: Register = (program, wrap) => {
     .action(wrap(async (ctx: CliContext, serial: string | undefined) => {
       const reg = ctx.open();
       const s = await choiceOrPrompt(ctx, serial, 'SERIAL', 'Certificate',
-        listCertificates(reg).map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile} ${c.status}` })), serialOrFile);
+        () => listCertificates(reg).map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile} ${c.status}` })), serialOrFile);
       const c = requireCertificate(reg, s);
       const j = certificateJson(c);
       ctx.emit(
@@ -166,7 +164,7 @@ export const registerCert: Register = (program, wrap) => {
     .action(wrap(async (ctx: CliContext, serial: string | undefined, opts: { reason?: string; passphraseFile?: string; yes?: boolean }) => {
       const reg = ctx.open();
       const s = await choiceOrPrompt(ctx, serial, 'SERIAL', 'Certificate to revoke',
-        listCertificates(reg).filter((c) => c.status === 'valid' && c.source === 'issued').map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile}` })), serialOrFile);
+        () => listCertificates(reg).filter((c) => c.status === 'valid' && c.source === 'issued').map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile}` })), serialOrFile);
       const why = await choiceOrPrompt(ctx, opts.reason, '--reason', 'Revocation reason',
         ACCEPTED_REVOCATION_REASONS.map((r) => ({ value: r, name: r })), (t) => revocationReasonName(parseRevocationReason(t)));
       const c = requireCertificate(reg, s);

@@ -1,9 +1,9 @@
 import { parseEui64 } from '../../domain/eui.js';
 import { InputError } from '../../domain/errors.js';
 import { DEVICE_CSV_HEADER, importDevices, REFUSED_ROWS_KEPT, type DeviceImportResult } from '../../ra/devices.js';
-import { countDevices, findDevice, listDevices, countDevicesBySupplier, type DeviceRecord } from '../../registry/devices.js';
+import { countDevices, findDevice, iterateDevices, countDevicesBySupplier, type DeviceRecord } from '../../registry/devices.js';
 import type { CliContext } from '../context.js';
-import { examples, table } from '../format.js';
+import { examples } from '../format.js';
 import { progress } from '../progress.js';
 import { valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
@@ -130,14 +130,12 @@ ${examples([
       const reg = ctx.open();
       const supplier = opts.supplier === undefined ? undefined : parseEui64(opts.supplier, '--supplier');
       const limit = positiveInt(opts.limit, '--limit');
-      const rows = listDevices(reg, { supplier, limit });
       const total = supplier ? countDevicesBySupplier(reg, supplier) : countDevices(reg);
-      ctx.emit(
-        [
-          table(['Device', 'Type', 'SMETS', 'Supplier', 'Updated'], rows.map((d) => [d.eui, d.deviceType, String(d.smets), d.supplierEui, d.updatedAt])),
-          ...(total > rows.length ? [`(${n(rows.length)} of ${n(total)}; --limit for more)`] : []),
-        ],
-        rows.map(deviceJson),
-      );
+      ctx.emitRows(iterateDevices(reg, { supplier, limit }), {
+        headers: ['Device', 'Type', 'SMETS', 'Supplier', 'Updated'],
+        cells: (d) => [d.eui, d.deviceType, String(d.smets), d.supplierEui, d.updatedAt],
+        json: deviceJson,
+        footer: (shown) => (total > shown ? [`(${n(shown)} of ${n(total)}; --limit for more)`] : []),
+      });
     }));
 };

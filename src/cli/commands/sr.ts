@@ -8,6 +8,7 @@ import type { CliContext } from '../context.js';
 import { decisionColour, examples, painter, type Painter } from '../format.js';
 import { progress as progressLine } from '../progress.js';
 import { readInputFile } from './cert.js';
+import { INPUT_LIMITS, readInputStream } from '../../util/read-input.js';
 import type { Register } from './index.js';
 import { registerQuarantine } from './quarantine.js';
 import { registerSrTools } from './sr-tools.js';
@@ -32,10 +33,9 @@ function expandInputs(args: string[]): string[] {
   return out;
 }
 
-async function readStdin(ctx: CliContext): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of ctx.io.stdin) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks);
+/** stdin ('-'), within the DUIS size limit: an endless stdin ends at the limit (exit 4). */
+function readStdin(ctx: CliContext): Promise<Buffer> {
+  return readInputStream(ctx.io.stdin, 'stdin', INPUT_LIMITS.duis);
 }
 
 function outcomeLine(o: GateOutcome, paint: Painter): string {
@@ -105,7 +105,7 @@ export const registerSr: Register = (program, wrap) => {
           // A file that cannot be read is named in the report (exit 4); every other file is still decided.
           const bytes = await Promise.all(slice.map(async (f) => {
             try {
-              return f === '-' ? await readStdin(ctx) : readInputFile(f, 'FILE');
+              return f === '-' ? await readStdin(ctx) : readInputFile(f, 'FILE', INPUT_LIMITS.duis);
             } catch (e) {
               if (e instanceof InputError) return e;
               throw e;
