@@ -29,6 +29,7 @@ import { Registry } from '../src/registry/registry.js';
 import { readFileSync } from 'node:fs';
 import { checkWithWorkers, VerifyPool } from '../src/gate/verify-pool.js';
 import { verifyRegistry } from './checks.js';
+import { growRegistry } from './scale.js';
 import { xmlsec1Verify } from './peers.js';
 
 /** The bench home's RA operator (a key in memory). */
@@ -53,7 +54,7 @@ export interface GateBench {
  * core and worker threads in turn (so both see the same load); with `xmlsec1`, every request is
  * also verified by `xmlsec1 --verify`.
  */
-export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: boolean } = {}): Promise<GateBench> {
+export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: boolean; grow?: number } = {}): Promise<GateBench> {
   const dir = mkdtempSync(join(tmpdir(), 'smki-bench-gate-'));
   try {
     const catalogue = loadCatalogue();
@@ -97,6 +98,8 @@ export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: b
     const second = generatePersonKey('bench-operator-2');
     addOperator(reg, { name: 'bench2', publicKey: second.spkiDer }, benchAdmin.signer);
     approveEvent(reg, e.id, second.signer);
+    // bench/scale.ts: the same requests in a registry that also holds `grow` certificates and Devices of another Supplier.
+    if (opts.grow) growRegistry(reg, catalogue, home, opts.grow, benchAdmin.signer);
 
     // The requests, made and signed before the clock starts.
     const tpl = readFileSync(join(FIX, 'duis', 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML'), 'utf8');

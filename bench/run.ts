@@ -2,7 +2,7 @@
 // Each benchmark runs in a process of its own (its peak memory is its own) and ends by verifying its
 // registry (audit verify and SQLite's checks); a failed check fails the run.
 // Sizes can be lowered for a quick look: BENCH_CERTS, BENCH_PROCESSES, BENCH_KEY_CERTS, BENCH_DEVICES,
-// BENCH_REQUESTS, BENCH_WORKERS, BENCH_INTEGRITY_REQUESTS, BENCH_INTEGRITY_CERTS.
+// BENCH_REQUESTS, BENCH_WORKERS, BENCH_INTEGRITY_REQUESTS, BENCH_INTEGRITY_CERTS, BENCH_SCALE_SIZES, BENCH_SCALE_REQUESTS.
 // `npm run bench -- --readme` also rewrites the README's performance table from this run.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -154,6 +154,9 @@ add({
 add({ what: 'integrity checks (row MACs) on issuance', ours: `${f0(integrity.issuance.on)}/s with`, peer: `${f0(integrity.issuance.off)}/s without`, ratio: integrity.issuance.on / integrity.issuance.off });
 
 for (const r of (await import('./startup.js')).startupRows(num('BENCH_STARTUP_RUNS', 20))) add(r);
+// Flat costs as the registry grows (bench/scale.ts): revocation + CRL, cert list, audit verify, the gate, against size.
+for (const r of await (await import('./scale.js')).runScale((await import('./scale.js')).scaleSizes(), num('BENCH_SCALE_REQUESTS', 2000))) add(r);
+
 const endLoad = load();
 const date = new Date().toISOString().slice(0, 10);
 const table = [

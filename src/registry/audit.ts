@@ -2,7 +2,7 @@
 // and whose MAC (a key kept beside the registry, 0600) stops anyone without the key from rebuilding
 // the chain. A MACed checkpoint file outside the database names the last record, so a truncated tail
 // is found too. Records are appended inside the same transaction as the change they describe.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Database, Statement } from 'better-sqlite3';
 import { IntegrityError } from '../domain/errors.js';
@@ -55,7 +55,14 @@ export function recordHash(r: Pick<AuditRecord, 'seq' | 'at' | 'actor' | 'action
   const fields: unknown[] = [r.prev_hash, r.seq, r.at, r.actor, r.action, r.subject, r.details];
   // A signed record's hash covers its statement and signature (unsigned records hash as they always did).
   if (r.statement != null || r.signature != null) fields.push(r.statement ?? null, r.signature ?? null);
-  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+  return hash('sha256', JSON.stringify(fields), 'hex');
+}
+
+/** The record's stored MAC (hex) is the audit key's HMAC of its hash (one conversion, compared in constant time). */
+function macMatches(key: Buffer, recordHashHex: string, macHex: string): boolean {
+  const want = createHmac('sha256', key).update(recordHashHex).digest();
+  const got = Buffer.from(macHex, 'hex');
+  return got.length === want.length && timingSafeEqual(got, want);
 }
 
 function mac(key: Buffer, text: string): string {
@@ -195,19 +202,19 @@ export class AuditLog {
     let expectedSeq = 1;
     let prevHash = GENESIS_HASH;
     let count = 0;
-    const hashes = new Map<number, string>();
+    // One record at a time and nothing kept but the previous hash: flat memory for any length of chain
+    // (the checkpointed record is looked up once at the end).
     for (const r of this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditRecord>) {
       count++;
       if (r.seq !== expectedSeq) problems.push({ seq: r.seq, problem: `expected record ${expectedSeq} here (a record was deleted, inserted or reordered)` });
       if (r.prev_hash !== prevHash) problems.push({ seq: r.seq, problem: 'does not follow the previous record (chain broken)' });
       const h = recordHash(r);
       if (h !== r.hash) problems.push({ seq: r.seq, problem: 'content does not match its hash (edited)' });
-      if (!sameHex(mac(this.key, r.hash), r.mac)) problems.push({ seq: r.seq, problem: 'MAC does not verify (rewritten without the audit key)' });
-      hashes.set(r.seq, r.hash);
+      if (!macMatches(this.key, r.hash, r.mac)) problems.push({ seq: r.seq, problem: 'MAC does not verify (rewritten without the audit key)' });
       prevHash = r.hash;
       expectedSeq = r.seq + 1;
     }
-    problems.push(...this.checkpointProblems(count, (seq) => hashes.get(seq)));
+    problems.push(...this.checkpointProblems(count));
     return { records: count, problems };
   }
 
