@@ -92,7 +92,7 @@ serveChunks((doc: Uint8Array | { path: string }) => {
   try {
     bytes = readFileSync(doc.path);
   } catch (e) {
-    return { malformed: `cannot read ${doc.path} (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
+    return { malformed: `FILE: cannot read ${doc.path} (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
   }
   return read(bytes);
 });

@@ -26,9 +26,26 @@ interface Job<I> {
 function startWorker(base: string, name: string, workerData: unknown): Worker {
   const ext = extname(fileURLToPath(base));
   const url = new URL(`./${name}${ext}`, base);
-  if (ext !== '.ts') return new Worker(url, { workerData });
+  const execArgv = workerExecArgv();
+  if (ext !== '.ts') return new Worker(url, { workerData, execArgv });
   const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData, execArgv });
+}
+
+/**
+ * This process's Node options without the modules it preloaded (--require, --import, loaders) or the
+ * code it ran: a worker would resolve those again from the current folder, which may be elsewhere.
+ */
+function workerExecArgv(): string[] {
+  const withValue = new Set(['--require', '-r', '--import', '--loader', '--experimental-loader', '--eval', '-e', '--print', '-p']);
+  const out: string[] = [];
+  const a = process.execArgv;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    if (withValue.has(x)) i++;
+    else if (!/^--(require|import|loader|experimental-loader|eval|print)=/.test(x)) out.push(x);
+  }
+  return out;
 }
 
 /** In a worker module: answers each chunk of items with `answer` (which must not throw for bad input). */

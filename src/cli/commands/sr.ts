@@ -4,6 +4,7 @@ import { InputError } from '../../domain/errors.js';
 import { formatReason } from '../../domain/reasons.js';
 import { parseTime } from '../../domain/time.js';
 import { ServiceRequestGate, type GateOutcome } from '../../gate/gate.js';
+import { inputFromAnswer, VerifyPool, type VerifyAnswer } from '../../gate/verify-pool.js';
 import type { CliContext } from '../context.js';
 import { decisionColour, examples, painter, type Painter } from '../format.js';
 import { progress as progressLine } from '../progress.js';
@@ -49,6 +50,16 @@ function outcomeLine(o: GateOutcome, paint: Painter): string {
 /** Files decided per registry transaction (one durable commit, then their report). */
 const GROUP = 200;
 
+/** Regroups chunks of answers into groups of `size` (the last one shorter). */
+async function* inGroups<T>(chunks: AsyncGenerator<T[]>, size: number): AsyncGenerator<T[]> {
+  let group: T[] = [];
+  for await (const chunk of chunks) {
+    group.push(...chunk);
+    while (group.length >= size) yield group.splice(0, size);
+  }
+  if (group.length) yield group;
+}
+
 /**
  * The report of a batch, written as it goes: each decision right after the commit that recorded it.
  * With --json the output is still one JSON document (an array, closed at the end, also when the run
@@ -80,12 +91,17 @@ export const registerSr: Register = (program, wrap) => {
   sr.command('check <files...>')
     .description('accept or refuse each DUIS request with every reason code that applies; exit 3 if any is refused, 4 if any is malformed')
     .option('--at <time>', 'only evaluate as of this time (ISO 8601): nothing is recorded; without it the registry decides at its own time and records')
+    .option('--workers <n>', 'read the files and check their signatures in N worker threads beside the one thread that decides and commits (not with --at or -)')
     .addHelpText('after', examples([
       'smki sr check fixtures/public/duis/ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML   # exit 4 (unsigned)',
+      'smki sr check fixtures/public/duis/ --workers 1   # exit 4',
       'smki sr check fixtures/public/duis/ --json   # exit 4',
       'cat fixtures/public/duis/GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML | smki sr check - --at now+1h   # exit 4',
     ]))
-    .action(wrap(async (ctx: CliContext, files: string[], o: { at?: string; operator?: string }) => {
+    .action(wrap(async (ctx: CliContext, files: string[], o: { at?: string; workers?: string }) => {
+      const workers = o.workers === undefined ? undefined : Number(o.workers);
+      if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new InputError(`--workers: ${o.workers} is not a number of threads from 1 to 64`);
+      if (workers !== undefined && (o.at || files.includes('-'))) throw new InputError('--workers: not with --at or - (stdin): worker threads read files for decisions that are recorded');
       const reg = ctx.open();
       const at = o.at ? parseTime(o.at, '--at', ctx.clock()) : undefined;
       const gate = new ServiceRequestGate(reg, ctx.catalogue());
@@ -99,9 +115,26 @@ export const registerSr: Register = (program, wrap) => {
       const onSigint = () => { interrupted = true; };
       process.on('SIGINT', onSigint);
       let done = 0;
+      // With --workers: the files read and their signatures checked ahead, in order; decided here.
+      const pool = workers ? new VerifyPool(reg.paths.dir, workers) : undefined;
+      const read = pool ? inGroups(pool.answers(inputs.map((path) => ({ path }))), GROUP) : undefined;
       try {
         for (let i = 0; i < inputs.length && !interrupted; i += GROUP) {
           const slice = inputs.slice(i, i + GROUP);
+          if (read) {
+            const answers = (await read.next()).value as VerifyAnswer[];
+            if (interrupted) break;
+            const decided = reg.tx(() => slice.map((f, j) => {
+              const a = answers[j]!;
+              return 'malformed' in a
+                ? { file: f, decision: 'malformed' as const, reasons: [], warnings: [], error: a.malformed, recorded: false }
+                : gate.checkInput(f, inputFromAnswer(a, () => readInputFile(f, 'FILE')), actor);
+            }));
+            for (const d of decided) report.add(d);
+            progress.update((done += slice.length));
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            continue;
+          }
           // A file that cannot be read is named in the report (exit 4); every other file is still decided.
           const bytes = await Promise.all(slice.map(async (f) => {
             try {
@@ -126,6 +159,7 @@ export const registerSr: Register = (program, wrap) => {
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
       } finally {
+        await pool?.close();
         process.off('SIGINT', onSigint);
         progress.end();
         report.end();
