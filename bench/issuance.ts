@@ -18,7 +18,7 @@ import { Registry } from '../src/registry/registry.js';
 import { toPem } from '../src/ca/pem.js';
 import { ensureBuilt } from '../test/support/process.js';
 import { verifyRegistry } from './checks.js';
-import { cfsslSignSeconds, isSkipped, medianProcessSeconds, nodeNothingSeconds, startCfsslServe, type CfsslServe, type Skipped } from './peers.js';
+import { cfsslSignCost, isSkipped, nodeNothingCost, processCost, startCfsslServe, type CfsslServe, type ProcessCost, type Skipped } from './peers.js';
 
 /** The bench home's RA operator (a key in memory). */
 const benchAdmin = generatePersonKey('bench-operator');
@@ -58,8 +58,8 @@ export interface IssuanceBench {
   single: { certificates: number; seconds: number; perSecond: number };
   /** `cfssl serve` over the same CSRs, interleaved with smki-ca's batches (half each, twice). */
   cfsslServe?: { certificates: number; seconds: number; perSecond: number } | Skipped;
-  /** Median seconds of one whole process: `smki cert issue`, `cfssl sign`, `node -e 0`. */
-  process?: { runs: number; smkiCertIssue: number; cfsslSign: number | Skipped; nodeNothing: number };
+  /** One whole process (median wall seconds, mean CPU ms): `smki cert issue`, `cfssl sign`, `node -e 0`. */
+  process?: { runs: number; smkiCertIssue: ProcessCost; cfsslSign: ProcessCost | Skipped; nodeNothing: ProcessCost };
   auditRecords: number;
 }
 
@@ -127,7 +127,7 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
     } finally {
       await pool?.close();
     }
-    if (serve && !isSkipped(serve)) serve.stop();
+    if (serve && !isSkipped(serve)) await serve.stop();
     const cfsslServe = serve === undefined ? undefined : isSkipped(serve) ? serve : { certificates: cfsslCertificates, seconds: cfsslSeconds, perSecond: cfsslCertificates / cfsslSeconds };
 
     let processes: IssuanceBench['process'];
@@ -141,13 +141,13 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
       const passFile = join(dir, 'ca-pass.txt');
       writeFileSync(passFile, `${pass.toString()}\n`, { mode: 0o600 });
       ensureBuilt();
-      const smkiCertIssue = medianProcessSeconds(runs, (i) => ({
+      const smkiCertIssue = processCost(runs, (i) => ({
         cmd: process.execPath,
         args: [join(process.cwd(), 'bin', 'smki.js'), '--home', home, 'cert', 'issue', '--csr', files[i]!, '--profile', 'xml-sign', '--party', srp, '--officer', aro.id, '--passphrase-file', passFile],
       }), (status, stderr) => {
         if (status !== 0) throw new Error(`smki cert issue failed (exit ${status}): ${stderr.trim().split('\n').pop()}`);
       });
-      processes = { runs, smkiCertIssue, cfsslSign: cfsslSignSeconds(dir, files), nodeNothing: nodeNothingSeconds(runs) };
+      processes = { runs, smkiCertIssue, cfsslSign: cfsslSignCost(dir, files), nodeNothing: nodeNothingCost(runs) };
     }
     const { records } = verifyRegistry(reg, 'issuance');
     reg.close();
@@ -161,7 +161,7 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
       auditRecords: records,
     };
   } finally {
-    if (serve && !isSkipped(serve)) serve.stop();
+    if (serve && !isSkipped(serve)) await serve.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { childrenCpuMs } from './startup.js';
 
 export type Skipped = { skipped: string };
 export const isSkipped = (x: unknown): x is Skipped => typeof x === 'object' && x !== null && 'skipped' in x;
@@ -71,7 +72,8 @@ async function waitForServe(child: ChildProcess, port: number, agent: Agent, pro
 export interface CfsslServe {
   /** Signs the PEM CSRs over the keep-alive connections, one request after another on each: seconds from the first request to the last answer. */
   sign(csrPems: string[]): Promise<number>;
-  stop(): void;
+  /** Stops the server; resolves once it has exited (and been reaped, so its CPU time is counted now, not in a later measurement). */
+  stop(): Promise<void>;
 }
 
 /**
@@ -85,16 +87,18 @@ export async function startCfsslServe(dir: string, warmUpPem: string, clients = 
   const port = await freePort();
   const child = spawn('cfssl', ['serve', '-address', '127.0.0.1', '-port', String(port), '-ca', ca.cert, '-ca-key', ca.key, '-config', ca.config, '-loglevel', '5'], { stdio: 'ignore' });
   const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
-  const stop = () => {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
     for (const a of agents) a.destroy();
     child.kill('SIGTERM');
+    await exited;
   };
   try {
     const warmUp = JSON.stringify({ certificate_request: warmUpPem });
     await waitForServe(child, port, agents[0]!, warmUp);
     await Promise.all(agents.map((a) => post(a, port, warmUp)));
   } catch (e) {
-    stop();
+    await stop();
     throw e;
   }
   return {
@@ -114,9 +118,16 @@ export async function startCfsslServe(dir: string, warmUpPem: string, clients = 
   };
 }
 
-/** Median wall time in seconds of `runs` runs of one process (`make(i)` gives argv for run i). */
-export function medianProcessSeconds(runs: number, make: (i: number) => { cmd: string; args: string[]; env?: NodeJS.ProcessEnv }, check: (status: number | null, stderr: string, i: number) => void): number {
+/** One process, measured: median wall seconds and mean CPU milliseconds (user + system, its own only: unaffected by the machine's load). */
+export interface ProcessCost {
+  seconds: number;
+  cpuMs: number;
+}
+
+/** `runs` runs of one process (`make(i)` gives argv for run i), each checked by `check`. */
+export function processCost(runs: number, make: (i: number) => { cmd: string; args: string[]; env?: NodeJS.ProcessEnv }, check: (status: number | null, stderr: string, i: number) => void): ProcessCost {
   const times: number[] = [];
+  const cpu0 = childrenCpuMs();
   for (let i = 0; i < runs; i++) {
     const { cmd, args, env } = make(i);
     const t0 = process.hrtime.bigint();
@@ -125,7 +136,7 @@ export function medianProcessSeconds(runs: number, make: (i: number) => { cmd: s
     if (r.error) throw r.error;
     check(r.status, r.stderr, i);
   }
-  return median(times);
+  return { seconds: median(times), cpuMs: (childrenCpuMs() - cpu0) / runs };
 }
 
 export function median(xs: number[]): number {
@@ -134,18 +145,18 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** One `cfssl sign` process per CSR file: median seconds. */
-export function cfsslSignSeconds(dir: string, csrFiles: string[]): number | Skipped {
+/** One `cfssl sign` process per CSR file. */
+export function cfsslSignCost(dir: string, csrFiles: string[]): ProcessCost | Skipped {
   const absent = cfsslAbsent();
   if (absent) return { skipped: absent };
   const ca = cfsslCa(dir);
-  return medianProcessSeconds(csrFiles.length, (i) => ({ cmd: 'cfssl', args: ['sign', '-ca', ca.cert, '-ca-key', ca.key, '-config', ca.config, csrFiles[i]!] }), (status, stderr) => {
+  return processCost(csrFiles.length, (i) => ({ cmd: 'cfssl', args: ['sign', '-ca', ca.cert, '-ca-key', ca.key, '-config', ca.config, csrFiles[i]!] }), (status, stderr) => {
     if (status !== 0) throw new Error(`cfssl sign failed: ${stderr.trim().split('\n').pop()}`);
   });
 }
 
-export function nodeNothingSeconds(runs: number): number {
-  return medianProcessSeconds(runs, () => ({ cmd: process.execPath, args: ['-e', '0'] }), (status) => {
+export function nodeNothingCost(runs: number): ProcessCost {
+  return processCost(runs, () => ({ cmd: process.execPath, args: ['-e', '0'] }), (status) => {
     if (status !== 0) throw new Error('node -e 0 failed');
   });
 }

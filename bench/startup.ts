@@ -12,7 +12,7 @@ const BIN = join(import.meta.dirname, '..', 'bin', 'smki.js');
 const TICK_MS = 10;
 
 /** CPU time (ms) of every waited-for child of this process so far: cutime + cstime. */
-function childrenCpuMs(): number {
+export function childrenCpuMs(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the command name: state is field 3, so cutime (16) and cstime (17) are at 13 and 14.
