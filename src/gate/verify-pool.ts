@@ -6,7 +6,7 @@
 // transaction, and checks the signature here for any other. Two workers therefore cannot both pass a
 // replay check or an ADT window: they never decide.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import type { CertificateRecord } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
 import { parseDuisRequest, type DuisRequest, type ParsedDuisRequest } from './duis.js';
@@ -92,7 +92,7 @@ export async function checkWithWorkers(
     const decided = reg.tx(() => pendingAnswers.map((a, k) => {
       const d = docs[first + k]!;
       const file = d.file;
-      const bytes = 'bytes' in d ? d.bytes : () => readFileSync(d.path);
+      const bytes = 'bytes' in d ? d.bytes : () => readInputFile(d.path, 'FILE', INPUT_LIMITS.duis);
       return 'malformed' in a
         ? { file, decision: 'malformed' as const, reasons: [], warnings: [], error: a.malformed, recorded: false }
         : gate.checkInput(file, inputFromAnswer(a, bytes), actor);

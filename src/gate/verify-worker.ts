@@ -4,7 +4,7 @@
 // which certificate (by the SHA-256 of its DER) a signature was checked with, and the gate uses an
 // answer only for the very certificate it looked up itself.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import { workerData } from 'node:worker_threads';
 import { InputError } from '../domain/errors.js';
 import type { Eui64 } from '../domain/eui.js';
@@ -90,9 +90,10 @@ serveChunks((doc: Uint8Array | { path: string }) => {
   if (!('path' in doc)) return read(asBuffer(doc));
   let bytes: Buffer;
   try {
-    bytes = readFileSync(doc.path);
+    // Within the DUIS size limit, a regular file only (src/util/read-input.ts), as sr check reads.
+    bytes = readInputFile(doc.path, 'FILE', INPUT_LIMITS.duis);
   } catch (e) {
-    return { malformed: `FILE: cannot read ${doc.path} (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
+    return { malformed: (e as Error).message.split('\n')[0]! };
   }
   return read(bytes);
 });

@@ -1,6 +1,7 @@
 // SRO and ARO lifecycle (MP134B requirement 4). An SRO is registered by an RA operator with evidence;
 // an ARO is nominated by an active SRO of the same Party and activated by an RA operator.
 import { InputError, PolicyRefusal } from '../domain/errors.js';
+import { freeText, TEXT_LIMITS } from '../domain/text.js';
 import { reason, type Reason } from '../domain/reasons.js';
 import {
   findOfficer,
@@ -39,7 +40,8 @@ export function decideAddOfficer(input: AddOfficerInput, nominator: OfficerRecor
 }
 
 export function addOfficer(reg: Registry, input: AddOfficerInput): OfficerRecord {
-  if (!input.name.trim()) throw new InputError('--name: an officer name is required');
+  if (!freeText(input.name, '--name', TEXT_LIMITS.name)) throw new InputError('--name: an officer name is required');
+  freeText(input.evidence, '--evidence', TEXT_LIMITS.reference);
   return reg.tx(() => {
     const acting = operatorFor(reg, input.operator, 'officer.add', input.party.eui, { party: input.party.eui, kind: input.kind, name: input.name.trim(), nominatedBy: input.nominatedBy ?? null, evidence: input.evidence ?? null });
     let nominator: OfficerRecord | undefined;
@@ -90,6 +92,7 @@ export function changeOfficerStatus(
   operator: OperatorKey,
   note?: string,
 ): OfficerRecord {
+  freeText(note, '--note', TEXT_LIMITS.note);
   return reg.tx(() => {
     const acting = operatorFor(reg, operator, `officer.${action}`, id.trim(), { officer: id.trim(), note: note ?? null });
     const officer = findOfficer(reg, id);

@@ -4,6 +4,7 @@
 import { keyIdOf, shortKeyId } from '../ca/person-keys.js';
 import type { Signer } from '../ca/signer.js';
 import { InputError, PolicyRefusal } from '../domain/errors.js';
+import { freeText, TEXT_LIMITS } from '../domain/text.js';
 import { reason, type Reason } from '../domain/reasons.js';
 import { findOperator, insertOperator, listOperators, markOperatorRevoked, type OperatorRecord } from '../registry/operators.js';
 import type { Registry } from '../registry/registry.js';
@@ -61,6 +62,7 @@ export function decideRevokeOperator(target: OperatorRecord, all: readonly Opera
 /** Revokes the operator's key under every name registered with it; returns those names. */
 export function revokeOperator(reg: Registry, nameText: string, as: Signer, note?: string): OperatorRecord[] {
   const name = nameText.trim();
+  freeText(note, '--note', TEXT_LIMITS.note);
   return reg.tx(() => {
     const acting = actAsOperator(reg, as, 'operator.revoke', name, { name, note: note ?? null });
     const target = findOperator(reg, name);

@@ -3,6 +3,7 @@
 // it acts for.
 import type { Catalogue } from '../config/catalogue.js';
 import { InputError, PolicyRefusal } from '../domain/errors.js';
+import { freeText, TEXT_LIMITS } from '../domain/text.js';
 import type { Eui64 } from '../domain/eui.js';
 import { reason, type Reason } from '../domain/reasons.js';
 import { SOLR_CONTINGENCY, holdsSupplierRole, userRoleName, type UserRoleCode } from '../domain/roles.js';
@@ -37,7 +38,7 @@ export function decideAddRole(existing: UserIdRecord, role: UserRoleCode, catalo
 }
 
 export function addUserId(reg: Registry, catalogue: Catalogue, input: AddUserIdInput): UserIdRecord & { created: boolean; roleAdded: boolean } {
-  const name = input.partyName.trim();
+  const name = freeText(input.partyName, '--name', TEXT_LIMITS.name);
   if (!name) throw new InputError('--name: a Party name is required');
   return reg.tx(() => {
     const acting = operatorFor(reg, input.operator, 'party.add', input.eui, { party: name, role: input.role, eui: input.eui, actingFor: input.actingFor ?? null });

@@ -3,6 +3,7 @@
 import type { IssuingAuthority } from '../ca/authority.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { InputError, PolicyRefusal } from '../domain/errors.js';
+import { freeText, TEXT_LIMITS } from '../domain/text.js';
 import type { Eui64 } from '../domain/eui.js';
 import { reason, type Reason } from '../domain/reasons.js';
 import { SOLR_CONTINGENCY, holdsSupplierRole, userRoleName } from '../domain/roles.js';
@@ -55,7 +56,7 @@ function sameOperator(a: string, b: string): boolean {
 }
 
 export function recordEvent(reg: Registry, catalogue: Catalogue, input: RecordEventInput): SolrEventRecord {
-  if (!input.instructionRef.trim()) throw new InputError("--instruction: Ofgem's instruction reference is required");
+  if (!freeText(input.instructionRef, '--instruction', TEXT_LIMITS.reference)) throw new InputError("--instruction: Ofgem's instruction reference is required");
   if (!(input.until.getTime() > input.from.getTime())) throw new InputError('--until: must be after --from');
   return reg.tx(() => {
     const acting = operatorFor(reg, input.operator, 'solr.record', '', { failedSupplier: input.failedSupplier, srp: input.srp, instruction: input.instructionRef.trim(), from: input.from.toISOString(), until: input.until.toISOString() });
