@@ -119,9 +119,10 @@ function lintEntries(der: Buffer, list: Tlv, thisUpdate: Date, carried: number, 
         add('CRL_ENTRY_MALFORMED');
         continue;
       }
-      const hex = content(der, serial).toString('hex');
-      if (seen.has(hex)) add('CRL_ENTRY_DUPLICATE', hex.toUpperCase());
-      seen.add(hex);
+      // The serial's octets as a latin1 key (no hex conversion), the same key as for new entries below.
+      const key = der.toString('latin1', serial.contentStart, serial.end);
+      if (seen.has(key)) add('CRL_ENTRY_DUPLICATE', content(der, serial).toString('hex').toUpperCase());
+      seen.add(key);
       continue;
     }
     const parts = entry.tag === TAG.SEQUENCE ? children(der, entry) : [];
@@ -131,8 +132,9 @@ function lintEntries(der: Buffer, list: Tlv, thisUpdate: Date, carried: number, 
       continue;
     }
     const hex = content(der, serial).toString('hex');
-    if (seen.has(hex)) add('CRL_ENTRY_DUPLICATE', hex.toUpperCase());
-    seen.add(hex);
+    const key = der.toString('latin1', serial.contentStart, serial.end);
+    if (seen.has(key)) add('CRL_ENTRY_DUPLICATE', hex.toUpperCase());
+    seen.add(key);
     const revokedAt = readTime(der, parts[1]!, 'revocationDate');
     lintTime(revokedAt, 'revocationDate', add);
     if (revokedAt.date.getTime() > thisUpdate.getTime()) add('CRL_ENTRY_AFTER_THIS_UPDATE', hex.toUpperCase());

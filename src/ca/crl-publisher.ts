@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { writeFileAtomic } from '../util/output.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { SmkiError } from '../domain/errors.js';
-import { insertCrl, latestCrl, latestCrlNumber, listedRevocations, takeUnlistedRevocations, trimCrlsBefore, type RevokedIssued } from '../registry/certificates.js';
+import { crlRowMac, insertCrl, latestCrl, latestCrlNumber, listedRevocations, takeUnlistedRevocations, trimCrlsBefore, type RevokedIssued } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
 import type { AuditActor } from '../registry/audit.js';
 import { carriedCrlEntries, type IssuingAuthority } from './authority.js';
@@ -35,7 +35,9 @@ export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Cata
   }));
   const der = ca.signCrl({ crlNumber: BigInt(number), thisUpdate, nextUpdate, carried, revoked });
   insertCrl(reg, number, thisUpdate, nextUpdate, der);
-  trimCrlsBefore(reg, number, (d) => crlEntriesOf(d).entries.count);
+  // The previous CRL was read and checked above: its entry count is known when it was carried.
+  trimCrlsBefore(reg, number, (d) => (previous && carried && d === previous.der ? carried.count : crlEntriesOf(d).entries.count), previous);
+  signedHere.set(reg, { number, der, mac: crlRowMac(reg, number) });
   const entries = (carried?.count ?? 0) + revoked.length;
   reg.audit.append(thisUpdate, actor, 'crl.generate', `CRL-${number}`, { entries, nextUpdate: nextUpdate.toISOString() });
   return { number, der };
@@ -65,9 +67,20 @@ export function writeCrlFile(reg: Registry): string | undefined {
   return reg.paths.crl;
 }
 
+/**
+ * The CRL this process signed last, per registry, with the row MAC it was stored under: published
+ * without reading the CRL back when the newest row is that very row (same MAC: same number, dates and
+ * DER), which also rules out a rolled-back one whose number another process has since used.
+ */
+const signedHere = new WeakMap<Registry, { number: number; der: Buffer; mac: Buffer | undefined }>();
+
 function publishUnderLock(reg: Registry): void {
   reg.tx(() => {
-    const crl = latestCrl(reg)!;
+    // Under the write lock: the newest CRL is the one signed here if its number is, else it is read.
+    const mine = signedHere.get(reg);
+    const newest = latestCrlNumber(reg);
+    const mac = mine && mine.number === newest ? crlRowMac(reg, newest) : undefined;
+    const crl = mine?.mac && mac?.equals(mine.mac) ? mine : latestCrl(reg)!;
     if (isCurrent(reg, crl.number)) return;
     writeFileAtomic(reg.paths.crl, crlToPem(crl.der));
     const f = statSync(reg.paths.crl);

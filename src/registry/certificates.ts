@@ -196,6 +196,11 @@ export function latestCrlNumber(reg: Registry): number | undefined {
   return (reg.stmt('SELECT max(number) AS n FROM crls').get() as { n: number | null }).n ?? undefined;
 }
 
+/** The row MAC a stored CRL was sealed with (a few bytes: the CRL itself is not read). */
+export function crlRowMac(reg: Registry, number: number): Buffer | undefined {
+  return (reg.stmt('SELECT row_mac FROM crls WHERE number = ?').pluck().get(number) as Buffer | null | undefined) ?? undefined;
+}
+
 /** The number the next CRL gets (inside a transaction: the one that transaction signs). */
 export function nextCrlNumber(reg: Registry): number {
   return (latestCrlNumber(reg) ?? 0) + 1;
@@ -209,10 +214,11 @@ export function insertCrl(reg: Registry, number: number, thisUpdate: Date, nextU
  * Keeps CRLs older than `number` by their SHA-256, entry count and size only (the newest is whole):
  * a registry with thousands of CRLs of 100,000 entries does not hold each one whole.
  */
-export function trimCrlsBefore(reg: Registry, number: number, countEntries: (der: Buffer) => number): void {
+export function trimCrlsBefore(reg: Registry, number: number, countEntries: (der: Buffer) => number, checked?: { number: number; der: Buffer }): void {
   const numbers = reg.stmt('SELECT number FROM crls WHERE der IS NOT NULL AND number < ?').pluck().all(number) as number[];
   for (const n of numbers) {
-    const r = reg.rows.check('crls', reg.stmt('SELECT * FROM crls WHERE number = ?').get(n) as { number: number; der: Buffer });
+    // A CRL the caller read (and checked) in this transaction is not read again.
+    const r = checked?.number === n ? checked : reg.rows.check('crls', reg.stmt('SELECT * FROM crls WHERE number = ?').get(n) as { number: number; der: Buffer });
     reg.stmt('UPDATE crls SET der = NULL, sha256 = ?, entries = ?, bytes = ? WHERE number = ?')
       .run(createHash('sha256').update(r.der).digest('hex'), countEntries(r.der), r.der.length, r.number);
   }

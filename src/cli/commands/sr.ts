@@ -128,7 +128,7 @@ export const registerSr: Register = (program, wrap) => {
               const a = answers[j]!;
               return 'malformed' in a
                 ? { file: f, decision: 'malformed' as const, reasons: [], warnings: [], error: a.malformed, recorded: false }
-                : gate.checkInput(f, inputFromAnswer(a, () => readInputFile(f, 'FILE')), actor);
+                : gate.checkInput(f, inputFromAnswer(a, () => readInputFile(f, 'FILE', INPUT_LIMITS.duis)), actor);
             }));
             for (const d of decided) report.add(d);
             progress.update((done += slice.length));
