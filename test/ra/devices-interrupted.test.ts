@@ -2,11 +2,11 @@
 // with kill -9 at several points, and stopped with a real Ctrl+C (SIGINT), leaves either none of the
 // file or all of it, and `audit verify` passes afterwards; the import run again completes it.
 import { strict as assert } from 'node:assert';
-import { readFileSync, readlinkSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { writeDeviceCsv } from '../support/device-csv.js';
 import { ensureBuilt, startSmki } from '../support/process.js';
+import { foldWal, query, walBytes } from '../support/query.js';
 import { OTHER_SUPPLIER, setupScenario, SUPPLIER, SUPPLIER_GAS, type Scenario } from '../support/scenario.js';
 import { actAs } from '../support/keys.js';
 
@@ -14,16 +14,10 @@ const ROWS = 1_000_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function devices(home: string): { n: number; imports: number } {
-  const db = new Database(join(home, 'registry.sqlite'), { fileMustExist: true });
-  try {
-    // Only the test's connection: fold the WAL back so the next run's WAL growth can be watched from 0.
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    const n = (db.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
-    const imports = (db.prepare("SELECT count(*) AS n FROM audit WHERE action = 'device.import'").get() as { n: number }).n;
-    return { n, imports };
-  } finally {
-    db.close();
-  }
+  foldWal(home);
+  const n = query<{ n: number }>(home, 'SELECT count(*) AS n FROM devices')[0]!.n;
+  const imports = query<{ n: number }>(home, "SELECT count(*) AS n FROM audit WHERE action = 'device.import'")[0]!.n;
+  return { n, imports };
 }
 
 /** How far the process has read `file`: its read offset, or undefined once the file is closed. */
@@ -42,14 +36,6 @@ function readOffset(pid: number, file: string): number | undefined {
     return undefined;
   }
   return undefined;
-}
-
-function walBytes(home: string): number {
-  try {
-    return statSync(join(home, 'registry.sqlite-wal')).size;
-  } catch {
-    return 0;
-  }
 }
 
 /** `read`: the process has had the file open and closed it again (the validation pass is over). */
