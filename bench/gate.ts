@@ -67,19 +67,23 @@ export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: b
     addUserId(reg, catalogue, { partyName: 'Supplier', role: 'IS', eui: supplier, operator: benchAdmin.signer });
     addUserId(reg, catalogue, { partyName: 'SRP', role: 'SC', eui: srp, actingFor: supplier, operator: benchAdmin.signer });
     const party = findUserId(reg, srp)!;
-    const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', operator: benchAdmin.signer });
-    const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, operator: benchAdmin.signer });
+    const sroKey = generatePersonKey('bench-sro');
+    const aroKey = generatePersonKey('bench-aro');
+    const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', publicKey: sroKey.spkiDer, operator: benchAdmin.signer });
+    const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, publicKey: aroKey.spkiDer, nominator: sroKey.signer });
     changeOfficerStatus(reg, aro.id, 'activate', benchAdmin.signer);
     const ca = IssuingAuthority.unlock(reg, pass, catalogue);
     // The Supplier's DS certificate and key (its meters' trust anchor), the SRP's XML-signing one.
     const supParty = findUserId(reg, supplier)!;
-    const ssro = addOfficer(reg, { party: supParty, kind: 'sro', name: 'S', evidence: 'E', operator: benchAdmin.signer });
-    const saro = addOfficer(reg, { party: supParty, kind: 'aro', name: 'A', nominatedBy: ssro.id, operator: benchAdmin.signer });
+    const ssroKey = generatePersonKey('bench-supplier-sro');
+    const saroKey = generatePersonKey('bench-supplier-aro');
+    const ssro = addOfficer(reg, { party: supParty, kind: 'sro', name: 'S', evidence: 'E', publicKey: ssroKey.spkiDer, operator: benchAdmin.signer });
+    const saro = addOfficer(reg, { party: supParty, kind: 'aro', name: 'A', nominatedBy: ssro.id, publicKey: saroKey.spkiDer, nominator: ssroKey.signer });
     changeOfficerStatus(reg, saro.id, 'activate', benchAdmin.signer);
     const supKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    issueCertificate(reg, ca, catalogue, { csr: buildSmkiCsr({ eui: supplier, ou: '02', ...supKeys }).der, profile: 'ds', party: supplier, officerId: saro.id });
+    issueCertificate(reg, ca, catalogue, { csr: buildSmkiCsr({ eui: supplier, ou: '02', ...supKeys }).der, profile: 'ds', party: supplier, officerId: saro.id, officer: saroKey.signer });
     const srpKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const xml = issueCertificate(reg, ca, catalogue, { csr: buildSmkiCsr({ eui: srp, ou: '87', ...srpKeys }).der, profile: 'xml-sign', party: srp, officerId: aro.id });
+    const xml = issueCertificate(reg, ca, catalogue, { csr: buildSmkiCsr({ eui: srp, ou: '87', ...srpKeys }).der, profile: 'xml-sign', party: srp, officerId: aro.id, officer: aroKey.signer });
     const cert = readOrganisationCertificate(xml.der);
     // One ESME per pair of requests, all the Supplier's.
     const pairs = Math.ceil(n / 2);
@@ -91,7 +95,7 @@ export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: b
     await importDevices(reg, devices, { operator: benchAdmin.signer });
     const adt = join(dir, 'adt.csv');
     writeFileSync(adt, `supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold\n${supplier},1.6,${n * 2},${n * 4}\n`);
-    await submitAdt(reg, catalogue, { party: srp, officerId: aro.id, file: adt });
+    await submitAdt(reg, catalogue, { party: srp, officerId: aro.id, officer: aroKey.signer, file: adt });
     const now = new Date();
     const e = recordEvent(reg, catalogue, { failedSupplier: supplier, srp, instructionRef: 'BENCH', from: new Date(now.getTime() - 3600_000), until: new Date(now.getTime() + 86_400_000), operator: benchAdmin.signer });
     // Dual control: a second operator's key approves.

@@ -33,11 +33,13 @@ export async function prepareIssuanceHome(home: string, pass: Buffer, keys?: Ini
   addUserId(reg, catalogue, { partyName: 'Supplier', role: 'IS', eui: supplier, operator: benchAdmin.signer });
   addUserId(reg, catalogue, { partyName: 'SRP', role: 'SC', eui: srp, actingFor: supplier, operator: benchAdmin.signer });
   const party = (await import('../src/registry/parties.js')).findUserId(reg, srp)!;
-  const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', operator: benchAdmin.signer });
-  const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, operator: benchAdmin.signer });
+  const sroKey = generatePersonKey('bench-sro');
+  const aroKey = generatePersonKey('bench-aro');
+  const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', publicKey: sroKey.spkiDer, operator: benchAdmin.signer });
+  const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, publicKey: aroKey.spkiDer, nominator: sroKey.signer });
   changeOfficerStatus(reg, aro.id, 'activate', benchAdmin.signer);
   const ca = unlock ? unlock(reg) : IssuingAuthority.unlock(reg, pass, catalogue);
-  return { reg, catalogue, srp, aroId: aro.id, ca };
+  return { reg, catalogue, srp, aroId: aro.id, aroKey: aroKey.signer, ca };
 }
 
 export function benchCsrs(srp: ReturnType<typeof parseEui64>, n: number): Buffer[] {
@@ -75,17 +77,17 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
   try {
     const pass = Buffer.from('bench passphrase');
     const home = join(dir, 'home');
-    const { reg, catalogue, srp, aroId, ca } = await prepareIssuanceHome(home, pass);
+    const { reg, catalogue, srp, aroId, aroKey, ca } = await prepareIssuanceHome(home, pass);
     const aro = { id: aroId };
     const csrs = benchCsrs(srp, n);
     // One request at a time: a durable commit per certificate, as `smki cert issue` runs.
     const single = Math.min(500, Math.floor(csrs.length / 5));
     const t0 = process.hrtime.bigint();
-    for (const csr of csrs.slice(0, single)) issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: aro.id });
+    for (const csr of csrs.slice(0, single)) issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: aro.id, officer: aroKey });
     const singleSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     // Batches of 100 through the same pipeline (group commit), as onboarding runs issue them.
     const rest = csrs.slice(single);
-    const requests = (part: Buffer[]) => part.map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: aro.id }));
+    const requests = (part: Buffer[]) => part.map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: aro.id, officer: aroKey }));
     const ours = (part: Buffer[]): number => {
       const t = process.hrtime.bigint();
       for (let i = 0; i < part.length; i += 100) {

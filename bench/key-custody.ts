@@ -22,11 +22,11 @@ export interface KeyCustodyResult {
 
 async function perSecond(home: string, n: number, keys?: Parameters<typeof prepareIssuanceHome>[2], pin?: Buffer): Promise<number> {
   const pass = Buffer.from('bench passphrase');
-  const { reg, catalogue, srp, aroId, ca } = await prepareIssuanceHome(home, pass, keys, pin ? (r) => openIssuingAuthority(r, loadCatalogue(), pin) : undefined);
+  const { reg, catalogue, srp, aroId, aroKey, ca } = await prepareIssuanceHome(home, pass, keys, pin ? (r) => openIssuingAuthority(r, loadCatalogue(), pin) : undefined);
   const csrs = benchCsrs(srp, n);
   const t = process.hrtime.bigint();
   for (let i = 0; i < csrs.length; i += 100) {
-    const out = issueCertificates(reg, ca, catalogue, csrs.slice(i, i + 100).map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: aroId })));
+    const out = issueCertificates(reg, ca, catalogue, csrs.slice(i, i + 100).map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: aroId, officer: aroKey })));
     if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
   }
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;

@@ -135,6 +135,18 @@ export class CliContext {
     if (buffered) this.io.stdout.write(buffered);
   }
 
+  /**
+   * The acting SRO's or ARO's key: --officer-key (a file or a pkcs11: URI), else (on a terminal) a
+   * prompt for it. Its passphrase from SMKI_OFFICER_PASSPHRASE_FILE, else a hidden prompt on a terminal.
+   */
+  async officerKey(flag: string | undefined, who = 'your officer'): Promise<Signer> {
+    const file = flag !== undefined && flag !== ''
+      ? flag
+      : await valueOrPrompt(this, undefined, `--officer-key (${who} key file)`, `${who[0]!.toUpperCase()}${who.slice(1)} key file (--officer-key)`, (t) => t.trim());
+    const { loadPersonKey } = await import('./passphrase.js');
+    return loadPersonKey(this, file, '--officer-key', 'SMKI_OFFICER_PASSPHRASE_FILE');
+  }
+
   /** Narration and notes go to stderr so stdout stays clean for PEM and JSON. */
   note(text: string): void {
     this.io.stderr.write(`${text}\n`);

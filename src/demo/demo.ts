@@ -139,35 +139,36 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   };
   const ra1 = keyOf('ra-officer-1');
   const ra2 = keyOf('ra-officer-2');
+  const [sam, sue, dana, ari] = ['sam-director', 'sue-officer', 'dana-director', 'ari-officer'].map(keyOf) as [typeof ra1, typeof ra1, typeof ra1, typeof ra1];
   await run('setup', 'Set up the CA: a Root OCA and an Issuing OCA (OU 07), keys encrypted at rest; RA Officer 1 (key ra-officer-1.key) is its first operator', ['init', '--ca-name', 'Demo OCA', '--passphrase-file', pass, '--admin', 'RA Officer 1', '--admin-public-key', ra1.pub], 'ok');
   await run('setup', "RA Officer 1 registers RA Officer 2's public key (every change is signed by the acting operator's key, --as)", ['operator', 'add', '--name', 'RA Officer 2', '--public-key', ra2.pub, '--as', ra1.key], 'ok');
   await run('setup', "RA Officer 1's key is registered under a second name too (one key, one operator: dual control compares keys)", ['operator', 'add', '--name', 'RA Officer 1 deputy', '--public-key', ra1.pub, '--as', ra1.key], 'ok');
   await run('setup', 'Register the dual-fuel Supplier (one User ID as Import Supplier and Gas Supplier)', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', SUPPLIER, '--as', ra1.key], 'ok');
   await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER, '--as', ra1.key], 'ok');
   steps.pop(); // the second User ID is part of the same step
-  const supSro = await run('setup', "Register the Supplier's SRO (with an evidence reference)", ['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam Director', '--evidence', 'RAPP-SUP-01', '--as', ra1.key], 'ok');
-  const supAro = await run('setup', 'Nominate the Supplier ARO', ['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue Officer', '--nominated-by', supSro.id, '--as', ra1.key], 'ok');
+  const supSro = await run('setup', "Register the Supplier's SRO (with an evidence reference)", ['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam Director', '--evidence', 'RAPP-SUP-01', '--public-key', sam.pub, '--as', ra1.key], 'ok');
+  const supAro = await run('setup', 'The Supplier SRO nominates its ARO, signing with its key', ['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue Officer', '--public-key', sue.pub, '--officer-key', sam.key], 'ok');
   await run('setup', 'Activate the Supplier ARO', ['officer', 'activate', supAro.id, '--as', ra1.key], 'ok');
   const supCsr = makeCsr(SUPPLIER, '02');
   const supDs = await run('setup', "Issue the Supplier's Digital Signing certificate (OU 02): the key its meters trust for Critical Commands",
-    ['cert', 'issue', '--csr', file('supplier-ds.csr', supCsr.pem), '--profile', 'ds', '--party', SUPPLIER, '--officer', supAro.id, '--passphrase-file', pass, '--out', join(art, 'supplier-ds.pem')], 'ok');
+    ['cert', 'issue', '--csr', file('supplier-ds.csr', supCsr.pem), '--profile', 'ds', '--party', SUPPLIER, '--officer-key', sue.key, '--passphrase-file', pass, '--out', join(art, 'supplier-ds.pem')], 'ok');
 
   await run('R1', 'Register the SRP in the new SoLRContingency User Role, acting for the Supplier', ['party', 'add', '--name', 'Shared Resources plc', '--role', 'SoLRContingency', '--eui', SRP, '--acting-for', SUPPLIER, '--as', ra1.key], 'ok');
-  const sro = await run('R4', 'The SRP registers an SRO (with evidence)', ['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana Director', '--evidence', 'RAPP-SRP-01', '--as', ra1.key], 'ok');
-  const aro = await run('R4', 'The SRO nominates an ARO', ['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari Officer', '--nominated-by', sro.id, '--as', ra1.key], 'ok');
+  const sro = await run('R4', 'The SRP registers an SRO (with evidence)', ['officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Dana Director', '--evidence', 'RAPP-SRP-01', '--public-key', dana.pub, '--as', ra1.key], 'ok');
+  const aro = await run('R4', 'The SRO nominates an ARO, signing the nomination with its key', ['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Ari Officer', '--public-key', ari.pub, '--officer-key', dana.key, '--nominated-by', sro.id], 'ok');
   await run('R4', 'An RA operator activates the ARO', ['officer', 'activate', aro.id, '--as', ra1.key], 'ok');
   const srpCsr = makeCsr(SRP, '87');
-  const xml = await run('R2', 'The ARO requests an XML-signing certificate (OU 87, digitalSignature): issued',
-    ['cert', 'issue', '--csr', file('srp-xml.csr', srpCsr.pem), '--profile', 'xml-sign', '--party', SRP, '--officer', aro.id, '--passphrase-file', pass, '--out', join(art, 'srp-xml.pem')], 'ok');
+  const xml = await run('R2', 'The ARO requests an XML-signing certificate (OU 87, digitalSignature), signing the request with its key: issued',
+    ['cert', 'issue', '--csr', file('srp-xml.csr', srpCsr.pem), '--profile', 'xml-sign', '--party', SRP, '--officer-key', ari.key, '--passphrase-file', pass, '--out', join(art, 'srp-xml.pem')], 'ok');
   file('srp-xml.key', srpCsr.key.export({ format: 'pem', type: 'pkcs8' }) as string);
   const dsCsr = makeCsr(SRP, '02');
   await run('R2', 'The ARO asks for a Digital Signing certificate for Critical Commands: refused',
-    ['cert', 'issue', '--csr', file('srp-ds.csr', dsCsr.pem), '--profile', 'ds', '--party', SRP, '--officer', aro.id, '--passphrase-file', pass], 'refused');
+    ['cert', 'issue', '--csr', file('srp-ds.csr', dsCsr.pem), '--profile', 'ds', '--party', SRP, '--officer-key', ari.key, '--passphrase-file', pass], 'refused');
 
   const devices = file('devices.csv', ['device_eui,device_type,smets,supplier_eui', `${ESME},ESME,2,${SUPPLIER}`, `${GSME},GSME,2,${SUPPLIER}`, `00-DB-12-34-56-78-90-B0,ESME,1,${SUPPLIER}`, `00-DB-12-34-56-78-90-B1,PPMID,2,${SUPPLIER}`, ''].join('\n'));
   await run('R4', "Load the Supplier's Devices", ['device', 'import', '--file', devices, '--as', ra1.key], 'ok');
   const adt = file('adt.csv', `supplier_eui,service_reference_variant,warning_threshold,quarantine_threshold\n${SUPPLIER},1.6,500,1000\n`);
-  await run('R4', "The ARO submits an Anomaly Detection Threshold file for the Supplier's Devices", ['adt', 'submit', '--party', SRP, '--officer', aro.id, '--file', adt], 'ok');
+  await run('R4', "The ARO submits an Anomaly Detection Threshold file for the Supplier's Devices", ['adt', 'submit', '--party', SRP, '--officer-key', ari.key, '--file', adt], 'ok');
 
   const now = Date.now();
   const from = new Date(now - 3600_000).toISOString();

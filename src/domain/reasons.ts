@@ -48,6 +48,8 @@ const CATALOGUE = {
   OPERATOR_REVOKED: ['CA', 'the RA operator of the --as key is revoked'],
   OPERATOR_LAST_ACTIVE: ['CA', 'the last active RA operator cannot be revoked'],
   STATEMENT_SIGNATURE_INVALID: ['CA', 'the signed statement does not verify with the registered public key'],
+  OFFICER_KEY_UNKNOWN: ['R4', 'the --officer-key key is not the key of a registered SRO or ARO'],
+  OFFICER_KEY_MISMATCH: ['R4', '--officer (or --nominated-by) names another officer than the one whose key signed'],
   DUAL_CONTROL_SAME_KEY: ['R6', 'a second person must act: the key that signed an earlier step may not sign this one (dual control)'],
   LINT_FAILED: ['CA', 'the to-be-signed certificate does not match the SMKI Organisation Certificate profile'],
   // SoLR events (R6) and revocation (R7)

@@ -4,8 +4,7 @@
 import { createHash } from 'node:crypto';
 import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import type { Catalogue } from '../config/catalogue.js';
-import type { Eui64 } from '../domain/eui.js';
-import { listAdts, submitAdt } from '../ra/adt.js';
+import { listAdts, submitAdt, type SubmitAdtInput } from '../ra/adt.js';
 import type { Registry } from '../registry/registry.js';
 
 export function adtAlreadyActive(reg: Registry, partyId: number, file: string): string | undefined {
@@ -16,7 +15,7 @@ export function adtAlreadyActive(reg: Registry, partyId: number, file: string): 
 export async function submitAdtFile(
   reg: Registry,
   catalogue: Catalogue,
-  input: { party: Eui64; officerId: string; file: string },
+  input: SubmitAdtInput,
 ): Promise<{ status: 'done' | 'skipped'; id: string; note: string }> {
   const r = await submitAdt(reg, catalogue, input);
   const note = r.created

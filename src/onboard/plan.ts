@@ -21,6 +21,7 @@ import { spkiFingerprint } from '../ra/issue.js';
 import { findOfficer } from '../registry/officers.js';
 import { findUserId } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
+import { parsePublicKey } from '../ca/person-keys.js';
 
 export const PLAN_VERSION = 1;
 
@@ -48,13 +49,13 @@ export type OfficerRef = { planKey: string } | { id: string };
 
 export type StepSpec =
   | { kind: 'party.add'; partyName: string; role: UserRoleCode; eui: Eui64; actingFor?: Eui64; operator: string }
-  | { kind: 'officer.add'; party: Eui64; officerKind: 'sro' | 'aro'; name: string; nominatedBy?: OfficerRef; evidence?: string; operator: string }
+  | { kind: 'officer.add'; party: Eui64; officerKind: 'sro' | 'aro'; name: string; nominatedBy?: OfficerRef; evidence?: string; operator: string; publicKey: string; nominatorKey?: string }
   | { kind: 'officer.activate'; officer: string; operator: string }
   | { kind: 'ca.trust'; file: string; operator: string }
   | { kind: 'cert.register'; file: string; party: Eui64; serialHex: string; operator: string }
-  | { kind: 'cert.issue'; csrFile: string; profile: ProfileName; party: Eui64; officer: OfficerRef; spkiSha256: string; out?: string }
+  | { kind: 'cert.issue'; csrFile: string; profile: ProfileName; party: Eui64; officer: OfficerRef; officerKey: string; spkiSha256: string; out?: string }
   | { kind: 'device.import'; file: string; operator: string }
-  | { kind: 'adt.submit'; file: string; party: Eui64; officer: OfficerRef }
+  | { kind: 'adt.submit'; file: string; party: Eui64; officer: OfficerRef; officerKey: string }
   | { kind: 'solr.record'; failedSupplier: Eui64; srp: Eui64; instruction: string; from: Date; until: Date; operator: string }
   | { kind: 'solr.approve'; event: string; operator: string }
   | { kind: 'solr.revoke-supplier'; event: string; operator: string };
@@ -407,8 +408,23 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
 
   // 2. Officers, each SRO before the AROs it nominates; an ARO's activation right after it.
   const officerSpecs: { key: string; entry: Entry; nominatorKey?: string; spec?: Extract<StepSpec, { kind: 'officer.add' }>; partyKey?: string; activatedBy?: string }[] = [];
+  // Each plan officer's own key file (`key`), for the steps it signs: an SRO's nominations, an ARO's
+  // certificate requests and ADT files (a step's `officerKey` / `nominatorKey` names another).
+  const officerKeyFiles = new Map<string, string>();
   for (const { key, entry } of officers) {
-    entry.only(['party', 'kind', 'name', 'evidence', 'nominatedBy', 'activatedAs', 'as']);
+    const f = builder.file(entry, 'key', false);
+    if (f) officerKeyFiles.set(key, f);
+  }
+  const signingKey = (entry: Entry, field: string, ref: OfficerRef | undefined, what: string): string | undefined => {
+    const own = builder.file(entry, field, false);
+    if (own) return own;
+    if (entry.has(field)) return undefined;
+    const viaRef = ref && 'planKey' in ref ? officerKeyFiles.get(ref.planKey) : undefined;
+    if (!viaRef && ref) p.add(entry.line, entry.at(field), `required: ${what}'s key file (give '${field}', or 'key' in the plan's officer entry)`);
+    return viaRef;
+  };
+  for (const { key, entry } of officers) {
+    entry.only(['party', 'kind', 'name', 'evidence', 'nominatedBy', 'activatedAs', 'as', 'publicKey', 'key', 'nominatorKey']);
     const party = builder.partyRef(entry, 'party', true);
     const officerKind = entry.parsed('kind', true, (t): 'sro' | 'aro' => {
       const k = t.toLowerCase();
@@ -427,8 +443,12 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
       else nominatedBy = builder.officerRef(entry, 'nominatedBy', 'sro');
     }
     const activatedBy = entry.has('activatedAs') ? builder.file(entry, 'activatedAs', true) : undefined;
-    const spec = party && officerKind && name && (officerKind === 'sro' || nominatedBy)
-      ? { kind: 'officer.add' as const, party: party.eui, officerKind, name, ...(nominatedBy ? { nominatedBy } : {}), ...(evidence ? { evidence } : {}), operator: defaultOperator(entry) }
+    const publicKeyFile = builder.file(entry, 'publicKey', true);
+    if (publicKeyFile) builder.content(entry, 'publicKey', publicKeyFile, (b) => parsePublicKey(b.toString('utf8'), 'public key'));
+    if (officerKind === 'sro' && entry.has('nominatorKey')) p.add(entry.lineOf('nominatorKey'), entry.at('nominatorKey'), 'an SRO is registered by an RA operator, not nominated');
+    const nominatorKey = officerKind === 'aro' && nominatedBy ? signingKey(entry, 'nominatorKey', nominatedBy, 'the nominating SRO') : undefined;
+    const spec = party && officerKind && name && publicKeyFile && (officerKind === 'sro' || (nominatedBy && nominatorKey))
+      ? { kind: 'officer.add' as const, party: party.eui, officerKind, name, ...(nominatedBy ? { nominatedBy } : {}), ...(evidence ? { evidence } : {}), operator: defaultOperator(entry), publicKey: publicKeyFile, ...(nominatorKey ? { nominatorKey } : {}) }
       : undefined;
     officerSpecs.push({ key, entry, nominatorKey: nominatedBy && 'planKey' in nominatedBy ? nominatedBy.planKey : undefined, spec, partyKey: party?.planKey, activatedBy });
   }
@@ -483,7 +503,7 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
       }
       continue;
     }
-    entry.only(['csr', 'profile', 'party', 'officer', 'out']);
+    entry.only(['csr', 'profile', 'party', 'officer', 'officerKey', 'out']);
     const csrFile = builder.file(entry, 'csr', true);
     const csr = csrFile ? builder.content(entry, 'csr', csrFile, (b) => parseCsr(b, 'CSR')) : undefined;
     const profile = entry.parsed('profile', true, (t) => parseProfileName(t, WHAT));
@@ -491,9 +511,10 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
     const outText = entry.text('out', false);
     const out = outText ? resolvePath(dir, outText) : undefined;
     if (out && !isDirectory(dirname(out))) p.add(entry.lineOf('out'), entry.at('out'), `${outText}: its folder does not exist`);
-    if (party && csr && csrFile && profile && officer) {
+    const certOfficerKey = officer ? signingKey(entry, 'officerKey', officer, 'the requesting ARO') : undefined;
+    if (party && csr && csrFile && profile && officer && certOfficerKey) {
       builder.add({ line: entry.line, kind: 'cert.issue', key: `certificates.${key}`,
-        spec: { kind: 'cert.issue', csrFile, profile, party: party.eui, officer, spkiSha256: spkiFingerprint(csr.spkiDer), ...(out ? { out } : {}) },
+        spec: { kind: 'cert.issue', csrFile, profile, party: party.eui, officer, officerKey: certOfficerKey, spkiSha256: spkiFingerprint(csr.spkiDer), ...(out ? { out } : {}) },
         refs: { parties: party.planKey ? [party.planKey] : [], activeOfficers: 'planKey' in officer ? [officer.planKey] : [] } });
     }
   }
@@ -507,12 +528,13 @@ export function parsePlan(text: string, file: string, opts: LoadOptions): Plan {
 
   // 5. ADT files.
   for (const { key, entry } of adtFiles) {
-    entry.only(['file', 'party', 'officer']);
+    entry.only(['file', 'party', 'officer', 'officerKey']);
     const file = builder.file(entry, 'file', true);
     const party = builder.partyRef(entry, 'party', true);
     const officer = builder.officerRef(entry, 'officer', 'aro', true);
-    if (file && party && officer) {
-      builder.add({ line: entry.line, kind: 'adt.submit', key: `adtFiles.${key}`, spec: { kind: 'adt.submit', file, party: party.eui, officer },
+    const adtOfficerKey = officer ? signingKey(entry, 'officerKey', officer, 'the submitting ARO') : undefined;
+    if (file && party && officer && adtOfficerKey) {
+      builder.add({ line: entry.line, kind: 'adt.submit', key: `adtFiles.${key}`, spec: { kind: 'adt.submit', file, party: party.eui, officer, officerKey: adtOfficerKey },
         refs: { parties: party.planKey ? [party.planKey] : [], activeOfficers: 'planKey' in officer ? [officer.planKey] : [] } });
     }
   }

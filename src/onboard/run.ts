@@ -12,6 +12,7 @@ import { refuseProtectedOutput, writeFileAtomic } from '../util/output.js';
 import { basename } from 'node:path';
 import type { IssuingAuthority } from '../ca/authority.js';
 import type { Signer } from '../ca/signer.js';
+import { readPublicKeyFile } from '../ca/person-keys.js';
 import { writeCrlFile } from '../ca/crl-publisher.js';
 import { toPem } from '../ca/pem.js';
 import type { Catalogue } from '../config/catalogue.js';
@@ -98,6 +99,8 @@ export interface RunOptions {
    * was given (--as). Loaded before the step's transaction, once per file (its passphrase asked once).
    */
   operatorKey: (file: string) => Promise<Signer>;
+  /** An SRO's or ARO's key file the plan names, loaded once (its passphrase asked once). */
+  officerKey: (file: string) => Promise<Signer>;
 }
 
 interface Outcome {
@@ -167,10 +170,12 @@ async function runStep(reg: Registry, step: PlanStep, b: Bindings, opts: RunOpti
     const party = partyOf(reg, s.party);
     const active = adtAlreadyActive(reg, party.partyId, s.file);
     if (active) return { status: 'skipped', id: active, note: 'this file is already the active ADT file' };
-    return submitAdtFile(reg, opts.catalogue, { party: s.party, officerId: b.officer(s.officer), file: s.file });
+    return submitAdtFile(reg, opts.catalogue, { party: s.party, officerId: b.officer(s.officer), officer: await opts.officerKey(s.officerKey), file: s.file });
   }
   // The step's signing key is loaded (and its passphrase asked) before its transaction begins.
-  const key = 'operator' in s ? await opts.operatorKey(s.operator) : undefined;
+  const key = s.kind === 'cert.issue' ? await opts.officerKey(s.officerKey)
+    : s.kind === 'officer.add' && s.officerKind === 'aro' ? await opts.officerKey(s.nominatorKey!)
+      : 'operator' in s ? await opts.operatorKey(s.operator) : undefined;
   const o = reg.tx(() => stepInTransaction(reg, step, b, opts, key));
   o.after?.();
   return o;
@@ -219,7 +224,8 @@ function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: Run
         name: s.name,
         nominatedBy: s.nominatedBy ? b.officer(s.nominatedBy) : undefined,
         evidence: s.evidence,
-        operator: as(),
+        publicKey: readPublicKeyFile(s.publicKey),
+        ...(s.officerKind === 'sro' ? { operator: as() } : { nominator: as() }),
       });
       b.officers.set(step.key.slice('officers.'.length), o.id);
       return { status: 'done', id: o.id, note: `${o.kind.toUpperCase()} ${o.name} of ${o.partyName} (${o.status})` };
@@ -255,7 +261,7 @@ function stepInTransaction(reg: Registry, step: PlanStep, b: Bindings, opts: Run
         return { status: 'skipped', id: already.serial, note: `already issued for this CSR's key (${already.status})`, after: () => writeOut(s.out, already.der, opts) };
       }
       if (!opts.ca) throw new Error('the CA key is needed to issue certificates');
-      const c = issueCertificate(reg, opts.ca, opts.catalogue, { csr: readInputFile(s.csrFile, 'csr', INPUT_LIMITS.pem), profile: s.profile, party: s.party, officerId: b.officer(s.officer) });
+      const c = issueCertificate(reg, opts.ca, opts.catalogue, { csr: readInputFile(s.csrFile, 'csr', INPUT_LIMITS.pem), profile: s.profile, party: s.party, officer: as(), officerId: b.officer(s.officer) });
       return {
         status: 'done',
         id: c.serial,

@@ -34,6 +34,7 @@ import { CsvError, readCsv } from '../util/csv.js';
 import { INPUT_LIMITS } from '../util/read-input.js';
 import { checkActiveAro } from './officers.js';
 import { requireUserId } from './parties.js';
+import { actAsOfficer, type OfficerKey } from './credentials.js';
 
 export { findAdt, listAdts, type AdtRecord, type AdtThreshold } from '../registry/adt.js';
 
@@ -188,7 +189,10 @@ export function decideAdtSubmission(f: AdtPolicyFacts): Reason[] {
 export interface SubmitAdtInput {
   /** A SoLRContingency User ID of the submitting Party. */
   party: Eui64;
-  officerId: string;
+  /** The submitting ARO's ID (--officer), if given: it must be the officer whose key signs. */
+  officerId?: string;
+  /** The submitting ARO's key (--officer-key): it signs the submission, the file's SHA-256 in it. */
+  officer: OfficerKey;
   file: string;
 }
 
@@ -224,11 +228,12 @@ export async function submitAdt(reg: Registry, catalogue: Catalogue, input: Subm
   return reg.tx(() => {
     // 2. Policy, on the registry as it is inside this transaction.
     const party = requireUserId(reg, input.party);
-    const officer = findOfficer(reg, input.officerId);
+    const acting = actAsOfficer(reg, input.officer, 'adt.submit', '', { party: input.party, file: parsed.fileName, sha256: parsed.sha256 }, input.officerId);
+    const officer = findOfficer(reg, acting.officer.id);
     const reasons = decideAdtSubmission({
       party,
       partyUserIds: listUserIds(reg, party.partyId),
-      officerId: input.officerId,
+      officerId: acting.officer.id,
       officer,
       supplierEui: parsed.supplierEui,
       supplier: findUserId(reg, parsed.supplierEui),
@@ -244,7 +249,7 @@ export async function submitAdt(reg: Registry, catalogue: Catalogue, input: Subm
     const id = reg.nextId('ADT');
     insertAdt(reg, { id, partyId: party.partyId, supplierEui: parsed.supplierEui, officerId: officer!.id, sha256: parsed.sha256, fileName: parsed.fileName, thresholds }, at);
     if (active) markAdtSuperseded(reg, active.id, id);
-    reg.audit.append(at, officer!.id, 'adt.submit', id, {
+    reg.audit.append(at, acting, 'adt.submit', id, {
       party: party.partyName,
       partyUserId: party.eui,
       supplier: parsed.supplierEui,
@@ -254,7 +259,7 @@ export async function submitAdt(reg: Registry, catalogue: Catalogue, input: Subm
       windowHours,
       supersedes: active?.id ?? null,
     });
-    if (active) reg.audit.append(at, officer!.id, 'adt.supersede', active.id, { supersededBy: id, party: party.partyName, supplier: parsed.supplierEui });
+    if (active) reg.audit.append(at, acting, 'adt.supersede', active.id, { supersededBy: id, party: party.partyName, supplier: parsed.supplierEui });
     const adt = findActiveAdt(reg, party.partyId, parsed.supplierEui)!;
     return { adt, created: true, supersedes: active?.id ?? null, warnings: parsed.warnings, windowHours };
   });

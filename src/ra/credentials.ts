@@ -8,6 +8,7 @@ import { loadDualControl, type DualControlRule } from '../config/dual-control.js
 import { IntegrityError, PolicyRefusal } from '../domain/errors.js';
 import { reason, type Reason } from '../domain/reasons.js';
 import { operatorsWithKey, type OperatorRecord } from '../registry/operators.js';
+import { officersWithKey, type OfficerRecord } from '../registry/officers.js';
 import type { Registry } from '../registry/registry.js';
 import { canonicalStatement, parseStatement, statementVerifies, type SignerKind, type Statement } from '../registry/statements.js';
 
@@ -104,11 +105,49 @@ export function actAsOperator(reg: Registry, key: Signer, command: string, subje
 /** An operator's key from the command line, or the Acting of the enclosing transaction (nested steps). */
 export type OperatorKey = Signer | Acting;
 
-function isActing(who: OperatorKey): who is Acting {
+function isActing<T extends Acting>(who: Signer | T): who is T {
   return typeof (who as Acting).statement === 'string';
 }
 
 /** The acting operator of this transaction: a key is checked here (actAsOperator); an Acting is the enclosing transaction's. */
 export function operatorFor(reg: Registry, who: OperatorKey, command: string, subject: string, args: Record<string, unknown>): Acting {
   return isActing(who) ? who : actAsOperator(reg, who, command, subject, args);
+}
+
+/** An SRO or ARO acting with their key: the Acting, and the officer as registered (its status is the caller's to decide). */
+export interface OfficerActing extends Acting {
+  officer: OfficerRecord;
+}
+
+/** An officer's key from the command line (--officer-key), or the OfficerActing of the enclosing transaction. */
+export type OfficerKey = Signer | OfficerActing;
+
+/** Pure: whose key is this? Refused when no officer is registered with it, or when `claimed` (--officer ID) names another. */
+export function decideOfficerKey(keyId: string, rows: readonly OfficerRecord[], claimed: string | undefined): { reasons: Reason[]; officer?: OfficerRecord } {
+  const officer = rows[0];
+  if (!officer) return { reasons: [reason('OFFICER_KEY_UNKNOWN', shortKeyId(keyId))] };
+  if (claimed !== undefined && claimed.trim() !== '' && claimed.trim().toUpperCase() !== officer.id.toUpperCase()) {
+    return { reasons: [reason('OFFICER_KEY_MISMATCH', `the key is ${officer.id}'s, not ${claimed.trim()}'s`)] };
+  }
+  return { reasons: [], officer };
+}
+
+/**
+ * The SRO or ARO holding `key` acts: inside the transaction, the key must be a registered officer key
+ * (and the officer the one `claimed` names, if any), and the signed statement must verify with it.
+ * Whether that officer may do this (active, an ARO, of this Party) the caller's decider says.
+ */
+export function actAsOfficer(reg: Registry, key: OfficerKey, command: string, subject: string, args: Record<string, unknown>, claimed?: string): OfficerActing {
+  if (isActing(key)) {
+    const { reasons } = decideOfficerKey(key.keyId, [key.officer], claimed);
+    if (reasons.length) throw new PolicyRefusal(reasons);
+    return key;
+  }
+  const signed = signStatement(reg, key, 'officer', command, subject, args);
+  const { reasons, officer } = decideOfficerKey(signed.keyId, officersWithKey(reg, signed.keyId), claimed);
+  if (!officer) throw new PolicyRefusal(reasons);
+  if (!officer.publicKey || !statementVerifies(officer.publicKey, signed.statement, signed.signature)) {
+    throw new PolicyRefusal([reason('STATEMENT_SIGNATURE_INVALID', `${key.label} for ${officer.id}`)]);
+  }
+  return { kind: 'officer', name: officer.id, keyId: signed.keyId, statement: signed.statement, signature: signed.signature, officer };
 }

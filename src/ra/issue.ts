@@ -19,13 +19,40 @@ import { insertCertificate, reserveSerial, spkiCertified, type CertificateRecord
 import { findOfficer } from '../registry/officers.js';
 import type { Registry } from '../registry/registry.js';
 import { decideIssuance, subjectOuFor } from './issuance-policy.js';
+import { actAsOfficer, decideOfficerKey, type OfficerActing, type OfficerKey } from './credentials.js';
 import { requireUserId } from './parties.js';
 
 export interface IssueRequest {
   csr: Buffer | string;
   profile: ProfileName;
   party: Eui64;
-  officerId: string;
+  /** The requesting ARO's key (--officer-key): the request is the statement it signs. */
+  officer: OfficerKey;
+  /** The requesting ARO's ID (--officer), if given: it must be the officer whose key signs. */
+  officerId?: string;
+}
+
+/** What the officer's statement says of one request: the CSR's SHA-256, the profile and the Party. */
+function requestArgs(r: IssueRequest): Record<string, unknown> {
+  return { csrSha256: createHash('sha256').update(typeof r.csr === 'string' ? Buffer.from(r.csr) : r.csr).digest('hex'), profile: r.profile, party: r.party };
+}
+
+/**
+ * At the start of the issuing transaction: each distinct officer key of the batch signs one statement
+ * of its requests, checked against the registered officer key; a key that is refused refuses its requests.
+ */
+function officerActings(reg: Registry, reqs: IssueRequest[]): Map<OfficerKey, OfficerActing | PolicyRefusal> {
+  const out = new Map<OfficerKey, OfficerActing | PolicyRefusal>();
+  for (const key of new Set(reqs.map((r) => r.officer))) {
+    const mine = reqs.filter((r) => r.officer === key);
+    try {
+      out.set(key, actAsOfficer(reg, key, 'cert.issue', '', { requests: mine.map(requestArgs) }));
+    } catch (e) {
+      if (!(e instanceof PolicyRefusal)) throw e;
+      out.set(key, e);
+    }
+  }
+  return out;
 }
 
 /** Steps 1-2 in this thread. */
@@ -67,7 +94,7 @@ interface Planned {
   userId: UserIdRecord;
   role: RoleEntry;
   profile: CertificateProfile;
-  officerId: string;
+  officer: OfficerActing;
 }
 
 /** One request through steps 1-5 of docs/issuance.md: the decision and the template, nothing written (call inside the issuing transaction). */
@@ -93,12 +120,16 @@ class BatchFacts {
   }
 }
 
-function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: IssueRequest, now: Date, batch: { keys: Set<string>; facts: BatchFacts }, read?: CsrAnswer): Planned {
+function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: IssueRequest, now: Date, batch: { keys: Set<string>; facts: BatchFacts }, acting: OfficerActing | PolicyRefusal, read?: CsrAnswer): Planned {
   // 1-2. CSR gate: parse (malformed input is exit 4) and the pure checks, here or by a CSR worker.
   const { facts: csr, reasons: csrReasons } = read ? checkedAnswer(read) : csrGate(req.csr);
-  // 3. Facts from the registry, then 4. the RA decision.
+  // 3. Facts from the registry: the requesting officer is the one whose key signed (--officer, if
+  //    given, must name them), then 4. the RA decision.
+  if (acting instanceof PolicyRefusal) throw acting;
+  const claimed = decideOfficerKey(acting.keyId, [acting.officer], req.officerId).reasons;
+  if (claimed.length) throw new PolicyRefusal(claimed);
   const userId = batch.facts.userId(req.party);
-  const officer = batch.facts.officer(req.officerId);
+  const officer = batch.facts.officer(acting.officer.id);
   const role = catalogue.roles.get(userId.role)!;
   const profile = catalogue.profiles.get(req.profile)!;
   const spkiSha256 = spkiFingerprint(csr.spkiDer);
@@ -111,7 +142,7 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
     role,
     profileName: req.profile,
     profile,
-    officerId: req.officerId,
+    officerId: acting.officer.id,
     officer,
     keyCertifiedBy: spkiCertified(reg, spkiSha256) ?? (batch.keys.has(spkiSha256) ? '(earlier in this batch)' : undefined),
   });
@@ -128,7 +159,7 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
     ...organisationValidity(now, catalogue.ca.organisationValidityYears),
     authorityKeyId: ca.keyId,
   };
-  return { template, serialHex: serial.toString('hex').toUpperCase(), spkiSha256, userId, role, profile, officerId: officer!.id };
+  return { template, serialHex: serial.toString('hex').toUpperCase(), spkiSha256, userId, role, profile, officer: acting };
 }
 
 /**
@@ -144,10 +175,11 @@ export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue
     const now = reg.now();
     const outcomes: IssueOutcome[] = new Array(reqs.length);
     const batch = { keys: new Set<string>(), facts: new BatchFacts(reg) };
+    const actings = officerActings(reg, reqs);
     reqs.forEach((req, index) => {
       try {
         // 1-5. The decision and the template, from the registry as it is inside this transaction.
-        const p = plan(reg, ca, catalogue, req, now, batch, read?.[index]);
+        const p = plan(reg, ca, catalogue, req, now, batch, actings.get(req.officer)!, read?.[index]);
         // 6. The serial goes on record with the certificate; nothing leaves this process before commit.
         // 7. The CA looks up the subject's role itself, re-checks the role/profile rule and lints before
         //    signing (a refusal: nothing written).
@@ -179,11 +211,11 @@ function store(reg: Registry, ca: IssuingAuthority, p: Planned, der: Buffer, now
     notAfter: p.template.notAfter.toISOString(),
     der,
     source: 'issued',
-    officerId: p.officerId,
+    officerId: p.officer.officer.id,
     createdAt: now.toISOString(),
   } as const;
   insertCertificate(reg, stored);
-  reg.audit.append(now, p.officerId, 'cert.issue', p.serialHex, {
+  reg.audit.append(now, p.officer, 'cert.issue', p.serialHex, {
     userId: p.userId.eui,
     party: p.userId.partyName,
     role: p.userId.role,

@@ -6,6 +6,7 @@ import { reason, type Reason } from '../domain/reasons.js';
 import {
   findOfficer,
   insertOfficer,
+  officersWithKey,
   setOfficerStatus,
   type OfficerKind,
   type OfficerRecord,
@@ -13,25 +14,31 @@ import {
 } from '../registry/officers.js';
 import type { Registry } from '../registry/registry.js';
 import type { UserIdRecord } from '../registry/parties.js';
-import { operatorFor, type OperatorKey } from './credentials.js';
+import { actAsOfficer, operatorFor, type Acting, type OfficerKey, type OperatorKey } from './credentials.js';
+import { keyIdOf } from '../ca/person-keys.js';
 
 export interface AddOfficerInput {
   party: UserIdRecord;
   kind: OfficerKind;
   name: string;
+  /** For an ARO: the nominating SRO's ID; if given it must be the officer whose key signs (`nominator`). */
   nominatedBy?: string;
   evidence?: string;
-  /** The acting RA operator's key (--as). */
-  operator: OperatorKey;
+  /** The new officer's P-256 public key (SubjectPublicKeyInfo DER). */
+  publicKey: Buffer;
+  /** An SRO is registered by an RA operator: the operator's key (--as). */
+  operator?: OperatorKey;
+  /** An ARO is nominated by an active SRO of the same Party: the SRO's key (--officer-key). */
+  nominator?: OfficerKey;
 }
 
 /** Pure: may this officer be added? */
-export function decideAddOfficer(input: AddOfficerInput, nominator: OfficerRecord | undefined): Reason[] {
+export function decideAddOfficer(input: Pick<AddOfficerInput, 'kind' | 'evidence' | 'party'>, nominator: OfficerRecord | undefined): Reason[] {
   const reasons: Reason[] = [];
   if (input.kind === 'sro') {
     if (!input.evidence?.trim()) reasons.push(reason('EVIDENCE_REQUIRED'));
   } else {
-    if (!nominator) reasons.push(reason('SRO_REQUIRED', 'no --nominated-by SRO given'));
+    if (!nominator) reasons.push(reason('SRO_REQUIRED', 'no nominating SRO signed'));
     else if (nominator.kind !== 'sro') reasons.push(reason('SRO_REQUIRED', `${nominator.id} is an ARO`));
     else if (nominator.partyId !== input.party.partyId) reasons.push(reason('SRO_REQUIRED', `${nominator.id} acts for ${nominator.partyName}`));
     else if (nominator.status !== 'active') reasons.push(reason('SRO_REQUIRED', `${nominator.id} is ${nominator.status}`));
@@ -39,36 +46,50 @@ export function decideAddOfficer(input: AddOfficerInput, nominator: OfficerRecor
   return reasons;
 }
 
+/**
+ * Registers an SRO (signed by an RA operator's key, with evidence) or nominates an ARO (signed by the
+ * key of an active SRO of the same Party), each with the new officer's public key.
+ */
 export function addOfficer(reg: Registry, input: AddOfficerInput): OfficerRecord {
   if (!freeText(input.name, '--name', TEXT_LIMITS.name)) throw new InputError('--name: an officer name is required');
   freeText(input.evidence, '--evidence', TEXT_LIMITS.reference);
+  const newKey = keyIdOf(input.publicKey);
   return reg.tx(() => {
-    const acting = operatorFor(reg, input.operator, 'officer.add', input.party.eui, { party: input.party.eui, kind: input.kind, name: input.name.trim(), nominatedBy: input.nominatedBy ?? null, evidence: input.evidence ?? null });
+    const args = { party: input.party.eui, kind: input.kind, name: input.name.trim(), nominatedBy: input.nominatedBy ?? null, evidence: input.evidence ?? null, publicKey: newKey };
+    let acting: Acting;
     let nominator: OfficerRecord | undefined;
-    if (input.nominatedBy) {
-      nominator = findOfficer(reg, input.nominatedBy);
-      if (!nominator) throw new InputError(`--nominated-by: no officer ${input.nominatedBy}`);
+    if (input.kind === 'sro') {
+      if (!input.operator) throw new InputError("missing --as: an SRO is registered by an RA operator's key");
+      acting = operatorFor(reg, input.operator, 'officer.add', input.party.eui, args);
+    } else {
+      if (!input.nominator) throw new InputError("missing --officer-key: an ARO is nominated with the key of an active SRO of the same Party");
+      const sro = actAsOfficer(reg, input.nominator, 'officer.add', input.party.eui, args, input.nominatedBy);
+      acting = sro;
+      nominator = sro.officer;
     }
     const reasons = decideAddOfficer(input, nominator);
     if (reasons.length) throw new PolicyRefusal(reasons);
+    const taken = officersWithKey(reg, newKey)[0];
+    if (taken) throw new InputError(`--public-key: this key is already registered for ${taken.id}; every officer has a key of their own`);
     const id = reg.nextId('OFC');
     // An SRO is registered by the RA operator and active at once; an ARO waits for activation.
     const status: OfficerStatus = input.kind === 'sro' ? 'active' : 'nominated';
     const at = reg.now();
-    insertOfficer(
-      reg,
-      { id, partyId: input.party.partyId, kind: input.kind, name: input.name.trim(), status, nominatedBy: nominator?.id ?? null, evidence: input.evidence?.trim() || null },
-      acting.name,
-      at,
-    );
-    reg.audit.append(at, acting, `officer.add`, id, {
+    const seq = reg.audit.append(at, acting, `officer.add`, id, {
       kind: input.kind,
       name: input.name.trim(),
       party: input.party.partyName,
       nominatedBy: nominator?.id ?? null,
       evidence: input.evidence ?? null,
       status,
+      key: newKey,
     });
+    insertOfficer(
+      reg,
+      { id, partyId: input.party.partyId, kind: input.kind, name: input.name.trim(), status, nominatedBy: nominator?.id ?? null, evidence: input.evidence?.trim() || null, keyId: newKey, publicKey: input.publicKey, addedSeq: seq },
+      acting.name,
+      at,
+    );
     return findOfficer(reg, id)!;
   });
 }

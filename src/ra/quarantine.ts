@@ -12,6 +12,7 @@ import { findQuarantine, setQuarantineStatus, type QuarantineRecord } from '../r
 import type { Registry } from '../registry/registry.js';
 import { checkActiveAro } from './officers.js';
 import { activeEventFor } from './solr.js';
+import { actAsOfficer, type OfficerKey } from './credentials.js';
 
 export type QuarantineAction = 'release' | 'delete';
 
@@ -55,8 +56,11 @@ function gatherFacts(reg: Registry, q: QuarantineRecord, officerId: string, at: 
 }
 
 /** Releases (processes as accepted) or deletes one quarantined request, in one transaction with its audit record. */
-export function actOnQuarantined(reg: Registry, action: QuarantineAction, id: string, officerId: string, actor: string): QuarantineRecord {
+export function actOnQuarantined(reg: Registry, action: QuarantineAction, id: string, officerKey: OfficerKey, claimedOfficer?: string): QuarantineRecord {
   return reg.tx(() => {
+    // The acting ARO is the one whose key signs (--officer, if given, must name them).
+    const actor = actAsOfficer(reg, officerKey, `sr.quarantine.${action}`, id.trim(), { quarantine: id.trim() }, claimedOfficer);
+    const officerId = actor.officer.id;
     const q = findQuarantine(reg, id.trim());
     if (!q) throw new InputError(`no quarantined request ${id} (see 'smki sr quarantine list')`);
     const at = reg.now();
@@ -68,7 +72,7 @@ export function actOnQuarantined(reg: Registry, action: QuarantineAction, id: st
       if (q.commandVariant === 4) insertTransform(reg, q.requestId, q.originator, at);
       if (q.supplierEui) countAgainstAdt(reg, q.originator, q.supplierEui, q.serviceReferenceVariant, at);
     }
-    setQuarantineStatus(reg, q.id, action === 'release' ? 'released' : 'deleted', officerId.trim(), actor, at);
+    setQuarantineStatus(reg, q.id, action === 'release' ? 'released' : 'deleted', officerId.trim(), actor.name, at);
     reg.audit.append(at, actor, `sr.quarantine.${action}`, q.requestId, {
       quarantine: q.id,
       officer: officerId.trim(),

@@ -15,6 +15,9 @@ export interface OfficerRecord {
   evidence: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The officer's registered key (SHA-256 of its SPKI, and the SPKI), or null for one registered before keys. */
+  keyId: string | null;
+  publicKey: Buffer | null;
 }
 
 interface Row {
@@ -28,6 +31,8 @@ interface Row {
   evidence: string | null;
   created_at: string;
   updated_at: string;
+  key_id: string | null;
+  public_key: Buffer | null;
 }
 
 const SELECT = `SELECT o.*, p.name AS party_name FROM officers o JOIN parties p ON p.id = o.party_id`;
@@ -44,12 +49,19 @@ function toRecord(r: Row): OfficerRecord {
     evidence: r.evidence,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    keyId: r.key_id,
+    publicKey: r.public_key,
   };
 }
 
 export function findOfficer(reg: Registry, id: string): OfficerRecord | undefined {
   const r = reg.rows.check('officers', reg.stmt(`${SELECT} WHERE o.id = ? COLLATE NOCASE`).get(id) as Row | undefined);
   return r && toRecord(r);
+}
+
+/** The officers registered with this key (one, unless the registry was edited), each row checked. */
+export function officersWithKey(reg: Registry, keyId: string): OfficerRecord[] {
+  return reg.rows.checkAll('officers', reg.stmt(`${SELECT} WHERE o.key_id = ? ORDER BY o.rowid`).all(keyId) as Row[]).map(toRecord);
 }
 
 export function listOfficers(reg: Registry, partyId?: number): OfficerRecord[] {
@@ -61,14 +73,14 @@ export function listOfficers(reg: Registry, partyId?: number): OfficerRecord[] {
 
 export function insertOfficer(
   reg: Registry,
-  o: { id: string; partyId: number; kind: OfficerKind; name: string; status: OfficerStatus; nominatedBy: string | null; evidence: string | null },
+  o: { id: string; partyId: number; kind: OfficerKind; name: string; status: OfficerStatus; nominatedBy: string | null; evidence: string | null; keyId: string; publicKey: Buffer; addedSeq: number },
   by: string,
   at: Date,
 ): void {
   const t = at.toISOString();
   reg
-    .stmt('INSERT INTO officers (id, party_id, kind, name, status, nominated_by, evidence, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-    .run(o.id, o.partyId, o.kind, o.name, o.status, o.nominatedBy, o.evidence, t, t);
+    .stmt('INSERT INTO officers (id, party_id, kind, name, status, nominated_by, evidence, created_at, updated_at, key_id, public_key, added_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(o.id, o.partyId, o.kind, o.name, o.status, o.nominatedBy, o.evidence, t, t, o.keyId, o.publicKey, o.addedSeq);
   reg.stmt('INSERT INTO officer_history (officer_id, at, status, by, note) VALUES (?, ?, ?, ?, ?)').run(o.id, t, o.status, by, null);
 }
 

@@ -10,6 +10,7 @@ import { AuditLog, GENESIS_HASH, type AuditProblem } from './audit.js';
 import { homePaths, readAuditKey, type HomePaths } from './home.js';
 import { MIGRATIONS } from './migrations.js';
 import { RowGuard } from './row-mac.js';
+import { statementProblems } from './statement-check.js';
 
 // CommonJS with a native addon: required directly (start-up time), not through the ESM loader's export scan.
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
@@ -334,6 +335,7 @@ export class Registry {
       problems.push(...v.problems);
     });
     if (anchor !== undefined) guarded('the anchor', () => problems.push(...this.audit.anchorProblems(anchor)));
+    guarded('the signed statements', () => problems.push(...statementProblems(this.db)));
     guarded('the registry state', () => {
       for (const p of this.rows.verifyAll(this.head())) problems.push({ seq: null, ...p });
     });

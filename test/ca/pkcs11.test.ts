@@ -15,7 +15,7 @@ import { ESME, setupGateScenario, template } from '../support/gate-scenario.js';
 import { formatRequestId, withRequestId } from '../../src/gate/duis-compose.js';
 import { parseEui64 } from '../../src/domain/eui.js';
 import { SOFTHSM_MODULE, softhsmAvailable, softToken, type SoftToken } from '../support/softhsm.js';
-import { actAs, adminFlags } from '../support/keys.js';
+import { actAs, adminFlags, withOfficerKeys } from '../support/keys.js';
 
 const SUPPLIER = '90B3D51F30010000';
 const SRP = '90B3D51F300C0001';
@@ -57,7 +57,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
   let t: ReturnType<typeof tempDir>;
   let home: string;
   const saved = { pin: process.env.SMKI_PKCS11_PIN_FILE, module: process.env.SMKI_PKCS11_MODULE };
-  const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...args]);
+  const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...withOfficerKeys(home, args)]);
   const ok = async (args: string[]) => {
     const r = await run([...args, '--json']);
     assert.equal(r.code, 0, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);
@@ -229,7 +229,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
   let pass: string;
   let rootPass: string;
   let rootKey: string;
-  const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...args]);
+  const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...withOfficerKeys(home, args)]);
 
   before(() => {
     t = tempDir();

@@ -7,7 +7,7 @@ import { makeCsr } from '../support/csr.js';
 import { registryDigest, setupScenario, SRP, type Scenario } from '../support/scenario.js';
 import { DOWN, ENTER, interactive } from '../support/tty.js';
 import { smki } from '../support/cli.js';
-import { actAs } from '../support/keys.js';
+import { actAs, officerTestKey } from '../support/keys.js';
 import { writeNewKey } from '../../src/ca/person-keys.js';
 
 describe('cli: prompts on a terminal', function () {
@@ -26,7 +26,7 @@ describe('cli: prompts on a terminal', function () {
       { when: /CSR file/, keys: `${csr}${ENTER}` },
       { when: /User ID/, keys: `${DOWN.repeat(position)}${ENTER}` },
       { when: /Certificate profile/, keys: ENTER },
-      { when: /Requesting ARO/, keys: ENTER },
+      { when: /key file \(--officer-key\)/, keys: `${officerTestKey(s.home, s.aro)!.key}${ENTER}` },
       { when: /passphrase/i, keys: `${secret}${ENTER}` },
     ]);
     assert.equal(r.unanswered, 0, r.stdout + r.stderr);
@@ -92,7 +92,7 @@ describe('cli: prompts on a terminal', function () {
   it('no prompt ever appears without a terminal: a missing value is an error naming its flag', async () => {
     const r = await s.run(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'X']);
     assert.equal(r.code, 4);
-    assert.match(r.stderr, /missing --nominated-by/);
+    assert.match(r.stderr, /missing --officer-key/); // the nominating SRO's key (was --nominated-by before officers had keys)
     assert.doesNotMatch(r.stdout, /\?/);
     const none = await s.run([]);
     assert.equal(none.code, 4);

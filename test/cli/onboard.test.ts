@@ -57,10 +57,12 @@ describe('cli: onboard', function () {
   let h: Home;
   before(async () => {
     process.env.SMKI_AS_PASSPHRASE_FILE = join(FIXTURES, 'keys', 'passphrase.txt');
+    process.env.SMKI_OFFICER_PASSPHRASE_FILE = join(FIXTURES, 'keys', 'passphrase.txt');
     h = await freshHome();
   });
   after(() => {
     delete process.env.SMKI_AS_PASSPHRASE_FILE;
+    delete process.env.SMKI_OFFICER_PASSPHRASE_FILE;
     h.cleanup();
   });
 
@@ -270,8 +272,9 @@ certificates:
       const j = await t.run(['onboard', '--file', plan, '--json']);
       assert.equal(j.code, 4);
       assert.equal(j.json.valid, false);
-      assert.deepEqual(j.json.errors.map((e: { line: number }) => e.line), [7, 12, 23, 26]);
-      assert.equal(j.json.errors[2].path, 'officers.ari.nominatedBy');
+      // 14, 19: the officers name no publicKey; 25: the certificate's ARO has no key file (plans name key files).
+      assert.deepEqual(j.json.errors.map((e: { line: number }) => e.line), [7, 12, 14, 19, 23, 25, 26]);
+      assert.equal(j.json.errors[4].path, 'officers.ari.nominatedBy');
       assert.equal(registryDigest(t.home), before);
     });
 
@@ -298,7 +301,7 @@ certificates:
       const r = await t.run(['onboard', '--file', plan]);
       assert.equal(r.code, 4);
       assert.match(r.stderr, /adt-plan\.yaml line 8: adtFiles\.a\.officer: no ARO 'OFC-99' in the plan, and no officer OFC-99 is registered/);
-      writeFileSync(plan, `parties:\n  sup: { name: S, role: IS, eui: 90B3D51F30010000 }\n  srp: { name: P, role: SC, eui: 90B3D51F300C0001, actingFor: sup }\nofficers:\n  d: { party: srp, kind: sro, name: D, evidence: E }\n  a: { party: srp, kind: aro, name: A, nominatedBy: d, activatedAs: ${join(FIXTURES, 'keys', 'ra2.key')} }\nadtFiles:\n  a:\n    file: adt-bad.csv\n    party: srp\n    officer: a\n`);
+      writeFileSync(plan, `parties:\n  sup: { name: S, role: IS, eui: 90B3D51F30010000 }\n  srp: { name: P, role: SC, eui: 90B3D51F300C0001, actingFor: sup }\nofficers:\n  d: { party: srp, kind: sro, name: D, evidence: E, publicKey: ${join(FIXTURES, 'keys', 'dana.pub')}, key: ${join(FIXTURES, 'keys', 'dana.key')} }\n  a: { party: srp, kind: aro, name: A, nominatedBy: d, activatedAs: ${join(FIXTURES, 'keys', 'ra2.key')}, publicKey: ${join(FIXTURES, 'keys', 'ari.pub')}, key: ${join(FIXTURES, 'keys', 'ari.key')} }\nadtFiles:\n  a:\n    file: adt-bad.csv\n    party: srp\n    officer: a\n`);
       const r2 = await t.run(['onboard', '--file', plan]);
       assert.equal(r2.code, 4);
       assert.match(r2.stderr, /adt-plan\.yaml line 8: adtFiles\.a\.file: adt-bad\.csv line 2: quarantine_threshold 5 is below warning_threshold 10/);

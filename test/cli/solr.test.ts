@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { makeCsr } from '../support/csr.js';
 import { OTHER_SUPPLIER, registryDigest, setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
 import { smki } from '../support/cli.js';
-import { actAs } from '../support/keys.js';
+import { actAs, withOfficerKeys } from '../support/keys.js';
 
 const DEVICE = '00DB1234567890A0';
 const ORPHAN = '00DB1234567890FF';
@@ -16,7 +16,7 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
   let id: string;
   const t0 = Date.parse('2026-12-01T00:00:00Z');
   const at = (ms: number) => () => new Date(ms);
-  const run = (args: string[], when = Date.now()) => smki(['--home', s.home, ...actAs('ra1'), ...args, '--json'], { clock: at(when) });
+  const run = (args: string[], when = Date.now()) => smki(['--home', s.home, ...actAs('ra1'), ...withOfficerKeys(s.home, args), '--json'], { clock: at(when) });
 
   before(async () => {
     s = await setupScenario();

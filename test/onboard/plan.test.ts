@@ -5,7 +5,7 @@ import { loadCatalogue } from '../../src/config/catalogue.js';
 import { parsePlan, PlanError, type Plan } from '../../src/onboard/plan.js';
 import { Registry } from '../../src/registry/registry.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
-import { actAs, adminFlags } from '../support/keys.js';
+import { actAs, adminFlags, withOfficerKeys } from '../support/keys.js';
 
 const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'onboard');
 
@@ -18,7 +18,7 @@ describe('onboard: plan validation and ordering', function () {
     const t = tempDir('smki-plan-');
     cleanup = t.cleanup;
     const home = join(t.dir, 'home');
-    const run = (a: string[]) => smki(['--home', home, ...actAs('ra0'), ...a, '--json']);
+    const run = (a: string[]) => smki(['--home', home, ...actAs('ra0'), ...withOfficerKeys(home, a), '--json']);
     assert.equal((await run(['init', '--passphrase-file', passphraseFile(t.dir), ...adminFlags(t.dir, 'ra0')])).code, 0);
     assert.equal((await run(['party', 'add', '--name', 'Healthy Energy', '--role', 'IS', '--eui', '90B3D51F30030000', ...actAs('ra0')])).code, 0);
     registeredOfficer = (await run(['officer', 'add', '--party', '90B3D51F30030000', '--kind', 'sro', '--name', 'Hal', '--evidence', 'E-1', ...actAs('ra0')])).json.id;
@@ -47,8 +47,8 @@ parties:
   srp: { name: SRP, role: SC, eui: 90B3D51F300C0001, actingFor: sup }
   sup: { name: Sup, role: IS, eui: 90-b3-d5-1f-30-01-00-00 }
 officers:
-  ari: { party: srp, kind: aro, name: Ari, nominatedBy: dana, activatedAs: keys/ra2.key }
-  dana: { party: srp, kind: sro, name: Dana, evidence: RAPP-1 }
+  ari: { party: srp, kind: aro, name: Ari, nominatedBy: dana, activatedAs: keys/ra2.key, publicKey: keys/ari.pub }
+  dana: { party: srp, kind: sro, name: Dana, evidence: RAPP-1, publicKey: keys/dana.pub, key: keys/dana.key }
 `);
     assert.deepEqual(plan.steps.map((s) => `${s.n} ${s.kind} ${s.key}`), [
       '1 party.add parties.sup',
@@ -121,7 +121,7 @@ solrEvents:
 parties:
   srp: { name: SRP, role: SC, eui: 90B3D51F300D0001, actingFor: 90-B3-D5-1F-30-03-00-00 }
 officers:
-  ari: { party: 90B3D51F30030000, kind: aro, name: Ann, nominatedBy: ${registeredOfficer.toLowerCase()} }
+  ari: { party: 90B3D51F30030000, kind: aro, name: Ann, nominatedBy: ${registeredOfficer.toLowerCase()}, publicKey: keys/ari.pub, nominatorKey: keys/dana.key }
 `);
     assert.deepEqual(plan.steps[0]!.deps, []);
     const ari = plan.steps[1]!.spec;
@@ -136,9 +136,9 @@ parties:
   srp: { name: SRP, role: SoLRContingency, eui: 90B3D51F300C0001 }
   sup: { name: Sup, role: IS, eui: 90B3D51F30010000, actingFor: srp }
 officers:
-  dana: { party: srp, kind: sro, name: Dana, evidence: E, activatedAs: keys/ra2.key }
-  ari: { party: srp, kind: aro, name: Ari, nominatedBy: ari2 }
-  bob: { party: srp, kind: boss, name: Bob }
+  dana: { party: srp, kind: sro, name: Dana, evidence: E, activatedAs: keys/ra2.key, publicKey: keys/dana.pub }
+  ari: { party: srp, kind: aro, name: Ari, nominatedBy: ari2, publicKey: keys/ari.pub }
+  bob: { party: srp, kind: boss, name: Bob, publicKey: keys/sam.pub }
 certificates:
   c: { csr: srp-xml-sign.csr, register: x.pem, party: srp }
   d: { csr: srp-xml-sign.csr, profile: xml-sign, party: srp, officer: dana, out: no/such/dir/x.pem }
@@ -165,7 +165,7 @@ parties:
   sup: { name: Sup, role: IS, eui: 90B3D51F30010000 }
   srp: { name: SRP, role: SC, eui: 90B3D51F300C0001, actingFor: sup }
 certificates:
-  a: { csr: devices.csv, profile: xml-sign, party: srp, officer: OFC-1 }
+  a: { csr: devices.csv, profile: xml-sign, party: srp, officer: OFC-1, officerKey: keys/ari.key }
   b: { register: ../public/smki-certs/Z1-supplier-ds.pem, party: srp }
 `);
     assert.equal(p.length, 2, p.join('\n'));

@@ -88,6 +88,7 @@ describe('onboard/run: real processes', function () {
     // Every command (in-process or a child process) acts as ra0; the plan's own key files are encrypted.
     process.env.SMKI_AS = testKey('ra0').key;
     process.env.SMKI_AS_PASSPHRASE_FILE = join(KEYS, 'passphrase.txt');
+    process.env.SMKI_OFFICER_PASSPHRASE_FILE = join(KEYS, 'passphrase.txt');
     ensureBuilt();
     const h = await freshHome();
     homes.push(h);
@@ -101,6 +102,7 @@ describe('onboard/run: real processes', function () {
     homes.forEach((h) => h.cleanup());
     delete process.env.SMKI_AS;
     delete process.env.SMKI_AS_PASSPHRASE_FILE;
+    delete process.env.SMKI_OFFICER_PASSPHRASE_FILE;
   });
 
   it('the same plan run four times at once: every officer, event, certificate and ADT file made once, every run succeeds', async () => {
@@ -177,8 +179,8 @@ describe('onboard/run: real processes', function () {
     assert.equal(first.code, 0, first.stderr);
     const race = plan({
       officers: {
-        dana: { party: 'srp', kind: 'sro', name: 'Dana Director', evidence: 'RAPP-SRP-01' },
-        ari: { party: 'srp', kind: 'aro', name: 'Ari Officer', nominatedBy: 'dana', activatedAs: join(KEYS, 'ra2.key') },
+        dana: { party: 'srp', kind: 'sro', name: 'Dana Director', evidence: 'RAPP-SRP-01', publicKey: join(KEYS, 'dana.pub'), key: join(KEYS, 'dana.key') },
+        ari: { party: 'srp', kind: 'aro', name: 'Ari Officer', nominatedBy: 'dana', publicKey: join(KEYS, 'ari.pub'), activatedAs: join(KEYS, 'ra2.key') },
       },
       solrEvents: {
         lrsd: {

@@ -5,6 +5,7 @@ import { PolicyRefusal } from '../../src/domain/errors.js';
 import type { Eui64 } from '../../src/domain/eui.js';
 import { requireUserId } from '../../src/ra/parties.js';
 import { ADT_HEADER, buildFixture, DISTRIBUTOR, OTHER_SRP, OTHER_SUPPLIER, snapshot, SRP, SRP_GAS, SUPPLIER, SUPPLIER_GAS, type Fixture } from '../support/devices-adt.js';
+import { officerSignerOf } from '../support/keys.js';
 
 function csv(...rows: string[]): string {
   return `${[ADT_HEADER, ...rows].join('\n')}\n`;
@@ -18,7 +19,7 @@ describe('ra/adt: ADT files', () => {
   afterEach(() => f.cleanup());
 
   const submit = (content: string | Buffer, opts: { party?: Eui64; officer?: string; name?: string } = {}) =>
-    submitAdt(f.reg, catalogue, { party: opts.party ?? SRP, officerId: opts.officer ?? f.aro, file: f.file(opts.name ?? 'adt.csv', content) });
+    submitAdt(f.reg, catalogue, { party: opts.party ?? SRP, officerId: opts.officer ?? f.aro, officer: officerSignerOf(f.home, opts.officer ?? f.aro), file: f.file(opts.name ?? 'adt.csv', content) });
 
   /** Submits and expects a malformed-file error; the registry must be unchanged. */
   async function malformed(content: string | Buffer, name = 'adt.csv'): Promise<AdtFileError> {
@@ -160,8 +161,8 @@ describe('ra/adt: ADT files', () => {
       assert.deepEqual(await refusedBy({ officer: f.nominatedAro }), ['OFFICER_NOT_ACTIVE']);
       assert.deepEqual(await refusedBy({ officer: f.suspendedAro }), ['OFFICER_NOT_ACTIVE']);
     });
-    it('an unknown officer', async () => {
-      assert.deepEqual(await refusedBy({ officer: 'OFC-999' }), ['OFFICER_UNKNOWN']);
+    it('an unknown officer: no registered officer holds the key that signed', async () => {
+      assert.deepEqual(await refusedBy({ officer: 'OFC-999' }), ['OFFICER_KEY_UNKNOWN']);
     });
     it('a Party that is not SoLRContingency (its own active ARO)', async () => {
       assert.deepEqual(await refusedBy({ party: SUPPLIER, officer: f.supplierAro }), ['ADT_NOT_SOLR_PARTY']);

@@ -22,7 +22,7 @@ const SC: RoleEntry = { code: 'SC', name: 'SoLRContingency', remotePartyRole: nu
 const IS: RoleEntry = { code: 'IS', name: 'ImportSupplier', remotePartyRole: '02', profiles: ['xml-sign', 'ds', 'ka'], serviceRequests: ['1.6'] };
 const srpId: UserIdRecord = { eui: SRP, partyId: 7, partyName: 'Shared Resources Ltd', role: 'SC', roles: ['SC'], actingFor: SUPPLIER, createdAt: '2026-01-01T00:00:00Z' };
 const supplierId: UserIdRecord = { eui: SUPPLIER, partyId: 3, partyName: 'Failed Energy', role: 'IS', roles: ['IS'], actingFor: null, createdAt: '2026-01-01T00:00:00Z' };
-const aro: OfficerRecord = { id: 'OFC-2', partyId: 7, partyName: 'Shared Resources Ltd', kind: 'aro', name: 'Ari', status: 'active', nominatedBy: 'OFC-1', evidence: null, createdAt: '', updatedAt: '' };
+const aro: OfficerRecord = { id: 'OFC-2', partyId: 7, partyName: 'Shared Resources Ltd', kind: 'aro', name: 'Ari', status: 'active', nominatedBy: 'OFC-1', evidence: null, createdAt: '', updatedAt: '', keyId: null, publicKey: null };
 const sro: OfficerRecord = { ...aro, id: 'OFC-1', kind: 'sro', name: 'Dana', nominatedBy: null, evidence: 'RAPP-1' };
 
 function issuance(over: Partial<IssuanceFacts> = {}): IssuanceFacts {
@@ -69,7 +69,7 @@ describe('ra: decideIssuance over hand-built facts', () => {
 });
 
 describe('ra: officer deciders', () => {
-  const input = (over: Partial<AddOfficerInput> = {}): AddOfficerInput => ({ party: srpId, kind: 'aro', name: 'Ari', nominatedBy: sro.id, operator: operatorSigner(), ...over });
+  const input = (over: Partial<AddOfficerInput> = {}): AddOfficerInput => ({ party: srpId, kind: 'aro', name: 'Ari', nominatedBy: sro.id, publicKey: Buffer.alloc(0), operator: operatorSigner(), ...over });
   it('an SRO with evidence, an ARO nominated by an active SRO of the Party', () => {
     assert.deepEqual(decideAddOfficer(input({ kind: 'sro', evidence: 'RAPP-9', nominatedBy: undefined }), undefined), []);
     assert.deepEqual(decideAddOfficer(input(), sro), []);

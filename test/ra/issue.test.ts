@@ -11,7 +11,7 @@ import { Registry } from '../../src/registry/registry.js';
 import { readFileSync } from 'node:fs';
 import { makeCsr } from '../support/csr.js';
 import { setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
-import { actAs, operatorSigner } from '../support/keys.js';
+import { actAs, officerSignerOf, operatorSigner } from '../support/keys.js';
 
 describe('ra/issue: the issuance pipeline', () => {
   let s: Scenario;
@@ -33,7 +33,7 @@ describe('ra/issue: the issuance pipeline', () => {
     const original = ca.signOrganisationCertificate.bind(ca);
     ca.signOrganisationCertificate = () => { throw new Error('power cut'); };
     try {
-      assert.throws(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro }), /power cut/);
+      assert.throws(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) }), /power cut/);
     } finally {
       ca.signOrganisationCertificate = original;
     }
@@ -43,7 +43,7 @@ describe('ra/issue: the issuance pipeline', () => {
     assert.equal(reg.audit.tail(1)[0]!.seq, audit);
     assert.deepEqual(reg.audit.verify().problems, []);
     // The same CSR can be issued afterwards: nothing half-done blocks it.
-    const c = issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro });
+    const c = issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) });
     assert.equal(c.status, 'valid');
   });
 
@@ -75,7 +75,7 @@ describe('ra/issue: the issuance pipeline', () => {
     };
     let out;
     try {
-      out = issueCertificates(reg, ca, catalogue, csrs.map((c) => ({ csr: c.der, profile: 'xml-sign' as const, party: srp, officerId: aro })));
+      out = issueCertificates(reg, ca, catalogue, csrs.map((c) => ({ csr: c.der, profile: 'xml-sign' as const, party: srp, officerId: aro, officer: officerSignerOf(s.home, aro) })));
     } finally {
       ca.signOrganisationCertificate = original;
     }
@@ -95,7 +95,7 @@ describe('ra/issue: the issuance pipeline', () => {
     const csr = (await makeCsr({ eui: SRP, commonName: 'x'.repeat(65) })).der;
     const serials = (reg.db.prepare('SELECT COUNT(*) AS n FROM serials').get() as { n: number }).n;
     const audit = reg.audit.tail(1)[0]!.seq;
-    assert.throws(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro }),
+    assert.throws(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) }),
       (e: Error) => e instanceof PolicyRefusal && e.reasons.some((r) => r.code === 'LINT_FAILED'));
     assert.equal((reg.db.prepare('SELECT COUNT(*) AS n FROM serials').get() as { n: number }).n, serials);
     assert.equal(reg.audit.tail(1)[0]!.seq, audit);
@@ -104,10 +104,10 @@ describe('ra/issue: the issuance pipeline', () => {
   it('a batch decides each request on its own and stores the approved ones with one commit', async () => {
     const good = await makeCsr({ eui: SRP });
     const out = issueCertificates(reg, ca, catalogue, [
-      { csr: good.der, profile: 'xml-sign', party: srp, officerId: s.aro },
-      { csr: (await makeCsr({ eui: SRP, ou: '02' })).der, profile: 'ds', party: srp, officerId: s.aro },
-      { csr: Buffer.from('garbage'), profile: 'xml-sign', party: srp, officerId: s.aro },
-      { csr: good.der, profile: 'xml-sign', party: srp, officerId: s.aro },
+      { csr: good.der, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) },
+      { csr: (await makeCsr({ eui: SRP, ou: '02' })).der, profile: 'ds', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) },
+      { csr: Buffer.from('garbage'), profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) },
+      { csr: good.der, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) },
     ]);
     assert.equal(out[0]!.ok, true);
     assert.ok(!out[1]!.ok && out[1]!.error instanceof PolicyRefusal && out[1]!.error.reasons.some((r) => r.code === 'SOLR_CONTINGENCY_XML_SIGN_ONLY'));
@@ -120,7 +120,7 @@ describe('ra/issue: the issuance pipeline', () => {
     const good = await makeCsr({ eui: SRP });
     const forged = Buffer.from((await makeCsr({ eui: SRP })).der);
     forged[forged.length - 5] ^= 0x01; // inside the signature: the CSR no longer proves possession of its key
-    const batch = () => [good.der, forged, Buffer.from('garbage'), good.der].map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: s.aro }));
+    const batch = () => [good.der, forged, Buffer.from('garbage'), good.der].map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) }));
     const summary = (out: ReturnType<typeof issueCertificates>) => out.map((o) => (o.ok ? 'ok' : o.error instanceof PolicyRefusal ? o.error.reasons.map((r) => r.code).join(' ') : `exit ${o.error.exitStatus}`));
     const pool = new CsrPool(2, 1);
     let parallel;
@@ -151,33 +151,33 @@ describe('ra/issue: the issuance pipeline', () => {
     it('an xml-sign request whose CSR subject OU is 02 (supplier) is refused CSR_OU_MISMATCH', async () => {
       const before = listCertificates(reg).length;
       const csr = (await makeCsr({ eui: SRP, ou: '02' })).der;
-      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro })), ['CSR_OU_MISMATCH']);
+      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) })), ['CSR_OU_MISMATCH']);
       assert.equal(listCertificates(reg).length, before);
     });
 
     it('an xml-sign request whose CSR asks for keyAgreement is refused CSR_KEY_USAGE_MISMATCH', async () => {
       const csr = (await makeCsr({ eui: SRP, requestKeyUsage: ['keyAgreement'] })).der;
-      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro })), ['CSR_KEY_USAGE_MISMATCH']);
+      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) })), ['CSR_KEY_USAGE_MISMATCH']);
       const two = (await makeCsr({ eui: SRP, requestKeyUsage: ['digitalSignature', 'nonRepudiation'] })).der;
-      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr: two, profile: 'xml-sign', party: srp, officerId: s.aro })), ['CSR_KEY_USAGE_MISMATCH']);
+      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr: two, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) })), ['CSR_KEY_USAGE_MISMATCH']);
     });
 
     it('a CSR without an OU is refused; one asking for exactly the profile (OU and single bit) is issued', async () => {
       const csr = (await makeCsr({ eui: SRP, ou: '' })).der;
-      assert.ok(refusal(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro })).includes('CSR_OU_MISMATCH'));
+      assert.ok(refusal(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) })).includes('CSR_OU_MISMATCH'));
       const exact = (await makeCsr({ eui: SRP, requestKeyUsage: ['digitalSignature'] })).der;
-      assert.equal(issueCertificate(reg, ca, catalogue, { csr: exact, profile: 'xml-sign', party: srp, officerId: s.aro }).roleOu, '87');
+      assert.equal(issueCertificate(reg, ca, catalogue, { csr: exact, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) }).roleOu, '87');
     });
 
     it("a Supplier's ds CSR must say OU 02 and a ka CSR keyAgreement; OU 87 for ds is refused", async () => {
       const ds = (await makeCsr({ eui: SUPPLIER, ou: '02', requestKeyUsage: ['digitalSignature'] })).der;
-      assert.equal(issueCertificate(reg, ca, catalogue, { csr: ds, profile: 'ds', party: supplier, officerId: s.supplierAro }).roleOu, '02');
+      assert.equal(issueCertificate(reg, ca, catalogue, { csr: ds, profile: 'ds', party: supplier, officerId: s.supplierAro, officer: officerSignerOf(s.home, s.supplierAro) }).roleOu, '02');
       const ka = (await makeCsr({ eui: SUPPLIER, ou: '02', requestKeyUsage: ['keyAgreement'] })).der;
-      assert.equal(issueCertificate(reg, ca, catalogue, { csr: ka, profile: 'ka', party: supplier, officerId: s.supplierAro }).keyUsage, 'keyAgreement');
+      assert.equal(issueCertificate(reg, ca, catalogue, { csr: ka, profile: 'ka', party: supplier, officerId: s.supplierAro, officer: officerSignerOf(s.home, s.supplierAro) }).keyUsage, 'keyAgreement');
       const wrong = (await makeCsr({ eui: SUPPLIER, ou: '87' })).der;
-      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr: wrong, profile: 'ds', party: supplier, officerId: s.supplierAro })), ['CSR_OU_MISMATCH']);
+      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr: wrong, profile: 'ds', party: supplier, officerId: s.supplierAro, officer: officerSignerOf(s.home, s.supplierAro) })), ['CSR_OU_MISMATCH']);
       const kaAsDs = (await makeCsr({ eui: SUPPLIER, ou: '02', requestKeyUsage: ['digitalSignature'] })).der;
-      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr: kaAsDs, profile: 'ka', party: supplier, officerId: s.supplierAro })), ['CSR_KEY_USAGE_MISMATCH']);
+      assert.deepEqual(refusal(() => issueCertificate(reg, ca, catalogue, { csr: kaAsDs, profile: 'ka', party: supplier, officerId: s.supplierAro, officer: officerSignerOf(s.home, s.supplierAro) })), ['CSR_KEY_USAGE_MISMATCH']);
     });
   });
 

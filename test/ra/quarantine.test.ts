@@ -13,7 +13,7 @@ import { registryDigest } from '../support/scenario.js';
 import { actAs } from '../support/keys.js';
 
 const srpId: UserIdRecord = { eui: '90B3D51F300C0001' as Eui64, partyId: 7, partyName: 'Shared Resources Ltd', role: 'SC', roles: ['SC'], actingFor: '90B3D51F30010000' as Eui64, createdAt: '' };
-const aro: OfficerRecord = { id: 'OFC-2', partyId: 7, partyName: 'Shared Resources Ltd', kind: 'aro', name: 'Ari', status: 'active', nominatedBy: 'OFC-1', evidence: null, createdAt: '', updatedAt: '' };
+const aro: OfficerRecord = { id: 'OFC-2', partyId: 7, partyName: 'Shared Resources Ltd', kind: 'aro', name: 'Ari', status: 'active', nominatedBy: 'OFC-1', evidence: null, createdAt: '', updatedAt: '', keyId: null, publicKey: null };
 const pending: QuarantineRecord = {
   id: 'QUA-1', decisionId: 9, alertCode: 'AD1', requestId: '90-B3-D5-1F-30-0C-00-01:00-DB-12-34-56-78-90-A0:109', originator: srpId.eui, target: '00DB1234567890A0',
   counter: 109n, commandVariant: 4, serviceReferenceVariant: '1.6', supplierEui: '90B3D51F30010000', solrEventId: 'SOLR-1', source: 'r.xml', docSha256: 'ab',

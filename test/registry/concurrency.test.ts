@@ -10,7 +10,7 @@ import { ESME, setupGateScenario, type GateScenario } from '../support/gate-scen
 import { query } from '../support/query.js';
 import { ensureBuilt, runConcurrently, startSmki, type ProcessResult } from '../support/process.js';
 import { SRP } from '../support/scenario.js';
-import { actAs } from '../support/keys.js';
+import { actAs, officerTestKey } from '../support/keys.js';
 
 const RAW_DB_ERROR = /SQLITE|UNIQUE constraint|database is locked|constraint failed/i;
 
@@ -40,7 +40,7 @@ describe('registry: many processes, one home', function () {
         writeFileSync(f, (await makeCsr({ eui: SRP })).pem);
         csrFiles.push(f);
       }
-      const issue = (f: string) => ['--home', s.home, 'cert', 'issue', '--csr', f, '--profile', 'xml-sign', '--party', SRP, '--officer', s.aro, '--passphrase-file', s.pass, '--json'];
+      const issue = (f: string) => ['--home', s.home, 'cert', 'issue', '--csr', f, '--profile', 'xml-sign', '--party', SRP, '--officer', s.aro, '--officer-key', officerTestKey(s.home, s.aro)!.key, '--passphrase-file', s.pass, '--json'];
       const perGate = 3;
       const gates: string[][] = [];
       for (let p = 0; p < n; p++) {

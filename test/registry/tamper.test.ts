@@ -12,7 +12,7 @@ import { smki } from '../support/cli.js';
 import { makeCsr } from '../support/csr.js';
 import { ESME, OTHER_ESME, setupGateScenario, type GateScenario, type Signer } from '../support/gate-scenario.js';
 import { OTHER_SUPPLIER, SRP, SUPPLIER } from '../support/scenario.js';
-import { actAs } from '../support/keys.js';
+import { actAs, withOfficerKeys } from '../support/keys.js';
 
 const REQUEST = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML';
 
@@ -50,7 +50,7 @@ describe('registry/tamper: state edited outside smki', function () {
     const db = new Database(join(home, 'registry.sqlite'));
     for (const s of sql) db.exec(s);
     db.close();
-    const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...args]);
+    const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...withOfficerKeys(home, args)]);
     const write = (name: string, text: string) => {
       const file = join(dir, name);
       writeFileSync(file, text);

@@ -11,7 +11,7 @@ import { addUserId, requireUserId } from '../../src/ra/parties.js';
 import { homePaths } from '../../src/registry/home.js';
 import { Registry } from '../../src/registry/registry.js';
 import { tempDir } from './cli.js';
-import { operatorSigner } from './keys.js';
+import { officerKey, operatorSigner } from './keys.js';
 import { registerFirstOperator } from '../../src/ra/operators.js';
 
 export const SUPPLIER = '90B3D51F30010000' as Eui64; // the failed Supplier (electricity)
@@ -58,18 +58,18 @@ export function buildFixture(clock?: () => Date): Fixture {
   add('Shared Resources Ltd', 'SC', SRP_GAS, SUPPLIER_GAS);
   add('Other SRP Ltd', 'SC', OTHER_SRP, OTHER_SUPPLIER);
   const party = (eui: Eui64) => requireUserId(reg, eui);
-  const sro = addOfficer(reg, { party: party(SRP), kind: 'sro', name: 'Dana Director', evidence: 'RAPP-1', operator: operatorSigner() }).id;
-  const aro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Ari Officer', nominatedBy: sro, operator: operatorSigner() }).id;
+  const sro = addOfficer(reg, { party: party(SRP), kind: 'sro', name: 'Dana Director', evidence: 'RAPP-1', publicKey: officerKey('Dana Director').signer.spkiDer, operator: operatorSigner() }).id;
+  const aro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Ari Officer', nominatedBy: sro, publicKey: officerKey('Ari Officer').signer.spkiDer, nominator: officerKey('Dana Director').signer }).id;
   changeOfficerStatus(reg, aro, 'activate', operatorSigner());
-  const nominatedAro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Nia Nominee', nominatedBy: sro, operator: operatorSigner() }).id;
-  const suspendedAro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Sus Pended', nominatedBy: sro, operator: operatorSigner() }).id;
+  const nominatedAro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Nia Nominee', nominatedBy: sro, publicKey: officerKey('Nia Nominee').signer.spkiDer, nominator: officerKey('Dana Director').signer }).id;
+  const suspendedAro = addOfficer(reg, { party: party(SRP), kind: 'aro', name: 'Sus Pended', nominatedBy: sro, publicKey: officerKey('Sus Pended').signer.spkiDer, nominator: officerKey('Dana Director').signer }).id;
   changeOfficerStatus(reg, suspendedAro, 'activate', operatorSigner());
   changeOfficerStatus(reg, suspendedAro, 'suspend', operatorSigner());
-  const otherSro = addOfficer(reg, { party: party(OTHER_SRP), kind: 'sro', name: 'Olga', evidence: 'RAPP-2', operator: operatorSigner() }).id;
-  const otherAro = addOfficer(reg, { party: party(OTHER_SRP), kind: 'aro', name: 'Otto', nominatedBy: otherSro, operator: operatorSigner() }).id;
+  const otherSro = addOfficer(reg, { party: party(OTHER_SRP), kind: 'sro', name: 'Olga', evidence: 'RAPP-2', publicKey: officerKey('Olga').signer.spkiDer, operator: operatorSigner() }).id;
+  const otherAro = addOfficer(reg, { party: party(OTHER_SRP), kind: 'aro', name: 'Otto', nominatedBy: otherSro, publicKey: officerKey('Otto').signer.spkiDer, nominator: officerKey('Olga').signer }).id;
   changeOfficerStatus(reg, otherAro, 'activate', operatorSigner());
-  const supplierSro = addOfficer(reg, { party: party(SUPPLIER), kind: 'sro', name: 'Sam', evidence: 'RAPP-3', operator: operatorSigner() }).id;
-  const supplierAro = addOfficer(reg, { party: party(SUPPLIER), kind: 'aro', name: 'Sue', nominatedBy: supplierSro, operator: operatorSigner() }).id;
+  const supplierSro = addOfficer(reg, { party: party(SUPPLIER), kind: 'sro', name: 'Sam', evidence: 'RAPP-3', publicKey: officerKey('Sam').signer.spkiDer, operator: operatorSigner() }).id;
+  const supplierAro = addOfficer(reg, { party: party(SUPPLIER), kind: 'aro', name: 'Sue', nominatedBy: supplierSro, publicKey: officerKey('Sue').signer.spkiDer, nominator: officerKey('Sam').signer }).id;
   changeOfficerStatus(reg, supplierAro, 'activate', operatorSigner());
   return {
     dir: t.dir,

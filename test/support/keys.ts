@@ -5,6 +5,8 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { keyIdOf } from '../../src/ca/person-keys.js';
 import { FileKeySigner, type Signer } from '../../src/ca/signer.js';
 
 export interface KeyFiles {
@@ -56,4 +58,52 @@ export function adminFlags(_dir?: string, name = 'ra1'): string[] {
 /** The acting RA operator's key for library calls. */
 export function operatorSigner(name = 'ra1'): Signer {
   return testKey(name).signer;
+}
+
+/** The key file of a test key whose key ID is `keyId` (a key this run made with testKey), or undefined. */
+export function testKeyWithId(keyId: string): (KeyFiles & { signer: Signer }) | undefined {
+  for (const k of keys.values()) if (keyIdOf(k.signer.spkiDer) === keyId) return k;
+  return undefined;
+}
+
+/** The officer's test key in a home: the key registered for officer `id` (made with testKey), or undefined. */
+export function officerTestKey(home: string, id: string): (KeyFiles & { signer: Signer }) | undefined {
+  const db = new Database(join(home, 'registry.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare('SELECT key_id FROM officers WHERE id = ? COLLATE NOCASE').get(id) as { key_id: string | null } | undefined;
+    return row?.key_id ? testKeyWithId(row.key_id) : undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Test homes act as their people would: a command that names an officer (`--officer ID`,
+ * `--nominated-by ID`) and no `--officer-key` gets that officer's key; an `officer add` without
+ * `--public-key` registers the test key named after the officer (`officer:NAME`).
+ */
+export function withOfficerKeys(home: string, args: string[]): string[] {
+  const out = [...args];
+  const value = (flag: string) => {
+    const i = out.indexOf(flag);
+    return i >= 0 ? out[i + 1] : undefined;
+  };
+  const isAdd = out.includes('officer') && out[out.indexOf('officer') + 1] === 'add';
+  if (isAdd && !out.includes('--public-key') && value('--name')) out.push('--public-key', testKey(`officer:${value('--name')}`).pub);
+  if (!out.includes('--officer-key')) {
+    const who = isAdd ? value('--nominated-by') : value('--officer');
+    const k = who ? officerTestKey(home, who) : undefined;
+    if (k) out.push('--officer-key', k.key);
+  }
+  return out;
+}
+
+/** The signer of officer `id` in a home (its test key), or a key no one registered (for refusals). */
+export function officerSignerOf(home: string, id: string): Signer {
+  return (officerTestKey(home, id) ?? testKey('unregistered-officer')).signer;
+}
+
+/** The test key of the officer named `name` (what withOfficerKeys registers for it). */
+export function officerKey(name: string): KeyFiles & { signer: Signer } {
+  return testKey(`officer:${name}`);
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { passphraseFile, smki, tempDir } from './cli.js';
-import { actAs, adminFlags, testKey } from './keys.js';
+import { actAs, adminFlags, testKey, withOfficerKeys } from './keys.js';
 
 export const SUPPLIER = '90B3D51F30010000'; // the failed Supplier (the ZAZ1 test supplier's EUI)
 export const SUPPLIER_GAS = '90B3D51F30010001';
@@ -30,7 +30,7 @@ export async function setupScenario(): Promise<Scenario> {
   const home = join(t.dir, 'home');
   const pass = passphraseFile(t.dir);
   // Every command acts as ra1 unless it names another key (a later --as wins).
-  const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...args]);
+  const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...withOfficerKeys(home, args)]);
   const ok = async (args: string[]) => {
     const r = await run([...args, '--json']);
     assert.equal(r.code, 0, `${args.join(' ')} -> ${r.code}: ${r.stderr}`);

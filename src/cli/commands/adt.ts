@@ -34,26 +34,26 @@ export const registerAdt: Register = (program, wrap) => {
     .command('submit')
     .description("record an ADT file from an active ARO of a SoLRContingency Party; it supersedes the Party's active file for that Supplier")
     .option('--party <eui>', "the Party's SoLRContingency User ID")
-    .option('--officer <id>', 'the submitting ARO (an active ARO of that Party)')
+    .option('--officer-key <keyfile>', "the submitting ARO's key (an active ARO of that Party): it signs the submission and the file's SHA-256 (passphrase from SMKI_OFFICER_PASSPHRASE_FILE or a prompt)")
+    .option('--officer <id>', "the submitting ARO's ID, if given: it must be the officer whose key signs")
     .option('--file <file>', `the ADT CSV (header ${ADT_CSV_HEADER.join(',')})`)
     .addHelpText('after', `
 One row per Service Reference Variant, every row naming the same Supplier; thresholds are counts per
 rolling window (ca-config solr.json adtWindowHours), 0 < warning <= quarantine.
 ${examples([
-  'smki adt submit --party 90B3D51F300C0001 --officer OFC-2 --file fixtures/adt/example-adt.csv',
-  'smki adt submit --party 90B3D51F300C0001 --officer OFC-2 --file fixtures/adt/example-adt.csv --json   # the same thresholds again: nothing changes',
+  'smki adt submit --party 90B3D51F300C0001 --officer-key ari.key --file fixtures/adt/example-adt.csv',
+  'smki adt submit --party 90B3D51F300C0001 --officer-key ari.key --officer OFC-2 --file fixtures/adt/example-adt.csv --json   # the same thresholds again: nothing changes',
 ])}`)
-    .action(wrap(async (ctx: CliContext, opts: { party?: string; officer?: string; file?: string; operator?: string }) => {
+    .action(wrap(async (ctx: CliContext, opts: { party?: string; officer?: string; officerKey?: string; file?: string }) => {
       const reg = ctx.open();
       const partyEui = await valueOrPrompt(ctx, opts.party, '--party', "Party's SoLRContingency User ID (EUI-64)", (t) => parseEui64(t, '--party'));
       const party = requireUserId(reg, partyEui);
-      const officerId = await choiceOrPrompt(ctx, opts.officer, '--officer', 'Submitting ARO',
-        listOfficers(reg, party.partyId).filter((o) => o.kind === 'aro' && o.status === 'active').map((o) => ({ value: o.id, name: `${o.id}  ${o.name}` })),
-        (t) => t.trim());
+      void party;
       const file = await valueOrPrompt(ctx, opts.file, '--file', 'ADT CSV file', (t) => t.trim());
       let r;
       try {
-        r = await submitAdt(reg, ctx.catalogue(), { party: partyEui, officerId, file });
+        const officer = await ctx.officerKey(opts.officerKey, "the submitting ARO's");
+        r = await submitAdt(reg, ctx.catalogue(), { party: partyEui, officer, file, ...(opts.officer ? { officerId: opts.officer } : {}) });
       } catch (e) {
         if (!(e instanceof AdtFileError)) throw e;
         if (ctx.json) ctx.emit('', { error: e.message, exitStatus: ExitStatus.malformed, file: e.file, problems: e.problems });

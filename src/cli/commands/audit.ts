@@ -5,6 +5,8 @@ import type { CliContext } from '../context.js';
 import { examples } from '../format.js';
 import type { Register } from './index.js';
 import type { AuditProblem } from '../../registry/audit.js';
+import { parseStatement } from '../../registry/statements.js';
+import { shortKeyId } from '../../ca/person-keys.js';
 
 /** An anchor file written by `smki audit anchor` (small JSON; anything else is exit 4). */
 function readAnchor(file: string): unknown {
@@ -54,15 +56,23 @@ export const registerAudit: Register = (program, wrap) => {
     }));
   audit
     .command('log')
-    .description('show the audit records, newest last')
+    .description('show the audit records, newest last, with who signed each (the signer and key of its statement)')
     .option('--limit <n>', 'only the last N records', '50')
     .addHelpText('after', examples(['smki audit log --limit 20', 'smki audit log --json']))
     .action(wrap((ctx: CliContext, opts: { limit: string }) => {
       const n = Math.max(1, Number.parseInt(opts.limit, 10) || 50);
+      // Who signed: the signer kind and key of the statement the record keeps (none: smki itself, the gate).
+      const signedBy = (r: { statement: string | null }) => {
+        const st = r.statement ? parseStatement(r.statement) : undefined;
+        return st ? { signer: st.signer, key: st.key, command: st.command, at: st.at } : null;
+      };
       ctx.emitRows(ctx.open().audit.iterateTail(n), {
-        headers: ['#', 'At', 'Actor', 'Action', 'Subject'],
-        cells: (r) => [String(r.seq), r.at, r.actor, r.action, r.subject],
-        json: (r) => ({ ...r, details: JSON.parse(r.details) }),
+        headers: ['#', 'At', 'Actor', 'Signed by', 'Action', 'Subject'],
+        cells: (r) => {
+          const by = signedBy(r);
+          return [String(r.seq), r.at, r.actor, by ? `${by.signer} ${shortKeyId(by.key)}` : '-', r.action, r.subject];
+        },
+        json: (r) => ({ ...r, details: JSON.parse(r.details), signedBy: signedBy(r) }),
       });
     }));
 };

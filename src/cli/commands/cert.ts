@@ -59,14 +59,15 @@ export const registerCert: Register = (program, wrap) => {
     .option('--csr <file>', 'the CSR, PEM or DER')
     .option('--profile <profile>', `certificate profile: ${PROFILE_NAMES.join(', ')}`)
     .option('--party <eui>', 'the User ID the certificate is for (must be the CSR subject\'s EUI)')
-    .option('--officer <id>', 'the requesting ARO (active, of the same Party)')
+    .option('--officer-key <keyfile>', "the requesting ARO's key (active, of the same Party): it signs the request (passphrase from SMKI_OFFICER_PASSPHRASE_FILE or a prompt)")
+    .option('--officer <id>', "the requesting ARO's ID, if given: it must be the officer whose key signs")
     .option('--out <file>', 'write the PEM certificate to this file')
     .option('--passphrase-file <file>', 'CA key passphrase file (or SMKI_PASSPHRASE_FILE, or a prompt)')
     .addHelpText('after', examples([
-      'smki cert issue --csr fixtures/onboard/srp-xml-sign.csr --profile xml-sign --party 90B3D51F300C0001 --officer OFC-2 --passphrase-file ca-pass.txt --out srp-xml.pem',
-      'smki cert issue --csr fixtures/onboard/srp-ds.csr --profile ds --party 90B3D51F300C0001 --officer OFC-2 --passphrase-file ca-pass.txt --json   # exit 3 SOLR_CONTINGENCY_XML_SIGN_ONLY',
+      'smki cert issue --csr fixtures/onboard/srp-xml-sign.csr --profile xml-sign --party 90B3D51F300C0001 --officer-key ari.key --passphrase-file ca-pass.txt --out srp-xml.pem',
+      'smki cert issue --csr fixtures/onboard/srp-ds.csr --profile ds --party 90B3D51F300C0001 --officer-key ari.key --officer OFC-2 --passphrase-file ca-pass.txt --json   # exit 3 SOLR_CONTINGENCY_XML_SIGN_ONLY',
     ]))
-    .action(wrap(async (ctx: CliContext, opts: { csr?: string; profile?: string; party?: string; officer?: string; out?: string; passphraseFile?: string }) => {
+    .action(wrap(async (ctx: CliContext, opts: { csr?: string; profile?: string; party?: string; officer?: string; officerKey?: string; out?: string; passphraseFile?: string }) => {
       const reg = ctx.open();
       const catalogue = ctx.catalogue();
       const csrPath = await valueOrPrompt(ctx, opts.csr, '--csr', 'CSR file (PEM or DER)', (t) => t.trim());
@@ -77,12 +78,10 @@ export const registerCert: Register = (program, wrap) => {
       const allowed = catalogue.roles.get(userId.role)!.profiles;
       const profile = await choiceOrPrompt<ProfileName>(ctx, opts.profile, '--profile', 'Certificate profile',
         allowed.map((p) => ({ value: p, name: `${p}  ${catalogue.profiles.get(p)!.description}` })), (t) => parseProfileName(t));
-      const officerId = await choiceOrPrompt(ctx, opts.officer, '--officer', 'Requesting ARO',
-        listOfficers(reg, userId.partyId).filter((o) => o.kind === 'aro' && o.status === 'active').map((o) => ({ value: o.id, name: `${o.id}  ${o.name}` })),
-        (t) => t.trim());
+      const officer = await ctx.officerKey(opts.officerKey, "the requesting ARO's");
       if (opts.out) refuseProtectedOutput(opts.out, reg.paths);
       const ca = await unlockCa(ctx, opts.passphraseFile);
-      const c = issueCertificate(reg, ca, catalogue, { csr, profile, party, officerId });
+      const c = issueCertificate(reg, ca, catalogue, { csr, profile, party, officer, ...(opts.officer ? { officerId: opts.officer } : {}) });
       const pem = toPem(c.der, 'CERTIFICATE');
       // The certificate is committed: a file that cannot be written is a warning, and the PEM is printed.
       let written = false;

@@ -5,6 +5,7 @@ import { requireUserId } from '../../ra/parties.js';
 import { listOfficers, officerHistory, findOfficer, type OfficerRecord } from '../../registry/officers.js';
 import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
+import { readPublicKeyFile } from '../../ca/person-keys.js';
 import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 
@@ -21,14 +22,19 @@ export const registerOfficer: Register = (program, wrap) => {
     .option('--party <eui>', 'a User ID of the Party the officer acts for')
     .option('--kind <kind>', 'sro or aro')
     .option('--name <name>', "the officer's name")
-    .option('--nominated-by <id>', 'for an ARO: the nominating SRO officer ID')
+    .option('--public-key <file>', "the new officer's P-256 public key (PEM, from 'smki key new')")
+    .option('--officer-key <keyfile>', "for an ARO: the nominating SRO's key, which signs the nomination (passphrase from SMKI_OFFICER_PASSPHRASE_FILE or a prompt)")
+    .option('--nominated-by <id>', "for an ARO: the nominating SRO's ID, if given: it must be the officer whose key signs")
     .option('--evidence <ref>', 'for an SRO: the evidence reference (identity checks, RAPP forms)')
     .addHelpText('after', examples([
-      'smki --as ra1.key officer add --party 90B3D51F300C0001 --kind sro --name "Dana Director" --evidence RAPP-2026-0042',
-      'smki --as ra1.key officer add --party 90B3D51F300C0001 --kind aro --name "Ari Officer" --nominated-by OFC-1 --json',
-      'smki --as ra1.key officer add --party 90B3D51F300C0001 --kind aro --name "Eve Temp" --nominated-by OFC-1',
+      'smki key new --out dana.key --unencrypted --public-out dana.pub',
+      'smki --as ra1.key officer add --party 90B3D51F300C0001 --kind sro --name "Dana Director" --evidence RAPP-2026-0042 --public-key dana.pub',
+      'smki key new --out ari.key --unencrypted --public-out ari.pub',
+      'smki officer add --party 90B3D51F300C0001 --kind aro --name "Ari Officer" --public-key ari.pub --officer-key dana.key --json   # the SRO signs the nomination',
+      'smki key new --out eve.key --unencrypted --public-out eve.pub',
+      'smki officer add --party 90B3D51F300C0001 --kind aro --name "Eve Temp" --public-key eve.pub --officer-key dana.key --nominated-by OFC-1',
     ]))
-    .action(wrap(async (ctx: CliContext, opts: { party?: string; kind?: string; name?: string; nominatedBy?: string; evidence?: string }) => {
+    .action(wrap(async (ctx: CliContext, opts: { party?: string; kind?: string; name?: string; nominatedBy?: string; evidence?: string; publicKey?: string; officerKey?: string }) => {
       const reg = ctx.open();
       const partyEui = await valueOrPrompt(ctx, opts.party, '--party', 'Party User ID (EUI-64)', (t) => parseEui64(t, '--party'));
       const party = requireUserId(reg, partyEui);
@@ -40,15 +46,13 @@ export const registerOfficer: Register = (program, wrap) => {
           return k;
         });
       const name = await valueOrPrompt(ctx, opts.name, '--name', 'Officer name', (t) => t);
-      let nominatedBy = opts.nominatedBy;
       let evidence = opts.evidence;
-      if (kind === 'aro' && !nominatedBy) {
-        const sros = listOfficers(reg, party.partyId).filter((o) => o.kind === 'sro' && o.status === 'active');
-        nominatedBy = await choiceOrPrompt(ctx, undefined, '--nominated-by', 'Nominating SRO',
-          sros.map((o) => ({ value: o.id, name: `${o.id}  ${o.name}` })), (t) => t);
-      }
       if (kind === 'sro' && !evidence) evidence = await valueOrPrompt(ctx, undefined, '--evidence', 'Evidence reference', (t) => t);
-      const o = addOfficer(reg, { party, kind, name, nominatedBy, evidence, operator: await ctx.operatorKey() });
+      const keyFile = await valueOrPrompt(ctx, opts.publicKey, '--public-key', "The officer's public key file (PEM)", (t) => t.trim());
+      const publicKey = readPublicKeyFile(keyFile);
+      // An SRO is registered by an RA operator (--as); an ARO is nominated by an SRO (--officer-key).
+      const signer = kind === 'sro' ? { operator: await ctx.operatorKey() } : { nominator: await ctx.officerKey(opts.officerKey, "the nominating SRO's") };
+      const o = addOfficer(reg, { party, kind, name, nominatedBy: opts.nominatedBy, evidence, publicKey, ...signer });
       ctx.emit(`${o.id}: ${o.kind.toUpperCase()} ${o.name} for ${o.partyName} (${o.status})`, officerJson(o));
     }));
 

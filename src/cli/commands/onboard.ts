@@ -55,9 +55,9 @@ export const registerOnboard: Register = (program, wrap) => {
     .addHelpText('after', examples([
       'smki --home onboarded init --ca-name "Onboarding OCA" --passphrase-file ca-pass.txt --admin ra1 --admin-public-key ra1.pub',
       'smki --home onboarded --as ra1.key operator add --name "RA Officer 2" --public-key fixtures/onboard/keys/ra2.pub   # the plan\'s second operator (approvedAs)',
-      'SMKI_AS_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt smki --home onboarded --as ra1.key onboard --file fixtures/onboard/full-plan.yaml --dry-run --passphrase-file ca-pass.txt',
-      'SMKI_AS_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt smki --home onboarded --as ra1.key onboard --file fixtures/onboard/full-plan.yaml --passphrase-file ca-pass.txt',
-      'SMKI_AS_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt smki --home onboarded --as ra1.key onboard --file fixtures/onboard/minimal.json --json --passphrase-file ca-pass.txt > report.json',
+      'SMKI_AS_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt SMKI_OFFICER_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt smki --home onboarded --as ra1.key onboard --file fixtures/onboard/full-plan.yaml --dry-run --passphrase-file ca-pass.txt',
+      'SMKI_AS_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt SMKI_OFFICER_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt smki --home onboarded --as ra1.key onboard --file fixtures/onboard/full-plan.yaml --passphrase-file ca-pass.txt',
+      'SMKI_AS_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt SMKI_OFFICER_PASSPHRASE_FILE=fixtures/onboard/keys/passphrase.txt smki --home onboarded --as ra1.key onboard --file fixtures/onboard/minimal.json --json --passphrase-file ca-pass.txt > report.json',
     ]))
     .action(wrap(async (ctx: CliContext, opts: { file?: string; dryRun?: boolean; passphraseFile?: string }) => {
       const reg = ctx.open();
@@ -91,10 +91,17 @@ export const registerOnboard: Register = (program, wrap) => {
         if (!k) keys.set(f, (k = f === '' ? ctx.operatorKey() : loadPersonKey(ctx, f, 'as', 'SMKI_AS_PASSPHRASE_FILE')));
         return k;
       };
+      const officerKeys = new Map<string, Promise<Signer>>();
+      const officerKey = (f: string): Promise<Signer> => {
+        let k = officerKeys.get(f);
+        if (!k) officerKeys.set(f, (k = loadPersonKey(ctx, f, 'officerKey', 'SMKI_OFFICER_PASSPHRASE_FILE')));
+        return k;
+      };
       const runOpts = {
         catalogue,
         ca,
         operatorKey,
+        officerKey,
         onStep: (st: PlanStep, total: number) => {
           current = st;
           show(label(st), 'rows', st.n - 1, total);

@@ -37,15 +37,17 @@ export function registerQuarantine(sr: Command, wrap: Wrap): void {
     quarantine
       .command(`${action} <id>`)
       .description(what)
-      .option('--officer <id>', "the acting ARO (an active ARO of the SRP's Party)")
+      .option('--officer-key <keyfile>', "the acting ARO's key (an active ARO of the SRP's Party): it signs the action (passphrase from SMKI_OFFICER_PASSPHRASE_FILE or a prompt)")
+      .option('--officer <id>', "the acting ARO's ID, if given: it must be the officer whose key signs")
       .addHelpText('after', examples([example]))
-      .action(wrap((ctx: CliContext, id: string, o: { officer?: string; operator?: string }) => {
-        if (!o.officer?.trim()) throw new InputError('--officer: the acting ARO is required');
-        const q = actOnQuarantined(ctx.open(), action, id, o.officer, o.officer.trim());
+      .action(wrap(async (ctx: CliContext, id: string, o: { officer?: string; officerKey?: string }) => {
+        const reg = ctx.open();
+        const key = await ctx.officerKey(o.officerKey, "the acting ARO's");
+        const q = actOnQuarantined(reg, action, id, key, o.officer);
         ctx.emit(actionLine(q), quarantineJson(q));
       }));
   act('release', 'release a quarantined request: it is processed as accepted (replay counter, transform, ADT count) while its SoLR event is active',
-    'smki sr quarantine release QUA-1 --officer OFC-2   # exit 4 (no such quarantined request here)');
+    'smki sr quarantine release QUA-1 --officer-key ari.key   # exit 4 (no such quarantined request here)');
   act('delete', 'delete a quarantined request: it is never processed; its record stays',
-    'smki sr quarantine delete QUA-1 --officer OFC-2 --json   # exit 4 (no such quarantined request here)');
+    'smki sr quarantine delete QUA-1 --officer-key ari.key --officer OFC-2 --json   # exit 4 (no such quarantined request here)');
 }
