@@ -13,7 +13,7 @@ import { parseEui64 } from '../../src/domain/eui.js';
 import { issueCertificates } from '../../src/ra/issue.js';
 import { Registry } from '../../src/registry/registry.js';
 import { setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
-import { actAs } from '../support/keys.js';
+import { actAs, officerSignerOf } from '../support/keys.js';
 import { ensureBuilt, startSmki } from '../support/process.js';
 import { foldWal, query, walBytes } from '../support/query.js';
 import { SUPPLIER } from '../support/scenario.js';
@@ -52,7 +52,7 @@ describe('ra/solr: revoke-supplier interrupted (real processes)', function () {
       for (let i = 0; i < CERTIFICATES; i += 500) {
         const reqs = Array.from({ length: Math.min(500, CERTIFICATES - i) }, () => {
           const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-          return { csr: buildSmkiCsr({ eui: supplier, ou: '87', ...kp }).der, profile: 'xml-sign' as const, party: supplier, officerId: g.supplierAro };
+          return { csr: buildSmkiCsr({ eui: supplier, ou: '87', ...kp }).der, profile: 'xml-sign' as const, party: supplier, officerId: g.supplierAro, officer: officerSignerOf(g.home, g.supplierAro) };
         });
         const out = issueCertificates(reg, ca, catalogue, reqs);
         assert.ok(out.every((o) => o.ok), JSON.stringify(out.find((o) => !o.ok)));
