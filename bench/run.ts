@@ -165,8 +165,10 @@ for (const r of await (await import('./scale.js')).runScale((await import('./sca
 
 const endLoad = load();
 const date = new Date().toISOString().slice(0, 10);
+const changed = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v}`);
+const overrides = changed.length ? ` Sizes set by the environment: ${changed.join(' ')}.` : '';
 const table = [
-  `Measured by \`npm run bench\` on ${date}, ${availableParallelism()} cores, load average ${startLoad} at the start and ${endLoad} at the end (1, 5, 15 minutes).`,
+  `Measured by \`npm run bench\` on ${date}, ${availableParallelism()} cores, load average ${startLoad} at the start and ${endLoad} at the end (1, 5, 15 minutes).${overrides}`,
   '',
   '| benchmark | smki-ca | peer (same run) | ratio | target |',
   '|---|---|---|---|---|',
