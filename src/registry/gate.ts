@@ -25,16 +25,28 @@ export function counterKey(counter: bigint): string {
   return counter.toString().padStart(20, '0');
 }
 
+// The hot inserts of the gate set row_mac themselves (src/registry/row-mac.ts `sealValue`), so no
+// sealing UPDATE follows them; an upsert checks the row it replaces in its DO UPDATE ... WHERE.
+
+/** The next decision id inside this transaction (ids are the rowid; the MAC covers the id). */
+function nextDecisionId(reg: Registry): number {
+  return ((reg.stmt('SELECT max(id) AS id FROM sr_decisions').get() as { id: number | null }).id ?? 0) + 1;
+}
+
 export function insertDecision(reg: Registry, d: DecisionRow): number {
-  return Number(
-    reg
-      .stmt(
-        `INSERT INTO sr_decisions (decided_at, source, request_id, originator, target, counter, command_variant, service_reference_variant, device_type, supplier_eui, solr_event_id, decision, reasons, warnings, doc_sha256)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(d.decidedAt, d.source, d.requestId, d.originator, d.target, d.counter, d.commandVariant, d.serviceReferenceVariant, d.deviceType, d.supplierEui,
-        d.solrEventId, d.decision, JSON.stringify(d.reasons), JSON.stringify(d.warnings), d.docSha256).lastInsertRowid,
-  );
+  const row = {
+    id: nextDecisionId(reg), decided_at: d.decidedAt, source: d.source, request_id: d.requestId, originator: d.originator, target: d.target, counter: d.counter,
+    command_variant: d.commandVariant, service_reference_variant: d.serviceReferenceVariant, device_type: d.deviceType, supplier_eui: d.supplierEui,
+    solr_event_id: d.solrEventId, decision: d.decision, reasons: JSON.stringify(d.reasons), warnings: JSON.stringify(d.warnings), doc_sha256: d.docSha256,
+  };
+  reg
+    .stmt(
+      `INSERT INTO sr_decisions (id, decided_at, source, request_id, originator, target, counter, command_variant, service_reference_variant, device_type, supplier_eui, solr_event_id, decision, reasons, warnings, doc_sha256, row_mac)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(row.id, row.decided_at, row.source, row.request_id, row.originator, row.target, row.counter, row.command_variant, row.service_reference_variant,
+      row.device_type, row.supplier_eui, row.solr_event_id, row.decision, row.reasons, row.warnings, row.doc_sha256, reg.rows.sealValue('sr_decisions', row));
+  return row.id;
 }
 
 export function highestCounter(reg: Registry, originator: string): bigint | undefined {
@@ -45,33 +57,55 @@ export function highestCounter(reg: Registry, originator: string): bigint | unde
 }
 
 export function setHighestCounter(reg: Registry, originator: string, counter: bigint): void {
+  // The row it replaces is checked with the whole table (once per transaction: highestCounter did it).
+  reg.rows.checkTable('replay_counters');
+  const row = { originator, counter: counterKey(counter) };
   reg
-    .stmt('INSERT INTO replay_counters (originator, counter) VALUES (?, ?) ON CONFLICT(originator) DO UPDATE SET counter = excluded.counter')
-    .run(originator, counterKey(counter));
+    .stmt('INSERT INTO replay_counters (originator, counter, row_mac) VALUES (?, ?, ?) ON CONFLICT(originator) DO UPDATE SET counter = excluded.counter, row_mac = excluded.row_mac')
+    .run(row.originator, row.counter, reg.rows.sealValue('replay_counters', row));
+}
+
+interface TransformRow {
+  request_id: string;
+  originator: string;
+  accepted_at: string;
+  signed_precommand_at: string | null;
+}
+
+function transformRow(reg: Registry, requestId: string): TransformRow | undefined {
+  return reg.rows.check('transforms', reg.stmt('SELECT * FROM transforms WHERE request_id = ?').get(requestId) as TransformRow | undefined);
 }
 
 export function findTransform(reg: Registry, requestId: string): { requestId: string; signedPreCommandAt: string | null } | undefined {
-  const r = reg.rows.check('transforms', reg.stmt('SELECT * FROM transforms WHERE request_id = ?').get(requestId) as
-    { request_id: string; signed_precommand_at: string | null } | undefined);
+  const r = transformRow(reg, requestId);
   return r && { requestId: r.request_id, signedPreCommandAt: r.signed_precommand_at };
 }
 
 export function insertTransform(reg: Registry, requestId: string, originator: string, at: Date): void {
-  reg.stmt('INSERT INTO transforms (request_id, originator, accepted_at) VALUES (?, ?, ?)').run(requestId, originator, at.toISOString());
+  const row: TransformRow = { request_id: requestId, originator, accepted_at: at.toISOString(), signed_precommand_at: null };
+  reg.stmt('INSERT INTO transforms (request_id, originator, accepted_at, row_mac) VALUES (?, ?, ?, ?)')
+    .run(row.request_id, row.originator, row.accepted_at, reg.rows.sealValue('transforms', row));
 }
 
 export function markSignedPreCommand(reg: Registry, requestId: string, at: Date): void {
-  reg.stmt('UPDATE transforms SET signed_precommand_at = ? WHERE request_id = ?').run(at.toISOString(), requestId);
+  // The row it changes is checked first; the new row's MAC is written with the change.
+  const old = transformRow(reg, requestId);
+  if (!old) return;
+  const row: TransformRow = { ...old, signed_precommand_at: at.toISOString() };
+  reg.stmt('UPDATE transforms SET signed_precommand_at = ?, row_mac = ? WHERE request_id = ?').run(row.signed_precommand_at, reg.rows.sealValue('transforms', row) ?? null, requestId);
 }
 
 /** Records one request that counts against an ADT (accepted, CommandVariant 1-4 or 8). */
 export function countAgainstAdt(reg: Registry, originator: string, supplier: string, srv: string, at: Date): void {
+  const minute = Math.floor(at.getTime() / 60_000);
+  // The minute's row it replaces is checked first (free when this transaction wrote it); the new row's MAC is written with it.
+  const old = reg.rows.check('adt_minute_counts', reg.stmt('SELECT * FROM adt_minute_counts WHERE originator = ? AND supplier_eui = ? AND service_reference_variant = ? AND minute = ?')
+    .get(originator, supplier, srv, minute) as { n: number } | undefined);
+  const row = { originator, supplier_eui: supplier, service_reference_variant: srv, minute, n: (old?.n ?? 0) + 1 };
   reg
-    .stmt(
-      `INSERT INTO adt_minute_counts (originator, supplier_eui, service_reference_variant, minute, n) VALUES (?, ?, ?, ?, 1)
-       ON CONFLICT DO UPDATE SET n = n + 1`,
-    )
-    .run(originator, supplier, srv, Math.floor(at.getTime() / 60_000));
+    .stmt(`INSERT INTO adt_minute_counts (originator, supplier_eui, service_reference_variant, minute, n, row_mac) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET n = excluded.n, row_mac = excluded.row_mac`)
+    .run(row.originator, row.supplier_eui, row.service_reference_variant, row.minute, row.n, reg.rows.sealValue('adt_minute_counts', row));
 }
 
 /**

@@ -109,6 +109,13 @@ export class RowGuard {
   private readonly deltas = new Map<string, { rows: number; xor: Buffer }>();
   /** Set when the digests and state row were verified inside the open transaction. */
   private stateVerifiedInTx = false;
+  /**
+   * Inside one write transaction no other connection can change the database, and smki's own writes
+   * seal as they go: a whole table checked once (`checkTable`), and a row whose exact content and MAC
+   * were checked once, need not be checked again until the transaction ends.
+   */
+  private readonly tablesVerifiedInTx = new Set<string>();
+  private readonly rowsVerifiedInTx = new Set<string>();
   private installed = false;
   private stateStmt: Statement | undefined;
   private readonly statements = new Map<string, Statement>();
@@ -134,7 +141,25 @@ export class RowGuard {
   }
 
   mac(table: string, values: readonly unknown[]): Buffer {
-    return hash('sha384', this.keyHex + encodeRow(table, this.shape(table).columns, values), 'buffer').subarray(0, MAC_BYTES);
+    return this.macOfText(encodeRow(table, this.shape(table).columns, values));
+  }
+
+  private macOfText(text: string): Buffer {
+    return hash('sha384', this.keyHex + text, 'buffer').subarray(0, MAC_BYTES);
+  }
+
+  /**
+   * The MAC of a row about to be inserted, for an INSERT that sets row_mac itself (the hot tables: no
+   * sealing UPDATE after it). `row` holds the column values by name; columns it lacks are NULL.
+   */
+  sealValue(table: string, row: object): Buffer | null {
+    if (!this.enabled) return null;
+    const r = row as Record<string, unknown>;
+    const shape = this.shape(table);
+    const mac = this.macOfText(encodeRow(table, shape.columns, shape.columns.map((c) => r[c])));
+    // smki wrote this content under this MAC: reading it back in the same transaction needs no check.
+    if (this.inRegistryTx() && shape.keyColumns.length) this.rowsVerifiedInTx.add(`${table}|${rowName(shape, r)}|${mac.toString('base64')}`);
+    return mac;
   }
 
   /** Also re-seals the given tables (after a migration that rewrote their rows). */
@@ -267,8 +292,7 @@ export class RowGuard {
    */
   flush(head: { seq: number; hash: string }, headMoved: boolean): void {
     if (!this.enabled) return;
-    this.stateVerifiedInTx = false;
-    this.txHead = undefined;
+    this.forgetTx();
     if (this.deltas.size === 0 && !headMoved) return;
     const upd = this.stmt('UPDATE integrity_digests SET rows = ?, digest = ? WHERE name = ?');
     const current = new Map(this.readDigests().map((r) => [r.name, r]));
@@ -289,8 +313,19 @@ export class RowGuard {
   /** A transaction was rolled back: its digest changes went with it. */
   rolledBack(): void {
     this.deltas.clear();
+    this.forgetTx();
+  }
+
+  /** Inside a registry transaction (`reg.tx`, which holds the write lock from its start). */
+  private inRegistryTx(): boolean {
+    return this.txHead !== undefined && this.db.inTransaction;
+  }
+
+  private forgetTx(): void {
     this.stateVerifiedInTx = false;
     this.txHead = undefined;
+    this.tablesVerifiedInTx.clear();
+    this.rowsVerifiedInTx.clear();
   }
 
   /** The state row's problems against the audit head and the digests (cheap: no table is scanned). */
@@ -326,8 +361,8 @@ export class RowGuard {
 
   /** Called by the registry as a transaction begins. */
   txStarted(head: { seq: number; hash: string }): void {
+    this.forgetTx();
     this.txHead = head;
-    this.stateVerifiedInTx = false;
   }
 
   private requireState(): void {
@@ -344,9 +379,16 @@ export class RowGuard {
   check<T>(table: string, row: T): T {
     if (!this.enabled || row === undefined || row === null) return row;
     const r = row as unknown as Record<string, unknown>;
-    if (!sameBytes(r.row_mac as Buffer | null, this.macOfRow(table, r))) {
-      throw integrityError([{ table, row: rowName(this.shape(table), r), problem: problemOf(r.row_mac) }]);
+    const stored = r.row_mac as Buffer | null;
+    const shape = this.shape(table);
+    // Within the transaction a row is known by its key and MAC: its content can change only by a write
+    // of smki's own, which seals the new content under a new MAC.
+    const key = this.inRegistryTx() && shape.keyColumns.length && Buffer.isBuffer(stored) ? `${table}|${rowName(shape, r)}|${stored.toString('base64')}` : undefined;
+    if (key !== undefined && this.rowsVerifiedInTx.has(key)) return row;
+    if (!sameBytes(stored, this.macOfText(encodeRow(table, shape.columns, shape.columns.map((c) => r[c]))))) {
+      throw integrityError([{ table, row: rowName(shape, r), problem: problemOf(r.row_mac) }]);
     }
+    if (key !== undefined) this.rowsVerifiedInTx.add(key);
     return row;
   }
 
@@ -361,9 +403,12 @@ export class RowGuard {
    */
   checkTable(table: string): void {
     if (!this.enabled) return;
+    const inTx = this.inRegistryTx();
+    if (inTx && this.tablesVerifiedInTx.has(table)) return;
     this.requireState();
     const problems = this.tableProblems(table, true);
     if (problems.length) throw integrityError(problems);
+    if (inTx) this.tablesVerifiedInTx.add(table);
   }
 
   /** Every problem of one table (for `audit verify`; `stopAtFirst` for the hot path). */
