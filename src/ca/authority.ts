@@ -5,12 +5,13 @@
 // Certificates and CRLs, each built and linted by a method of its own; it never signs raw bytes.
 import { verify } from 'node:crypto';
 import { INPUT_LIMITS, readInputText } from '../util/read-input.js';
+import { existsSync } from 'node:fs';
 import type { Catalogue, RoleEntry } from '../config/catalogue.js';
 import { InputError, IntegrityError, PolicyRefusal } from '../domain/errors.js';
 import type { CertificateProfile, ProfileName } from '../domain/profiles.js';
 import { reason, type Reason } from '../domain/reasons.js';
 import { SOLR_CONTINGENCY, type UserRoleCode } from '../domain/roles.js';
-import { caCertificate } from '../registry/certificates.js';
+import { caCertificate, retiredIssuingCertificates } from '../registry/certificates.js';
 import { findUserId } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
 import { decodeSigned, publicKeyFromSpki } from './asn1.js';
@@ -80,6 +81,8 @@ export interface CrlContent {
 export class IssuingAuthority {
   readonly nameDer: Buffer;
   readonly keyId: Buffer;
+  /** The Issuing OCA certificate's serial (upper-case hex). */
+  readonly serialHex: string;
   private readonly certificate: CaCertificateInfo;
 
   /**
@@ -95,11 +98,16 @@ export class IssuingAuthority {
     if (!signer.spkiDer.equals(this.certificate.spkiDer)) throw new IntegrityError(`the Issuing OCA key ${signer.label} does not match its certificate`);
     this.nameDer = this.certificate.subjectNameDer;
     this.keyId = this.certificate.ski;
+    this.serialHex = this.certificate.serialHex;
   }
+
+  /** Retired Issuing OCAs (replaced by `ca issue-issuing`) whose keys were opened: they sign CRLs of their own certificates. */
+  retired: readonly IssuingAuthority[] = [];
 
   get certificateDer(): Buffer {
     return this.certificate.der;
   }
+
 
   /** The Issuing OCA of a home, signing with the given Signer. */
   static open(reg: Registry, signer: Signer, catalogue: Catalogue): IssuingAuthority {
@@ -201,5 +209,21 @@ export function homeKeySigner(reg: Registry, kind: 'root' | 'issuing', secret: B
 
 /** The Issuing OCA of a home with its key, file or token. */
 export function openIssuingAuthority(reg: Registry, catalogue: Catalogue, secret: Buffer): IssuingAuthority {
-  return IssuingAuthority.open(reg, homeKeySigner(reg, 'issuing', secret), catalogue);
+  const ca = IssuingAuthority.open(reg, homeKeySigner(reg, 'issuing', secret), catalogue);
+  ca.retired = retiredIssuingAuthorities(reg, catalogue, secret);
+  return ca;
+}
+
+/**
+ * Retired Issuing OCA keys kept in the home (or its token) under the same secret: each signs its own
+ * CRL. One taken offline or destroyed is named in a warning, and its certificates' CRL stays as last signed.
+ */
+export function retiredIssuingAuthorities(reg: Registry, catalogue: Catalogue, secret: Buffer): IssuingAuthority[] {
+  return retiredIssuingCertificates(reg).flatMap((old) => {
+    if (!isPkcs11Uri(old.keyFile) && !existsSync(old.keyFile)) {
+      reg.warnings.push(`the retired Issuing OCA ${readCaCertificate(old.der).serialHex} key ${old.keyFile} is not here: its CRL is not re-signed`);
+      return [];
+    }
+    return [new IssuingAuthority(reg, homeKeySigner(reg, 'issuing', secret, old.keyFile), old.der, catalogue)];
+  });
 }

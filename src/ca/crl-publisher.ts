@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { writeFileAtomic } from '../util/output.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { SmkiError } from '../domain/errors.js';
-import { crlRowMac, insertCrl, latestCrl, latestCrlNumber, listedRevocations, takeUnlistedRevocations, trimCrlsBefore, type RevokedIssued } from '../registry/certificates.js';
+import { crlRowMac, insertCrl, insertRetiredCrl, latestCrl, latestCrlNumber, listedRevocations, retiredIssuingCertificates, revokedIssuedBetween, takeUnlistedRevocations, trimCrlsBefore, type RevokedIssued } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
 import type { AuditActor } from '../registry/audit.js';
 import { carriedCrlEntries, type IssuingAuthority } from './authority.js';
@@ -39,8 +39,35 @@ export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Cata
   trimCrlsBefore(reg, number, (d) => (previous && carried && d === previous.der ? carried.count : crlEntriesOf(d).entries.count), previous);
   signedHere.set(reg, { number, der, mac: crlRowMac(reg, number) });
   const entries = (carried?.count ?? 0) + revoked.length;
-  reg.audit.append(thisUpdate, actor, 'crl.generate', `CRL-${number}`, { entries, nextUpdate: nextUpdate.toISOString() });
+  const retired = signRetiredCrls(reg, ca, number, thisUpdate, nextUpdate);
+  reg.audit.append(thisUpdate, actor, 'crl.generate', `CRL-${number}`, { entries, nextUpdate: nextUpdate.toISOString(), ...(retired.length ? { retired } : {}) });
   return { number, der };
+}
+
+/**
+ * After a rollover each retired Issuing OCA whose key is at hand signs its own CRL, with the same
+ * number, of the revoked certificates it issued (those created while it was current): a relying party
+ * checks a certificate against its issuer's key. Retired CAs' sets no longer grow, so each is read whole.
+ */
+function signRetiredCrls(reg: Registry, ca: IssuingAuthority, number: number, thisUpdate: Date, nextUpdate: Date): { issuer: string; entries: number }[] {
+  if (ca.retired.length === 0) return [];
+  const periods = new Map<string, { from: string; until: string }>();
+  let from = '';
+  for (const c of retiredIssuingCertificates(reg)) {
+    periods.set(c.serial.toUpperCase(), { from, until: c.retiredAt });
+    from = c.retiredAt;
+  }
+  return ca.retired.map((old) => {
+    const period = periods.get(old.serialHex.toUpperCase());
+    if (!period) throw new Error(`the retired Issuing OCA ${old.serialHex} is not in ca_certificate_history`);
+    const revoked = revokedIssuedBetween(reg, period.from, period.until).map((r) => ({
+      serial: Buffer.from(r.serial, 'hex'),
+      revokedAt: new Date(Math.floor(new Date(r.revokedAt).getTime() / 1000) * 1000),
+      reason: parseRevocationReason(r.reason),
+    }));
+    insertRetiredCrl(reg, old.serialHex, number, thisUpdate, nextUpdate, old.signCrl({ crlNumber: BigInt(number), thisUpdate, nextUpdate, revoked }));
+    return { issuer: old.serialHex, entries: revoked.length };
+  });
 }
 
 /**

@@ -8,7 +8,7 @@ import { InputError } from '../domain/errors.js';
 import { caCertificate, insertCaCertificate, replaceIssuingCertificate } from '../registry/certificates.js';
 import { homePaths, type HomePaths } from '../registry/home.js';
 import { Registry, type Clock } from '../registry/registry.js';
-import { IssuingAuthority } from './authority.js';
+import { IssuingAuthority, retiredIssuingAuthorities } from './authority.js';
 import { assembleCertificate, buildIssuingOcaTbs, buildRootOcaTbs, caNameDer, readCaCertificate } from './ca-certificates.js';
 import { generateCrl, writeCrlFile } from './crl-publisher.js';
 import { FileKeySigner, type Signer } from './signer.js';
@@ -269,6 +269,8 @@ export function issueIssuingOca(
       key: keyRef,
       certSha256: createHash('sha256').update(der).digest('hex'),
     });
+    // The Issuing OCA just retired (and any before it) signs the CRL of its own certificates too.
+    ca.retired = retiredIssuingAuthorities(reg, catalogue, (issuingSecret.passphrase ?? issuingSecret.pin)!);
     generateCrl(reg, ca, catalogue, acting);
   });
   const pem = toPem(der, 'CERTIFICATE');

@@ -238,3 +238,35 @@ export function replaceIssuingCertificate(reg: Registry, serial: string, der: Bu
   reg.stmt("INSERT INTO ca_certificate_history (serial, kind, der, key_file, retired_at) SELECT serial, kind, der, key_file, ? FROM ca_certificates WHERE kind = 'issuing'").run(at.toISOString());
   reg.stmt("UPDATE ca_certificates SET serial = ?, der = ?, key_file = ? WHERE kind = 'issuing'").run(serial, der, keyFile);
 }
+
+/** Issuing OCA certificates replaced by `smki ca issue-issuing`, oldest first. */
+export function retiredIssuingCertificates(reg: Registry): { serial: string; der: Buffer; keyFile: string; retiredAt: string }[] {
+  const rows = reg.rows.checkAll('ca_certificate_history', reg.stmt("SELECT * FROM ca_certificate_history WHERE kind = 'issuing' ORDER BY retired_at, serial").all() as
+    { serial: string; der: Buffer; key_file: string; retired_at: string }[]);
+  return rows.map((r) => ({ serial: r.serial, der: r.der, keyFile: r.key_file, retiredAt: r.retired_at }));
+}
+
+export function insertRetiredCrl(reg: Registry, issuerSerial: string, number: number, thisUpdate: Date, nextUpdate: Date, der: Buffer): void {
+  reg.stmt('INSERT INTO retired_crls (issuer_serial, number, this_update, next_update, der) VALUES (?, ?, ?, ?, ?)')
+    .run(issuerSerial, number, thisUpdate.toISOString(), nextUpdate.toISOString(), der);
+}
+
+/** The newest CRL a retired Issuing OCA signed (after its rollover). */
+export function latestRetiredCrl(reg: Registry, issuerSerial: string): { number: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
+  const r = reg.rows.check('retired_crls', reg.stmt('SELECT * FROM retired_crls WHERE issuer_serial = ? ORDER BY number DESC LIMIT 1').get(issuerSerial) as
+    { number: number; der: Buffer; this_update: string; next_update: string } | undefined);
+  return r && { number: r.number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
+}
+
+/**
+ * Revoked certificates this CA issued while an Issuing OCA was current (created in [from, until)): the
+ * entries of that Issuing OCA's own CRL, in revocation order (each row checked).
+ */
+export function revokedIssuedBetween(reg: Registry, from: string, until: string): RevokedIssued[] {
+  const out: RevokedIssued[] = [];
+  for (const r of reg.stmt("SELECT * FROM certificates WHERE status = 'revoked' AND source = 'issued' AND created_at >= ? AND created_at < ?").iterate(from, until) as IterableIterator<Row>) {
+    reg.rows.check('certificates', r);
+    out.push({ serial: r.serial, revokedAt: r.revoked_at!, reason: r.revocation_reason! });
+  }
+  return out.sort(byRevocation);
+}

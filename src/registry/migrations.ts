@@ -452,4 +452,19 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX certificates_user_status ON certificates(user_id, status);
     `,
   },
+  {
+    version: 13,
+    name: 'CRLs of retired Issuing OCAs: certificates issued under an old Issuing key stay revocable, by a CRL that key signs',
+    sql: `
+      CREATE TABLE retired_crls (
+        issuer_serial TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        this_update TEXT NOT NULL,
+        next_update TEXT NOT NULL,
+        der BLOB NOT NULL,
+        row_mac BLOB,
+        PRIMARY KEY (issuer_serial, number)
+      );
+    `,
+  },
 ];

@@ -46,6 +46,7 @@ export const PROTECTED_TABLES: readonly string[] = [
   'trust_anchors',
   'sr_quarantine',
   'operators',
+  'retired_crls',
 ];
 
 const MAC_BYTES = 16;

@@ -64,4 +64,11 @@ describe('alerts/routing: decideRoute', () => {
       assert.deepEqual(decideRoute(facts({ untrusted: r, revocationEvent: event, eventActive: true })), { destinationKind: 'held', destination: null, solrEventId: null, reason: r });
     }
   });
+  it('an event that is over but not ended hands nothing over: held SUPPLIER_REVOKED_EVENT_OVER', () => {
+    const expired = { ...event, status: 'approved', handoverTo: null } as unknown as SolrEventRecord;
+    assert.deepEqual(decideRoute(facts({ revocationEvent: expired, eventActive: false, supplierFullyRevoked: true })),
+      { destinationKind: 'held', destination: null, solrEventId: 'SOLR-1', reason: 'SUPPLIER_REVOKED_EVENT_OVER' });
+    const endedWithout = { ...event, status: 'ended', handoverTo: null } as unknown as SolrEventRecord;
+    assert.equal(decideRoute(facts({ revocationEvent: endedWithout, supplierFullyRevoked: true })).reason, 'SUPPLIER_REVOKED_EVENT_OVER');
+  });
 });

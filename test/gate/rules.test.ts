@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { RoleEntry, ServiceRequestEntry } from '../../src/config/catalogue.js';
 import type { Eui64 } from '../../src/domain/eui.js';
 import type { DuisBody, DuisRequest } from '../../src/gate/duis.js';
-import { duisExecution, executionInWindow } from '../../src/gate/content-rules.js';
+import { CONTENT_RULES, duisExecution, executionInWindow } from '../../src/gate/content-rules.js';
 import { encodeGeneralSigning, parseGeneralSigning, rewriteHeader, signPreCommand, type GeneralSigningMessage } from '../../src/gate/gbcs.js';
 import { adtOutcome, decide, GATE_RULES, type GateFacts } from '../../src/gate/rules.js';
 import type { CertificateRecord } from '../../src/registry/certificates.js';
@@ -263,5 +263,70 @@ describe('gate/rules: decide over hand-built facts', () => {
       assert.deepEqual(rule.check(spcFacts()), []);
       assert.ok(rule.check(spcFacts(undefined, { transform: undefined })).length > 0);
     });
+  });
+});
+
+describe('gate/rules: edges the mutation run found untested', () => {
+  const reasonsOf = (f: GateFacts) => decide(f).reasons;
+  it('a certificate is valid from notBefore to notAfter inclusive', () => {
+    assert.equal(decide(facts({ at: new Date(cert.notBefore), senderActiveEvents: [event], event: { ...event, startsAt: '2025-01-01T00:00:00Z', approvedAt: '2025-01-01T00:00:00Z', endsAt: '2037-01-01T00:00:00Z' } })).decision, 'accept');
+    assert.equal(decide(facts({ at: new Date(cert.notAfter), event: { ...event, startsAt: '2025-01-01T00:00:00Z', approvedAt: '2025-01-01T00:00:00Z', endsAt: '2037-01-01T00:00:00Z' } })).decision, 'accept');
+    assert.deepEqual(codes(facts({ at: new Date(Date.parse(cert.notAfter) + 1), event: { ...event, endsAt: '2037-01-01T00:00:00Z' } })), ['SIGNING_CERT_EXPIRED']);
+  });
+  it("an active event of another SRP for the same Supplier does not admit this sender's request", () => {
+    const other = { ...event, srpUserId: '90B3D51F300D0001' as Eui64 };
+    assert.deepEqual(codes(facts({ event: other })), ['DEVICE_NOT_FAILED_SUPPLIER']);
+  });
+  it('the details name what is missing: no Device, its Supplier, the body of a mismatched CommandVariant', () => {
+    const other = { eui: ESME, deviceType: 'ESME', smets: 2, supplierEui: '90B3D51F30030000' as Eui64 };
+    assert.match(reasonsOf(facts({ device: other })).find((r) => r.code === 'DEVICE_NOT_FAILED_SUPPLIER')!.detail!, /^registered to 90B3D51F30030000$/);
+    const none = reasonsOf(facts({ device: undefined, adt: undefined }));
+    assert.match(none.find((r) => r.code === 'DEVICE_NOT_FAILED_SUPPLIER')!.detail!, /^no Device 00DB1234567890A0 on record$/);
+    assert.match(none.find((r) => r.code === 'ADT_MISSING')!.detail!, /unknown \(no Device\)/);
+    const mismatched = reasonsOf(facts({ request: request({ commandVariant: 5 }, { kind: 'Other', localName: 'ReadInventory' } as DuisBody) }));
+    assert.match(mismatched.find((r) => r.code === 'BODY_COMMAND_VARIANT_MISMATCH')!.detail!, /^ReadInventory with CommandVariant 5$/);
+    const spcAs4 = reasonsOf(facts({ request: request({}, { kind: 'SignedPreCommand', gbcsPayload: Buffer.alloc(1) }) }));
+    assert.match(spcAs4.find((r) => r.code === 'BODY_COMMAND_VARIANT_MISMATCH')!.detail!, /^SignedPreCommand with CommandVariant 4$/);
+  });
+  it('a refusal and a quarantine carry no warnings', () => {
+    assert.deepEqual(decide(facts({ device: undefined })).warnings, []);
+    const q = decide(facts({ adt: { adtId: 'ADT-1', warning: 1, quarantine: 2, windowHours: 24, countBefore: 5 } }));
+    assert.deepEqual([q.decision, q.reasons.map((r) => r.code), q.warnings], ['quarantine', ['ADT_QUARANTINE'], []]);
+  });
+  it('a Signed Pre-Command with no Device on record is refused, not a crash', () => {
+    assert.ok(codes(spcFacts(undefined, { device: undefined })).includes('DEVICE_UNKNOWN'));
+  });
+});
+
+describe('gate/content-rules: DUIS execution times and each rule on its own', () => {
+  it('duisExecution: the cancellation form exactly (with or without zone, +00:00, fractions)', () => {
+    for (const t of ['3000-12-31T00:00:00', '3000-12-31T00:00:00Z', '3000-12-31T00:00:00+00:00', '3000-12-31T00:00:00-00:00', '3000-12-31T00:00:00.000Z']) {
+      assert.deepEqual(duisExecution(t), { kind: 'cancellation' }, t);
+    }
+    for (const t of ['13000-12-31T00:00:00Z', '3000-12-31T00:00:00Z1', '3000-12-31T00:00:00+01:00', '3000-12-31T00:00:00x00:00']) {
+      assert.notDeepEqual(duisExecution(t), { kind: 'cancellation' }, t);
+    }
+  });
+  it('duisExecution: a zoned time is exact; without a zone it is GMT or BST (an hour either way); garbage is unreadable', () => {
+    assert.deepEqual(duisExecution('2026-12-01T10:00:00+01:00'), { kind: 'at', earliest: new Date('2026-12-01T09:00:00Z'), latest: new Date('2026-12-01T09:00:00Z') });
+    assert.deepEqual(duisExecution('2026-12-01T10:00:00-02:30'), { kind: 'at', earliest: new Date('2026-12-01T12:30:00Z'), latest: new Date('2026-12-01T12:30:00Z') });
+    assert.deepEqual(duisExecution('2026-12-01T10:00:00'), { kind: 'at', earliest: new Date('2026-12-01T09:00:00Z'), latest: new Date('2026-12-01T11:00:00Z') });
+    assert.equal(duisExecution('soon'), undefined);
+    assert.equal(duisExecution('2026-13-45T99:00:00Z'), undefined);
+  });
+  it("each SRV's body reader refuses another SRV's body, and the gate names the body DUIS defines", () => {
+    const f = facts();
+    assert.deepEqual(CONTENT_RULES.get('1.6')!.body({ kind: 'ActivateEmergencyCredit' } as DuisBody, f).map((r) => r.code), ['BODY_NOT_FOR_SR']);
+    assert.deepEqual(CONTENT_RULES.get('2.5')!.body({ kind: 'UpdatePaymentMode', mode: 'Credit' }, f).map((r) => r.code), ['BODY_NOT_FOR_SR']);
+    assert.deepEqual(CONTENT_RULES.get('2.5')!.body({ kind: 'ActivateEmergencyCredit' } as DuisBody, f), []);
+    const wrong = decide(facts({ request: request({}, { kind: 'ActivateEmergencyCredit' } as DuisBody) })).reasons.find((r) => r.code === 'BODY_NOT_FOR_SR');
+    assert.match(wrong!.detail!, /for SR 1\.6; DUIS defines UpdatePaymentMode$/);
+  });
+  it('GBCS_MESSAGE_CODE names the code in upper-case hex and the use cases of the SRV', () => {
+    const gas = signed('GCS02_1.6_IMMEDIATE_SUCCESS_PRECOMMAND_GBCS.HEX', { recipient: GSME });
+    const f = spcFacts(gas, { serviceRequest: sr25, device: { eui: GSME, deviceType: 'GSME', smets: 2, supplierEui: SUPPLIER } }, {},
+      { serviceReference: '2.5', serviceReferenceVariant: '2.5', requestId: { originator: SRP, target: GSME, counter: COUNTER, text: 'x' } });
+    const r = decide(f).reasons.find((x) => x.code === 'GBCS_MESSAGE_CODE');
+    assert.match(r!.detail!, /^message code 0x006C is not a use case of SR 2\.5 \(ECS09, GCS06\)$/);
   });
 });

@@ -5,9 +5,9 @@ import type { RoleEntry } from '../../src/config/catalogue.js';
 import type { Eui64 } from '../../src/domain/eui.js';
 import type { CertificateProfile } from '../../src/domain/profiles.js';
 import { reason } from '../../src/domain/reasons.js';
-import { decideIssuance, subjectOuFor, type IssuanceFacts } from '../../src/ra/issuance-policy.js';
+import { decideIssuance, solrContingencyXmlSignOnly, subjectOuFor, type IssuanceFacts } from '../../src/ra/issuance-policy.js';
 import { checkActiveAro, decideAddOfficer, decideOfficerTransition, type AddOfficerInput } from '../../src/ra/officers.js';
-import { decideApprove, decideEnd, decideRecord, decideRevokeSupplier, eventState, isActive, type RecordEventInput } from '../../src/ra/solr.js';
+import { decideApprove, decideEnd, decideHandover, decideRecord, decideRevokeSupplier, eventState, isActive, type RecordEventInput } from '../../src/ra/solr.js';
 import type { OfficerRecord } from '../../src/registry/officers.js';
 import type { UserIdRecord } from '../../src/registry/parties.js';
 import type { SolrEventRecord } from '../../src/registry/solr.js';
@@ -61,6 +61,23 @@ describe('ra: decideIssuance over hand-built facts', () => {
   for (const [name, over, want] of cases) {
     it(name, () => assert.deepEqual(codes(decideIssuance(issuance(over))), want));
   }
+  it('the details say what the CSR and the role hold', () => {
+    const detail = (over: Partial<IssuanceFacts>, code: string) => decideIssuance(issuance(over)).find((r) => r.code === code)!.detail!;
+    assert.match(detail({ profileName: 'ds', profile: DS, csrOu: '02' }, 'CSR_OU_MISMATCH'), /^ds gives SoLRContingency no Remote Party Role$/);
+    assert.match(detail({ csrOu: undefined }, 'CSR_OU_MISMATCH'), /^the CSR subject has no OU; xml-sign needs 87$/);
+    assert.match(detail({ csrOu: '02' }, 'CSR_OU_MISMATCH'), /^the CSR asks for OU 02; xml-sign for SoLRContingency is OU 87$/);
+    assert.match(detail({ csrKeyUsage: [] }, 'CSR_KEY_USAGE_MISMATCH'), /^the CSR asks for no bit; /);
+    assert.match(detail({ csrKeyUsage: ['keyAgreement'] }, 'CSR_KEY_USAGE_MISMATCH'), /^the CSR asks for keyAgreement; /);
+    assert.match(detail({ role: { ...SC, profiles: [] } }, 'ROLE_PROFILE_FORBIDDEN'), /may hold nothing; asked for xml-sign$/);
+    assert.match(detail({ profileName: 'ds', profile: DS }, 'ROLE_PROFILE_FORBIDDEN'), /may hold xml-sign; asked for ds$/);
+  });
+  it('solrContingencyXmlSignOnly refuses each way a profile can differ from XML signing', () => {
+    const check = (profile: CertificateProfile) => codes(solrContingencyXmlSignOnly.check(issuance({ profile })));
+    assert.deepEqual(check(XML_SIGN), []);
+    assert.deepEqual(check({ ...XML_SIGN, gbcsDeviceKey: true }), ['SOLR_CONTINGENCY_XML_SIGN_ONLY']);
+    assert.deepEqual(check({ ...XML_SIGN, keyUsage: 'keyAgreement' }), ['SOLR_CONTINGENCY_XML_SIGN_ONLY']);
+    assert.deepEqual(check({ ...XML_SIGN, subjectOu: 'role' }), ['SOLR_CONTINGENCY_XML_SIGN_ONLY']);
+  });
   it('subjectOuFor: a fixed OU, the role OU, or none', () => {
     assert.equal(subjectOuFor(XML_SIGN, SC), '87');
     assert.equal(subjectOuFor(DS, IS), '02');
@@ -127,6 +144,27 @@ describe('ra: SoLR event deciders', () => {
     assert.deepEqual(decideApprove(recorded, 'ra2'), []);
     assert.deepEqual(codes(decideApprove(recorded, ' RA1 ')), ['SOLR_SELF_APPROVAL']);
     assert.deepEqual(codes(decideApprove(event, 'ra3')), ['SOLR_EVENT_STATE']);
+  });
+  it('decideApprove compares operators trimmed and in any case, whichever side is written so', () => {
+    const recorded = { ...event, status: 'recorded' as const, recordedBy: ' RA1 ', approvedAt: null, approvedBy: null };
+    assert.deepEqual(codes(decideApprove(recorded, 'ra1')), ['SOLR_SELF_APPROVAL']);
+    assert.deepEqual(decideApprove(recorded, 'ra11'), []);
+  });
+  it('decideHandover: another registered Supplier takes the alerts; SOLR_HANDOVER_NOT_SUPPLIER for a non-Supplier or the failed Supplier', () => {
+    const soLR: UserIdRecord = { ...supplierId, eui: '90B3D51F30040000' as Eui64, partyId: 9, partyName: 'Last Resort Energy' };
+    assert.deepEqual(decideHandover(event, soLR), []);
+    assert.deepEqual(decideHandover(event, { ...soLR, role: 'GS', roles: ['GS'] }), []);
+    const notSupplier = decideHandover(event, { ...soLR, role: 'ED', roles: ['ED'] });
+    assert.deepEqual(codes(notSupplier), ['SOLR_HANDOVER_NOT_SUPPLIER']);
+    assert.match(notSupplier[0]!.detail!, /is ElectricityDistributor$/);
+    assert.deepEqual(codes(decideHandover(event, srpId)), ['SOLR_HANDOVER_NOT_SUPPLIER']);
+    const failed = decideHandover(event, supplierId);
+    assert.deepEqual(codes(failed), ['SOLR_HANDOVER_NOT_SUPPLIER']);
+    assert.match(failed[0]!.detail!, /is the failed Supplier$/);
+  });
+  it('decideRecord names an SRP that acts for no Supplier', () => {
+    const r = decideRecord(rec(5), supplierId, { ...srpId, actingFor: null }, bounds, from);
+    assert.match(r[0]!.detail!, /acts for no Supplier$/);
   });
   it('decideEnd and decideRevokeSupplier: SOLR_EVENT_STATE out of state', () => {
     assert.deepEqual(decideEnd(event), []);
