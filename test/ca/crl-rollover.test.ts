@@ -39,7 +39,7 @@ import { setupScenario, SRP, type Scenario } from '../support/scenario.js';
     writeFileSync(join(s.dir, 'root.pem'), chain.root.pem);
     writeFileSync(join(s.dir, 'old-issuing.pem'), chain.issuing.pem);
     oldCert = await issue('old');
-    await ok(['ca', 'issue-issuing', '--root-passphrase-file', s.pass, '--passphrase-file', s.pass, '--operator', 'ra1']);
+    await ok(['ca', 'issue-issuing', '--root-passphrase-file', s.pass, '--passphrase-file', s.pass]);
     writeFileSync(join(s.dir, 'new-issuing.pem'), (await ok(['ca', 'export'])).issuing.pem);
     newCert = await issue('new');
   });
@@ -53,7 +53,7 @@ import { setupScenario, SRP, type Scenario } from '../support/scenario.js';
   });
 
   it('a certificate issued under the old key is revoked in the CRL its own Issuing OCA signs (openssl: certificate revoked)', async () => {
-    await ok(['cert', 'revoke', oldCert, '--reason', 'keyCompromise', '--passphrase-file', s.pass, '--operator', 'ra1']);
+    await ok(['cert', 'revoke', oldCert, '--reason', 'keyCompromise', '--passphrase-file', s.pass]);
     await ok(['crl', '--issuer', oldIssuing, '--out', join(s.dir, 'old.crl')]);
     await ok(['crl', '--out', join(s.dir, 'current.crl')]);
     const revoked = verify('old.pem', 'old-issuing.pem', 'old.crl');
@@ -70,7 +70,7 @@ import { setupScenario, SRP, type Scenario } from '../support/scenario.js';
   });
 
   it('the old CRL lists only the old Issuing OCA certificates; audit verify passes', async () => {
-    await ok(['cert', 'revoke', newCert, '--reason', 'superseded', '--passphrase-file', s.pass, '--operator', 'ra1']);
+    await ok(['cert', 'revoke', newCert, '--reason', 'superseded', '--passphrase-file', s.pass]);
     await ok(['crl', '--issuer', oldIssuing, '--out', join(s.dir, 'old-2.crl')]);
     const text = openssl(['crl', '-in', 'old-2.crl', '-noout', '-text'], s.dir).out.replace(/\s+/g, '');
     assert.ok(text.includes(`SerialNumber:${oldCert}`), text);
