@@ -4,12 +4,13 @@ import { statSync } from 'node:fs';
 import { writeFileAtomic } from '../util/output.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { SmkiError } from '../domain/errors.js';
-import { crlRowMac, insertCrl, insertRetiredCrl, latestCrl, latestCrlNumber, listedRevocations, retiredIssuingCertificates, revokedIssuedBetween, takeUnlistedRevocations, trimCrlsBefore, type RevokedIssued } from '../registry/certificates.js';
+import { crlRowMac, insertCrl, insertRetiredCrl, latestCrl, latestCrlNumber, listedRevocations, findCertificate, retiredIssuingCertificates, revokedIssuedBetween, takeUnlistedRevocations, trimCrlsBefore, type RevokedIssued } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
 import type { AuditActor } from '../registry/audit.js';
 import { carriedCrlEntries, type IssuingAuthority } from './authority.js';
 import { crlEntriesOf, crlToPem, parseRevocationReason } from './crl.js';
 import { isCurrent, statePath, type PublishedState } from './crl-file-state.js';
+import { readOrganisationCertificate } from './organisation-certificate.js';
 
 /**
  * Signs the next CRL and stores it (with its audit record) inside the caller's transaction. The cost is
@@ -51,16 +52,29 @@ export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Cata
  */
 function signRetiredCrls(reg: Registry, ca: IssuingAuthority, number: number, thisUpdate: Date, nextUpdate: Date): { issuer: string; entries: number }[] {
   if (ca.retired.length === 0) return [];
-  const periods = new Map<string, { from: string; until: string }>();
-  let from = '';
+  const periods = new Map<string, { from: number; until: number }>();
+  let from = 0;
   for (const c of retiredIssuingCertificates(reg)) {
-    periods.set(c.serial.toUpperCase(), { from, until: c.retiredAt });
-    from = c.retiredAt;
+    periods.set(c.serial.toUpperCase(), { from, until: Date.parse(c.retiredAt) });
+    from = Date.parse(c.retiredAt);
   }
+  // A rollover's time is kept in whole seconds: a certificate created within a second of one is
+  // attributed by its authorityKeyIdentifier, every other one by its creation time.
+  const SLACK = 1000;
+  const iso = (t: number) => new Date(Math.max(0, t)).toISOString();
+  const near = (t: number, p: { from: number; until: number }) => Math.abs(t - p.from) <= SLACK || Math.abs(t - p.until) <= SLACK;
   return ca.retired.map((old) => {
     const period = periods.get(old.serialHex.toUpperCase());
     if (!period) throw new Error(`the retired Issuing OCA ${old.serialHex} is not in ca_certificate_history`);
-    const revoked = revokedIssuedBetween(reg, period.from, period.until).map((r) => ({
+    const issuedByIt = (r: { serial: string; createdAt: string }) => {
+      const t = Date.parse(r.createdAt);
+      if (near(t, period)) {
+        const c = findCertificate(reg, r.serial);
+        return c !== undefined && readOrganisationCertificate(c.der).aki?.equals(old.keyId) === true;
+      }
+      return t >= period.from && t < period.until;
+    };
+    const revoked = revokedIssuedBetween(reg, iso(period.from - SLACK), iso(period.until + SLACK + 1)).filter(issuedByIt).map((r) => ({
       serial: Buffer.from(r.serial, 'hex'),
       revokedAt: new Date(Math.floor(new Date(r.revokedAt).getTime() / 1000) * 1000),
       reason: parseRevocationReason(r.reason),

@@ -259,14 +259,14 @@ export function latestRetiredCrl(reg: Registry, issuerSerial: string): { number:
 }
 
 /**
- * Revoked certificates this CA issued while an Issuing OCA was current (created in [from, until)): the
- * entries of that Issuing OCA's own CRL, in revocation order (each row checked).
+ * Revoked certificates this CA issued created in [from, until) (each row checked), in revocation order,
+ * with their creation time: the candidates for one Issuing OCA's own CRL.
  */
-export function revokedIssuedBetween(reg: Registry, from: string, until: string): RevokedIssued[] {
-  const out: RevokedIssued[] = [];
+export function revokedIssuedBetween(reg: Registry, from: string, until: string): (RevokedIssued & { createdAt: string })[] {
+  const out: (RevokedIssued & { createdAt: string })[] = [];
   for (const r of reg.stmt("SELECT * FROM certificates WHERE status = 'revoked' AND source = 'issued' AND created_at >= ? AND created_at < ?").iterate(from, until) as IterableIterator<Row>) {
     reg.rows.check('certificates', r);
-    out.push({ serial: r.serial, revokedAt: r.revoked_at!, reason: r.revocation_reason! });
+    out.push({ serial: r.serial, revokedAt: r.revoked_at!, reason: r.revocation_reason!, createdAt: r.created_at });
   }
   return out.sort(byRevocation);
 }
