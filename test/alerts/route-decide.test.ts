@@ -68,6 +68,8 @@ describe('alerts/routing: decideRoute', () => {
     const expired = { ...event, status: 'approved', handoverTo: null } as unknown as SolrEventRecord;
     assert.deepEqual(decideRoute(facts({ revocationEvent: expired, eventActive: false, supplierFullyRevoked: true })),
       { destinationKind: 'held', destination: null, solrEventId: 'SOLR-1', reason: 'SUPPLIER_REVOKED_EVENT_OVER' });
+    const notEnded = { ...event, status: 'approved', handoverTo: '90B3D51F30040000' } as unknown as SolrEventRecord;
+    assert.equal(decideRoute(facts({ revocationEvent: notEnded, supplierFullyRevoked: true })).reason, 'SUPPLIER_REVOKED_EVENT_OVER');
     const endedWithout = { ...event, status: 'ended', handoverTo: null } as unknown as SolrEventRecord;
     assert.equal(decideRoute(facts({ revocationEvent: endedWithout, supplierFullyRevoked: true })).reason, 'SUPPLIER_REVOKED_EVENT_OVER');
   });
