@@ -2,6 +2,7 @@
 // Never from argv or a plain environment variable, so it stays out of shell history and `ps`.
 import { readPassphraseFile } from '../ca/keystore.js';
 import { loadKeyFile } from '../ca/person-keys.js';
+import { isPkcs11Uri, parsePkcs11Uri } from '../ca/pkcs11-uri.js';
 import type { Signer } from '../ca/signer.js';
 import { InputError } from '../domain/errors.js';
 import { caKeyRef, openIssuingAuthority, type IssuingAuthority } from '../ca/authority.js';
@@ -38,6 +39,9 @@ export async function unlockCa(ctx: CliContext, file: string | undefined): Promi
  * names, else a hidden prompt on a terminal) only if it is encrypted.
  */
 export async function loadPersonKey(ctx: CliContext, ref: string, flag: string, envFile: string): Promise<Signer> {
+  // A key in a token (RFC 7512 URI): the token signs; its PIN from SMKI_PKCS11_PIN_FILE (or the URI's
+  // pin-source) or a hidden prompt, never argv.
+  if (isPkcs11Uri(ref)) return tokenPersonKey(ctx, ref, flag);
   return loadKeyFile(ref, flag, async () => {
     const file = process.env[envFile];
     if (file) return readPassphraseFile(file, envFile);
@@ -53,4 +57,19 @@ export async function newKeyPassphrase(ctx: CliContext, file: string | undefined
   const again = await secretPrompt(ctx, flag, 'Repeat the passphrase');
   if (!first.equals(again)) throw new InputError('the passphrases do not match');
   return first;
+}
+
+/** The module a person's token key is reached through: the URI's module-path, else SMKI_PKCS11_MODULE. */
+export function personKeyModule(uri: string, flag: string): string {
+  const module = parsePkcs11Uri(uri, flag).modulePath ?? process.env.SMKI_PKCS11_MODULE;
+  if (!module) throw new InputError(`${flag}: name the PKCS#11 module (?module-path=/path/lib.so in the URI, or SMKI_PKCS11_MODULE)`);
+  return module;
+}
+
+async function tokenPersonKey(ctx: CliContext, uri: string, flag: string): Promise<Signer> {
+  const module = personKeyModule(uri, flag);
+  const source = parsePkcs11Uri(uri, flag).pinSource;
+  const pin = source ? readPassphraseFile(source, `${flag} pin-source`) : await pkcs11Pin(ctx, undefined, false);
+  const { Pkcs11Signer } = await import('../ca/pkcs11.js');
+  return new Pkcs11Signer({ module, uri, pin: () => pin });
 }

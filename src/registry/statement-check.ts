@@ -3,6 +3,7 @@
 // an officer's registered before it), the record's actor must be that key's registered name, and the
 // statement must follow the chain where it says it does. A record of a signed action without a
 // statement, after the first operator was registered, is a problem too.
+import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { AuditProblem } from './audit.js';
 import { parseStatement, statementVerifies } from './statements.js';
@@ -65,7 +66,7 @@ export function statementProblems(db: Database): AuditProblem[] {
     if (!atThatTime.some((k) => k.name.toLowerCase() === r.actor.toLowerCase())) {
       problem(`its actor ${r.actor} is not the ${st.signer} registered with the signing key (${atThatTime.map((k) => k.name).join(', ')})`);
     }
-    const cacheKey = `${r.signature}|${r.statement}`;
+    const cacheKey = createHash('sha256').update(r.signature).update('|').update(r.statement).digest('base64');
     let ok = verified.get(cacheKey);
     if (ok === undefined) {
       ok = statementVerifies(atThatTime[0]!.public_key, r.statement, r.signature);

@@ -16,6 +16,7 @@ import { formatRequestId, withRequestId } from '../../src/gate/duis-compose.js';
 import { parseEui64 } from '../../src/domain/eui.js';
 import { SOFTHSM_MODULE, softhsmAvailable, softToken, type SoftToken } from '../support/softhsm.js';
 import { actAs, adminFlags, withOfficerKeys } from '../support/keys.js';
+import { makeCsr } from '../support/csr.js';
 
 const SUPPLIER = '90B3D51F30010000';
 const SRP = '90B3D51F300C0001';
@@ -277,6 +278,82 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     writeFileSync(join(t.dir, 'issuing.pem'), chain.issuing.pem);
     assert.equal(openssl(['verify', '-CAfile', 'root.pem', 'issuing.pem'], t.dir).status, 0);
     assert.equal((await run(['crl', '--refresh', '--passphrase-file', pass, ...actAs('ra1')])).code, 0, 'the new Issuing OCA key signs');
+    assert.equal((await run(['audit', 'verify'])).code, 0);
+  });
+});
+
+(softhsmAvailable() ? describe : describe.skip)("ca/pkcs11: people's keys in a token (key new --pkcs11, --as pkcs11:, --officer-key pkcs11:)", function () {
+  this.timeout(120_000);
+  let tok: SoftToken;
+  let t: ReturnType<typeof tempDir>;
+  let home: string;
+  let pass: string;
+  const uri = (object: string) => `pkcs11:token=${tok.label};object=${object}?module-path=${tok.module}`;
+  const run = (args: string[]) => smki(['--home', home, ...args]);
+  before(async () => {
+    tok = softToken('smki-people');
+    t = tempDir();
+    home = join(t.dir, 'home');
+    pass = passphraseFile(t.dir);
+    assert.equal((await run(['init', '--passphrase-file', pass, ...adminFlags(t.dir)])).code, 0);
+    process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
+  });
+  after(() => {
+    delete process.env.SMKI_PKCS11_PIN_FILE;
+    tok.cleanup();
+    t.cleanup();
+  });
+
+  it('key new --pkcs11 makes the key inside the token and prints its public key; --as pkcs11: acts as the registered operator', async () => {
+    const pub = join(t.dir, 'ra-token.pub');
+    const made = await run(['key', 'new', '--pkcs11', uri('ra-token'), '--public-out', pub, '--json']);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.json.publicKey, /BEGIN PUBLIC KEY/);
+    assert.equal((await run([...actAs('ra1'), 'operator', 'add', '--name', 'ra-token', '--public-key', pub])).code, 0);
+    const r = await run(['--as', uri('ra-token'), 'party', 'add', '--name', 'Token Energy', '--role', 'IS', '--eui', SUPPLIER, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const log = (await run(['audit', 'log', '--limit', '1', '--json'])).json as { actor: string; signedBy: { signer: string } }[];
+    assert.deepEqual([log[0]!.actor, log[0]!.signedBy.signer], ['ra-token', 'operator']);
+    assert.equal((await run(['audit', 'verify'])).code, 0);
+    // The same label twice is refused: smki never replaces a key.
+    assert.equal((await run(['key', 'new', '--pkcs11', uri('ra-token')])).code, 4);
+  });
+
+  it('a wrong PIN, a URI that names no key, no module named: one line, exit 4, nothing written', async () => {
+    const before = registryDigest(home);
+    const wrongPin = join(t.dir, 'wrong-pin.txt');
+    writeFileSync(wrongPin, '000000\n', { mode: 0o600 });
+    process.env.SMKI_PKCS11_PIN_FILE = wrongPin;
+    try {
+      const wrong = await run(['--as', uri('ra-token'), 'party', 'add', '--name', 'X', '--role', 'IS', '--eui', '90B3D51F30050000']);
+      assert.equal(wrong.code, 4, wrong.stderr);
+      assert.match(wrong.stderr, /wrong PIN/);
+    } finally {
+      process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
+    }
+    const none = await run(['--as', uri('no-such-key'), 'party', 'add', '--name', 'X', '--role', 'IS', '--eui', '90B3D51F30050000']);
+    assert.equal(none.code, 4, none.stderr);
+    assert.match(none.stderr, /no private key/);
+    const noModule = await run(['--as', `pkcs11:token=${tok.label};object=ra-token`, 'party', 'add', '--name', 'X', '--role', 'IS', '--eui', '90B3D51F30050000']);
+    assert.equal(noModule.code, 4);
+    assert.match(noModule.stderr, /SMKI_PKCS11_MODULE/);
+    for (const r of [none, noModule]) assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(registryDigest(home), before);
+  });
+
+  it("--officer-key pkcs11: an ARO's key in the token signs a certificate request", async () => {
+    const as1 = actAs('ra1');
+    assert.equal((await run([...as1, 'party', 'add', '--name', 'SRP Ltd', '--role', 'SC', '--eui', SRP, '--acting-for', SUPPLIER])).code, 0);
+    const sro = (await run(withOfficerKeys(home, [...as1, 'officer', 'add', '--party', SRP, '--kind', 'sro', '--name', 'Token SRO', '--evidence', 'E-1', '--json']))).json.id;
+    const aroPub = join(t.dir, 'aro-token.pub');
+    assert.equal((await run(['key', 'new', '--pkcs11', uri('aro-token'), '--public-out', aroPub])).code, 0);
+    const aro = await run(withOfficerKeys(home, ['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Token ARO', '--public-key', aroPub, '--nominated-by', sro, '--json']));
+    assert.equal(aro.code, 0, aro.stderr);
+    assert.equal((await run([...as1, 'officer', 'activate', aro.json.id])).code, 0);
+    const csr = join(t.dir, 'srp.csr');
+    writeFileSync(csr, (await makeCsr({ eui: SRP })).pem);
+    const c = await run(['cert', 'issue', '--csr', csr, '--profile', 'xml-sign', '--party', SRP, '--officer-key', uri('aro-token'), '--passphrase-file', pass, '--json']);
+    assert.equal(c.code, 0, c.stderr);
     assert.equal((await run(['audit', 'verify'])).code, 0);
   });
 });
