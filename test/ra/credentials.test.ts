@@ -1,6 +1,9 @@
 // The deciders of people's keys, on hand-built facts, and the in-transaction check of a statement.
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { homePaths } from '../../src/registry/home.js';
 import { generatePersonKey } from '../../src/ca/person-keys.js';
 import type { Signer } from '../../src/ca/signer.js';
 import { loadCatalogue } from '../../src/config/catalogue.js';
@@ -87,5 +90,28 @@ describe('ra/credentials: statements checked inside the transaction', () => {
     const before = reg.head();
     assert.throws(() => addOperator(reg, { name: 'mallory', publicKey: stranger.spkiDer }, stranger.signer), (e: unknown) => e instanceof PolicyRefusal && e.reasons[0]!.code === 'OPERATOR_KEY_UNKNOWN');
     assert.deepEqual(reg.head(), before);
+  });
+});
+
+describe('ra/operators: a registry without any operator (a home made before keys existed)', () => {
+  const t = tempDir();
+  after(() => t.cleanup());
+
+  it('takes its first operator without --as, once; every later one needs an operator key', () => {
+    const paths = homePaths(join(t.dir, 'old-home'));
+    mkdirSync(paths.keysDir, { recursive: true });
+    const key = randomBytes(32);
+    writeFileSync(paths.auditKey, key.toString('hex'), { mode: 0o600 });
+    const reg = Registry.create(paths, key);
+    try {
+      const first = generatePersonKey('first');
+      const second = generatePersonKey('second');
+      assert.equal(addOperator(reg, { name: 'first', publicKey: first.spkiDer }, undefined).addedBy, 'first');
+      assert.throws(() => addOperator(reg, { name: 'second', publicKey: second.spkiDer }, undefined), (e: unknown) => e instanceof PolicyRefusal && e.reasons[0]!.code === 'OPERATOR_REQUIRED');
+      assert.equal(addOperator(reg, { name: 'second', publicKey: second.spkiDer }, first.signer).addedBy, 'first');
+      assert.deepEqual(reg.verify().problems, []);
+    } finally {
+      reg.close();
+    }
   });
 });
