@@ -357,3 +357,23 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     assert.equal((await run(['audit', 'verify'])).code, 0);
   });
 });
+
+(softhsmAvailable() ? describe : describe.skip)('ca/pkcs11: a real token without the mechanism (SoftHSM2 with mechanisms switched off)', function () {
+  for (const [off, named] of [[['CKM_ECDSA'], /does not offer CKM_ECDSA$/], [['CKM_EC_KEY_PAIR_GEN'], /does not offer CKM_EC_KEY_PAIR_GEN$/]] as const) {
+    it(`init on a token without ${off.join(', ')}: one line naming it, exit 4, no home`, async () => {
+      const tok = softToken('smki-no-mech', off);
+      const t = tempDir();
+      try {
+        const home = join(t.dir, 'home');
+        const r = await smki(['--home', home, 'init', '--pkcs11-module', tok.module, '--token', tok.label, '--pin-file', tok.pinFile, ...adminFlags(t.dir)]);
+        assert.equal(r.code, 4, r.stderr);
+        assert.match(r.stderr.trim(), named);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.equal(existsSync(home), false);
+      } finally {
+        tok.cleanup();
+        t.cleanup();
+      }
+    });
+  }
+});

@@ -22,12 +22,17 @@ export interface SoftToken {
   cleanup: () => void;
 }
 
-/** Initialises a fresh token; sets SOFTHSM2_CONF for this process until cleanup. */
-export function softToken(label = 'smki-test'): SoftToken {
+/**
+ * Initialises a fresh token; sets SOFTHSM2_CONF for this process until cleanup. `disabled`: mechanisms
+ * the token does not offer (softhsm2.conf slots.mechanisms; SoftHSM 2.6 drops the first name of a
+ * '-' list, so each is written twice).
+ */
+export function softToken(label = 'smki-test', disabled: readonly string[] = []): SoftToken {
   const dir = mkdtempSync(join(tmpdir(), 'smki-softhsm-'));
   mkdirSync(join(dir, 'tokens'));
   const conf = join(dir, 'softhsm2.conf');
-  writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  const mechanisms = disabled.length ? `slots.mechanisms = -${[disabled[0]!, ...disabled].join(',')}\n` : '';
+  writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n${mechanisms}`);
   const saved = process.env.SOFTHSM2_CONF;
   closePkcs11();
   process.env.SOFTHSM2_CONF = conf;
