@@ -81,32 +81,55 @@ export class WorkerPool<I, A> {
     private readonly inFlight = 1536,
   ) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`workers: ${size}`);
-    this.workers = Array.from({ length: size }, () => {
-      const w = startWorker(base, name, workerData);
-      w.on('message', (m: { id: number; answers?: A[]; error?: string }) => {
-        const p = this.waiting.get(m.id);
-        this.waiting.delete(m.id);
-        if (m.answers) p?.resolve(m.answers);
-        else p?.reject(new Error(`worker ${name}: ${m.error}`));
-      });
-      w.on('error', (e) => this.fail(e));
-      w.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`worker ${name} exited with code ${code}`));
-      });
-      return w;
+    this.workers = [];
+    try {
+      for (let i = 0; i < size; i++) this.workers.push(this.started(startWorker(base, name, workerData), name));
+    } catch (e) {
+      for (const w of this.workers) void w.terminate();
+      throw e;
+    }
+  }
+
+  /**
+   * A worker keeps this process alive only while it owes an answer: an idle pool that was never
+   * closed (a caller that threw, a test that timed out) does not keep a finished process running.
+   */
+  private started(w: Worker, name: string): Worker {
+    w.unref();
+    w.on('message', (m: { id: number; answers?: A[]; error?: string }) => {
+      const p = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (this.waiting.size === 0) this.holdProcess(false);
+      if (m.answers) p?.resolve(m.answers);
+      else p?.reject(new Error(`worker ${name}: ${m.error}`));
     });
+    w.on('error', (e) => this.fail(e));
+    w.on('exit', (code) => {
+      // An exit before every answer came (code 0 included) fails what waits rather than leaving it pending.
+      if (code !== 0 || this.waiting.size > 0) this.fail(new Error(`worker ${name} exited with code ${code}`));
+    });
+    return w;
+  }
+
+  private holdProcess(hold: boolean): void {
+    for (const w of this.workers) {
+      if (hold) w.ref();
+      else w.unref();
+    }
   }
 
   private fail(e: Error): void {
     this.failure ??= e;
     for (const p of this.waiting.values()) p.reject(e);
     this.waiting.clear();
+    this.holdProcess(false);
   }
 
   private run(worker: Worker, items: I[]): Promise<A[]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.waiting.size === 0) this.holdProcess(true);
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ id, items } satisfies Job<I>);
     });
