@@ -159,7 +159,7 @@ export function listDecisions(reg: Registry, filter: { solrEventId?: string } = 
   const rows = (filter.solrEventId
     ? reg.stmt('SELECT * FROM sr_decisions WHERE solr_event_id = ? ORDER BY id').all(filter.solrEventId)
     : reg.stmt('SELECT * FROM sr_decisions ORDER BY id').all()) as Record<string, unknown>[];
-  return rows.map(toDecision);
+  return reg.rows.checkAll('sr_decisions', rows).map(toDecision);
 }
 
 /**

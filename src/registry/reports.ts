@@ -54,15 +54,15 @@ function parseList(text: string): ReportDecision['reasons'] {
 export function decisionsForEvent(reg: Registry, e: { id: string; srpUserId: string; startsAt: string; endsAt: string }): ReportDecision[] {
   const rows = reg.db
     .prepare(
-      `SELECT id, decided_at, request_id, originator, target, command_variant, service_reference_variant, device_type, supplier_eui,
-              solr_event_id, decision, reasons, warnings
+      `SELECT *
          FROM sr_decisions
         WHERE solr_event_id = ?
            OR (solr_event_id IS NULL AND originator = ? AND decided_at >= ? AND decided_at <= ?)
         ORDER BY decided_at, id`,
     )
     .all(e.id, e.srpUserId, e.startsAt, e.endsAt) as DecisionRow[];
-  return rows.map((r) => ({
+  // Every row whole, its row MAC checked: a decision edited or inserted outside smki is exit 5, not reported.
+  return reg.rows.checkAll('sr_decisions', rows).map((r) => ({
     id: r.id,
     decidedAt: r.decided_at,
     requestId: r.request_id,

@@ -1,14 +1,16 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import type { Eui64 } from '../../src/domain/eui.js';
 import { formatRequestId, withRequestId, withServiceReference } from '../../src/gate/duis-compose.js';
 import { ESME, GSME, OTHER_ESME, setupGateScenario, template, type GateScenario } from '../support/gate-scenario.js';
 import { registryDigest, SRP, SUPPLIER } from '../support/scenario.js';
 import { actAs } from '../support/keys.js';
+import { smki } from '../support/cli.js';
 
 const CREDIT_E = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML';
 const CREDIT_G = 'GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML';
@@ -196,6 +198,29 @@ describe('cli: report --event', function () {
     const f = await g.run(['report', '--event', g.eventId, '--format', 'pdf']);
     assert.equal(f.code, 4);
     assert.match(f.stderr, /--format: 'pdf' is not html or json/);
+  });
+
+  it('a decision row edited outside smki (a refusal made an acceptance) is an integrity failure (exit 5), no report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smki-report-tamper-'));
+    try {
+      const home = join(dir, 'home');
+      cpSync(g.home, home, { recursive: true });
+      const db = new Database(join(home, 'registry.sqlite'));
+      const changed = db.prepare("UPDATE sr_decisions SET decision = 'accept', reasons = '[]' WHERE id = (SELECT MIN(id) FROM sr_decisions WHERE decision = 'refuse' AND solr_event_id IS NOT NULL)").run();
+      db.close();
+      assert.equal(changed.changes, 1);
+      const r = await smki(['--home', home, ...actAs('ra1'), 'report', '--event', g.eventId, '--json']);
+      assert.equal(r.code, 5, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.ok, false);
+      assert.deepEqual(j.problems.map((p: { table: string; problem: string }) => [p.table, p.problem]), [['sr_decisions', 'row MAC does not verify (edited outside smki)']]);
+      assert.match(j.error, /^registry tampered: table sr_decisions, row id=\d+/);
+      assert.equal(j.requests, undefined, 'no report');
+      const untouched = await g.run(['report', '--event', g.eventId, '--json']);
+      assert.equal(untouched.code, 0, untouched.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--format html: one self-contained page (no scripts, no external resources) with the chart and the sentences', async () => {

@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { readOrganisationCertificate } from '../../src/ca/organisation-certificate.js';
+import { IntegrityError } from '../../src/domain/errors.js';
+import { listDecisions } from '../../src/registry/gate.js';
+import { Registry } from '../../src/registry/registry.js';
 import { smki } from '../support/cli.js';
 import { makeCsr } from '../support/csr.js';
 import { ESME, OTHER_ESME, setupGateScenario, type GateScenario, type Signer } from '../support/gate-scenario.js';
@@ -78,6 +81,22 @@ describe('registry/tamper: state edited outside smki', function () {
     assert.equal((await t.run(['audit', 'verify'])).code, 0);
     const r = await t.sr(g.request(REQUEST, ++counter));
     assert.equal(r.code, 0, r.stdout);
+  });
+
+  it('a gate decision edited outside smki: listDecisions refuses it (IntegrityError), as the untouched copy lists it', () => {
+    const clean = Registry.open(tampered().home);
+    try {
+      assert.ok(listDecisions(clean).some((d) => d.decision === 'accept'));
+    } finally {
+      clean.close();
+    }
+    const t = tampered("UPDATE sr_decisions SET decision = 'refuse' WHERE id = (SELECT MIN(id) FROM sr_decisions)");
+    const reg = Registry.open(t.home);
+    try {
+      assert.throws(() => listDecisions(reg), (e: unknown) => e instanceof IntegrityError && /table sr_decisions, row id=\d+: row MAC does not verify/.test(e.message));
+    } finally {
+      reg.close();
+    }
   });
 
   it("a revoked certificate's status set back to valid: verify 5, the gate refuses to act (5)", async () => {
