@@ -5,6 +5,7 @@ import { resolveHome } from '../registry/home.js';
 import { Registry, type Clock } from '../registry/registry.js';
 import { crlFileBehind } from '../ca/crl-file-state.js';
 import { runCloseHooks } from '../util/close-hooks.js';
+import { jsonDocument, jsonListWriter } from './json.js';
 import type { Signer } from '../ca/signer.js';
 import { valueOrPrompt } from './prompt.js';
 import { tableLines } from './format.js';
@@ -80,7 +81,7 @@ export class CliContext {
 
   /** One JSON document on stdout with --json; otherwise the human text. */
   emit(human: string | string[], json: unknown): void {
-    if (this.json) this.io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    if (this.json) this.io.stdout.write(`${JSON.stringify(jsonDocument(json), null, 2)}\n`);
     else this.io.stdout.write(`${Array.isArray(human) ? human.join('\n') : human}\n`);
   }
 
@@ -118,10 +119,13 @@ export class CliContext {
     };
     let count = 0;
     if (this.json) {
+      // One document {schemaVersion, items, total} however long the list (src/cli/json.ts).
+      const list = jsonListWriter({ write: (text: string) => { put(text); return true; } } as NodeJS.WritableStream);
       for (const r of rows) {
-        put(`${count++ === 0 ? '[\n  ' : ',\n  '}${JSON.stringify(view.json(r), null, 2).replace(/\n/g, '\n  ')}`);
+        list.item(view.json(r));
+        count++;
       }
-      put(count === 0 ? '[]\n' : '\n]\n');
+      list.end();
     } else {
       const counted = (function* () {
         for (const r of rows) {

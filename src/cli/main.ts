@@ -14,6 +14,7 @@ import { ExitStatus, IntegrityError, PolicyRefusal, SmkiError } from '../domain/
 import { formatReason } from '../domain/reasons.js';
 import type { CliContext, GlobalOptions, Io } from './context.js';
 import { PromptCancelled } from './prompt.js';
+import { jsonDocument } from './json.js';
 import { examples, painter } from './format.js';
 import { COMMANDS, commandWord } from './commands/index.js';
 import type { Clock } from '../registry/registry.js';
@@ -101,14 +102,14 @@ function reportError(ctx: CliContext, e: unknown): number {
   const io = ctx.io;
   const paint = painter(io.stderr);
   if (e instanceof PolicyRefusal) {
-    if (ctx.json) io.stdout.write(`${JSON.stringify({ decision: 'refuse', reasons: e.reasons, exitStatus: e.exitStatus }, null, 2)}\n`);
+    if (ctx.json) io.stdout.write(`${JSON.stringify(jsonDocument({ decision: 'refuse', reasons: e.reasons, exitStatus: e.exitStatus }), null, 2)}\n`);
     io.stderr.write(`${paint('red', 'smki: refused:')} ${e.reasons.map((r) => r.code).join(', ')}\n`);
     for (const r of e.reasons) io.stderr.write(`  ${formatReason(r)}\n`);
     return e.exitStatus;
   }
   if (e instanceof SmkiError) {
     const details = e instanceof IntegrityError ? e.details : {};
-    if (ctx.json) io.stdout.write(`${JSON.stringify({ ...details, error: e.message, exitStatus: e.exitStatus }, null, 2)}\n`);
+    if (ctx.json) io.stdout.write(`${JSON.stringify(jsonDocument({ ...details, error: e.message, exitStatus: e.exitStatus }), null, 2)}\n`);
     io.stderr.write(`${paint('red', 'smki:')} ${e.message.split('\n')[0]}\n`);
     return e.exitStatus;
   }

@@ -111,8 +111,9 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
     } catch {
       json = undefined;
     }
-    const arr = Array.isArray(json) ? json : [json];
-    const reasons: string[] = arr.flatMap((j) => (j?.reasons ?? []).map((r: { code: string }) => r.code));
+    const arr = Array.isArray(json?.items) ? json.items : [json];
+    const reasons: string[] = arr.flatMap((j: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
+      (j?.reasons ?? []).map((r: { code: string }) => r.code));
     const outcome = code === 0 ? 'ok' : code === 3 ? 'refused' : 'error';
     const step: DemoStep = { n: steps.length + 1, requirement, title, command: `smki ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}`, expected, outcome, exitCode: code, pass: outcome === expected, reasons, note };
     steps.push(step);

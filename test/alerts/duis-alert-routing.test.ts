@@ -84,7 +84,7 @@ describe('alerts: DUIS alerts read, DSP signature checked, routed by addressee',
   it("a signed DeviceAlertMessage for the Supplier goes to the Supplier, then, once it is revoked under the active event, to the SRP", async () => {
     const before = await route(signed(deviceAlert(ESME, SUPPLIER as Eui64, ++n)));
     assert.equal(before.code, 0, before.stderr);
-    assert.deepEqual([before.a.alertKind, before.a.alertCode, before.a.deviceEui, before.a.destinationKind, before.a.destination], ['device', '8F66', ESME, 'supplier', SUPPLIER]);
+    assert.deepEqual([before.a.alertKind, before.a.alertCode, before.a.deviceId, before.a.destinationKind, before.a.destination], ['device', '8F66', ESME, 'supplier', SUPPLIER]);
     assert.ok(before.a.dspCertificate);
     assert.equal((await g.run(['solr', 'revoke-supplier', g.eventId, ...actAs('ra1'), '--passphrase-file', g.pass, '--yes'])).code, 0);
     const after = await route(signed(deviceAlert(ESME, SUPPLIER as Eui64, ++n)));
@@ -95,9 +95,9 @@ describe('alerts: DUIS alerts read, DSP signature checked, routed by addressee',
     const quarantined = `<sr:QuarantinedRequest><sr:ADUserThresholdBreach><sr:RequestID>${formatEuiDashed(SRP as Eui64)}:${formatEuiDashed(ESME)}:4242</sr:RequestID><sr:QuarantineEventRef>77</sr:QuarantineEventRef></sr:ADUserThresholdBreach></sr:QuarantinedRequest>`;
     const ad1 = await route(signed(dccAlert(SRP as Eui64, ++n, 'AD1', quarantined)));
     assert.equal(ad1.code, 0, JSON.stringify(ad1.a));
-    assert.deepEqual([ad1.a.alertKind, ad1.a.alertCode, ad1.a.deviceEui, ad1.a.destinationKind, ad1.a.destination], ['dcc', 'AD1', ESME, 'addressee', SRP]);
+    assert.deepEqual([ad1.a.alertKind, ad1.a.alertCode, ad1.a.deviceId, ad1.a.destinationKind, ad1.a.destination], ['dcc', 'AD1', ESME, 'addressee', SRP]);
     const n12 = await route(signed(dccAlert(SUPPLIER as Eui64, ++n, 'N12', `<sr:CommandFailure><sr:DeviceID>${formatEuiDashed(ESME)}</sr:DeviceID></sr:CommandFailure>`)));
-    assert.deepEqual([n12.a.alertCode, n12.a.deviceEui, n12.a.destinationKind, n12.a.destination], ['N12', ESME, 'srp', SRP]);
+    assert.deepEqual([n12.a.alertCode, n12.a.deviceId, n12.a.destinationKind, n12.a.destination], ['N12', ESME, 'srp', SRP]);
   });
 
   it("an alert addressed to the Network Operator is never sent to the SRP, though it is about the failed Supplier's meter", async () => {
@@ -123,7 +123,7 @@ describe('alerts: DUIS alerts read, DSP signature checked, routed by addressee',
     assert.match(human.stderr, /alert held: DSP_SIGNATURE_INVALID/);
     const rel = await g.run(['alert', 'release', '--json']);
     assert.equal(rel.code, 0);
-    const held = (await g.run(['alert', 'held', '--json'])).json as { reason: string; fileSha256: string }[];
+    const held = (await g.run(['alert', 'held', '--json'])).json.items as { reason: string; fileSha256: string }[];
     assert.ok(held.filter((a) => ['DSP_SIGNATURE_INVALID', 'ALERT_UNREADABLE'].includes(a.reason)).length >= 5);
     assert.ok(held.every((a) => a.fileSha256));
   });

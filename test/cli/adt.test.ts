@@ -37,12 +37,12 @@ describe('cli: smki adt', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.id, 'ADT-1');
     assert.equal(r.json.created, true);
-    assert.equal(r.json.supplier, SUPPLIER);
+    assert.equal(r.json.supplierUserId, SUPPLIER);
     assert.equal(r.json.status, 'active');
     assert.deepEqual(r.json.thresholds, [{ serviceReferenceVariant: '1.6', warning: 500, quarantine: 1000 }]);
     assert.equal(r.json.windowHours, 24);
     const list = await s.run(['adt', 'list', '--json']);
-    assert.deepEqual(list.json.map((a: { id: string }) => a.id), ['ADT-1']);
+    assert.deepEqual(list.json.items.map((a: { id: string }) => a.id), ['ADT-1']);
     const show = await s.run(['adt', 'show', 'ADT-1']);
     assert.equal(show.code, 0);
     assert.match(show.stdout, /ADT-1 {2}active/);
@@ -64,13 +64,13 @@ describe('cli: smki adt', function () {
     assert.equal(r.json.id, 'ADT-2');
     assert.equal(r.json.supersedes, 'ADT-1');
     const all = await s.run(['adt', 'list', '--all', '--party', SRP, '--supplier', SUPPLIER, '--json']);
-    assert.deepEqual(all.json.map((a: { id: string; status: string; supersededBy: string | null }) => [a.id, a.status, a.supersededBy]), [
+    assert.deepEqual(all.json.items.map((a: { id: string; status: string; supersededBy: string | null }) => [a.id, a.status, a.supersededBy]), [
       ['ADT-1', 'superseded', 'ADT-2'],
       ['ADT-2', 'active', null],
     ]);
-    assert.deepEqual((await s.run(['adt', 'list', '--json'])).json.map((a: { id: string }) => a.id), ['ADT-2']);
+    assert.deepEqual((await s.run(['adt', 'list', '--json'])).json.items.map((a: { id: string }) => a.id), ['ADT-2']);
     const log = await s.run(['audit', 'log', '--limit', '2', '--json']);
-    assert.deepEqual(log.json.map((a: { action: string; subject: string }) => [a.action, a.subject]), [['adt.submit', 'ADT-2'], ['adt.supersede', 'ADT-1']]);
+    assert.deepEqual(log.json.items.map((a: { action: string; subject: string }) => [a.action, a.subject]), [['adt.submit', 'ADT-2'], ['adt.supersede', 'ADT-1']]);
   });
 
   it('negative thresholds: exit 4 with the line', async () => {

@@ -182,9 +182,9 @@ describe('cli: cert issue / revoke / crl / ca export', function () {
   it('cert list and show give the stored certificates; the audit chain verifies', async () => {
     const l = await s.run(['cert', 'list', '--party', SRP, '--json']);
     assert.equal(l.code, 0);
-    assert.ok(l.json.length >= 3);
-    const show = await s.run(['cert', 'show', l.json[0].serial, '--json']);
-    assert.equal(show.json.serial, l.json[0].serial);
+    assert.ok(l.json.items.length >= 3);
+    const show = await s.run(['cert', 'show', l.json.items[0].serial, '--json']);
+    assert.equal(show.json.serial, l.json.items[0].serial);
     const v = await s.run(['audit', 'verify', '--json']);
     assert.equal(v.code, 0);
     assert.equal(v.json.ok, true);

@@ -55,24 +55,24 @@ describe('cli: smki device', function () {
   it('shows and lists Devices', async () => {
     const show = await s.run(['device', 'show', '00-DB-12-34-56-78-90-A0', '--json']);
     assert.equal(show.code, 0, show.stderr);
-    assert.deepEqual([show.json.eui, show.json.deviceType, show.json.smets, show.json.supplierEui], ['00DB1234567890A0', 'ESME', 2, SUPPLIER]);
+    assert.deepEqual([show.json.deviceId, show.json.deviceType, show.json.smets, show.json.supplierUserId], ['00DB1234567890A0', 'ESME', 2, SUPPLIER]);
     const gas = await s.run(['device', 'show', '00db1234567890a1']);
     assert.match(gas.stdout, /GSME/);
     const missing = await s.run(['device', 'show', '00DB1234567890FF']);
     assert.equal(missing.code, 4);
     assert.match(missing.stderr, /no Device 00DB1234567890FF is registered/);
     const list = await s.run(['device', 'list', '--supplier', SUPPLIER, '--limit', '2', '--json']);
-    assert.equal(list.json.length, 2);
+    assert.equal(list.json.items.length, 2);
     const human = await s.run(['device', 'list', '--limit', '2']);
     assert.match(human.stdout, /\(2 of 6; --limit for more\)/);
-    assert.equal((await s.run(['device', 'list', '--supplier', OTHER_SUPPLIER, '--json'])).json.length, 0);
+    assert.equal((await s.run(['device', 'list', '--supplier', OTHER_SUPPLIER, '--json'])).json.items.length, 0);
   });
 
   it('moves a Device to another Supplier (an update, audited)', async () => {
     const r = await s.run(['device', 'import', '--file', file('switch.csv', `${HEADER}\n00DB1234567890A4,CHF,2,${OTHER_SUPPLIER}\n`), '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual([r.json.imported, r.json.updated, r.json.supplierChanged], [0, 1, 1]);
-    assert.equal((await s.run(['device', 'show', '00DB1234567890A4', '--json'])).json.supplierEui, OTHER_SUPPLIER);
+    assert.equal((await s.run(['device', 'show', '00DB1234567890A4', '--json'])).json.supplierUserId, OTHER_SUPPLIER);
   });
 
   it('a malformed EUI: exit 4 with the line and reason', async () => {
@@ -137,9 +137,9 @@ describe('cli: smki device', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.imported, 25);
     const log = await s.run(['audit', 'log', '--limit', '2', '--json']);
-    assert.deepEqual(log.json.map((a: { action: string }) => a.action).slice(-1), ['device.import']);
-    assert.equal(log.json.at(-1).details.rows, 25);
-    assert.equal(log.json.at(-1).seq, r.json.auditSeq);
+    assert.deepEqual(log.json.items.map((a: { action: string }) => a.action).slice(-1), ['device.import']);
+    assert.equal(log.json.items.at(-1).details.rows, 25);
+    assert.equal(log.json.items.at(-1).seq, r.json.auditSeq);
     const v = await s.run(['audit', 'verify']);
     assert.equal(v.code, 0, v.stderr);
   });

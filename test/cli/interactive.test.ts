@@ -71,7 +71,7 @@ describe('cli: prompts on a terminal', function () {
 
   it('a refused confirmation changes nothing', async () => {
     const list = await s.run(['cert', 'list', '--party', SRP, '--json']);
-    const serial = list.json.find((c: { status: string }) => c.status === 'valid').serial;
+    const serial = list.json.items.find((c: { status: string }) => c.status === 'valid').serial;
     const before = registryDigest(s.home);
     const r = await interactive(['--home', s.home, 'cert', 'revoke', serial, '--reason', 'superseded', '--passphrase-file', s.pass], [
       { when: /This cannot be undone/, keys: `n${ENTER}` },

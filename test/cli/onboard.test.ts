@@ -78,7 +78,7 @@ describe('cli: onboard', function () {
     assert.equal(fileSha256(db), bytes);
     assert.equal(registryDigest(h.home), digest);
     const parties = await h.run(['party', 'list', '--json']);
-    assert.deepEqual(parties.json, []);
+    assert.deepEqual(parties.json.items, []);
   });
 
   let firstRun: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -104,8 +104,8 @@ describe('cli: onboard', function () {
     assert.equal(e.json.approvedBy, 'RA Officer 2');
     assert.ok(e.json.suppliersRevokedAt);
     const certs = await h.run(['cert', 'list', '--party', '90B3D51F30010000', '--json']);
-    assert.equal(certs.json.length, 2);
-    assert.ok(certs.json.every((c: { status: string; solrEvent: string }) => c.status === 'revoked' && c.solrEvent === e.json.id));
+    assert.equal(certs.json.items.length, 2);
+    assert.ok(certs.json.items.every((c: { status: string; solrEventId: string }) => c.status === 'revoked' && c.solrEventId === e.json.id));
     const v = await h.run(['audit', 'verify', '--json']);
     assert.equal(v.code, 0, v.stderr);
   });
@@ -180,13 +180,13 @@ describe('cli: onboard', function () {
 
       // Steps 1-6 are in the registry and in the audit chain.
       const audit = await t.run(['audit', 'log', '--limit', '100', '--json']);
-      const actions = audit.json.map((a: { action: string }) => a.action);
+      const actions = audit.json.items.map((a: { action: string }) => a.action);
       for (const a of ['party.add', 'officer.add', 'officer.activate', 'cert.issue']) assert.ok(actions.includes(a), a);
       assert.ok(!actions.includes('solr.record'));
       const v = await t.run(['audit', 'verify', '--json']);
       assert.equal(v.code, 0, v.stderr);
       const certs = await t.run(['cert', 'list', '--party', '90B3D51F300C0001', '--json']);
-      assert.deepEqual(certs.json.map((c: { profile: string }) => c.profile), ['xml-sign']);
+      assert.deepEqual(certs.json.items.map((c: { profile: string }) => c.profile), ['xml-sign']);
     } finally {
       t.cleanup();
     }
@@ -207,13 +207,13 @@ describe('cli: onboard', function () {
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(r.json.steps.map((s: { key: string; status: string }) => `${s.key} ${s.status}`),
         ['parties.sup done', 'parties.other done', 'parties.other done']);
-      const parties = (await t.run(['party', 'list', '--json'])).json as { eui: string; roles: string[] }[];
-      assert.deepEqual(parties.filter((u) => u.eui !== undefined).map((u) => `${u.eui} ${u.roles.join('+')}`).sort(),
+      const parties = (await t.run(['party', 'list', '--json'])).json.items as { userId: string; roles: string[] }[];
+      assert.deepEqual(parties.filter((u) => u.userId !== undefined).map((u) => `${u.userId} ${u.roles.join('+')}`).sort(),
         ['90B3D51F30010000 IS+GS', '90B3D51F30030000 IS+GS']);
       const again = await t.run(['onboard', '--file', plan, '--json']);
       assert.equal(again.code, 0, again.stderr);
       assert.deepEqual(again.json.steps.map((s: { status: string }) => s.status), ['skipped', 'skipped', 'skipped']);
-      const log = (await t.run(['audit', 'log', '--limit', '50', '--json'])).json as { action: string; subject: string }[];
+      const log = (await t.run(['audit', 'log', '--limit', '50', '--json'])).json.items as { action: string; subject: string }[];
       assert.deepEqual(log.filter((a) => a.action === 'party.add-role').map((a) => a.subject), ['90B3D51F30010000', '90B3D51F30030000']);
     } finally {
       t.cleanup();
@@ -305,7 +305,7 @@ certificates:
       const r2 = await t.run(['onboard', '--file', plan]);
       assert.equal(r2.code, 4);
       assert.match(r2.stderr, /adt-plan\.yaml line 8: adtFiles\.a\.file: adt-bad\.csv line 2: quarantine_threshold 5 is below warning_threshold 10/);
-      assert.deepEqual((await t.run(['party', 'list', '--json'])).json, []);
+      assert.deepEqual((await t.run(['party', 'list', '--json'])).json.items, []);
     });
 
     it('a plan that signs needs the passphrase: without one (and no terminal) it is an error naming the flag, nothing written', async () => {

@@ -27,7 +27,7 @@ describe('cli: RA operators act with their keys', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.admin, 'ra1');
     const list = await run(['operator', 'list', '--json']);
-    assert.deepEqual(list.json.map((o: { name: string; status: string }) => [o.name, o.status]), [['ra1', 'active']]);
+    assert.deepEqual(list.json.items.map((o: { name: string; status: string }) => [o.name, o.status]), [['ra1', 'active']]);
   });
 
   it('init --admin-key-out makes an encrypted key (0600) whose public key is registered', async () => {

@@ -133,8 +133,8 @@ describe('cli: report --event', function () {
     const j = r.json;
     assert.equal(j.event.id, g.eventId);
     assert.equal(j.event.instruction, 'OFGEM-LRSD-TEST-1');
-    assert.equal(j.event.failedSupplier.eui, SUPPLIER);
-    assert.equal(j.event.srp.eui, SRP);
+    assert.equal(j.event.failedSupplier.userId, SUPPLIER);
+    assert.equal(j.event.srp.userId, SRP);
     assert.equal(j.event.recorded.by, 'ra1');
     assert.equal(j.event.approved.by, 'ra2');
     assert.equal(j.event.ended.by, 'ra1');

@@ -100,7 +100,7 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
     assert.equal(r.json.revoked.length, 1);
     assert.ok(r.json.crlNumber >= 2);
     const certs = await run(['cert', 'list', '--party', SUPPLIER]);
-    assert.ok(certs.json.length > 0 && certs.json.every((c: { status: string; revocationReason: string; solrEvent: string }) => c.status === 'revoked' && c.revocationReason === 'cessationOfOperation' && c.solrEvent === id));
+    assert.ok(certs.json.items.length > 0 && certs.json.items.every((c: { status: string; revocationReason: string; solrEventId: string }) => c.status === 'revoked' && c.revocationReason === 'cessationOfOperation' && c.solrEventId === id));
     const again = await smki(['--home', s.home, 'solr', 'revoke-supplier', id, ...actAs('ra1'), '--passphrase-file', s.pass, '--json']);
     assert.equal(again.code, 3);
   });
@@ -115,11 +115,11 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
     writeFileSync(devices, `device_eui,device_type,smets,supplier_eui\n${ORPHAN},ESME,2,${SUPPLIER}\n`);
     assert.equal((await run(['device', 'import', '--file', devices])).code, 0);
     const held = await run(['alert', 'held']);
-    assert.equal(held.json.length, 1);
+    assert.equal(held.json.items.length, 1);
     const rel = await run(['alert', 'release'], t0 + 3 * day);
     assert.equal(rel.json.released.length, 1);
     assert.equal(rel.json.released[0].destination, SRP);
-    assert.equal((await run(['alert', 'held'])).json.length, 0);
+    assert.equal((await run(['alert', 'held'])).json.items.length, 0);
   });
 
   it('bad alert and certificate inputs are one-line errors (exit 4) that leave the registry unchanged', async () => {

@@ -49,7 +49,7 @@ describe('cli: sr check interrupted (real processes)', function () {
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     let sent = false;
     while (child.exitCode === null && child.signalCode === null) {
-      const seen = json ? (stdout.match(/^ {4}"file": /gm) ?? []).length : reportedLines(stdout).size;
+      const seen = json ? (stdout.match(/^ {6}"file": /gm) ?? []).length : reportedLines(stdout).size;
       if (!sent && seen >= atLeast) {
         child.kill(signal);
         sent = true;
@@ -64,7 +64,7 @@ describe('cli: sr check interrupted (real processes)', function () {
   async function completeAgain(files: string[], before: Map<string, { n: number; decision: string }>) {
     const again = await startSmki(['--home', g.home, 'sr', 'check', ...files, '--json']).done;
     assert.equal(again.code, 0, again.stderr.slice(0, 2000));
-    const out = JSON.parse(again.stdout) as Reported[];
+    const out = JSON.parse(again.stdout).items as Reported[];
     assert.equal(out.length, files.length);
     for (const o of out) {
       const earlier = before.get(o.file);
@@ -83,7 +83,7 @@ describe('cli: sr check interrupted (real processes)', function () {
     const r = await stop(files, 'SIGINT', 1, true);
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, /interrupted after \d+ of 1500 file\(s\)/);
-    const reported = JSON.parse(r.stdout) as Reported[];
+    const reported = JSON.parse(r.stdout).items as Reported[];
     assert.ok(reported.length > 0 && reported.length < FILES, `${reported.length} reported`);
     const inRegistry = committed(g.home, files);
     assert.deepEqual([...inRegistry.keys()].sort(), reported.map((o) => o.file).sort(), 'the committed decisions are not exactly the reported ones');

@@ -28,7 +28,7 @@ describe('gate: Service Request 1.6 for SoLRContingency', function () {
     const e = await one(g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', next(), ESME));
     assert.equal(e.code, 0, JSON.stringify(e.o));
     assert.equal(e.o.decision, 'accept');
-    assert.equal(e.o.solrEvent, g.eventId);
+    assert.equal(e.o.solrEventId, g.eventId);
     const gas = await one(g.request('GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML', next(), GSME));
     assert.equal(gas.o.decision, 'accept', JSON.stringify(gas.o));
   });

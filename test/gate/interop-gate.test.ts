@@ -59,7 +59,7 @@ describe('gate: interop with DCC tool.jar, and sr sign / sr check inputs', funct
     assert.deepEqual(r.json.map((o: { decision: string }) => o.decision), ['accept', 'refuse']);
     const s = await smki(['--home', g.home, 'sr', 'check', '-', '--json'], { stdin: g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', 7103n) });
     assert.equal(s.code, 0, s.stdout + s.stderr);
-    assert.equal(s.json[0].file, '(stdin)');
+    assert.equal(s.json.items[0].file, '(stdin)');
   });
 
   describe('with DCC tool.jar', () => {

@@ -86,7 +86,7 @@ describe('gate: time belongs to the registry', function () {
     await ok(['solr', 'approve', e.id, ...actAs('ra2')]);
     const fromSrp2 = g.sign(withRequestId(template(CREDIT), formatRequestId(SRP2, ESME, next())), signer2);
     const r = await g.check([g.write('srp2.xml', fromSrp2)]);
-    assert.equal(r.json[0].solrEvent, e.id, JSON.stringify(r.json[0]));
+    assert.equal(r.json[0].solrEventId, e.id, JSON.stringify(r.json[0]));
     assert.deepEqual(codes(r.json[0]), ['ADT_QUARANTINE'], 'the Party already sent 3 in the window through ' + SRP);
   });
 });

@@ -26,7 +26,7 @@ describe('ra: a dual-fuel Supplier (one User ID as Import Supplier and Gas Suppl
   }
   async function one(xml: string) {
     const r = await g.check([g.write('df.xml', xml)]);
-    return r.json[0] as { decision: string; reasons: { code: string }[]; solrEvent: string | null };
+    return r.json[0] as { decision: string; reasons: { code: string }[]; solrEventId: string | null };
   }
 
   it('party add gives the Import Supplier User ID the Gas Supplier role too, once, audited', async () => {
@@ -34,10 +34,10 @@ describe('ra: a dual-fuel Supplier (one User ID as Import Supplier and Gas Suppl
     assert.deepEqual([added.created, added.roleAdded, added.roles], [false, true, ['IS', 'GS']]);
     const again = await ok(['party', 'add', '--name', 'Failed Energy', '--role', 'GasSupplier', '--eui', SUPPLIER, ...actAs('ra1')]);
     assert.deepEqual([again.created, again.roleAdded], [false, false]);
-    const list = (await ok(['party', 'list'])) as { eui: string; roles: string[] }[];
-    assert.deepEqual(list.find((u) => u.eui === SUPPLIER)!.roles, ['IS', 'GS']);
+    const list = (await ok(['party', 'list'])).items as { userId: string; roles: string[] }[];
+    assert.deepEqual(list.find((u) => u.userId === SUPPLIER)!.roles, ['IS', 'GS']);
     const log = (await ok(['audit', 'log', '--limit', '200'])) as { action: string; subject: string }[] | { records: { action: string; subject: string }[] };
-    const records = Array.isArray(log) ? log : log.records;
+    const records = 'items' in log ? (log as unknown as { items: { action: string; subject: string }[] }).items : Array.isArray(log) ? log : log.records;
     assert.equal(records.filter((a) => a.action === 'party.add-role' && a.subject === SUPPLIER).length, 1);
   });
 
@@ -66,7 +66,7 @@ describe('ra: a dual-fuel Supplier (one User ID as Import Supplier and Gas Suppl
       const c = next();
       const request = await one(g.request(cv4, c, device));
       assert.equal(request.decision, 'accept', JSON.stringify(request));
-      assert.equal(request.solrEvent, g.eventId);
+      assert.equal(request.solrEventId, g.eventId);
       const spc = await one(g.signedPreCommand(pre, c, device));
       assert.equal(spc.decision, 'accept', JSON.stringify(spc));
     }

@@ -71,7 +71,7 @@ describe('ra/external-certificates: ca trust and vetted cert register', () => {
     assert.deepEqual(again.json.anchors.map((a: { state: string }) => a.state), ['already trusted', 'already trusted']);
     assert.equal(registryDigest(s.home), before);
     const list = await s.run(['ca', 'anchors', '--json']);
-    assert.equal(list.json.length, 4);
+    assert.equal(list.json.items.length, 4);
     const audit = await s.run(['audit', 'verify', '--json']);
     assert.equal(audit.code, 0, audit.stderr);
   });

@@ -71,7 +71,7 @@ describe('sr quarantine: list, release, delete (CLI)', function () {
   const list = async (extra: string[] = []) => {
     const r = await g.run(['sr', 'quarantine', 'list', '--json', ...extra]);
     assert.equal(r.code, 0, r.stderr);
-    return r.json as { id: string; alertCode: string; requestId: string; status: string; counter: string; actedByOfficer: string | null; solrEventId: string }[];
+    return r.json.items as { id: string; alertCode: string; requestId: string; status: string; counter: string; actedByOfficer: string | null; solrEventId: string }[];
   };
 
   it('the gate keeps an AD1 record of each quarantined request for the SRP', async () => {
@@ -119,7 +119,7 @@ describe('sr quarantine: list, release, delete (CLI)', function () {
     const audit = await g.run(['audit', 'verify', '--json']);
     assert.equal(audit.code, 0, audit.stdout);
     const log = await g.run(['audit', 'log', '--limit', '5', '--json']);
-    const record = log.json.find((x: { action: string }) => x.action === 'sr.quarantine.release');
+    const record = log.json.items.find((x: { action: string }) => x.action === 'sr.quarantine.release');
     // The acting ARO is the actor (the free-text --operator is gone: issue "People with credentials").
     assert.deepEqual([record.actor, record.details.quarantine, record.details.officer], [g.aro, 'QUA-1', g.aro]);
   });

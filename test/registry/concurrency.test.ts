@@ -63,7 +63,7 @@ describe('registry: many processes, one home', function () {
       let reported = 0;
       for (const r of results.slice(n + 1)) {
         assert.ok(r.code === 0 || r.code === 3, `exit ${r.code}: ${r.stderr}`);
-        const out = JSON.parse(r.stdout) as { decision: string; reasons: { code: string }[] }[];
+        const out = JSON.parse(r.stdout).items as { decision: string; reasons: { code: string }[] }[];
         assert.equal(out.length, perGate);
         for (const o of out) {
           assert.ok(o.decision === 'accept' || (o.decision === 'refuse' && o.reasons.every((x) => x.code === 'REPLAY')), JSON.stringify(o));

@@ -44,7 +44,7 @@ export interface GateScenario extends Scenario {
   /** A CV 5 Signed Pre-Command request from a PRECOMMAND vector, signed by the failed Supplier's DS key. */
   signedPreCommand(vector: string, counter: bigint, target?: Eui64, opts?: { gbcsKey?: KeyObject; originator?: Eui64; cv?: 5 | 6 | 7; srv?: string; executionDateTime?: string }): string;
   write(name: string, text: string): string;
-  check(files: string[], extra?: string[]): ReturnType<Scenario['run']>;
+  check(files: string[], extra?: string[]): Promise<Awaited<ReturnType<Scenario['run']>> & { doc: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 export async function setupGateScenario(
@@ -116,6 +116,11 @@ export async function setupGateScenario(
       writeFileSync(f, text);
       return f;
     },
-    check: (files, extra = []) => s.run(['sr', 'check', ...files, '--json', ...extra]),
+    // sr check --json is one document {schemaVersion, items, total, summary, exitStatus}; `json` is its
+    // items (one decision per file), `doc` the whole document.
+    check: async (files, extra = []) => {
+      const r = await s.run(['sr', 'check', ...files, '--json', ...extra]);
+      return { ...r, doc: r.json, json: r.json?.items };
+    },
   };
 }

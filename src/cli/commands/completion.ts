@@ -18,7 +18,7 @@ export const registerCompletion: Register = (program, wrap) => {
       const { buildProgram } = await import('../main.js');
       const { program: full } = await buildProgram(ctx.io, ctx.clock, 'all');
       const script = completionScript(shell, commandTree(full));
-      if (ctx.json) ctx.emit('', { schemaVersion: 1, shell, script });
+      if (ctx.json) ctx.emit('', { shell, script });
       else ctx.io.stdout.write(script);
     }));
 };

@@ -94,7 +94,7 @@ export const registerCsr: Register = (program, wrap) => {
       if (o.out) writeOutput(o.out, built.pem, home);
       const publicKey = createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString();
       const json = {
-        schemaVersion: 1, userId: eui, profile: profileName, ou, keyUsage: profile.keyUsage, commonName: o.commonName ?? null,
+        userId: eui, profile: profileName, ou, keyUsage: profile.keyUsage, commonName: o.commonName ?? null,
         keyFile: o.keyOut ?? o.key!, keyCreated: o.keyOut !== undefined, out: o.out ?? null, publicKey, pem: built.pem,
       };
       if (ctx.json) ctx.emit('', json);

@@ -18,7 +18,7 @@ function positiveInt(text: string, flag: string): number {
 }
 
 function deviceJson(d: DeviceRecord) {
-  return { eui: d.eui, deviceType: d.deviceType, smets: d.smets, supplierEui: d.supplierEui, updatedAt: d.updatedAt };
+  return { deviceId: d.eui, deviceType: d.deviceType, smets: d.smets, supplierUserId: d.supplierEui, updatedAt: d.updatedAt };
 }
 
 function n(x: number): string {

@@ -62,7 +62,7 @@ export const registerGbcs: Register = (program, wrap) => {
       for (const w of warnings) ctx.note(`${paint('yellow', 'smki: warning:')} ${w}`);
       if (o.out) writeOutput(o.out, `${text}\n`, homePaths(ctx.home));
       const summary = {
-        schemaVersion: 1, file, out: o.out ?? null, format, originator: msg.originator, recipient: msg.recipient,
+        file, out: o.out ?? null, format, supplierUserId: msg.originator, deviceId: msg.recipient,
         counter: msg.originatorCounter.toString(), messageCode: `0x${msg.messageCode.toString(16).toUpperCase().padStart(4, '0')}`, warnings,
         ...(o.out ? {} : { signedPreCommand: text }),
       };

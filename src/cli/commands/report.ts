@@ -8,6 +8,7 @@ import type { CliContext } from '../context.js';
 import { examples } from '../format.js';
 import { choiceOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
+import { jsonDocument } from '../json.js';
 
 type Format = 'html' | 'json';
 
@@ -37,7 +38,7 @@ export const registerReport: Register = (program, wrap) => {
         (t) => t.trim());
       const format: Format = opts.format ? parseFormat(opts.format) : ctx.json || /\.json$/i.test(opts.out ?? '') ? 'json' : 'html';
       const report = buildEventReport(reg, ctx.catalogue(), id, now);
-      const content = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderEventReportHtml(report);
+      const content = format === 'json' ? `${JSON.stringify(jsonDocument(report), null, 2)}\n` : renderEventReportHtml(report);
       if (opts.out) {
         writeOutput(opts.out, content, reg.paths);
         const q = report.requests;

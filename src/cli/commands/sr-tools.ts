@@ -126,7 +126,7 @@ export function registerSrTools(sr: Command, wrap: Wrap): void {
       const requestId = formatRequestId(originator, target, counter);
       if (o.out) writeOutput(o.out, xml, homePaths(ctx.home));
       const json = {
-        schemaVersion: 1, requestId, originator, target, counter: counter.toString(), commandVariant, serviceReferenceVariant: service,
+        requestId, userId: originator, deviceId: target, counter: counter.toString(), commandVariant, serviceReferenceVariant: service,
         executionDateTime: executionDateTime ?? null, out: o.out ?? null, ...(o.out ? {} : { xml }),
       };
       if (ctx.json) ctx.emit('', json);
@@ -179,7 +179,6 @@ export function registerSrTools(sr: Command, wrap: Wrap): void {
       for (const s of signed) if (s.out) writeOutput(s.out, s.text, homePaths(ctx.home));
       if (ctx.json) {
         ctx.emit('', {
-          schemaVersion: 1,
           items: signed.map((s) => ({ file: s.file, out: s.out ?? null, certificate: cert.serialHex, userId: cert.eui, warnings: s.warnings, ...(s.out ? {} : { signed: s.text }) })),
           total: signed.length,
         });

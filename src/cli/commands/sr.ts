@@ -7,6 +7,7 @@ import { ServiceRequestGate, type GateOutcome } from '../../gate/gate.js';
 import { inputFromAnswer, VerifyPool, type VerifyAnswer } from '../../gate/verify-pool.js';
 import type { CliContext } from '../context.js';
 import { decisionColour, examples, painter, type Painter } from '../format.js';
+import { jsonListWriter } from '../json.js';
 import { progress as progressLine } from '../progress.js';
 import { readInputFile } from './cert.js';
 import { INPUT_LIMITS, readInputStream } from '../../util/read-input.js';
@@ -47,6 +48,13 @@ function outcomeLine(o: GateOutcome, paint: Painter): string {
   return lines.join('\n');
 }
 
+/** 4 if any file is malformed, 3 if any is refused or quarantined, 130 when interrupted, else 0. */
+function exitStatusOf(s: { malformed: number; refused: number; quarantined: number }, interrupted: boolean): number {
+  if (interrupted) return 130;
+  if (s.malformed) return 4;
+  return s.refused || s.quarantined ? 3 : 0;
+}
+
 /** Files decided per registry transaction (one durable commit, then their report). */
 const GROUP = 200;
 
@@ -62,12 +70,13 @@ async function* inGroups<T>(chunks: AsyncGenerator<T[]>, size: number): AsyncGen
 
 /**
  * The report of a batch, written as it goes: each decision right after the commit that recorded it.
- * With --json the output is still one JSON document (an array, closed at the end, also when the run
- * is interrupted or fails part-way).
+ * With --json the output is still one JSON document ({schemaVersion, items, total, summary, exitStatus},
+ * closed at the end, also when the run is interrupted or fails part-way).
  */
 function decisionReport(ctx: CliContext) {
   const out = ctx.io.stdout;
   const paint = painter(out);
+  const list = jsonListWriter(out);
   const summary = { accepted: 0, refused: 0, quarantined: 0, malformed: 0, alreadyDecided: 0, total: 0 };
   const key = { accept: 'accepted', refuse: 'refused', quarantine: 'quarantined', malformed: 'malformed' } as const;
   return {
@@ -75,12 +84,12 @@ function decisionReport(ctx: CliContext) {
     add(o: GateOutcome): void {
       summary[key[o.decision]]++;
       if (o.alreadyDecided) summary.alreadyDecided++;
-      if (ctx.json) out.write(`${summary.total === 0 ? '[\n' : ',\n'}${JSON.stringify(o, null, 2).replace(/^/gm, '  ')}`);
+      if (ctx.json) list.item(o);
       else out.write(`${outcomeLine(o, paint)}\n`);
       summary.total++;
     },
-    end(): void {
-      if (ctx.json) out.write(summary.total === 0 ? '[]\n' : '\n]\n');
+    end(extra: { exitStatus: number; interrupted: boolean; recorded: boolean }): void {
+      if (ctx.json) list.end({ summary, ...extra });
     },
   };
 }
@@ -162,7 +171,7 @@ export const registerSr: Register = (program, wrap) => {
         await pool?.close();
         process.off('SIGINT', onSigint);
         progress.end();
-        report.end();
+        report.end({ exitStatus: exitStatusOf(report.summary, interrupted), interrupted, recorded: !at });
       }
       const summary = report.summary;
       if (!ctx.json) {
@@ -173,9 +182,7 @@ export const registerSr: Register = (program, wrap) => {
         ctx.note(`smki: interrupted after ${summary.total} of ${inputs.length} file(s): every decision above is committed, none other was taken; run the same command again to complete the batch`);
         return 130;
       }
-      if (summary.malformed) return 4;
-      if (summary.refused || summary.quarantined) return 3;
-      return 0;
+      return exitStatusOf(summary, false);
     }));
 
   registerSrTools(sr, wrap);
