@@ -26,8 +26,8 @@ describe('cli: sr check --workers', function () {
     const parallel = await g.run(['sr', 'check', ...files, '--json', '--workers', '2']);
     assert.equal(parallel.code, alone.code, parallel.stderr);
     const strip = (o: Record<string, unknown>) => ({ ...o, decidedAt: undefined, decisionId: undefined });
-    assert.deepEqual(parallel.json.map(strip), alone.json.map(strip));
-    const decisions = parallel.json.map((o: { decision: string }) => o.decision);
+    assert.deepEqual(parallel.json.items.map(strip), alone.json.items.map(strip));
+    const decisions = parallel.json.items.map((o: { decision: string }) => o.decision);
     assert.equal(decisions.filter((d: string) => d === 'accept').length, 4, JSON.stringify(decisions)); // 3 CV 4 under the threshold + the Signed Pre-Command
     assert.equal(decisions.at(-1), 'malformed');
     assert.equal((await g.run(['audit', 'verify', '--json'])).code, 0);

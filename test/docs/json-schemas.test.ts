@@ -10,7 +10,7 @@ import { smki, tempDir } from '../support/cli.js';
 import { commandPaths } from './help-examples.test.js';
 import { ESME, FIXTURES, preCommand, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
 import { SRP, SUPPLIER } from '../support/scenario.js';
-import { personKey } from '../support/keys.js';
+import { actAs, personKey } from '../support/keys.js';
 import { parseEui64 } from '../../src/domain/eui.js';
 import { rewriteHeader } from '../../src/gate/gbcs.js';
 
@@ -87,8 +87,7 @@ describe('docs: every command\'s --json output has its documented shape (docs/sc
 
   it('each command, run in a home with a SoLR event under way, prints one document its schema accepts', async () => {
     const d = g.dir;
-    const ra1Key = join(d, 'ra1.key');
-    const as = ['--as', ra1Key];
+    const as = actAs('ra1');
     const ra3 = personKey(d, 'ra3');
     const keyPass = join(d, 'k-pass.txt');
     writeFileSync(keyPass, 'schema test passphrase\n', { mode: 0o600 });
@@ -97,9 +96,9 @@ describe('docs: every command\'s --json output has its documented shape (docs/sc
       { path: 'operator add', args: [...as, 'operator', 'add', '--name', 'ra3', '--public-key', ra3.pub] },
       { path: 'operator list', args: ['operator', 'list'] },
       { path: 'operator revoke', args: [...as, 'operator', 'revoke', 'ra3', '--yes'] },
-      { path: 'party add', args: ['party', 'add', '--name', 'Third Energy', '--role', 'IS', '--eui', '90B3D51F30050000', '--operator', 'ra1'] },
+      { path: 'party add', args: ['party', 'add', '--name', 'Third Energy', '--role', 'IS', '--eui', '90B3D51F30050000'] },
       { path: 'party list', args: ['party', 'list'] },
-      { path: 'officer add', args: ['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Tess Temp', '--nominated-by', g.sro, '--operator', 'ra1'] },
+      { path: 'officer add', args: ['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'Tess Temp', '--nominated-by', g.sro] },
       { path: 'officer list', args: ['officer', 'list', '--history'] },
       { path: 'csr new', args: ['csr', 'new', '--eui', SRP, '--profile', 'xml-sign', '--key-out', join(d, 'schema-srp.key'), '--passphrase-file', keyPass, '--out', join(d, 'schema-srp.csr')] },
       { path: 'cert issue', args: ['cert', 'issue', '--csr', join(d, 'schema-srp.csr'), '--profile', 'xml-sign', '--party', SRP, '--officer', g.aro, '--passphrase-file', g.pass, '--out', join(d, 'schema-srp.pem')] },
@@ -120,10 +119,10 @@ describe('docs: every command\'s --json output has its documented shape (docs/sc
       { path: 'sr check', args: ['sr', 'check', join(d, 'schema-cv4.signed.xml')] },
       { path: 'sr check', args: ['sr', 'check', join(FIXTURES, 'duis', 'ECS03_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML')], code: 4 },
       { path: 'sr quarantine list', args: ['sr', 'quarantine', 'list'] },
-      { path: 'alert route', args: ['alert', 'route', '--device', ESME, '--code', '8F66', '--operator', 'ra1'] },
-      { path: 'alert route', args: ['alert', 'route', '--device', '00DB0000000000FF', '--code', '8F66', '--operator', 'ra1'] },
+      { path: 'alert route', args: ['alert', 'route', '--device', ESME, '--code', '8F66'] },
+      { path: 'alert route', args: ['alert', 'route', '--device', '00DB0000000000FF', '--code', '8F66'] },
       { path: 'alert held', args: ['alert', 'held'] },
-      { path: 'alert release', args: ['alert', 'release', '--operator', 'ra1'] },
+      { path: 'alert release', args: ['alert', 'release'] },
       { path: 'alert list', args: ['alert', 'list'] },
       { path: 'audit verify', args: ['audit', 'verify'] },
       { path: 'audit anchor', args: ['audit', 'anchor', '--out', join(d, 'schema.anchor')] },
@@ -143,9 +142,9 @@ describe('docs: every command\'s --json output has its documented shape (docs/sc
     // Officer transitions on the ARO added above.
     const list = (await g.run(['officer', 'list', '--json'])).json as { items: { id: string; name: string }[] };
     const tess = list.items.find((o) => o.name === 'Tess Temp')!.id;
-    await check({ path: 'officer activate', args: ['officer', 'activate', tess, '--operator', 'ra1'] });
-    await check({ path: 'officer suspend', args: ['officer', 'suspend', tess, '--note', 'leave', '--operator', 'ra1'] });
-    await check({ path: 'officer revoke', args: ['officer', 'revoke', tess, '--operator', 'ra1', '--yes'] });
+    await check({ path: 'officer activate', args: ['officer', 'activate', tess] });
+    await check({ path: 'officer suspend', args: ['officer', 'suspend', tess, '--note', 'leave'] });
+    await check({ path: 'officer revoke', args: ['officer', 'revoke', tess, '--yes'] });
     const serial = (await g.run(['cert', 'show', join(d, 'schema-srp.pem'), '--json'])).json.serial as string;
     await check({ path: 'cert revoke', args: ['cert', 'revoke', serial, '--reason', 'superseded', '--passphrase-file', g.pass, '--yes'] });
 
@@ -156,19 +155,19 @@ describe('docs: every command\'s --json output has its documented shape (docs/sc
     const devices = join(d, 'schema-devices.csv');
     writeFileSync(devices, `device_eui,device_type,smets,supplier_eui\n00DB1234567890D0,ESME,2,${SUPPLIER}\n`);
     await check({ path: 'device import', args: ['device', 'import', '--file', devices] });
-    await check({ path: 'ca trust', args: ['ca', 'trust', '--file', join(process.cwd(), 'fixtures', 'dcc-test-pki', 'chain.pem'), '--operator', 'ra1'] });
-    await check({ path: 'cert register', args: ['cert', 'register', '--file', join(process.cwd(), 'fixtures', 'dcc-test-pki', 'supplier-ds.pem'), '--party', SUPPLIER, '--operator', 'ra1'] });
-    await check({ path: 'alert dsp-register', args: ['alert', 'dsp-register', '--file', join(FIXTURES, 'smki-certs', 'dsp-xml-sign-90B3D51F30000002-ds.pem'), '--operator', 'ra1'], code: 3, schema: 'refusal.schema.json' });
+    await check({ path: 'ca trust', args: ['ca', 'trust', '--file', join(process.cwd(), 'fixtures', 'dcc-test-pki', 'chain.pem')] });
+    await check({ path: 'cert register', args: ['cert', 'register', '--file', join(process.cwd(), 'fixtures', 'dcc-test-pki', 'supplier-ds.pem'), '--party', SUPPLIER] });
+    await check({ path: 'alert dsp-register', args: ['alert', 'dsp-register', '--file', join(FIXTURES, 'smki-certs', 'dsp-xml-sign-90B3D51F30000002-ds.pem')], code: 3, schema: 'refusal.schema.json' });
 
     // The event lifecycle on a second event.
     const now = Date.now();
-    await check({ path: 'party add', args: ['party', 'add', '--name', 'Third SRP Ltd', '--role', 'SC', '--eui', '90B3D51F300E0001', '--acting-for', '90B3D51F30050000', '--operator', 'ra1'] });
-    const ev = await check({ path: 'solr record', args: ['solr', 'record', '--failed-supplier', '90B3D51F30050000', '--srp', '90B3D51F300E0001', '--instruction', 'OFGEM-SCHEMA-1', '--from', new Date(now).toISOString(), '--until', new Date(now + 5 * 86_400_000).toISOString(), '--operator', 'ra1'] });
-    await check({ path: 'solr approve', args: ['solr', 'approve', ev?.id ?? 'SOLR-2', '--operator', 'ra1', '--yes'], code: 3, schema: 'refusal.schema.json' });
-    await check({ path: 'solr approve', args: ['solr', 'approve', ev?.id ?? 'SOLR-2', '--operator', 'ra2', '--yes'] });
-    await check({ path: 'solr revoke-supplier', args: ['solr', 'revoke-supplier', g.eventId, '--operator', 'ra1', '--passphrase-file', g.pass, '--yes'] });
-    await check({ path: 'solr end', args: ['solr', 'end', g.eventId, '--operator', 'ra1', '--yes'] });
-    await check({ path: 'ca issue-issuing', args: ['ca', 'issue-issuing', '--passphrase-file', g.pass, '--operator', 'ra1'] });
+    await check({ path: 'party add', args: ['party', 'add', '--name', 'Third SRP Ltd', '--role', 'SC', '--eui', '90B3D51F300E0001', '--acting-for', '90B3D51F30050000'] });
+    const ev = await check({ path: 'solr record', args: ['solr', 'record', '--failed-supplier', '90B3D51F30050000', '--srp', '90B3D51F300E0001', '--instruction', 'OFGEM-SCHEMA-1', '--from', new Date(now).toISOString(), '--until', new Date(now + 5 * 86_400_000).toISOString()] });
+    await check({ path: 'solr approve', args: ['solr', 'approve', ev?.id ?? 'SOLR-2', '--yes'], code: 3, schema: 'refusal.schema.json' });
+    await check({ path: 'solr approve', args: ['solr', 'approve', ev?.id ?? 'SOLR-2', ...actAs('ra2'), '--yes'] });
+    await check({ path: 'solr revoke-supplier', args: ['solr', 'revoke-supplier', g.eventId, '--passphrase-file', g.pass, '--yes'] });
+    await check({ path: 'solr end', args: ['solr', 'end', g.eventId, '--yes'] });
+    await check({ path: 'ca issue-issuing', args: ['ca', 'issue-issuing', '--passphrase-file', g.pass] });
     await check({ path: 'sr quarantine release', args: ['sr', 'quarantine', 'release', 'QUA-99', '--officer', g.aro], code: 4, schema: 'error.schema.json' });
     await check({ path: 'sr quarantine delete', args: ['sr', 'quarantine', 'delete', 'QUA-99', '--officer', g.aro], code: 4, schema: 'error.schema.json' });
 
@@ -177,8 +176,11 @@ describe('docs: every command\'s --json output has its documented shape (docs/sc
     try {
       const home = join(t.dir, 'home');
       const admin = personKey(t.dir, 'admin');
+      const onboardFixtures = join(process.cwd(), 'fixtures', 'onboard');
       await check({ path: 'init', args: ['--home', home, 'init', '--ca-name', 'Schema OCA', '--passphrase-file', g.pass, '--admin', 'ra1', '--admin-public-key', admin.pub] }, smki);
-      await check({ path: 'onboard', args: ['--home', home, 'onboard', '--file', join(process.cwd(), 'fixtures', 'onboard', 'full-plan.yaml'), '--dry-run', '--passphrase-file', g.pass] }, smki);
+      // The plan's second operator (keys/ra2.key, passphrase keys/passphrase.txt), as test/cli/onboard.test.ts sets it up.
+      assert.equal((await smki(['--home', home, '--as', admin.key, 'operator', 'add', '--name', 'RA Officer 2', '--public-key', join(onboardFixtures, 'keys', 'ra2.pub')])).code, 0);
+      await check({ path: 'onboard', args: ['--home', home, '--as', admin.key, 'onboard', '--file', join(onboardFixtures, 'full-plan.yaml'), '--dry-run', '--passphrase-file', g.pass], env: { SMKI_AS_PASSPHRASE_FILE: join(onboardFixtures, 'keys', 'passphrase.txt') } }, smki);
       await check({ path: 'demo', args: ['--home', join(t.dir, 'demo-home'), 'demo'] }, smki);
     } finally {
       t.cleanup();
