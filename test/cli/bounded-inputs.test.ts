@@ -87,7 +87,7 @@ describe('cli: bounded inputs (real processes, memory measured)', function () {
   it('sr check - with an endless stdin stops at the limit: stdin reported malformed (exit 4), under 100 MB', async () => {
     const r = await run(['--home', s.home, 'sr', 'check', '-', '--json'], { endlessStdin: true });
     assert.equal(r.code, 4, r.stderr);
-    const out = JSON.parse(r.stdout) as { file: string; decision: string; error: string }[];
+    const out = JSON.parse(r.stdout).items as { file: string; decision: string; error: string }[];
     assert.equal(out.length, 1);
     assert.equal(out[0]!.file, '(stdin)');
     assert.equal(out[0]!.decision, 'malformed');
@@ -98,7 +98,7 @@ describe('cli: bounded inputs (real processes, memory measured)', function () {
   it('sr check over many files reports an oversize one as malformed, by name, and decides the others', async () => {
     const r = await run(['--home', s.home, 'sr', 'check', big, join(process.cwd(), 'fixtures', 'public', 'duis', 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML'), '--json']);
     assert.equal(r.code, 4, r.stderr);
-    const out = JSON.parse(r.stdout) as { file: string; decision: string; error?: string }[];
+    const out = JSON.parse(r.stdout).items as { file: string; decision: string; error?: string }[];
     assert.equal(out.length, 2);
     assert.equal(out[0]!.file, big);
     assert.match(out[0]!.error!, /larger than the limit of 1 MiB/);
