@@ -180,7 +180,7 @@ describe('docs: every command\'s --json output has its documented shape (docs/sc
       await check({ path: 'init', args: ['--home', home, 'init', '--ca-name', 'Schema OCA', '--passphrase-file', g.pass, '--admin', 'ra1', '--admin-public-key', admin.pub] }, smki);
       // The plan's second operator (keys/ra2.key, passphrase keys/passphrase.txt), as test/cli/onboard.test.ts sets it up.
       assert.equal((await smki(['--home', home, '--as', admin.key, 'operator', 'add', '--name', 'RA Officer 2', '--public-key', join(onboardFixtures, 'keys', 'ra2.pub')])).code, 0);
-      await check({ path: 'onboard', args: ['--home', home, '--as', admin.key, 'onboard', '--file', join(onboardFixtures, 'full-plan.yaml'), '--dry-run', '--passphrase-file', g.pass], env: { SMKI_AS_PASSPHRASE_FILE: join(onboardFixtures, 'keys', 'passphrase.txt') } }, smki);
+      await check({ path: 'onboard', args: ['--home', home, '--as', admin.key, 'onboard', '--file', join(onboardFixtures, 'full-plan.yaml'), '--dry-run', '--passphrase-file', g.pass], env: { SMKI_AS_PASSPHRASE_FILE: join(onboardFixtures, 'keys', 'passphrase.txt'), SMKI_OFFICER_PASSPHRASE_FILE: join(onboardFixtures, 'keys', 'passphrase.txt') } }, smki);
       await check({ path: 'demo', args: ['--home', join(t.dir, 'demo-home'), 'demo'] }, smki);
     } finally {
       t.cleanup();
