@@ -69,7 +69,7 @@ describe('cli: officers and operators act with their keys', function () {
     assert.equal(c.code, 0, c.stderr);
     const a = await submit(keyOf(s.aro));
     assert.equal(a.code, 0, a.stderr);
-    const log = (await raw(['audit', 'log', '--limit', '5'])).json as { action: string; actor: string; statement: string; signedBy: { signer: string; key: string } }[];
+    const log = (await raw(['audit', 'log', '--limit', '5'])).json.items as { action: string; actor: string; statement: string; signedBy: { signer: string; key: string } }[];
     const rec = log.find((r) => r.action === 'adt.submit')!;
     assert.equal(rec.actor, s.aro);
     assert.equal(rec.signedBy.signer, 'officer');
