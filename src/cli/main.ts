@@ -165,6 +165,7 @@ export async function main(argv: string[], io: Io = processIo(), clock?: Clock):
     } catch {
       return ExitStatus.other;
     }
+    if (task.length === 0) return ExitStatus.ok; // Quit
     return main([...argv, ...task], io, clock);
   }
   const word = commandWord(args);

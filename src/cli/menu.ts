@@ -1,5 +1,5 @@
 // `smki` with no arguments on a terminal: a short menu of the common tasks. Each choice runs the same
-// command as typing it, which then prompts for whatever it needs.
+// command as typing it, which then prompts for whatever it needs; Quit (the last) does nothing.
 import type { Io } from './context.js';
 import { inquirer, promptStreams } from './prompt.js';
 
@@ -14,7 +14,13 @@ export const MENU: { value: string[]; name: string }[] = [
   { value: ['solr', 'revoke-supplier'], name: "Revoke a failed Supplier's certificates" },
   { value: ['alert', 'route'], name: 'Route an alert' },
   { value: ['audit', 'verify'], name: 'Verify the audit chain' },
+  { value: ['party', 'list'], name: 'List Parties and their User IDs' },
+  { value: ['officer', 'list'], name: 'List officers' },
+  { value: ['cert', 'list'], name: 'List certificates' },
+  { value: ['solr', 'list'], name: 'List SoLR events' },
+  { value: ['alert', 'held'], name: 'Show held alerts' },
   { value: ['demo'], name: 'Run the demo scenario' },
+  { value: [], name: 'Quit' },
 ];
 
 export async function chooseTask(io: Io): Promise<string[]> {

@@ -89,6 +89,28 @@ describe('cli: prompts on a terminal', function () {
     assert.match(r.stdout, /audit chain intact/);
   });
 
+  it("the menu ends with Quit, which runs nothing and exits 0", async () => {
+    const before = registryDigest(s.home);
+    const r = await interactive(['--home', s.home], [
+      { when: /What do you want to do\?/, keys: `\x1b[A${ENTER}` }, // up from the first choice: the last, Quit
+    ]);
+    assert.equal(r.unanswered, 0, r.stdout + r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Quit/);
+    assert.equal(registryDigest(s.home), before);
+  });
+
+  it('SoLRContingency comes first in the User Role list', async () => {
+    const r = await interactive(['--home', s.home, ...actAs('ra1'), 'party', 'add', '--name', 'Role Order Ltd', '--eui', '90B3D51F300E0009'], [
+      { when: /User Role/, keys: ENTER }, // the first choice
+      { when: /Supplier User ID this SRP acts for/, keys: `90B3D51F30010000${ENTER}` },
+    ]);
+    assert.equal(r.unanswered, 0, r.stdout + r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    // Enter on the first choice of the list chose SoLRContingency (and it asked for the Supplier it acts for).
+    assert.match(r.stdout, /registered: 90B3D51F300E0009 SoLRContingency for Role Order Ltd/);
+  });
+
   it('no prompt ever appears without a terminal: a missing value is an error naming its flag', async () => {
     const r = await s.run(['officer', 'add', '--party', SRP, '--kind', 'aro', '--name', 'X']);
     assert.equal(r.code, 4);

@@ -129,10 +129,13 @@ export const registerCert: Register = (program, wrap) => {
         userIds = listUserIds(reg, u.partyId).map((x) => x.eui);
       }
       // Streamed: a registry of any size lists in flat memory.
+      const now = ctx.clock().getTime();
+      // A certificate past its notAfter shows as expired (its stored status stays valid: nothing revoked it).
+      const shown = (c: CertificateRecord) => (c.status === 'valid' && Date.parse(c.notAfter) < now ? 'expired' : c.status);
       ctx.emitRows(iterateCertificates(reg, { userIds }), {
         headers: ['Serial', 'User ID', 'Profile', 'OU', 'Status', 'Not after', 'Source'],
-        cells: (c) => [c.serial, c.userId, c.profile, c.roleOu, c.status, c.notAfter.slice(0, 10), c.source],
-        json: (c) => { const { pem: _pem, ...rest } = certificateJson(c); return rest; },
+        cells: (c) => [c.serial, c.userId, c.profile, c.roleOu, shown(c), c.notAfter.slice(0, 10), c.source],
+        json: (c) => { const { pem: _pem, ...rest } = certificateJson(c); return { ...rest, expired: Date.parse(c.notAfter) < now }; },
       });
     }));
 

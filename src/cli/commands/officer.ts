@@ -89,9 +89,12 @@ export const registerOfficer: Register = (program, wrap) => {
       let partyId: number | undefined;
       if (opts.party) partyId = requireUserId(reg, parseEui64(opts.party, '--party')).partyId;
       const rows = listOfficers(reg, partyId);
+      const histories = new Map(opts.history ? rows.map((o) => [o.id, officerHistory(reg, o.id)]) : []);
+      // --history in text too: each officer's changes under the table.
+      const historyText = [...histories].flatMap(([id, h]) => ['', `${id} history:`, ...h.map((x) => `  ${x.at}  ${x.status.padEnd(9)} by ${x.by}${x.note ? `  (${x.note})` : ''}`)]);
       ctx.emit(
-        table(['ID', 'Kind', 'Name', 'Party', 'Status', 'Nominated by'], rows.map((o) => [o.id, o.kind.toUpperCase(), o.name, o.partyName, o.status, o.nominatedBy ?? ''])),
-        rows.map((o) => ({ ...officerJson(o), ...(opts.history ? { history: officerHistory(reg, o.id) } : {}) })),
+        [table(['ID', 'Kind', 'Name', 'Party', 'Status', 'Nominated by'], rows.map((o) => [o.id, o.kind.toUpperCase(), o.name, o.partyName, o.status, o.nominatedBy ?? ''])), ...historyText],
+        rows.map((o) => ({ ...officerJson(o), ...(opts.history ? { history: histories.get(o.id) } : {}) })),
       );
     }));
 };

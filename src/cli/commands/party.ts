@@ -27,7 +27,7 @@ export const registerParty: Register = (program, wrap) => {
       const reg = ctx.open();
       const name = await valueOrPrompt(ctx, opts.name, '--name', 'Party name', (t) => t.trim() || (() => { throw new Error('a name is required'); })());
       const role = await choiceOrPrompt<UserRoleCode>(ctx, opts.role, '--role', 'User Role',
-        USER_ROLES.map((r) => ({ value: r.code, name: `${r.code}  ${r.name}` })), (t) => parseUserRole(t));
+        [...USER_ROLES].sort((a, b) => Number(b.code === 'SC') - Number(a.code === 'SC')).map((r) => ({ value: r.code, name: `${r.code}  ${r.name}` })), (t) => parseUserRole(t));
       const eui = await valueOrPrompt(ctx, opts.eui, '--eui', 'User ID (EUI-64)', (t) => parseEui64(t, '--eui'));
       const actingFor = role === 'SC'
         ? await valueOrPrompt(ctx, opts.actingFor, '--acting-for', 'Supplier User ID this SRP acts for', (t) => parseEui64(t, '--acting-for'))
