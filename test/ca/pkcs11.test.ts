@@ -312,7 +312,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     assert.equal((await run([...actAs('ra1'), 'operator', 'add', '--name', 'ra-token', '--public-key', pub])).code, 0);
     const r = await run(['--as', uri('ra-token'), 'party', 'add', '--name', 'Token Energy', '--role', 'IS', '--eui', SUPPLIER, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const log = (await run(['audit', 'log', '--limit', '1', '--json'])).json as { actor: string; signedBy: { signer: string } }[];
+    const log = (await run(['audit', 'log', '--limit', '1', '--json'])).json.items as { actor: string; signedBy: { signer: string } }[];
     assert.deepEqual([log[0]!.actor, log[0]!.signedBy.signer], ['ra-token', 'operator']);
     assert.equal((await run(['audit', 'verify'])).code, 0);
     // The same label twice is refused: smki never replaces a key.
