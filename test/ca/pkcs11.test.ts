@@ -356,6 +356,30 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     assert.equal(c.code, 0, c.stderr);
     assert.equal((await run(['audit', 'verify'])).code, 0);
   });
+
+  it('csr new --key pkcs11: signs the SRP\'s CSR inside the token; openssl verifies it and the certificate carries the token key', async () => {
+    const made = await run(['key', 'new', '--pkcs11', uri('srp-xml-token'), '--json']);
+    assert.equal(made.code, 0, made.stderr);
+    const csrFile = join(t.dir, 'srp-token.csr');
+    const r = await run(['csr', 'new', '--eui', SRP, '--profile', 'xml-sign', '--key', uri('srp-xml-token'), '--out', csrFile, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.keyCreated, false);
+    assert.equal(r.json.publicKey, made.json.publicKey);
+    if (opensslAvailable()) {
+      const v = openssl(['req', '-in', csrFile, '-noout', '-verify', '-pubkey'], t.dir);
+      assert.equal(v.status, 0, v.out);
+      assert.match(v.out, /verify OK/i);
+      assert.ok(v.out.includes(made.json.publicKey.trim()), v.out);
+    }
+    const c = await run(['cert', 'issue', '--csr', csrFile, '--profile', 'xml-sign', '--party', SRP, '--officer-key', uri('aro-token'), '--passphrase-file', pass, '--json']);
+    assert.equal(c.code, 0, c.stderr);
+    // A URI naming no key: one line, exit 4, no CSR written.
+    const missing = join(t.dir, 'none.csr');
+    const none = await run(['csr', 'new', '--eui', SRP, '--profile', 'xml-sign', '--key', uri('no-such-key'), '--out', missing]);
+    assert.equal(none.code, 4, none.stderr);
+    assert.equal(none.stderr.trim().split('\n').length, 1, none.stderr);
+    assert.equal(existsSync(missing), false);
+  });
 });
 
 (softhsmAvailable() ? describe : describe.skip)('ca/pkcs11: a real token without the mechanism (SoftHSM2 with mechanisms switched off)', function () {

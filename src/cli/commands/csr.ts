@@ -15,7 +15,8 @@ import { homePaths } from '../../registry/home.js';
 import { refuseProtectedOutput, writeOutput } from '../../util/output.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../format.js';
-import { loadPrivateKey } from '../key-file.js';
+import { loadSigningKey } from '../key-file.js';
+import type { Signer } from '../../ca/signer.js';
 import { choiceOrPrompt, secretPrompt, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 
@@ -32,7 +33,7 @@ async function newKeyPassphrase(ctx: CliContext, file: string | undefined): Prom
   return secret;
 }
 
-interface CsrOptions { eui?: string; profile?: string; role?: string; commonName?: string; keyOut?: string; key?: string; passphraseFile?: string; out?: string }
+interface CsrOptions { eui?: string; profile?: string; role?: string; commonName?: string; keyOut?: string; key?: string; passphraseFile?: string; pinFile?: string; out?: string }
 
 export const registerCsr: Register = (program, wrap) => {
   const csr = program.command('csr').description('certificate signing requests as SMKI wants them (for SRPs and other subscribers)')
@@ -44,7 +45,8 @@ export const registerCsr: Register = (program, wrap) => {
     .option('--role <role>', 'ds and ka: the User Role, whose Remote Party Role is the subject OU (e.g. IS for 02)')
     .option('--common-name <cn>', 'an optional subject CN (e.g. the Party\'s short name)')
     .option('--key-out <file>', 'write the new private key here (encrypted PKCS#8, mode 0600; never over an existing file)')
-    .option('--key <file>', 'use this existing key instead (PEM or DER; encrypted needs --passphrase-file)')
+    .option('--key <file|uri>', 'use this existing key instead (PEM or DER; encrypted needs --passphrase-file), or a pkcs11: URI of a token key (the CSR is signed inside the token)')
+    .option('--pin-file <file>', 'token PIN for a pkcs11: --key (or SMKI_PKCS11_PIN_FILE, or a prompt)')
     .option('--passphrase-file <file>', `the key's passphrase (first line; at least ${MIN_PASSPHRASE_LENGTH} characters for a new key), else a prompt`)
     .option('--out <file>', 'write the CSR (PEM) here instead of stdout')
     .addHelpText('after', examples([
@@ -70,7 +72,7 @@ export const registerCsr: Register = (program, wrap) => {
       if (o.key && o.keyOut) throw new InputError('give --key (an existing key) or --key-out (a new one), not both');
       if (!o.key && !o.keyOut) throw new InputError('missing --key-out FILE (where the new key goes) or --key FILE (an existing key)');
       const home = homePaths(ctx.home);
-      let privateKey: KeyObject;
+      let privateKey: KeyObject | Signer;
       let keyPem: string | undefined;
       if (o.keyOut) {
         if (existsSync(o.keyOut)) throw new InputError(`--key-out: ${o.keyOut} exists; smki never replaces a key file`);
@@ -80,7 +82,8 @@ export const registerCsr: Register = (program, wrap) => {
         keyPem = encryptPrivateKey(privateKey, secret);
         secret.fill(0);
       } else {
-        privateKey = loadPrivateKey(o.key!, o.passphraseFile);
+        // A pkcs11: URI keeps the key in the SRP's token: the CSR is signed inside it.
+        privateKey = await loadSigningKey(ctx, o.key!, o);
       }
       const built = buildSmkiCsr({ eui, ou, ...(o.commonName ? { commonName: o.commonName } : {}), keyUsage: profile.keyUsage, privateKey });
       // The key first (exclusively, 0600): a CSR is never written for a key that was not kept.
@@ -92,7 +95,8 @@ export const registerCsr: Register = (program, wrap) => {
         }
       }
       if (o.out) writeOutput(o.out, built.pem, home);
-      const publicKey = createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString();
+      const publicKey = ('spkiDer' in privateKey ? createPublicKey({ key: privateKey.spkiDer, format: 'der', type: 'spki' }) : createPublicKey(privateKey))
+        .export({ format: 'pem', type: 'spki' }).toString();
       const json = {
         userId: eui, profile: profileName, ou, keyUsage: profile.keyUsage, commonName: o.commonName ?? null,
         keyFile: o.keyOut ?? o.key!, keyCreated: o.keyOut !== undefined, out: o.out ?? null, publicKey, pem: built.pem,
