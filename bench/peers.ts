@@ -183,3 +183,13 @@ export function xmlsec1Verify(files: string[], certPem: string): { files: number
   for (let i = 0; i < files.length; i += 1000) seconds += run(files.slice(i, i + 1000));
   return { files: files.length, seconds, perFileMs: (1000 * seconds) / files.length, oneFileMs };
 }
+
+/** One line of the bench report: our figure, the peer's, their ratio, and the target when there is one. */
+export interface BenchRow {
+  what: string;
+  ours: string;
+  peer: string;
+  ratio?: number;
+  target?: { text: string; met: boolean };
+  peakRssMb?: number;
+}

@@ -15,21 +15,13 @@ import type { IssuanceBench } from './issuance.js';
 import type { KeyCustodyResult } from './key-custody.js';
 import { helperWorkers } from '../src/util/worker-pool.js';
 import { nodeEcdsaP256, opensslEcdsaP256 } from './openssl.js';
-import { isSkipped, median, type Skipped } from './peers.js';
+import { isSkipped, median, type BenchRow, type Skipped } from './peers.js';
 
 const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const MEMORY_LIMIT_MB = 300;
 
-/** One line of the report: our figure, the peer's, their ratio, and the target when there is one. */
-interface Row {
-  what: string;
-  ours: string;
-  peer: string;
-  ratio?: number;
-  target?: { text: string; met: boolean };
-  peakRssMb?: number;
-}
+type Row = BenchRow;
 
 const rows: Row[] = [];
 let failed = false;

@@ -14,6 +14,7 @@ import { IssuingAuthority } from '../src/ca/authority.js';
 import { writeCrlFile } from '../src/ca/crl-publisher.js';
 import { RevocationReason } from '../src/ca/crl.js';
 import { initCa } from '../src/ca/init.js';
+import type { BenchRow } from './peers.js';
 import { FileKeySigner, type Signer } from '../src/ca/signer.js';
 import { main } from '../src/cli/main.js';
 import { loadCatalogue, type Catalogue } from '../src/config/catalogue.js';
@@ -143,15 +144,8 @@ export function removeScaleHome(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** A line for bench/run.ts's report (the same shape as its rows). */
-export interface ScaleRow {
-  what: string;
-  ours: string;
-  peer: string;
-  ratio?: number;
-  target?: { text: string; met: boolean };
-  peakRssMb?: number;
-}
+/** A line for bench/run.ts's report. */
+export type ScaleRow = BenchRow;
 
 /** A V8 heap far smaller than the data: 1,000,000 certificates' JSON is 420 MB, their hashes 91 MB. */
 const SMALL_HEAP = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=64`.trim() };
