@@ -12,6 +12,9 @@ import { crlEntriesOf, crlToPem, parseRevocationReason } from './crl.js';
 import { isCurrent, statePath, type PublishedState } from './crl-file-state.js';
 import { readOrganisationCertificate } from './organisation-certificate.js';
 
+/** A CRL as this transaction signed it (another node may sign a newer one right after the commit). */
+export interface SignedCrl { number: number; der: Buffer; thisUpdate: string; nextUpdate: string }
+
 /**
  * Signs the next CRL and stores it (with its audit record) inside the caller's transaction. The cost is
  * that of the revocations no CRL lists yet: the entries of this CA's previous CRL are carried over as
@@ -21,7 +24,7 @@ import { readOrganisationCertificate } from './organisation-certificate.js';
  */
 export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, actor: AuditActor,
   /** Revocations of issued certificates made in this transaction and marked for this CRL (nextCrlNumber). */
-  fresh: readonly RevokedIssued[] = []): { number: number; der: Buffer } {
+  fresh: readonly RevokedIssued[] = []): SignedCrl {
   if (!reg.db.inTransaction) throw new Error('a CRL is generated inside a registry transaction');
   const previous = latestCrl(reg);
   const number = (previous?.number ?? 0) + 1;
@@ -42,7 +45,7 @@ export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Cata
   const entries = (carried?.count ?? 0) + revoked.length;
   const retired = signRetiredCrls(reg, ca, number, thisUpdate, nextUpdate);
   reg.audit.append(thisUpdate, actor, 'crl.generate', `CRL-${number}`, { entries, nextUpdate: nextUpdate.toISOString(), ...(retired.length ? { retired } : {}) });
-  return { number, der };
+  return { number, der, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString() };
 }
 
 /**

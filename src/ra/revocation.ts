@@ -1,6 +1,6 @@
 // Revoking certificates: the state change, its audit record and a fresh CRL in one transaction.
 import type { IssuingAuthority } from '../ca/authority.js';
-import { generateCrl, writeCrlFile } from '../ca/crl-publisher.js';
+import { generateCrl, writeCrlFile, type SignedCrl } from '../ca/crl-publisher.js';
 import { revocationReasonName, type RevocationReason } from '../ca/crl.js';
 import type { Catalogue } from '../config/catalogue.js';
 import { InputError, PolicyRefusal } from '../domain/errors.js';
@@ -55,9 +55,9 @@ export function revokeCertificates(
 }
 
 /** `smki crl --refresh`: a new CRL signed now, in one transaction with its audit record. */
-export function refreshCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, operator: OperatorKey): { number: number; crlFile: string | undefined } {
+export function refreshCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, operator: OperatorKey): SignedCrl & { crlFile: string | undefined } {
   const crl = reg.tx(() => generateCrl(reg, ca, catalogue, operatorFor(reg, operator, 'crl.generate', '', {})));
-  return { number: crl.number, crlFile: writeCrlFile(reg) };
+  return { ...crl, crlFile: writeCrlFile(reg) };
 }
 
 /**

@@ -404,6 +404,9 @@ export class RowGuard {
    */
   checkTable(table: string): void {
     if (!this.enabled) return;
+    // Outside a transaction the state row, the digests and the table are read in one snapshot: read
+    // statement by statement, another process's commit in between would look like tampering.
+    if (!this.db.inTransaction) return this.db.transaction(() => this.checkTable(table))();
     const inTx = this.inRegistryTx();
     if (inTx && this.tablesVerifiedInTx.has(table)) return;
     this.requireState();

@@ -25,11 +25,12 @@ export const registerCrl: Register = (program, wrap) => {
     .action(wrap(async (ctx: CliContext, opts: { out?: string; refresh?: boolean; passphraseFile?: string; issuer?: string }) => {
       const reg = ctx.open();
       if (opts.out) refuseProtectedOutput(opts.out, reg.paths);
+      let crl: { number: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined;
       if (opts.refresh) {
         const ca = await unlockCa(ctx, opts.passphraseFile);
-        refreshCrl(reg, ca, ctx.catalogue(), await ctx.operatorKey());
-      }
-      let crl = latestCrl(reg);
+        // The CRL this command signed, not the newest one: another node may have signed one since.
+        crl = refreshCrl(reg, ca, ctx.catalogue(), await ctx.operatorKey());
+      } else crl = latestCrl(reg);
       if (opts.issuer !== undefined) {
         const serial = opts.issuer.trim().toUpperCase();
         const retired = retiredIssuingCertificates(reg).find((c) => c.serial.toUpperCase() === serial);
