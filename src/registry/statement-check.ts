@@ -12,7 +12,7 @@ import { parseStatement, statementVerifies } from './statements.js';
 export const SIGNED_ACTIONS: readonly string[] = [
   'operator.add', 'operator.revoke', 'party.add', 'party.add-role', 'officer.add', 'officer.activate', 'officer.suspend', 'officer.revoke',
   'cert.register', 'cert.revoke', 'cert.issue', 'crl.generate', 'ca.trust', 'ca.issue-issuing', 'device.import', 'adt.submit', 'adt.supersede',
-  'solr.record', 'solr.approve', 'solr.end', 'solr.revoke-supplier', 'alert.dsp-register', 'alert.release',
+  'solr.record', 'solr.approve', 'solr.end', 'solr.revoke-supplier', 'alert.dsp-register', 'alert.release', 'registry.export',
 ];
 
 interface KeyRow {

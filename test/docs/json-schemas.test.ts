@@ -127,6 +127,7 @@ describe('docs: every command\'s --json output has its documented shape (docs/sc
       { path: 'audit verify', args: ['audit', 'verify'] },
       { path: 'audit anchor', args: ['audit', 'anchor', '--out', join(d, 'schema.anchor')] },
       { path: 'audit log', args: ['audit', 'log', '--limit', '5'] },
+      { path: 'registry export', args: ['registry', 'export', '--to', `sqlite:${join(d, 'schema-copy.sqlite')}`] },
       { path: 'report', args: ['report', '--event', g.eventId] },
       { path: 'completion', args: ['completion', 'bash'] },
       { path: 'party list', args: ['--home', join(d, 'nowhere'), 'party', 'list'], code: 4, schema: 'error.schema.json' },

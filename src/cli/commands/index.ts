@@ -30,6 +30,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'sr', summary: 'the Service Request gate for SoLRContingency DUIS requests', load: async () => (await import('./sr.js')).registerSr },
   { name: 'gbcs', summary: "GBCS messages: sign a Pre-Command with the failed Supplier's Digital Signing key", load: async () => (await import('./gbcs.js')).registerGbcs },
   { name: 'alert', summary: "alert routing: a revoked Supplier's alerts go to the SoLR event's SRP", load: async () => (await import('./alert.js')).registerAlert },
+  { name: 'registry', summary: 'the registry itself: copy it to another back-end', load: async () => (await import('./registry.js')).registerRegistry },
   { name: 'audit', summary: 'the tamper-evident audit chain', load: async () => (await import('./audit.js')).registerAudit },
   { name: 'demo', summary: 'the whole SoLR scenario end to end in a fresh temporary home (or --home), narrated', load: async () => (await import('./demo.js')).registerDemo },
   { name: 'onboard', summary: 'run a declarative onboarding plan (YAML or JSON): parties, officers, certificates, devices, ADT files, SoLR events; idempotent', load: async () => (await import('./onboard.js')).registerOnboard },

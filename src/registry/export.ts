@@ -1,0 +1,169 @@
+// `smki registry export --to URL`: copies a registry, row for row, into an empty registry on another
+// back-end (a new SQLite file now; PostgreSQL through its driver). Rows are copied as stored (ids,
+// rowids, row MACs, audit records with their hashes and MACs, the sealed integrity state), so the copy
+// verifies under the same home's audit key and checkpoint: `smki audit verify` passes on it.
+// The target is written in one transaction: it holds the whole copy or nothing.
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputError } from '../domain/errors.js';
+import { MIGRATIONS } from './migrations.js';
+import type { Registry } from './registry.js';
+
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+
+export type BackendKind = 'sqlite' | 'postgres';
+
+export interface ExportTarget {
+  kind: BackendKind;
+  /** What messages and the audit record name: the file, or the URL without any password. */
+  location: string;
+  /** SQLite: the file. */
+  path?: string;
+  /** PostgreSQL: the connection URL. */
+  url?: string;
+}
+
+export interface ExportedTable {
+  name: string;
+  rows: number;
+}
+
+export interface ExportResult {
+  target: ExportTarget;
+  schemaVersion: number;
+  tables: ExportedTable[];
+  /** The audit chain copied: its record count and last record. */
+  audit: { records: number; seq: number; hash: string };
+}
+
+const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/**
+ * `--to`: `sqlite:FILE` (a new registry file; `sqlite:` relative paths from the working directory) or
+ * `postgres://...` / `postgresql://...`. A password in the URL is refused (argv is visible to every
+ * user of the machine): libpq reads it from PGPASSWORD or ~/.pgpass.
+ */
+export function parseExportTarget(to: string): ExportTarget {
+  const t = to.trim();
+  if (/^postgres(ql)?:\/\//i.test(t)) {
+    let u: URL;
+    try {
+      u = new URL(t);
+    } catch {
+      throw new InputError(`--to: ${t} is not a valid PostgreSQL URL (postgres://user@host:port/database)`);
+    }
+    if (u.password) throw new InputError('--to: the URL holds a password, which would be visible in the process list: put it in PGPASSWORD or ~/.pgpass instead');
+    return { kind: 'postgres', location: t, url: t };
+  }
+  const m = /^sqlite:(.+)$/i.exec(t);
+  if (m) {
+    const path = resolve(m[1]!.replace(/^\/\/(?=\/)/, ''));
+    return { kind: 'sqlite', location: path, path };
+  }
+  throw new InputError(`--to: ${to || '(empty)'} names no back-end: use sqlite:FILE or postgres://user@host/database`);
+}
+
+/** The SQLite tables a registry holds, in creation order (sqlite_sequence included, if any). */
+function sqliteTables(db: BetterSqlite3.Database): { name: string; withoutRowid: boolean; rowidAlias: boolean }[] {
+  const rows = db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_stat%' ORDER BY rowid").all() as { name: string; sql: string }[];
+  return rows.map((r) => {
+    const pk = db.prepare('SELECT type FROM pragma_table_info(?) WHERE pk > 0').all(r.name) as { type: string }[];
+    return {
+      name: r.name,
+      withoutRowid: /WITHOUT\s+ROWID\s*$/i.test(r.sql.trim()),
+      // A lone INTEGER PRIMARY KEY column is the rowid itself: copying it copies the rowid.
+      rowidAlias: pk.length === 1 && pk[0]!.type.toUpperCase() === 'INTEGER',
+    };
+  });
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Exit 4 unless the target holds no registry and no data at all (a new file, or an empty one). */
+function requireEmptySqliteTarget(t: ExportTarget): void {
+  const path = t.path!;
+  if (!existsSync(path)) return;
+  const st = statSync(path);
+  if (!st.isFile()) throw new InputError(`--to: ${path} is not a file`);
+  if (st.size === 0) return;
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(SQLITE_HEADER)) throw new InputError(`--to: ${path} is not empty and not an SQLite database: export only into a new or empty registry`);
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const n = (db.prepare("SELECT COUNT(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").get() as { n: number }).n;
+    if (n > 0) throw new InputError(`--to: ${path} is not empty (it holds ${n} table(s) or index(es)): export only into a new or empty registry`);
+  } finally {
+    db.close();
+  }
+}
+
+/** Before anything is written: the target exists as a back-end this smki can write, and is empty. */
+export function requireEmptyTarget(t: ExportTarget): void {
+  if (t.kind === 'sqlite') return requireEmptySqliteTarget(t);
+  throw new InputError(`--to: ${t.location}: this smki has no PostgreSQL back-end yet (issue 14); export to sqlite:FILE`);
+}
+
+/**
+ * Copies every table of `reg` into the empty target, inside the caller's registry transaction (which
+ * holds the write lock, so no node writes while the copy is read), and commits the target once.
+ * The source's schema version must be this smki's: the target is created by the same migrations.
+ */
+export function copyRegistry(reg: Registry, target: ExportTarget): ExportResult {
+  if (!reg.db.inTransaction) throw new Error('the registry is exported inside a registry transaction');
+  const version = reg.schemaVersion();
+  if (version !== SCHEMA_VERSION) throw new InputError(`the registry has schema version ${version}, this smki writes ${SCHEMA_VERSION}: open it read-write once (any command) to migrate it, then export`);
+  if (target.kind !== 'sqlite') requireEmptyTarget(target);
+  const path = target.path!;
+  const created = !existsSync(path);
+  if (created) closeSync(openSync(path, 'wx', 0o600));
+  const db = new Database(path, { fileMustExist: true, timeout: 5_000 });
+  let committed = false;
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    const tables: ExportedTable[] = [];
+    db.transaction(() => {
+      // Inside the target's transaction: nothing else made it non-empty since the first look.
+      const n = (db.prepare("SELECT COUNT(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").get() as { n: number }).n;
+      if (n > 0) throw new InputError(`--to: ${path} is not empty (it holds ${n} table(s) or index(es)): export only into a new or empty registry`);
+      for (const m of MIGRATIONS) db.exec(m.sql);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      const have = new Set(sqliteTables(db).map((t) => t.name));
+      for (const t of sqliteTables(reg.db)) {
+        if (t.name === 'sqlite_sequence' && !have.has(t.name)) continue;
+        if (!have.has(t.name)) throw new Error(`the target has no table ${t.name} after the migrations`);
+        const cols = (reg.db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(t.name) as { name: string }[]).map((c) => c.name);
+        const targetCols = new Set((db.prepare('SELECT name FROM pragma_table_info(?)').all(t.name) as { name: string }[]).map((c) => c.name));
+        for (const c of cols) if (!targetCols.has(c)) throw new Error(`the target's table ${t.name} has no column ${c}`);
+        const withRowid = !t.withoutRowid && !t.rowidAlias && t.name !== 'sqlite_sequence';
+        const names = [...(withRowid ? ['rowid'] : []), ...cols];
+        const select = reg.db.prepare(`SELECT ${names.map((c) => `"${c}"`).join(', ')} FROM main."${t.name}"${t.withoutRowid ? '' : ' ORDER BY rowid'}`).raw(true);
+        const insert = db.prepare(`INSERT INTO "${t.name}" (${names.map((c) => `"${c}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
+        if (t.name === 'sqlite_sequence') db.prepare('DELETE FROM sqlite_sequence').run();
+        let rows = 0;
+        for (const row of select.iterate() as IterableIterator<unknown[]>) {
+          insert.run(...row);
+          rows++;
+        }
+        if (t.name !== 'sqlite_sequence') tables.push({ name: t.name, rows });
+      }
+      const problems = db.pragma('foreign_key_check') as unknown[];
+      if (problems.length) throw new Error(`the copy breaks ${problems.length} foreign key(s)`);
+    }).immediate();
+    committed = true;
+    const head = (db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: '0'.repeat(64) };
+    const records = (db.prepare('SELECT COUNT(*) AS n FROM audit').get() as { n: number }).n;
+    return { target, schemaVersion: SCHEMA_VERSION, tables, audit: { records, ...head } };
+  } finally {
+    db.close();
+    if (!committed && created) for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+  }
+}
