@@ -2,7 +2,8 @@
 // Each benchmark runs in a process of its own (its peak memory is its own) and ends by verifying its
 // registry (audit verify and SQLite's checks); a failed check fails the run.
 // Sizes can be lowered for a quick look: BENCH_CERTS, BENCH_PROCESSES, BENCH_KEY_CERTS, BENCH_DEVICES,
-// BENCH_REQUESTS, BENCH_WORKERS, BENCH_INTEGRITY_REQUESTS, BENCH_INTEGRITY_CERTS, BENCH_SCALE_SIZES, BENCH_SCALE_REQUESTS.
+// BENCH_REQUESTS, BENCH_WORKERS, BENCH_INTEGRITY_REQUESTS, BENCH_INTEGRITY_CERTS, BENCH_SCALE_SIZES, BENCH_SCALE_REQUESTS,
+// BENCH_PG_REQUESTS, BENCH_PG_CERTS (PostgreSQL at BENCH_PG_URL, default the local test server).
 // `npm run bench -- --readme` also rewrites the README's performance table from this run.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -13,6 +14,7 @@ import type { GateBench } from './gate.js';
 import type { IntegrityBench } from './integrity.js';
 import type { IssuanceBench } from './issuance.js';
 import type { KeyCustodyResult } from './key-custody.js';
+import { backendRows, type BackendsBench } from './pg.js';
 import { helperWorkers } from '../src/util/worker-pool.js';
 import { nodeEcdsaP256, opensslEcdsaP256 } from './openssl.js';
 import { isSkipped, median, type BenchRow, type Skipped } from './peers.js';
@@ -150,6 +152,9 @@ add({
   peakRssMb: integrity.peakRssMb,
 });
 add({ what: 'integrity checks (row MACs) on issuance', ours: `${f0(integrity.issuance.on)}/s with`, peer: `${f0(integrity.issuance.off)}/s without`, ratio: integrity.issuance.on / integrity.issuance.off });
+
+// Back-ends (issue 14): the gate with one and two `smki sr check` processes on one registry, and issuance, SQLite beside PostgreSQL.
+for (const r of backendRows(inChild<BackendsBench>('pg.ts', 'benchBackends', [num('BENCH_PG_REQUESTS', 2000), num('BENCH_PG_CERTS', 1000)]))) add(r);
 
 for (const r of (await import('./startup.js')).startupRows(num('BENCH_STARTUP_RUNS', 20))) add(r);
 // Flat costs as the registry grows (bench/scale.ts): revocation + CRL, cert list, audit verify, the gate, against size.
