@@ -65,8 +65,13 @@ export function parseExportTarget(to: string): ExportTarget {
   throw new InputError(`--to: ${to || '(empty)'} names no back-end: use sqlite:FILE or postgres://user@host/database`);
 }
 
+/** What the copy reads through: the registry's connection (whichever driver wraps it) or the target's. */
+interface Readable {
+  prepare(sql: string): { all(...params: unknown[]): unknown[]; iterate(...params: unknown[]): IterableIterator<unknown> };
+}
+
 /** The SQLite tables a registry holds, in creation order (sqlite_sequence included, if any). */
-function sqliteTables(db: BetterSqlite3.Database): { name: string; withoutRowid: boolean; rowidAlias: boolean }[] {
+function sqliteTables(db: Readable): { name: string; withoutRowid: boolean; rowidAlias: boolean }[] {
   const rows = db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_stat%' ORDER BY rowid").all() as { name: string; sql: string }[];
   return rows.map((r) => {
     const pk = db.prepare('SELECT type FROM pragma_table_info(?) WHERE pk > 0').all(r.name) as { type: string }[];
@@ -145,12 +150,12 @@ export function copyRegistry(reg: Registry, target: ExportTarget): ExportResult 
         for (const c of cols) if (!targetCols.has(c)) throw new Error(`the target's table ${t.name} has no column ${c}`);
         const withRowid = !t.withoutRowid && !t.rowidAlias && t.name !== 'sqlite_sequence';
         const names = [...(withRowid ? ['rowid'] : []), ...cols];
-        const select = reg.db.prepare(`SELECT ${names.map((c) => `"${c}"`).join(', ')} FROM main."${t.name}"${t.withoutRowid ? '' : ' ORDER BY rowid'}`).raw(true);
+        const select = reg.db.prepare(`SELECT ${names.map((c, i) => `"${c}" AS c${i}`).join(', ')} FROM main."${t.name}"${t.withoutRowid ? '' : ' ORDER BY rowid'}`);
         const insert = db.prepare(`INSERT INTO "${t.name}" (${names.map((c) => `"${c}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
         if (t.name === 'sqlite_sequence') db.prepare('DELETE FROM sqlite_sequence').run();
         let rows = 0;
-        for (const row of select.iterate() as IterableIterator<unknown[]>) {
-          insert.run(...row);
+        for (const row of select.iterate() as IterableIterator<Record<string, unknown>>) {
+          insert.run(...names.map((_, i) => row[`c${i}`]));
           rows++;
         }
         if (t.name !== 'sqlite_sequence') tables.push({ name: t.name, rows });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { makeCsr } from '../support/csr.js';
 import { ESME, GSME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
 import { actAs, officerTestKey, testKey } from '../support/keys.js';
-import { sqliteCluster, type Cluster } from '../support/nodes.js';
+import { cluster, type Cluster } from '../support/nodes.js';
 import { ensureBuilt, runConcurrently, type ProcessResult } from '../support/process.js';
 import { OTHER_SRP, OTHER_SUPPLIER, SRP, SUPPLIER } from '../support/scenario.js';
 
@@ -41,7 +41,7 @@ describe('registry: several nodes at once (issue 14)', function () {
   before(async () => {
     ensureBuilt();
     s = await setupGateScenario();
-    c = sqliteCluster(s.home);
+    c = cluster(s.home, NODES);
   });
   after(() => s?.cleanup());
 
