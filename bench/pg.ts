@@ -4,8 +4,8 @@
 // serves its own SRP (its own RequestID counters), so neither refuses the other's requests as
 // replays and both decide every request. Ends with `smki audit verify` on every registry.
 import { spawn, spawnSync } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -17,8 +17,11 @@ import { formatRequestId, withRequestId } from '../src/gate/duis-compose.js';
 import { signEnveloped } from '../src/gate/xml/dsig.js';
 import { issueCertificates } from '../src/ra/issue.js';
 import { ensureBuilt } from '../test/support/process.js';
-import { verifyRegistry } from './checks.js';
-import { benchCsrs, prepareIssuanceHome } from './issuance.js';
+import { benchCsrs } from './issuance.js';
+import { IssuingAuthority } from '../src/ca/authority.js';
+import { FileKeySigner } from '../src/ca/signer.js';
+import { loadCatalogue } from '../src/config/catalogue.js';
+import { Registry } from '../src/registry/registry.js';
 import { isSkipped, type BenchRow, type Skipped } from './peers.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -98,7 +101,7 @@ interface Lane {
  * `devices` ESMEs each and ADT thresholds no benchmark reaches. `global`: the options every command
  * takes (the home, and on PostgreSQL the database).
  */
-async function gateHome(dir: string, global: string[], lanes: number, devices: number): Promise<{ lanes: Lane[]; as: string[] }> {
+async function gateHome(dir: string, global: string[], lanes: number, devices: number): Promise<{ lanes: Lane[]; as: string[]; issuer: { srp: Eui64; aroId: string; aroKey: string } }> {
   const pass = join(dir, 'ca-pass.txt');
   writeFileSync(pass, 'bench passphrase\n', { mode: 0o600 });
   const ra1 = keyFiles(dir, 'ra1');
@@ -107,6 +110,7 @@ async function gateHome(dir: string, global: string[], lanes: number, devices: n
   await smki([...global, 'init', '--passphrase-file', pass, '--ca-name', 'Bench OCA', '--admin', 'ra1', '--admin-public-key', ra1.pub]);
   await smki([...global, ...as, 'operator', 'add', '--name', 'ra2', '--public-key', ra2.pub]);
   const out: Lane[] = [];
+  let issuer: { srp: Eui64; aroId: string; aroKey: string } | undefined;
   for (let k = 0; k < lanes; k++) {
     const supplier = `90B3D51F300${k + 1}0000`;
     const srp = parseEui64(`90B3D51F300C000${k + 1}`);
@@ -117,6 +121,7 @@ async function gateHome(dir: string, global: string[], lanes: number, devices: n
     const sro = (await smki([...global, ...as, 'officer', 'add', '--party', srp, '--kind', 'sro', '--name', `SRO ${k}`, '--evidence', 'BENCH', '--public-key', sroKey.pub])).id as string;
     const aro = (await smki([...global, ...as, 'officer', 'add', '--party', srp, '--kind', 'aro', '--name', `ARO ${k}`, '--nominated-by', sro, '--public-key', aroKey.pub, '--officer-key', sroKey.key])).id as string;
     await smki([...global, ...as, 'officer', 'activate', aro]);
+    issuer ??= { srp, aroId: aro, aroKey: aroKey.key };
     const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const csr = join(dir, `srp${k}.csr`);
     writeFileSync(csr, buildSmkiCsr({ eui: srp, ou: '87', ...pair }).pem);
@@ -140,7 +145,7 @@ async function gateHome(dir: string, global: string[], lanes: number, devices: n
       sign: (counter, target) => signEnveloped(withRequestId(TEMPLATE, formatRequestId(srp, target, counter)), { privateKey: key, issuerName: cert.issuerText, serialDecimal: cert.serialDecimal }),
     });
   }
-  return { lanes: out, as };
+  return { lanes: out, as, issuer: issuer! };
 }
 
 /** Signed requests of one lane as files, counters `from`, `from`+1, ... (one Device each). */
@@ -184,35 +189,46 @@ function auditVerify(global: string[], what: string): number {
 
 const rate = (n: number, seconds: number): Rate => ({ n, seconds, perSecond: n / seconds });
 
-async function benchSqlite(dir: string, requests: number, certs: number): Promise<BackendFigures> {
-  const home = join(dir, 'sqlite-home');
-  const node = ['--home', home];
+/**
+ * One back-end: a home made by `smki init` (on PostgreSQL `--database URL?schema=...`), the gate with
+ * one process and then two at once (on PostgreSQL the second node is a copy of the home folder on the
+ * same schema), issuance through the library on the same registry, and `smki audit verify` on each node.
+ */
+async function benchOn(backend: 'sqlite' | 'postgres', dir: string, requests: number, certs: number, database?: string): Promise<BackendFigures> {
+  const home = join(dir, `${backend}-home`);
   const half = Math.ceil(requests / 2);
-  const { lanes } = await gateHome(dir, node, 2, requests + half);
+  const { lanes, issuer } = await gateHome(dir, ['--home', home, ...(database ? ['--database', database] : [])], 2, requests + half);
+  const second = backend === 'postgres' ? `${home}-node-2` : home;
+  if (second !== home) cpSync(home, second, { recursive: true });
+  const nodeA = ['--home', home];
+  const nodeB = ['--home', second];
   // One process: lane 0's first `requests`; then two at once: lane 0's next half and lane 1's first half.
-  const one = requestFiles(join(dir, 'sqlite-one'), lanes[0]!, 0, requests);
-  const twoA = requestFiles(join(dir, 'sqlite-two-a'), lanes[0]!, requests, half);
-  const twoB = requestFiles(join(dir, 'sqlite-two-b'), lanes[1]!, 0, half);
-  const g1 = await gates([{ global: node, files: one }]);
-  const g2 = await gates([{ global: node, files: twoA }, { global: node, files: twoB }]);
-  if (g1.accepted !== one.length || g2.accepted !== twoA.length + twoB.length) throw new Error(`sqlite: the gate accepted ${g1.accepted}/${one.length} and ${g2.accepted}/${twoA.length + twoB.length}`);
-  // Issuance in a home of its own, as bench/issuance.ts makes it.
-  const issuance = await issuanceRate(join(dir, 'sqlite-issuance'), certs);
-  return { backend: 'sqlite', gateOne: rate(one.length, g1.seconds), gateTwo: rate(twoA.length + twoB.length, g2.seconds), issuance, auditRecords: auditVerify(node, 'sqlite gate') };
+  const one = requestFiles(join(dir, `${backend}-one`), lanes[0]!, 0, requests);
+  const twoA = requestFiles(join(dir, `${backend}-two-a`), lanes[0]!, requests, half);
+  const twoB = requestFiles(join(dir, `${backend}-two-b`), lanes[1]!, 0, half);
+  const g1 = await gates([{ global: nodeA, files: one }]);
+  const g2 = await gates([{ global: nodeA, files: twoA }, { global: nodeB, files: twoB }]);
+  if (g1.accepted !== one.length || g2.accepted !== twoA.length + twoB.length) throw new Error(`${backend}: the gate accepted ${g1.accepted}/${one.length} and ${g2.accepted}/${twoA.length + twoB.length}`);
+  const issuance = issuanceRate(home, issuer, certs);
+  const records = auditVerify(nodeA, `${backend} registry`);
+  if (second !== home) auditVerify(nodeB, `${backend} registry, second node`);
+  return { backend, gateOne: rate(one.length, g1.seconds), gateTwo: rate(twoA.length + twoB.length, g2.seconds), issuance, auditRecords: records };
 }
 
-async function issuanceRate(home: string, certs: number): Promise<Rate> {
-  const { reg, catalogue, srp, aroId, aroKey, ca } = await prepareIssuanceHome(home, Buffer.from('bench passphrase'));
+/** Certificates for the SRP of lane 0 in batches of 100 a transaction, through the library (as onboarding issues them). */
+function issuanceRate(home: string, issuer: { srp: Eui64; aroId: string; aroKey: string }, certs: number): Rate {
+  const catalogue = loadCatalogue();
+  const reg = Registry.open(home);
   try {
-    const csrs = benchCsrs(srp, certs);
+    const ca = IssuingAuthority.unlock(reg, Buffer.from('bench passphrase'), catalogue);
+    const officer = new FileKeySigner(createPrivateKey(readFileSync(issuer.aroKey, 'utf8')), issuer.aroKey);
+    const csrs = benchCsrs(issuer.srp, certs);
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < csrs.length; i += 100) {
-      const out = issueCertificates(reg, ca, catalogue, csrs.slice(i, i + 100).map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: aroId, officer: aroKey })));
+      const out = issueCertificates(reg, ca, catalogue, csrs.slice(i, i + 100).map((csr) => ({ csr, profile: 'xml-sign' as const, party: issuer.srp, officerId: issuer.aroId, officer })));
       if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
     }
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    verifyRegistry(reg, 'issuance');
-    return rate(csrs.length, seconds);
+    return rate(csrs.length, Number(process.hrtime.bigint() - t0) / 1e9);
   } finally {
     reg.close();
   }
@@ -221,11 +237,17 @@ async function issuanceRate(home: string, certs: number): Promise<Rate> {
 export async function benchBackends(requests = 2000, certs = 1000): Promise<BackendsBench> {
   ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'smki-bench-backends-'));
+  const url = benchPgUrl();
+  const schema = `bench_${process.pid}_${Date.now()}`;
+  const why = pgUnavailable(url);
   try {
-    const sqlite = await benchSqlite(dir, requests, certs);
-    const why = pgUnavailable();
-    return { sqlite, postgres: why ? { skipped: why } : { skipped: 'the PostgreSQL run is not wired in yet' } };
+    const sqlite = await benchOn('sqlite', dir, requests, certs);
+    if (why) return { sqlite, postgres: { skipped: why } };
+    const u = new URL(url);
+    u.searchParams.set('schema', schema);
+    return { sqlite, postgres: await benchOn('postgres', dir, requests, certs, u.toString()) };
   } finally {
+    if (!why) spawnSync('psql', [url, '-XAtqc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { encoding: 'utf8', timeout: 60_000 });
     rmSync(dir, { recursive: true, force: true });
   }
 }
