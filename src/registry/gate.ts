@@ -104,7 +104,7 @@ export function countAgainstAdt(reg: Registry, originator: string, supplier: str
   const row = { originator, supplier_eui: supplier, service_reference_variant: srv, minute, n: (old?.n ?? 0) + 1 };
   reg
     .stmt(`INSERT INTO adt_minute_counts (originator, supplier_eui, service_reference_variant, minute, n, row_mac) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT DO UPDATE SET n = excluded.n, row_mac = excluded.row_mac`)
+       ON CONFLICT (originator, supplier_eui, service_reference_variant, minute) DO UPDATE SET n = excluded.n, row_mac = excluded.row_mac`)
     .run(row.originator, row.supplier_eui, row.service_reference_variant, row.minute, row.n, reg.rows.sealValue('adt_minute_counts', row));
 }
 
