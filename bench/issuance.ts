@@ -16,6 +16,7 @@ import { addOfficer, changeOfficerStatus } from '../src/ra/officers.js';
 import { addUserId } from '../src/ra/parties.js';
 import { Registry } from '../src/registry/registry.js';
 import { toPem } from '../src/ca/pem.js';
+import { FileKeySigner } from '../src/ca/signer.js';
 import { ensureBuilt } from '../test/support/process.js';
 import { verifyRegistry } from './checks.js';
 import { cfsslSignCost, isSkipped, nodeNothingCost, processCost, startCfsslServe, type CfsslServe, type ProcessCost, type Skipped } from './peers.js';
@@ -34,12 +35,16 @@ export async function prepareIssuanceHome(home: string, pass: Buffer, keys?: Ini
   addUserId(reg, catalogue, { partyName: 'SRP', role: 'SC', eui: srp, actingFor: supplier, operator: benchAdmin.signer });
   const party = (await import('../src/registry/parties.js')).findUserId(reg, srp)!;
   const sroKey = generatePersonKey('bench-sro');
-  const aroKey = generatePersonKey('bench-aro');
+  // The ARO's key also as a plain 0600 file beside the home (what `smki cert issue --officer-key` takes).
+  const aroPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const aroKeyFile = `${home}-aro.key`;
+  writeFileSync(aroKeyFile, aroPair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, { mode: 0o600 });
+  const aroKey = { signer: new FileKeySigner(aroPair.privateKey, aroKeyFile), spkiDer: aroPair.publicKey.export({ format: 'der', type: 'spki' }) };
   const sro = addOfficer(reg, { party, kind: 'sro', name: 'SRO', evidence: 'E', publicKey: sroKey.spkiDer, operator: benchAdmin.signer });
   const aro = addOfficer(reg, { party, kind: 'aro', name: 'ARO', nominatedBy: sro.id, publicKey: aroKey.spkiDer, nominator: sroKey.signer });
   changeOfficerStatus(reg, aro.id, 'activate', benchAdmin.signer);
   const ca = unlock ? unlock(reg) : IssuingAuthority.unlock(reg, pass, catalogue);
-  return { reg, catalogue, srp, aroId: aro.id, aroKey: aroKey.signer, ca };
+  return { reg, catalogue, srp, aroId: aro.id, aroKey: aroKey.signer, aroKeyFile, ca };
 }
 
 export function benchCsrs(srp: ReturnType<typeof parseEui64>, n: number): Buffer[] {
@@ -77,7 +82,7 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
   try {
     const pass = Buffer.from('bench passphrase');
     const home = join(dir, 'home');
-    const { reg, catalogue, srp, aroId, aroKey, ca } = await prepareIssuanceHome(home, pass);
+    const { reg, catalogue, srp, aroId, aroKey, aroKeyFile, ca } = await prepareIssuanceHome(home, pass);
     const aro = { id: aroId };
     const csrs = benchCsrs(srp, n);
     // One request at a time: a durable commit per certificate, as `smki cert issue` runs.
@@ -145,7 +150,7 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
       ensureBuilt();
       const smkiCertIssue = processCost(runs, (i) => ({
         cmd: process.execPath,
-        args: [join(process.cwd(), 'bin', 'smki.js'), '--home', home, 'cert', 'issue', '--csr', files[i]!, '--profile', 'xml-sign', '--party', srp, '--officer', aro.id, '--passphrase-file', passFile],
+        args: [join(process.cwd(), 'bin', 'smki.js'), '--home', home, 'cert', 'issue', '--csr', files[i]!, '--profile', 'xml-sign', '--party', srp, '--officer', aro.id, '--officer-key', aroKeyFile, '--passphrase-file', passFile],
       }), (status, stderr) => {
         if (status !== 0) throw new Error(`smki cert issue failed (exit ${status}): ${stderr.trim().split('\n').pop()}`);
       });

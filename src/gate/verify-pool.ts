@@ -6,6 +6,7 @@
 // transaction, and checks the signature here for any other. Two workers therefore cannot both pass a
 // replay check or an ADT window: they never decide.
 import { createHash } from 'node:crypto';
+import { InputError } from '../domain/errors.js';
 import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import type { CertificateRecord } from '../registry/certificates.js';
 import type { Registry } from '../registry/registry.js';
@@ -68,7 +69,19 @@ export class VerifyPool extends WorkerPool<Uint8Array | { path: string }, Verify
   constructor(home: string, size = helperWorkers(), chunk = 32) {
     super(import.meta.url, 'verify-worker', { home }, size, chunk);
   }
+
+  /**
+   * A worker reads a path as a file: `-` (stdin, which only this thread can read, and which `sr check`
+   * reads itself) is refused here, before anything is sent, rather than read as a file named `-`.
+   */
+  override answers(items: (Uint8Array | { path: string })[]): AsyncGenerator<VerifyAnswer[]> {
+    if (items.some((d) => !(d instanceof Uint8Array) && d.path === STDIN)) throw new InputError(`verification workers read files: '${STDIN}' (stdin) is read by the deciding thread, not by a worker`);
+    return super.answers(items);
+  }
 }
+
+/** What `sr check` takes for stdin. */
+export const STDIN = '-';
 
 /**
  * `gate.checkInput` for every document, in order, with the reading and signature checks done by

@@ -14,7 +14,7 @@ import { readOrganisationCertificate } from '../ca/organisation-certificate.js';
 import { parseDuisRequest } from './duis.js';
 import { parseGeneralSigning, verifyGbcsSignature } from './gbcs.js';
 import { asBuffer, serveChunks } from '../util/worker-pool.js';
-import { certificateDigest, type VerifyAnswer } from './verify-pool.js';
+import { certificateDigest, STDIN, type VerifyAnswer } from './verify-pool.js';
 import { verifyEnveloped } from './xml/dsig.js';
 
 const { home } = workerData as { home: string };
@@ -88,6 +88,8 @@ function read(bytes: Buffer): VerifyAnswer {
 
 serveChunks((doc: Uint8Array | { path: string }) => {
   if (!('path' in doc)) return read(asBuffer(doc));
+  // Never a file named '-': stdin is the deciding thread's (VerifyPool refuses it before sending).
+  if (doc.path === STDIN) return { malformed: `'${STDIN}' (stdin) is not read by a verification worker` };
   let bytes: Buffer;
   try {
     // Within the DUIS size limit, a regular file only (src/util/read-input.ts), as sr check reads.

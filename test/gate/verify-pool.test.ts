@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalogue } from '../../src/config/catalogue.js';
 import { parseDuisRequest } from '../../src/gate/duis.js';
 import { ServiceRequestGate, type GateOutcome } from '../../src/gate/gate.js';
+import { InputError } from '../../src/domain/errors.js';
+import { WorkerPool } from '../../src/util/worker-pool.js';
 import { checkWithWorkers, inputFromAnswer, VerifyPool, type VerifyAnswer } from '../../src/gate/verify-pool.js';
 import { Registry } from '../../src/registry/registry.js';
 import { ESME, GSME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
@@ -97,6 +99,30 @@ describe('gate: verification workers decide nothing (src/gate/verify-pool.ts)', 
       assert.ok(o.reasons.some((r) => /SIGNATURE/.test(r.code)), JSON.stringify(o.reasons));
     } finally {
       reg.close();
+    }
+  });
+
+  it("'-' (stdin) is never read as a file by a worker: the pool refuses it before sending, a worker answers it as malformed", async () => {
+    // A file named '-' in the current folder, holding a request that would be accepted.
+    const cwd = process.cwd();
+    process.chdir(g.dir);
+    writeFileSync(join(g.dir, '-'), g.request(CV4, 950n, ESME));
+    const reg = Registry.open(g.home);
+    const pool = new VerifyPool(g.home, 1);
+    try {
+      assert.throws(() => pool.answers([{ path: '-' }]), (e: unknown) => e instanceof InputError && /stdin/.test(e.message));
+      await assert.rejects(checkWithWorkers(reg, new ServiceRequestGate(reg, loadCatalogue()), pool, [{ file: '(stdin)', path: '-' }], 'test'), InputError);
+      // Past the pool's guard (its base class), the worker itself does not open '-'.
+      const answers: VerifyAnswer[] = [];
+      for await (const chunk of WorkerPool.prototype.answers.call(pool, [{ path: '-' }, { path: join(g.dir, '-') }]) as AsyncGenerator<VerifyAnswer[]>) answers.push(...chunk);
+      const first = answers[0]!;
+      assert.ok('malformed' in first, "the worker read a file named '-'");
+      assert.match(first.malformed, /stdin/);
+      assert.ok('request' in answers[1]!, 'the same file by its full path is read');
+    } finally {
+      await pool.close();
+      reg.close();
+      process.chdir(cwd);
     }
   });
 });
