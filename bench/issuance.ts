@@ -103,11 +103,17 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
     };
     const pool = opts.workers ? new CsrPool(opts.workers) : undefined;
     await pool?.ready(); // worker start-up is not counted
+    // With workers: CSR checks in the CSR pool's, building, linting and signing in the CA's signing workers.
     const oursWithWorkers = async (part: Buffer[]): Promise<number> => {
-      const t = process.hrtime.bigint();
-      const out = await issueCertificatesWithWorkers(reg, ca, catalogue, requests(part), pool!, 100);
-      if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
-      return Number(process.hrtime.bigint() - t) / 1e9;
+      await ca.startSigningWorkers(opts.workers); // start-up is not counted
+      try {
+        const t = process.hrtime.bigint();
+        const out = await issueCertificatesWithWorkers(reg, ca, catalogue, requests(part), pool!, 100);
+        if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
+        return Number(process.hrtime.bigint() - t) / 1e9;
+      } finally {
+        await ca.stopSigningWorkers();
+      }
     };
     // Two rounds, so that all of them see the same load: this thread alone, with workers, cfssl serve.
     const halves = [rest.slice(0, Math.floor(rest.length / 2)), rest.slice(Math.floor(rest.length / 2))];

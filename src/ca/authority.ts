@@ -12,16 +12,17 @@ import type { CertificateProfile, ProfileName } from '../domain/profiles.js';
 import { reason, type Reason } from '../domain/reasons.js';
 import { SOLR_CONTINGENCY, type UserRoleCode } from '../domain/roles.js';
 import { caCertificate, retiredIssuingCertificates } from '../registry/certificates.js';
-import { findUserId } from '../registry/parties.js';
+import { findUserId, type UserIdRecord } from '../registry/parties.js';
 import type { Registry } from '../registry/registry.js';
 import { decodeSigned, publicKeyFromSpki } from './asn1.js';
 import { assembleCrl, buildCrlTbs, crlEntriesOf, type CarriedEntries, type RevokedEntry } from './crl.js';
 import { lintCrlTbs } from './crl-lint.js';
 import { decryptPrivateKey } from './keystore.js';
-import { lintOrganisationTbs } from './lint.js';
+import type { LintFinding } from './lint.js';
+import { buildLintSign, type SignOrder, type SignResult } from './organisation-signing.js';
+import type { CaSigningWorkers, SigningTicket } from './sign-pool.js';
+import type { Eui64 } from '../domain/eui.js';
 import {
-  assembleCertificate,
-  buildOrganisationTbs,
   readCaCertificate,
   type CaCertificateInfo,
   type OrganisationCertificateTemplate,
@@ -126,29 +127,85 @@ export class IssuingAuthority {
     return new IssuingAuthority(reg, this.signer, this.certificate.der, this.catalogue);
   }
 
-  /** Looks up the subject's role itself, re-checks, lints the TBS, then signs it. Returns the DER certificate. */
-  signOrganisationCertificate(t: OrganisationCertificateTemplate, claimed: SignContext): Buffer {
-    const userId = findUserId(this.reg, t.subject.eui);
+  /**
+   * Looks up the subject's role itself (by `userIdOf`: a batch's reader reads each User ID once),
+   * re-checks, lints the TBS, then signs it. Returns the DER certificate.
+   */
+  signOrganisationCertificate(t: OrganisationCertificateTemplate, claimed: SignContext, userIdOf = (eui: Eui64) => findUserId(this.reg, eui)): Buffer {
+    return signedOrRefused(this.signInThread(this.orderFor(t, claimed, userIdOf)));
+  }
+
+  /**
+   * The CA's own checks of a template, from its own facts: the subject User ID's role as `userIdOf`
+   * reads it from the registry, the profile from its configuration, the MP134B rules in code. A
+   * refusal throws; otherwise the order to build, lint and sign, with lint's expectations from those facts.
+   */
+  private orderFor(t: OrganisationCertificateTemplate, claimed: SignContext, userIdOf: (eui: Eui64) => UserIdRecord | undefined): SignOrder {
+    const userId = userIdOf(t.subject.eui);
     // A User ID may hold several roles (one Remote Party Role); a SoLRContingency User ID holds it alone.
     const held = userId && (userId.roles.includes(claimed.role) ? claimed.role : userId.role);
     const role = held ? this.catalogue.roles.get(held) : undefined;
     const profile = this.catalogue.profiles.get(claimed.profile);
     const refusals = signerChecks(t, { role, profile, claimed });
     if (refusals.length) throw new PolicyRefusal(refusals);
-    const tbs = buildOrganisationTbs(t);
     // Expectations from the CA's own facts, so the bytes signed are the ones the registry allows.
-    const findings = lintOrganisationTbs(tbs, {
-      keyUsage: profile!.keyUsage,
-      ou: (profile!.subjectOu === 'role' ? role!.remotePartyRole : profile!.subjectOu) ?? undefined,
-      eui: userId!.eui,
-      policyOid: this.catalogue.ca.policyOid,
-      issuerNameDer: this.nameDer,
-      authorityKeyId: this.keyId,
-      issuerNotBefore: this.certificate.notBefore,
-      issuerNotAfter: this.certificate.notAfter,
-    });
-    if (findings.length) throw new PolicyRefusal(findings.map((f) => reason('LINT_FAILED', `${f.code}: ${f.message}`)));
-    return assembleCertificate(tbs, this.signer.sign(tbs, 'der'));
+    return {
+      template: t,
+      expect: {
+        keyUsage: profile!.keyUsage,
+        ou: (profile!.subjectOu === 'role' ? role!.remotePartyRole : profile!.subjectOu) ?? undefined,
+        eui: userId!.eui,
+        policyOid: this.catalogue.ca.policyOid,
+        issuerNameDer: this.nameDer,
+        authorityKeyId: this.keyId,
+        issuerNotBefore: this.certificate.notBefore,
+        issuerNotAfter: this.certificate.notAfter,
+      },
+    };
+  }
+
+  private signInThread(order: SignOrder): SignResult {
+    return buildLintSign(order, (tbs) => this.signer.sign(tbs, 'der'));
+  }
+
+  private workers: CaSigningWorkers | undefined;
+
+  /**
+   * From now on batches (organisationBatch) are built, linted and signed by `size` worker threads
+   * while this thread checks and stores. Only for a key other threads can use (a file key): false,
+   * and signing stays in this thread, for a token key.
+   */
+  async startSigningWorkers(size?: number): Promise<boolean> {
+    if (this.workers) return true;
+    const w = this.signer.signingWorkers?.(size);
+    if (!w) return false;
+    try {
+      await w.ready();
+    } catch (e) {
+      await w.close();
+      throw e;
+    }
+    this.workers = w;
+    return true;
+  }
+
+  async stopSigningWorkers(): Promise<void> {
+    const w = this.workers;
+    this.workers = undefined;
+    await w?.close();
+  }
+
+  /**
+   * A batch of Organisation Certificates inside one issuing transaction (the caller's). The CA reads
+   * a User ID once for the batch: the transaction holds the write lock and issuance writes no User ID.
+   */
+  organisationBatch(chunk = 10): OrganisationBatch {
+    const userIds = new Map<Eui64, UserIdRecord | undefined>();
+    const userIdOf = (eui: Eui64) => {
+      if (!userIds.has(eui)) userIds.set(eui, findUserId(this.reg, eui));
+      return userIds.get(eui);
+    };
+    return new OrganisationBatch((t, claimed) => this.orderFor(t, claimed, userIdOf), (t, claimed) => this.signOrganisationCertificate(t, claimed, userIdOf), this.workers, chunk);
   }
 
   /** Builds this CA's CRL, lints the TBSCertList, signs it. Returns the DER CertificateList. */
@@ -158,6 +215,76 @@ export class IssuingAuthority {
     if (findings.length) throw new PolicyRefusal(findings.map((f) => reason('LINT_FAILED', `CRL ${f.code}: ${f.message}`)));
     return assembleCrl(tbs, this.signer.sign(tbs, 'der'));
   }
+}
+
+function signedOrRefused(r: SignResult): Buffer {
+  if ('findings' in r) throw lintRefusal(r.findings);
+  return r.der;
+}
+
+function lintRefusal(findings: LintFinding[]): PolicyRefusal {
+  return new PolicyRefusal(findings.map((f) => reason('LINT_FAILED', `${f.code}: ${f.message}`)));
+}
+
+/** One certificate of a batch, signed or refused; `index` is the caller's. */
+export type BatchSigned = { index: number; der: Buffer } | { index: number; refusal: PolicyRefusal };
+
+/**
+ * Organisation Certificates of one batch, in the order added. `add` makes the CA's checks at once (a
+ * refusal throws); building, linting and signing follow in this thread, or in the CA's signing workers
+ * in chunks while the caller goes on. `ready` gives what is signed so far, `finish` the rest (waiting).
+ */
+export class OrganisationBatch {
+  private queued: { index: number; order: SignOrder }[] = [];
+  private readonly sent: { indexes: number[]; ticket: SigningTicket }[] = [];
+  private done: BatchSigned[] = [];
+
+  constructor(
+    private readonly order: (t: OrganisationCertificateTemplate, claimed: SignContext) => SignOrder,
+    private readonly inThread: (t: OrganisationCertificateTemplate, claimed: SignContext) => Buffer,
+    private readonly workers: CaSigningWorkers | undefined,
+    private readonly chunk: number,
+  ) {}
+
+  add(index: number, t: OrganisationCertificateTemplate, claimed: SignContext): void {
+    if (!this.workers) {
+      // A refusal (the CA's checks or lint) throws, as for one certificate.
+      this.done.push({ index, der: this.inThread(t, claimed) });
+      return;
+    }
+    this.queued.push({ index, order: this.order(t, claimed) });
+    if (this.queued.length >= this.chunk) this.send();
+  }
+
+  private send(): void {
+    if (!this.queued.length) return;
+    this.sent.push({ indexes: this.queued.map((q) => q.index), ticket: this.workers!.submit(this.queued.map((q) => q.order)) });
+    this.queued = [];
+  }
+
+  private take(results: SignResult[]): void {
+    const { indexes } = this.sent.shift()!;
+    results.forEach((r, k) => this.done.push(outcome(indexes[k]!, r)));
+  }
+
+  /** Signed or refused so far, in order, without waiting. */
+  ready(): BatchSigned[] {
+    for (let r; this.sent.length && (r = this.workers!.poll(this.sent[0]!.ticket)); ) this.take(r);
+    const out = this.done;
+    this.done = [];
+    return out;
+  }
+
+  /** Everything added and not yet given, in order (waiting for the workers). */
+  finish(): BatchSigned[] {
+    this.send();
+    while (this.sent.length) this.take(this.workers!.wait(this.sent[0]!.ticket));
+    return this.ready();
+  }
+}
+
+function outcome(index: number, r: SignResult): BatchSigned {
+  return 'der' in r ? { index, der: r.der } : { index, refusal: lintRefusal(r.findings) };
 }
 
 /**

@@ -95,10 +95,20 @@ const VERSION_V3 = explicit(0, Buffer.from([TAG.INTEGER, 1, 2]));
 /** A fresh serial: 16 random octets, high bit clear, first octet non-zero (so DER keeps all 16). */
 export function newSerial(): Buffer {
   for (;;) {
-    const b = randomBytes(16);
+    const b = randomSerialOctets();
     b[0]! &= 0x7f;
     if (b[0] !== 0) return b;
   }
+}
+
+/** Random octets for serials, drawn from the CSPRNG 256 serials at a time (one call costs as much as 16 octets). */
+let serialPool = Buffer.alloc(0);
+function randomSerialOctets(): Buffer {
+  if (serialPool.length < 16) serialPool = randomBytes(16 * 256);
+  const b = Buffer.from(serialPool.subarray(0, 16));
+  serialPool.fill(0, 0, 16);
+  serialPool = serialPool.subarray(16);
+  return b;
 }
 
 /** TBSCertificate DER (RFC 5280 4.1), version v3. */

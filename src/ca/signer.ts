@@ -5,6 +5,7 @@
 import { createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { InputError } from '../domain/errors.js';
 import { sequence, unsignedInteger } from './asn1.js';
+import { CaSigningWorkers } from './sign-pool.js';
 
 /** 'der': Ecdsa-Sig-Value (X.509, CRLs, GBCS-free uses). 'raw': r || s, 64 octets (XMLDSig, RFC 4050). */
 export type SignatureEncoding = 'der' | 'raw';
@@ -16,6 +17,8 @@ export interface Signer {
   readonly label: string;
   /** ECDSA P-256 / SHA-256 signature over `data`. */
   sign(data: Buffer, encoding: SignatureEncoding): Buffer;
+  /** Signing workers for batches of Organisation Certificates, where the key can be used by other threads (a file key; not a token key). */
+  signingWorkers?(size?: number): CaSigningWorkers;
 }
 
 /** A decrypted key held in memory (a KeyObject: parsed once per process, not per signature). */
@@ -33,6 +36,15 @@ export class FileKeySigner implements Signer {
 
   sign(data: Buffer, encoding: SignatureEncoding): Buffer {
     return sign('sha256', data, { key: this.key, dsaEncoding: encoding === 'raw' ? 'ieee-p1363' : 'der' });
+  }
+
+  /**
+   * Worker threads of this process that sign Organisation Certificates with this key, each only after
+   * building and linting it (src/ca/sign-pool.ts). The key object is cloned into them; it never leaves
+   * the process and is never written anywhere.
+   */
+  signingWorkers(size?: number): CaSigningWorkers {
+    return new CaSigningWorkers(this.key, this.label, size);
   }
 }
 

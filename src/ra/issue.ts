@@ -3,7 +3,7 @@
 // is made where its effects are written. One request or a batch go through the same steps; a batch
 // shares its commit.
 import { createHash } from 'node:crypto';
-import type { IssuingAuthority } from '../ca/authority.js';
+import type { BatchSigned, IssuingAuthority } from '../ca/authority.js';
 import { newSerial } from '../ca/authority.js';
 import { checkCsr, parseCsr } from '../ca/csr.js';
 import { checkedCsr, reviveCsrAnswer, type CsrAnswer, type CsrFacts, type CsrPool } from '../ca/csr-pool.js';
@@ -176,22 +176,33 @@ export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue
     const outcomes: IssueOutcome[] = new Array(reqs.length);
     const batch = { keys: new Set<string>(), facts: new BatchFacts(reg) };
     const actings = officerActings(reg, reqs);
+    // 7. The CA looks up the subject's role itself (once a batch), re-checks the role/profile rule and
+    //    lints the exact bytes before signing them, in this thread or in its signing workers.
+    const signing = ca.organisationBatch();
+    const planned: Planned[] = new Array(reqs.length);
+    // 8. Store the serial, the certificate and its audit record, in request order as each is signed.
+    const stored = (done: BatchSigned[]) => {
+      for (const d of done) {
+        outcomes[d.index] = 'der' in d ? { ok: true, certificate: store(reg, ca, planned[d.index]!, d.der, now) } : { ok: false, error: d.refusal };
+      }
+    };
     reqs.forEach((req, index) => {
       try {
         // 1-5. The decision and the template, from the registry as it is inside this transaction.
         const p = plan(reg, ca, catalogue, req, now, batch, actings.get(req.officer)!, read?.[index]);
         // 6. The serial goes on record with the certificate; nothing leaves this process before commit.
-        // 7. The CA looks up the subject's role itself, re-checks the role/profile rule and lints before
-        //    signing (a refusal: nothing written).
-        const der = ca.signOrganisationCertificate(p.template, { role: p.role.code, profile: p.profile.name });
-        // 8. Store the serial, the certificate and its audit record.
-        outcomes[index] = { ok: true, certificate: store(reg, ca, p, der, now) };
+        planned[index] = p;
+        signing.add(index, p.template, { role: p.role.code, profile: p.profile.name });
+        // The key counts as certified in this batch from now on, while it is being signed: a later
+        // request with it is refused (should the CA's lint then refuse this one, both are refused).
         batch.keys.add(p.spkiSha256);
       } catch (e) {
         if (e instanceof PolicyRefusal || e instanceof InputError) outcomes[index] = { ok: false, error: e };
         else throw e;
       }
+      stored(signing.ready());
     });
+    stored(signing.finish());
     return outcomes;
   });
 }

@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parentPort, Worker } from 'node:worker_threads';
+import { MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData as startData, type MessagePort, type Transferable } from 'node:worker_threads';
 
 /**
  * The default: one worker for each core but the one the calling thread (which decides and commits)
@@ -23,13 +23,13 @@ interface Job<I> {
  * The worker module `name` beside `base` (import.meta.url of the caller): as built (.js), or from
  * source (.ts) when running under tsx, whose loader a worker thread does not inherit and registers first.
  */
-function startWorker(base: string, name: string, workerData: unknown): Worker {
+function startWorker(base: string, name: string, workerData: unknown, transferList: Transferable[] = []): Worker {
   const ext = extname(fileURLToPath(base));
   const url = new URL(`./${name}${ext}`, base);
   const execArgv = workerExecArgv();
-  if (ext !== '.ts') return new Worker(url, { workerData, execArgv });
+  if (ext !== '.ts') return new Worker(url, { workerData, execArgv, transferList });
   const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData, execArgv });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData, execArgv, transferList });
 }
 
 /**
@@ -166,4 +166,112 @@ export class WorkerPool<I, A> {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/**
+ * A worker this thread can wait for without leaving the stack it is on: inside a registry transaction
+ * (which is synchronous), the caller hands a chunk of items to the worker, goes on with its own work,
+ * and takes the answers when it needs them (`poll` without waiting, `wait` blocking on a shared
+ * counter the worker bumps after each answer). The worker module calls serveSync.
+ */
+export class SyncWorker<I, A> {
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  /** [0]: answers posted so far (bumped by the worker after each postMessage); [1]: 1 once the worker is exiting. */
+  private readonly posted: Int32Array;
+  private readonly answered = new Map<number, { answers?: A[]; error?: string }>();
+  private nextId = 0;
+  private exited: string | undefined;
+
+  constructor(base: string, name: string, workerData: Record<string, unknown>, private readonly timeoutMs = 60_000) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.posted = new Int32Array(new SharedArrayBuffer(8));
+    this.worker = startWorker(base, name, { ...workerData, port: port2, posted: this.posted }, [port2]);
+    // Never keeps the process alive: answers are taken synchronously, not by events.
+    this.worker.unref();
+    this.port.unref();
+    this.worker.on('error', (e) => { this.exited ??= `${name}: ${e.message}`; });
+    this.worker.on('exit', (code) => { this.exited ??= `${name} exited with code ${code}`; });
+  }
+
+  /** Hands `items` to the worker; the ticket is for poll and wait. */
+  send(items: I[]): number {
+    if (this.exited) throw new Error(`worker ${this.exited}`);
+    const id = this.nextId++;
+    this.port.postMessage({ id, items } satisfies Job<I>);
+    return id;
+  }
+
+  private drain(): void {
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+      const msg = m.message as { id: number; answers?: A[]; error?: string };
+      this.answered.set(msg.id, msg);
+    }
+  }
+
+  private take(id: number): A[] | undefined {
+    const m = this.answered.get(id);
+    if (!m) return undefined;
+    this.answered.delete(id);
+    if (m.error !== undefined) throw new Error(`worker: ${m.error}`);
+    return m.answers!;
+  }
+
+  /** The answers for `ticket` if they have come, without waiting. */
+  poll(ticket: number): A[] | undefined {
+    this.drain();
+    return this.take(ticket);
+  }
+
+  /** The answers for `ticket`, waiting for them (bounded: a worker that died fails this, after the bound). */
+  wait(ticket: number): A[] {
+    const until = Date.now() + this.timeoutMs;
+    for (;;) {
+      const seen = Atomics.load(this.posted, 0);
+      const a = this.poll(ticket);
+      if (a) return a;
+      // The exit event cannot come while this thread waits: the worker says so itself as it exits.
+      if (Atomics.load(this.posted, 1) === 1) this.exited ??= 'exited';
+      if (this.exited) throw new Error(`worker ${this.exited}`);
+      const left = until - Date.now();
+      if (left <= 0) throw new Error(`worker gave no answer in ${this.timeoutMs / 1000} s`);
+      Atomics.wait(this.posted, 0, seen, Math.min(left, 1000));
+    }
+  }
+
+  /** Resolves once the worker has started and answered (start-up is then paid), letting events in meanwhile. */
+  async ready(): Promise<void> {
+    const t = this.send([]);
+    const until = Date.now() + this.timeoutMs;
+    while (!this.poll(t)) {
+      if (this.exited) throw new Error(`worker ${this.exited}`);
+      if (Date.now() > until) throw new Error(`worker did not start in ${this.timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.port.close();
+    await this.worker.terminate();
+  }
+}
+
+/** In a SyncWorker's module: answers each chunk with `answer`, then bumps the shared counter and wakes the waiter. */
+export function serveSync<I, A>(answer: (item: I) => A): void {
+  const { port, posted } = startData as { port: MessagePort; posted: Int32Array };
+  // An exit (process.exit, an uncaught error) wakes a caller waiting for an answer that will not come.
+  process.on('exit', () => {
+    Atomics.store(posted, 1, 1);
+    Atomics.notify(posted, 0);
+  });
+  port.on('message', (job: Job<I>) => {
+    try {
+      port.postMessage({ id: job.id, answers: job.items.map(answer) });
+    } catch (e) {
+      port.postMessage({ id: job.id, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+    }
+    Atomics.add(posted, 0, 1);
+    Atomics.notify(posted, 0);
+  });
 }

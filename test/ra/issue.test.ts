@@ -6,9 +6,12 @@ import { PolicyRefusal, RegistryBusyError } from '../../src/domain/errors.js';
 import { changeOfficerStatus } from '../../src/ra/officers.js';
 import { CsrPool } from '../../src/ca/csr-pool.js';
 import { issueCertificate, issueCertificates, issueCertificatesWithWorkers, spkiFingerprint } from '../../src/ra/issue.js';
-import { listCertificates } from '../../src/registry/certificates.js';
+import { findCertificate, listCertificates } from '../../src/registry/certificates.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readFileSync } from 'node:fs';
+import { createPublicKey, verify } from 'node:crypto';
+import { lintOrganisationCertificate } from '../../src/ca/lint.js';
+import { readCaCertificate, readOrganisationCertificate } from '../../src/ca/organisation-certificate.js';
 import { makeCsr } from '../support/csr.js';
 import { setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
 import { actAs, officerSignerOf, operatorSigner } from '../support/keys.js';
@@ -133,6 +136,43 @@ describe('ra/issue: the issuance pipeline', () => {
     // The same requests read here: the same decisions (the good key is now certified, so reused).
     assert.deepEqual(summary(issueCertificates(reg, ca, catalogue, batch())), ['CSR_KEY_REUSED', 'CSR_SIGNATURE_INVALID', 'exit 4', 'CSR_KEY_REUSED']);
     assert.equal(parallel[0]!.ok && parallel[0]!.certificate.spkiSha256, spkiFingerprint(good.publicKey.export({ format: 'der', type: 'spki' })));
+    assert.deepEqual(reg.audit.verify().problems, []);
+  });
+
+  it("a batch built, linted and signed by the CA's signing workers decides as in this thread, in order, and stores what it signed", async () => {
+    // Fresh keys for each run: good, the same key again, a CN only lint refuses, garbage, a ds request (the CA's own role rule).
+    const batch = async () => {
+      const good = (await makeCsr({ eui: SRP })).der;
+      const longCn = (await makeCsr({ eui: SRP, commonName: 'x'.repeat(65) })).der;
+      const ds = (await makeCsr({ eui: SRP, ou: '02' })).der;
+      const later = (await makeCsr({ eui: SRP })).der;
+      return ([[good, 'xml-sign'], [good, 'xml-sign'], [longCn, 'xml-sign'], [Buffer.from('garbage'), 'xml-sign'], [ds, 'ds'], [later, 'xml-sign']] as const)
+        .map(([csr, profile]) => ({ csr, profile, party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) }));
+    };
+    const summary = (out: ReturnType<typeof issueCertificates>) => out.map((o) => (o.ok ? 'ok' : o.error instanceof PolicyRefusal ? [...new Set(o.error.reasons.map((r) => r.code))].join(' ') : `exit ${o.error.exitStatus}`));
+    const here = summary(issueCertificates(reg, ca, catalogue, await batch()));
+    const withWorkers = IssuingAuthority.unlock(reg, Buffer.from(readFileSync(s.pass, 'utf8').trim()), catalogue);
+    assert.equal(await withWorkers.startSigningWorkers(2), true);
+    const seqBefore = reg.audit.tail(1)[0]!.seq;
+    let out: ReturnType<typeof issueCertificates>;
+    try {
+      out = issueCertificates(reg, withWorkers, catalogue, await batch());
+    } finally {
+      await withWorkers.stopSigningWorkers();
+    }
+    assert.deepEqual(summary(out), here);
+    assert.deepEqual(here, ['ok', 'CSR_KEY_REUSED', 'LINT_FAILED', 'exit 4', 'CSR_OU_MISMATCH ROLE_PROFILE_FORBIDDEN SOLR_CONTINGENCY_XML_SIGN_ONLY', 'ok']);
+    // Each certificate as stored is the one signed: it verifies under the Issuing OCA key and lints clean; audit records in request order.
+    const issued = out.flatMap((o) => (o.ok ? [o.certificate] : []));
+    const caKey = createPublicKey({ key: readCaCertificate(ca.certificateDer).spkiDer, format: 'der', type: 'spki' });
+    for (const c of issued) {
+      const signed = readOrganisationCertificate(c.der);
+      assert.ok(verify('sha256', signed.tbsDer, caKey, signed.signatureDer), c.serial);
+      assert.deepEqual(lintOrganisationCertificate(c.der), []);
+      assert.ok(findCertificate(reg, c.serial)!.der.equals(c.der));
+    }
+    const records = reg.db.prepare("SELECT subject FROM audit WHERE seq > ? AND action = 'cert.issue' ORDER BY seq").pluck().all(seqBefore);
+    assert.deepEqual(records, issued.map((c) => c.serial));
     assert.deepEqual(reg.audit.verify().problems, []);
   });
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SyncWorker } from '../../src/util/worker-pool.js';
 
 describe('worker pool: an idle pool does not keep its process alive (src/util/worker-pool.ts)', function () {
   let dir: string;
@@ -37,4 +38,44 @@ describe('worker pool: an idle pool does not keep its process alive (src/util/wo
     assert.equal(lines.length, 3);
     for (const l of lines.slice(0, 2)) assert.ok('malformed' in JSON.parse(l)[0], l);
   });
+});
+
+describe('worker pool: a SyncWorker answers a thread that cannot leave its stack (src/util/worker-pool.ts)', function () {
+  const base = pathToFileURL(join(process.cwd(), 'test', 'support', 'base.ts')).href;
+  let w: SyncWorker<number | string, unknown> | undefined;
+  afterEach(async () => { await w?.close(); w = undefined; });
+
+  it('answers each chunk by its ticket, in any order they are taken, waiting synchronously', async () => {
+    w = new SyncWorker(base, 'sync-worker-probe', {});
+    await w.ready();
+    const a = w.send([1, 2]);
+    const b = w.send([3]);
+    assert.deepEqual(w.wait(b), [6]);
+    assert.deepEqual(w.wait(a), [2, 4]);
+    const c = w.send([5]);
+    let polled: unknown[] | undefined;
+    const until = Date.now() + 30_000;
+    while (!(polled = w.poll(c)) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    assert.deepEqual(polled, [10]);
+  });
+
+  it('a chunk the worker cannot answer fails its waiter; the worker goes on answering', async () => {
+    w = new SyncWorker(base, 'sync-worker-probe', {});
+    await w.ready();
+    assert.throws(() => w!.wait(w!.send([1, 'throw'])), /worker: Error: cannot answer this/);
+    assert.deepEqual(w.wait(w.send([4])), [8]);
+  });
+
+  for (const how of ['exit', 'crash'] as const) {
+    it(`a worker that ends (${how}) fails the waiter at once, not after the bound`, async () => {
+      w = new SyncWorker(base, 'sync-worker-probe', {}, 120_000);
+      await w.ready();
+      const first = w.send([how]);
+      const t0 = Date.now();
+      const second = w.send([1]);
+      assert.throws(() => { w!.wait(first); w!.wait(second); }, /worker .*exit/);
+      assert.ok(Date.now() - t0 < 60_000, 'waited for the bound');
+      assert.throws(() => w!.send([1]), /worker/);
+    });
+  }
 });
