@@ -53,7 +53,7 @@ const vsServe = (perSecond: number, target: boolean): Partial<Row> => isSkipped(
 const servePeer = isSkipped(serve) ? `cfssl serve ${skippedText(serve)}` : `cfssl serve, 8 keep-alive clients on loopback, no database: ${f0(serve.perSecond)}/s`;
 const w = issuance.withWorkers!;
 add({
-  what: `issuance, ${f0(w.certificates)} certificates in batches of 100 (durable registry + audit), CSR checks in ${w.threads} worker thread(s) beside the deciding thread`,
+  what: `issuance, ${f0(w.certificates)} certificates in batches of 100 (durable registry + audit), CSR checks in ${w.threads} worker thread(s) and building, linting and signing in ${w.threads} CA signing worker(s) beside the deciding thread`,
   ours: `${f0(w.perSecond)}/s`,
   peer: servePeer,
   ...vsServe(w.perSecond, true),

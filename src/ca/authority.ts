@@ -132,7 +132,7 @@ export class IssuingAuthority {
    * re-checks, lints the TBS, then signs it. Returns the DER certificate.
    */
   signOrganisationCertificate(t: OrganisationCertificateTemplate, claimed: SignContext, userIdOf = (eui: Eui64) => findUserId(this.reg, eui)): Buffer {
-    return signedOrRefused(this.signInThread(this.orderFor(t, claimed, userIdOf)));
+    return signedOrRefused(this.#signInThread(this.#orderFor(t, claimed, userIdOf)));
   }
 
   /**
@@ -140,7 +140,7 @@ export class IssuingAuthority {
    * reads it from the registry, the profile from its configuration, the MP134B rules in code. A
    * refusal throws; otherwise the order to build, lint and sign, with lint's expectations from those facts.
    */
-  private orderFor(t: OrganisationCertificateTemplate, claimed: SignContext, userIdOf: (eui: Eui64) => UserIdRecord | undefined): SignOrder {
+  #orderFor(t: OrganisationCertificateTemplate, claimed: SignContext, userIdOf: (eui: Eui64) => UserIdRecord | undefined): SignOrder {
     const userId = userIdOf(t.subject.eui);
     // A User ID may hold several roles (one Remote Party Role); a SoLRContingency User ID holds it alone.
     const held = userId && (userId.roles.includes(claimed.role) ? claimed.role : userId.role);
@@ -164,11 +164,11 @@ export class IssuingAuthority {
     };
   }
 
-  private signInThread(order: SignOrder): SignResult {
+  #signInThread(order: SignOrder): SignResult {
     return buildLintSign(order, (tbs) => this.signer.sign(tbs, 'der'));
   }
 
-  private workers: CaSigningWorkers | undefined;
+  #workers: CaSigningWorkers | undefined;
 
   /**
    * From now on batches (organisationBatch) are built, linted and signed by `size` worker threads
@@ -176,7 +176,7 @@ export class IssuingAuthority {
    * and signing stays in this thread, for a token key.
    */
   async startSigningWorkers(size?: number): Promise<boolean> {
-    if (this.workers) return true;
+    if (this.#workers) return true;
     const w = this.signer.signingWorkers?.(size);
     if (!w) return false;
     try {
@@ -185,13 +185,13 @@ export class IssuingAuthority {
       await w.close();
       throw e;
     }
-    this.workers = w;
+    this.#workers = w;
     return true;
   }
 
   async stopSigningWorkers(): Promise<void> {
-    const w = this.workers;
-    this.workers = undefined;
+    const w = this.#workers;
+    this.#workers = undefined;
     await w?.close();
   }
 
@@ -205,7 +205,7 @@ export class IssuingAuthority {
       if (!userIds.has(eui)) userIds.set(eui, findUserId(this.reg, eui));
       return userIds.get(eui);
     };
-    return new OrganisationBatch((t, claimed) => this.orderFor(t, claimed, userIdOf), (t, claimed) => this.signOrganisationCertificate(t, claimed, userIdOf), this.workers, chunk);
+    return new OrganisationBatch((t, claimed) => this.#orderFor(t, claimed, userIdOf), (t, claimed) => this.signOrganisationCertificate(t, claimed, userIdOf), (o) => this.#signInThread(o), this.#workers, chunk);
   }
 
   /** Builds this CA's CRL, lints the TBSCertList, signs it. Returns the DER CertificateList. */
@@ -231,17 +231,22 @@ export type BatchSigned = { index: number; der: Buffer } | { index: number; refu
 
 /**
  * Organisation Certificates of one batch, in the order added. `add` makes the CA's checks at once (a
- * refusal throws); building, linting and signing follow in this thread, or in the CA's signing workers
- * in chunks while the caller goes on. `ready` gives what is signed so far, `finish` the rest (waiting).
+ * refusal throws); building, linting and signing follow in this thread, or in chunks by the CA's
+ * signing workers while the caller goes on. A chunk goes to a worker only while the workers have
+ * fewer than two chunks in hand; otherwise this thread signs it itself rather than wait (the work
+ * balances itself between the cores, whatever else the machine runs). `ready` gives what is signed
+ * so far, in order, `finish` the rest.
  */
 export class OrganisationBatch {
   private queued: { index: number; order: SignOrder }[] = [];
-  private readonly sent: { indexes: number[]; ticket: SigningTicket }[] = [];
+  /** Chunks in order: sent to a worker (ticket), or signed here (results). */
+  private readonly slots: { indexes: number[]; ticket?: SigningTicket; results?: SignResult[] }[] = [];
   private done: BatchSigned[] = [];
 
   constructor(
     private readonly order: (t: OrganisationCertificateTemplate, claimed: SignContext) => SignOrder,
     private readonly inThread: (t: OrganisationCertificateTemplate, claimed: SignContext) => Buffer,
+    private readonly signHere: (o: SignOrder) => SignResult,
     private readonly workers: CaSigningWorkers | undefined,
     private readonly chunk: number,
   ) {}
@@ -253,32 +258,45 @@ export class OrganisationBatch {
       return;
     }
     this.queued.push({ index, order: this.order(t, claimed) });
-    if (this.queued.length >= this.chunk) this.send();
+    if (this.queued.length >= this.chunk) this.flush(2);
   }
 
-  private send(): void {
+  /** The queued orders to a worker while fewer than `busy` chunks are out, else signed here. */
+  private flush(busy: number): void {
     if (!this.queued.length) return;
-    this.sent.push({ indexes: this.queued.map((q) => q.index), ticket: this.workers!.submit(this.queued.map((q) => q.order)) });
+    this.collect();
+    const out = this.slots.filter((s) => s.ticket && !s.results).length;
+    const orders = this.queued.map((q) => q.order);
+    this.slots.push({ indexes: this.queued.map((q) => q.index), ...(out < busy ? { ticket: this.workers!.submit(orders) } : { results: orders.map(this.signHere) }) });
     this.queued = [];
   }
 
-  private take(results: SignResult[]): void {
-    const { indexes } = this.sent.shift()!;
-    results.forEach((r, k) => this.done.push(outcome(indexes[k]!, r)));
+  /** Answers that have come, and signed chunks at the head, moved to `done` in order. */
+  private collect(wait = false): void {
+    for (const s of this.slots) if (s.ticket && !s.results) s.results = this.workers!.poll(s.ticket);
+    while (this.slots.length) {
+      const head = this.slots[0]!;
+      head.results ??= wait ? this.workers!.wait(head.ticket!) : undefined;
+      if (!head.results) break;
+      this.slots.shift();
+      head.results.forEach((r, k) => this.done.push(outcome(head.indexes[k]!, r)));
+    }
   }
 
   /** Signed or refused so far, in order, without waiting. */
   ready(): BatchSigned[] {
-    for (let r; this.sent.length && (r = this.workers!.poll(this.sent[0]!.ticket)); ) this.take(r);
+    if (this.workers) this.collect();
     const out = this.done;
     this.done = [];
     return out;
   }
 
-  /** Everything added and not yet given, in order (waiting for the workers). */
+  /** Everything added and not yet given, in order: the last chunk signed here unless a worker is idle. */
   finish(): BatchSigned[] {
-    this.send();
-    while (this.sent.length) this.take(this.workers!.wait(this.sent[0]!.ticket));
+    if (this.workers) {
+      this.flush(1);
+      this.collect(true);
+    }
     return this.ready();
   }
 }

@@ -37,19 +37,28 @@ function requestArgs(r: IssueRequest): Record<string, unknown> {
   return { csrSha256: createHash('sha256').update(typeof r.csr === 'string' ? Buffer.from(r.csr) : r.csr).digest('hex'), profile: r.profile, party: r.party };
 }
 
+/** Requests one officer statement covers: each audit record carries its statement, so a batch's statements stay small. */
+const REQUESTS_PER_STATEMENT = 10;
+
 /**
- * At the start of the issuing transaction: each distinct officer key of the batch signs one statement
- * of its requests, checked against the registered officer key; a key that is refused refuses its requests.
+ * At the start of the issuing transaction: each distinct officer key of the batch signs a statement
+ * of its requests (one for every REQUESTS_PER_STATEMENT of them), checked against the registered
+ * officer key; a key that is refused refuses its requests.
  */
-function officerActings(reg: Registry, reqs: IssueRequest[]): Map<OfficerKey, OfficerActing | PolicyRefusal> {
-  const out = new Map<OfficerKey, OfficerActing | PolicyRefusal>();
+function officerActings(reg: Registry, reqs: IssueRequest[]): Map<IssueRequest, OfficerActing | PolicyRefusal> {
+  const out = new Map<IssueRequest, OfficerActing | PolicyRefusal>();
   for (const key of new Set(reqs.map((r) => r.officer))) {
     const mine = reqs.filter((r) => r.officer === key);
-    try {
-      out.set(key, actAsOfficer(reg, key, 'cert.issue', '', { requests: mine.map(requestArgs) }));
-    } catch (e) {
-      if (!(e instanceof PolicyRefusal)) throw e;
-      out.set(key, e);
+    for (let i = 0; i < mine.length; i += REQUESTS_PER_STATEMENT) {
+      const group = mine.slice(i, i + REQUESTS_PER_STATEMENT);
+      let acting: OfficerActing | PolicyRefusal;
+      try {
+        acting = actAsOfficer(reg, key, 'cert.issue', '', { requests: group.map(requestArgs) });
+      } catch (e) {
+        if (!(e instanceof PolicyRefusal)) throw e;
+        acting = e;
+      }
+      for (const r of group) out.set(r, acting);
     }
   }
   return out;
@@ -189,7 +198,7 @@ export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue
     reqs.forEach((req, index) => {
       try {
         // 1-5. The decision and the template, from the registry as it is inside this transaction.
-        const p = plan(reg, ca, catalogue, req, now, batch, actings.get(req.officer)!, read?.[index]);
+        const p = plan(reg, ca, catalogue, req, now, batch, actings.get(req)!, read?.[index]);
         // 6. The serial goes on record with the certificate; nothing leaves this process before commit.
         planned[index] = p;
         signing.add(index, p.template, { role: p.role.code, profile: p.profile.name });

@@ -68,7 +68,9 @@ function toRecord(r: Row): CertificateRecord {
 }
 
 export function reserveSerial(reg: Registry, serial: string, userId: Eui64, profile: ProfileName, at: Date): void {
-  reg.stmt('INSERT INTO serials (serial, user_id, profile, reserved_at) VALUES (?, ?, ?, ?)').run(serial, userId, profile, at.toISOString());
+  const row = { serial, user_id: userId, profile, reserved_at: at.toISOString() };
+  // Sealed in the INSERT itself (no sealing UPDATE after it): issuance writes one of these per certificate.
+  reg.stmt('INSERT INTO serials (serial, user_id, profile, reserved_at, row_mac) VALUES (?, ?, ?, ?, ?)').run(row.serial, row.user_id, row.profile, row.reserved_at, reg.rows.sealValue('serials', row));
 }
 
 export function serialExists(reg: Registry, serial: string): boolean {
@@ -80,12 +82,17 @@ export function spkiCertified(reg: Registry, spkiSha256: string): string | undef
 }
 
 export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'status' | 'revokedAt' | 'revocationReason' | 'solrEventId'>): void {
+  const row = {
+    serial: c.serial, user_id: c.userId, profile: c.profile, role_ou: c.roleOu, key_usage: c.keyUsage, spki_sha256: c.spkiSha256, issuer_der: c.issuerDer,
+    not_before: c.notBefore, not_after: c.notAfter, der: c.der, source: c.source, officer_id: c.officerId, created_at: c.createdAt, status: 'valid',
+  };
+  // Sealed in the INSERT itself (no sealing UPDATE that writes the row, DER and all, a second time).
   reg
     .stmt(
-      `INSERT INTO certificates (serial, user_id, profile, role_ou, key_usage, spki_sha256, issuer_der, not_before, not_after, der, source, officer_id, created_at, status)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid')`,
+      `INSERT INTO certificates (serial, user_id, profile, role_ou, key_usage, spki_sha256, issuer_der, not_before, not_after, der, source, officer_id, created_at, status, row_mac)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(c.serial, c.userId, c.profile, c.roleOu, c.keyUsage, c.spkiSha256, c.issuerDer, c.notBefore, c.notAfter, c.der, c.source, c.officerId, c.createdAt);
+    .run(row.serial, row.user_id, row.profile, row.role_ou, row.key_usage, row.spki_sha256, row.issuer_der, row.not_before, row.not_after, row.der, row.source, row.officer_id, row.created_at, row.status, reg.rows.sealValue('certificates', row));
 }
 
 export function findCertificate(reg: Registry, serial: string): CertificateRecord | undefined {

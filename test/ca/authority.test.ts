@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { X509Certificate, generateKeyPairSync, sign as cryptoSign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { carriedCrlEntries, IssuingAuthority, newSerial, openFileKey, signerChecks, type SignContext } from '../../src/ca/authority.js';
+import { carriedCrlEntries, IssuingAuthority, newSerial, openFileKey, OrganisationBatch, signerChecks, type SignContext } from '../../src/ca/authority.js';
+import { CaSigningWorkers } from '../../src/ca/sign-pool.js';
 import { assembleCrl, buildCrlTbs, RevocationReason } from '../../src/ca/crl.js';
 import { lintCrlTbs } from '../../src/ca/crl-lint.js';
 import { readCaCertificate, type OrganisationCertificateTemplate } from '../../src/ca/organisation-certificate.js';
@@ -109,9 +110,12 @@ describe('ca/authority: the issuing CA decides for itself', () => {
     assert.match(cert.subject, /OU=87/);
   });
 
-  it('offers no raw-bytes signing: its public surface is the certificate, a certificate signer and a CRL signer', () => {
+  it('offers no raw-bytes signing: its public surface is the certificate, a certificate signer (one, or a batch of templates, signed here or by its workers) and a CRL signer', () => {
     const methods = Object.getOwnPropertyNames(IssuingAuthority.prototype).filter((n) => n !== 'constructor').sort();
-    assert.deepEqual(methods, ['certificateDer', 'forRegistry', 'signCrl', 'signOrganisationCertificate']);
+    assert.deepEqual(methods, ['certificateDer', 'forRegistry', 'organisationBatch', 'signCrl', 'signOrganisationCertificate', 'startSigningWorkers', 'stopSigningWorkers']);
+    // A batch takes templates (the CA checks each from its own facts); its workers take those orders only.
+    assert.deepEqual(Object.getOwnPropertyNames(OrganisationBatch.prototype).filter((n) => n !== 'constructor').sort(), ['add', 'collect', 'finish', 'flush', 'ready']);
+    assert.deepEqual(Object.getOwnPropertyNames(CaSigningWorkers.prototype).filter((n) => n !== 'constructor').sort(), ['close', 'poll', 'ready', 'submit', 'wait']);
   });
 
   it('signCrl builds, lints and signs its own CRL', () => {
