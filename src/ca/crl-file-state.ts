@@ -40,7 +40,7 @@ export function isCurrent(reg: Registry, number: number): boolean {
 
 /** True when the registry holds a CRL that the published file does not show (missing, older, replaced or torn). */
 export function crlFileBehind(reg: Registry): boolean {
-  if (reg.db.inTransaction) return false;
+  if (reg.inTransaction) return false;
   const newest = latestCrlNumber(reg);
   return newest !== undefined && !isCurrent(reg, newest);
 }

@@ -25,7 +25,7 @@ export interface SignedCrl { number: number; der: Buffer; thisUpdate: string; ne
 export function generateCrl(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, actor: AuditActor,
   /** Revocations of issued certificates made in this transaction and marked for this CRL (nextCrlNumber). */
   fresh: readonly RevokedIssued[] = []): SignedCrl {
-  if (!reg.db.inTransaction) throw new Error('a CRL is generated inside a registry transaction');
+  if (!reg.inTransaction) throw new Error('a CRL is generated inside a registry transaction');
   const previous = latestCrl(reg);
   const number = (previous?.number ?? 0) + 1;
   const thisUpdate = new Date(Math.floor(reg.now().getTime() / 1000) * 1000);
@@ -96,7 +96,7 @@ function signRetiredCrls(reg: Registry, ca: IssuingAuthority, number: number, th
  */
 export function writeCrlFile(reg: Registry): string | undefined {
   // Inside a transaction the CRL is not committed yet: the caller publishes after its commit.
-  if (reg.db.inTransaction) return undefined;
+  if (reg.inTransaction) return undefined;
   const newest = latestCrlNumber(reg);
   if (newest === undefined) return undefined;
   if (isCurrent(reg, newest)) return reg.paths.crl;

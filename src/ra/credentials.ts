@@ -60,7 +60,7 @@ export function decideDualControl(rules: readonly DualControlRule[], command: st
  * record: the statement names the audit head the change follows, so it cannot be replayed elsewhere.
  */
 export function signStatement(reg: Registry, key: Signer, signer: SignerKind, command: string, subject: string, args: Record<string, unknown>): { statement: string; signature: string; keyId: string } {
-  if (!reg.db.inTransaction) throw new Error('a statement is signed inside the transaction that makes the change');
+  if (!reg.inTransaction) throw new Error('a statement is signed inside the transaction that makes the change');
   if (reg.audit.pendingHead() !== null) throw new Error('a statement is signed before its transaction appends any record');
   const keyId = keyIdOf(key.spkiDer);
   const head = reg.head();

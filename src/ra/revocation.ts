@@ -51,7 +51,7 @@ export function revokeCertificates(
     return finishRevocation(reg, ca, catalogue, revoked, why, actor, solrEventId, at);
   });
   // Inside a caller's transaction the caller writes the file once everything has committed.
-  return { ...result, crlFile: reg.db.inTransaction ? undefined : writeCrlFile(reg) };
+  return { ...result, crlFile: reg.inTransaction ? undefined : writeCrlFile(reg) };
 }
 
 /** `smki crl --refresh`: a new CRL signed now, in one transaction with its audit record. */

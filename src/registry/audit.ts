@@ -4,7 +4,7 @@
 // is found too. Records are appended inside the same transaction as the change they describe.
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Driver, Statement } from './driver.js';
 import { IntegrityError } from '../domain/errors.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -85,7 +85,7 @@ export class AuditLog {
   private bySeqStmt: Statement | undefined;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: Driver,
     private readonly key: Buffer,
     private readonly checkpointPath: string,
   ) {}
@@ -147,7 +147,7 @@ export class AuditLog {
     this.db.transaction(() => {
       const head = this.last.get() as { seq: number; hash: string } | undefined;
       if (head) this.writeCheckpoint(head.seq, head.hash);
-    }).immediate();
+    }, 'write');
     this.checkpointDue = false;
   }
 

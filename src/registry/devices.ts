@@ -1,6 +1,6 @@
 // Devices and their registered Supplier User ID, plus the staging table a device import validates into
 // before anything is written to the registry.
-import type { Statement } from 'better-sqlite3';
+import type { Statement } from './driver.js';
 import type { Eui64 } from '../domain/eui.js';
 import type { Registry } from './registry.js';
 
@@ -126,7 +126,7 @@ export class DeviceStage {
   add(rows: StagedDevice[]): void {
     this.reg.db.transaction(() => {
       for (const r of rows) this.insertStmt.run(r.eui, r.deviceType, r.smets, r.supplierEui, r.line);
-    })();
+    }, 'unlocked');
   }
 
   /** Sorts the staged rows by EUI; call once, after the last `add`. */
@@ -184,7 +184,7 @@ export class DeviceStage {
    * Call inside one registry transaction (with its audit record): the whole file or nothing.
    */
   applyAll(at: Date, step: number, onStep?: (rows: number) => void): BatchOutcome {
-    if (!this.reg.db.inTransaction) throw new Error('a device import is applied inside a registry transaction');
+    if (!this.reg.inTransaction) throw new Error('a device import is applied inside a registry transaction');
     const sum: BatchOutcome = { firstEui: '' as Eui64, lastEui: '' as Eui64, rows: 0, imported: 0, updated: 0, unchanged: 0, supplierChanged: 0 };
     let after = '';
     for (;;) {

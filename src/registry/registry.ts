@@ -11,6 +11,8 @@ import { homePaths, readAuditKey, type HomePaths } from './home.js';
 import { MIGRATIONS } from './migrations.js';
 import { RowGuard } from './row-mac.js';
 import { statementProblems } from './statement-check.js';
+import type { Driver, Statement } from './driver.js';
+import { SqliteDriver } from './sqlite-driver.js';
 
 // CommonJS with a native addon: required directly (start-up time), not through the ESM loader's export scan.
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
@@ -26,9 +28,6 @@ function busyWaitBound(): number {
   return Number.isFinite(v) && v >= 0 ? v : 60_000;
 }
 
-function isBusy(e: unknown): boolean {
-  return typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE_BUSY');
-}
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
@@ -40,7 +39,7 @@ function sleepMs(ms: number): void {
  * then RegistryBusyError (never the raw "database is locked"). `attempt` reports whether its work began:
  * work that began is never retried, since it may have had effects outside the database.
  */
-export function withBusyRetry<T>(attempt: (began: () => void) => T): T {
+export function withBusyRetry<T>(db: Pick<Driver, 'isBusy'>, attempt: (began: () => void) => T): T {
   const start = Date.now();
   const bound = busyWaitBound();
   for (let n = 0; ; n++) {
@@ -48,7 +47,7 @@ export function withBusyRetry<T>(attempt: (began: () => void) => T): T {
     try {
       return attempt(() => { began = true; });
     } catch (e) {
-      if (!isBusy(e)) throw e;
+      if (!db.isBusy(e)) throw e;
       const waited = Date.now() - start;
       if (began || waited >= bound) throw new RegistryBusyError(waited);
       // SQLite's busy handler gave up on this attempt: back off a little (jittered) and queue again.
@@ -116,7 +115,8 @@ export class Registry {
   private checkedBeforeWrite = false;
 
   private constructor(
-    readonly db: BetterSqlite3.Database,
+    /** The database driver (src/registry/driver.ts): SQL stays in src/registry. */
+    readonly db: Driver,
     readonly paths: HomePaths,
     auditKey: Buffer,
     clock: Clock,
@@ -146,11 +146,11 @@ export class Registry {
         if (existsSync(`${paths.db}-wal`)) copyFileSync(`${paths.db}-wal`, join(readCopy, 'registry.sqlite-wal'));
       }
     }
-    let db: BetterSqlite3.Database | undefined;
+    let db: SqliteDriver | undefined;
     try {
-      db = new Database(readCopy ? join(readCopy, 'registry.sqlite') : paths.db, { fileMustExist: true, readonly: opts.readonly ?? false, timeout: Math.min(BUSY_TIMEOUT_MS, busyWaitBound()) });
-      const opened = db;
-      withBusyRetry(() => Registry.configure(opened, opts.readonly ?? false));
+      db = new SqliteDriver(new Database(readCopy ? join(readCopy, 'registry.sqlite') : paths.db, { fileMustExist: true, readonly: opts.readonly ?? false, timeout: Math.min(BUSY_TIMEOUT_MS, busyWaitBound()) }), paths.db);
+      const opened = db.native;
+      withBusyRetry(db, () => Registry.configure(opened, opts.readonly ?? false));
       const reg = new Registry(db, paths, auditKey, opts.clock ?? (() => new Date()), !(opts.benchmarkWithoutRowChecks ?? benchmarkRowChecksOff));
       reg.requireKnownSchema();
       if (!opts.readonly) reg.migrate();
@@ -168,7 +168,7 @@ export class Registry {
   /** A registry this smki made: a known schema version with its tables, not a foreign database. */
   private requireKnownSchema(): void {
     const version = this.schemaVersion();
-    const hasAudit = this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'audit'").get() !== undefined;
+    const hasAudit = this.db.tableExists('audit');
     if (version === 0 || !hasAudit) {
       throw new IntegrityError(`the registry ${this.paths.db} holds no smki registry (schema version ${version}${hasAudit ? '' : ', no audit table'}): lost, dropped or a foreign database`);
     }
@@ -181,9 +181,9 @@ export class Registry {
   static create(paths: HomePaths, auditKey: Buffer, clock: Clock = () => new Date(), opts: Pick<OpenOptions, 'benchmarkWithoutRowChecks'> = {}): Registry {
     // Created 0600 first: SQLite gives the -wal and -shm files the database file's permissions.
     closeSync(openSync(paths.db, 'wx', 0o600));
-    const db = new Database(paths.db, { timeout: BUSY_TIMEOUT_MS });
+    const db = new SqliteDriver(new Database(paths.db, { timeout: BUSY_TIMEOUT_MS }), paths.db);
     try {
-      Registry.configure(db, false);
+      Registry.configure(db.native, false);
       const reg = new Registry(db, paths, auditKey, clock, !(opts.benchmarkWithoutRowChecks ?? benchmarkRowChecksOff));
       reg.migrate();
       reg.rows.install();
@@ -204,7 +204,7 @@ export class Registry {
   }
 
   schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+    return this.db.schemaVersion();
   }
 
   /**
@@ -216,7 +216,7 @@ export class Registry {
     const current = this.schemaVersion();
     const pending = MIGRATIONS.filter((m) => m.version > current);
     if (pending.length === 0) return;
-    withBusyRetry((began) => this.db.transaction(() => {
+    withBusyRetry(this.db, (began) => this.db.transaction(() => {
       began();
       // Another process may have run these migrations while this one waited for the lock.
       if (this.schemaVersion() >= pending[pending.length - 1]!.version) return;
@@ -229,11 +229,11 @@ export class Registry {
       for (const m of pending) {
         if (this.schemaVersion() >= m.version) continue;
         this.db.exec(m.sql);
-        this.db.pragma(`user_version = ${m.version}`);
+        this.db.setSchemaVersion(m.version);
       }
       this.rows.resealTables(reseal);
       this.rows.sealNewTables(this.head());
-    }).immediate());
+    }, 'write'));
   }
 
   /** The last audit record (seq 0 and the genesis hash for an empty chain). */
@@ -266,10 +266,10 @@ export class Registry {
     if (this.depth > 0) return fn();
     this.rows.install();
     const relaxed = opts.durable === false;
-    if (relaxed) this.db.pragma('synchronous = NORMAL');
+    if (relaxed) this.db.relaxedCommits(true);
     this.depth++;
     try {
-      const result = withBusyRetry((began) => this.db.transaction(() => {
+      const result = withBusyRetry(this.db, (began) => this.db.transaction(() => {
         began();
         this.txMemo.clear();
         this.checkBeforeWrite();
@@ -278,7 +278,7 @@ export class Registry {
         const head = this.audit.pendingHead();
         this.rows.flush(head ?? this.head(), head !== null);
         return r;
-      }).immediate());
+      }, 'write'));
       try {
         this.audit.committed(relaxed);
       } catch (e) {
@@ -293,7 +293,7 @@ export class Registry {
     } finally {
       this.depth--;
       this.txMemo.clear();
-      if (relaxed) this.db.pragma('synchronous = FULL');
+      if (relaxed) this.db.relaxedCommits(false);
     }
   }
 
@@ -325,7 +325,7 @@ export class Registry {
         fn();
       } catch (e) {
         if (e instanceof IntegrityError) problems.push(...((e.details.problems as AuditProblem[] | undefined) ?? [{ seq: null, problem: e.message }]));
-        else if ((e as { code?: string }).code?.startsWith('SQLITE_')) problems.push({ seq: null, problem: `${what}: ${(e as Error).message}` });
+        else if (this.db.isDatabaseError(e)) problems.push({ seq: null, problem: `${what}: ${(e as Error).message}` });
         else throw e;
       }
     };
@@ -351,10 +351,10 @@ export class Registry {
     return `${prefix}-${row.value}`;
   }
 
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly statements = new Map<string, Statement>();
 
   /** A prepared statement, compiled once per connection (the gate runs the same queries thousands of times). */
-  stmt(sql: string): BetterSqlite3.Statement {
+  stmt(sql: string): Statement {
     let st = this.statements.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
@@ -374,9 +374,14 @@ export class Registry {
   /** The temporary copy a read-only home is read from, removed on close. */
   private readCopy: string | undefined;
 
+  /** Inside a registry transaction (or another transaction on this connection). */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
   close(): void {
     this.audit.close();
-    if (this.db.open) this.db.close();
+    this.db.close();
     if (this.readCopy) rmSync(this.readCopy, { recursive: true, force: true });
     this.readCopy = undefined;
   }

@@ -16,7 +16,8 @@
 // row they rely on, selected whole (`SELECT t.*`); readers for which a *missing* row would weaken a
 // decision call `reg.rows.checkTable(table)` (small tables only) so a deletion is refused too.
 import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Driver, Statement } from './driver.js';
+import { SqliteDriver } from './sqlite-driver.js';
 import { IntegrityError } from '../domain/errors.js';
 
 /** Tables whose rows decisions rely on. New security tables are added here (see above). */
@@ -133,7 +134,7 @@ export class RowGuard {
   private digestsStmt: Statement | undefined;
 
   constructor(
-    private readonly db: Database,
+    private readonly db: Driver,
     auditKey: Buffer,
     /** Off only for `npm run bench`'s before/after line: no sealing, no checks. */
     readonly enabled: boolean = true,
@@ -181,13 +182,12 @@ export class RowGuard {
   private shape(table: string): TableShape {
     let s = this.shapes.get(table);
     if (!s) {
-      const info = this.db.prepare(`SELECT name, pk FROM pragma_table_info(?)`).all(table) as { name: string; pk: number }[];
+      const info = this.db.tableColumns(table);
       if (info.length === 0) throw new IntegrityError(`the registry has no table ${table} (dropped or never created)`, { table });
-      const sql = (this.db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck().get(table) as string | undefined) ?? '';
       s = {
         columns: info.filter((c) => c.name !== 'row_mac').map((c) => c.name),
         keyColumns: info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name),
-        withoutRowid: /WITHOUT\s+ROWID/i.test(sql),
+        withoutRowid: this.db instanceof SqliteDriver && this.db.withoutRowid(table),
       };
       if (!info.some((c) => c.name === 'row_mac')) throw new Error(`protected table ${table} has no row_mac column (add it in a migration)`);
       this.shapes.set(table, s);
@@ -213,9 +213,11 @@ export class RowGuard {
   /** Registers the SQL functions and the sealing triggers on this connection (after migration). */
   install(): void {
     if (!this.enabled || this.installed) return;
-    this.db.function('smki_row_mac', { deterministic: true, varargs: true }, (table: unknown, ...values: unknown[]) => this.mac(String(table), values));
+    if (!(this.db instanceof SqliteDriver)) throw new Error(`row sealing on ${this.db.dialect} is not available`);
+    const native = this.db.native;
+    native.function('smki_row_mac', { deterministic: true, varargs: true }, (table: unknown, ...values: unknown[]) => this.mac(String(table), values));
     // Throws when the row about to be changed is not as smki wrote it: no smki write launders an edit.
-    this.db.function('smki_row_check', { varargs: true }, (table: unknown, mac: unknown, ...values: unknown[]) => {
+    native.function('smki_row_check', { varargs: true }, (table: unknown, mac: unknown, ...values: unknown[]) => {
       const t = String(table);
       if (!sameBytes(mac as Buffer | null, this.mac(t, values))) {
         const shape = this.shape(t);
@@ -224,7 +226,7 @@ export class RowGuard {
       }
       return 1;
     });
-    this.db.function('smki_row_digest', { varargs: false }, (table: unknown, removed: unknown, added: unknown) => {
+    native.function('smki_row_digest', { varargs: false }, (table: unknown, removed: unknown, added: unknown) => {
       this.noteChange(String(table), removed as Buffer | null, added as Buffer | null);
       return null;
     });
@@ -474,7 +476,7 @@ export class RowGuard {
     this.shapes.clear();
     const have = new Set(this.readDigests().map((d) => d.name));
     this.sealTables(PROTECTED_TABLES.filter((t) => !have.has(t)));
-    this.db.prepare('INSERT OR IGNORE INTO integrity_state (id, audit_seq, audit_hash, digests, mac) VALUES (1, 0, ?, ?, ?)').run('', '', Buffer.alloc(0));
+    this.db.prepare('INSERT INTO integrity_state (id, audit_seq, audit_hash, digests, mac) VALUES (1, 0, ?, ?, ?) ON CONFLICT DO NOTHING').run('', '', Buffer.alloc(0));
     this.flush(head, true);
   }
 
@@ -500,7 +502,7 @@ export class RowGuard {
 
   /** Whether the registry's schema has the integrity tables (it was migrated to them). */
   hasState(): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'integrity_state'").get() !== undefined;
+    return this.db.tableExists('integrity_state');
   }
 }
 

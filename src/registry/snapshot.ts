@@ -4,6 +4,6 @@
 import type { Registry } from './registry.js';
 
 export function snapshotDatabase(reg: Registry, destPath: string): void {
-  if (reg.db.inTransaction) throw new Error('the registry is copied outside a transaction');
+  if (reg.inTransaction) throw new Error('the registry is copied outside a transaction');
   reg.db.prepare('VACUUM INTO ?').run(destPath);
 }

@@ -4,7 +4,7 @@
 // statement must follow the chain where it says it does. A record of a signed action without a
 // statement, after the first operator was registered, is a problem too.
 import { createHash } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { Driver } from './driver.js';
 import type { AuditProblem } from './audit.js';
 import { parseStatement, statementVerifies } from './statements.js';
 
@@ -31,7 +31,7 @@ interface Rec {
   signature: string | null;
 }
 
-export function statementProblems(db: Database): AuditProblem[] {
+export function statementProblems(db: Driver): AuditProblem[] {
   const problems: AuditProblem[] = [];
   const byKey = (rows: KeyRow[]) => {
     const m = new Map<string, KeyRow[]>();

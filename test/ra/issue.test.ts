@@ -15,6 +15,7 @@ import { readCaCertificate, readOrganisationCertificate } from '../../src/ca/org
 import { makeCsr } from '../support/csr.js';
 import { setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
 import { actAs, officerSignerOf, operatorSigner } from '../support/keys.js';
+import { SqliteDriver } from '../../src/registry/sqlite-driver.js';
 
 describe('ra/issue: the issuance pipeline', () => {
   let s: Scenario;
@@ -62,7 +63,7 @@ describe('ra/issue: the issuance pipeline', () => {
     ca.signOrganisationCertificate = (t, c) => {
       if (++signed === 3) {
         // Another process suspends the ARO while the batch is under way (if the registry lets it).
-        other.db.pragma('busy_timeout = 0');
+        (other.db as SqliteDriver).native.pragma('busy_timeout = 0');
         process.env.SMKI_BUSY_WAIT_MS = '0';
         try {
           changeOfficerStatus(other, aro, 'suspend', operatorSigner('ra2'));

@@ -12,6 +12,7 @@ import { insertParty } from '../../src/registry/parties.js';
 import { Registry } from '../../src/registry/registry.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { actAs, adminFlags } from '../support/keys.js';
+import { SqliteDriver } from '../../src/registry/sqlite-driver.js';
 
 describe('registry/broken homes', function () {
   this.timeout(60_000);
@@ -107,7 +108,7 @@ describe('registry/broken homes', function () {
       const h = copy();
       // A process commits (to the WAL only) and dies: the WAL is then lost; the checkpoint names the lost commits.
       const reg = Registry.open(h.home);
-      reg.db.pragma('wal_autocheckpoint = 0');
+      (reg.db as SqliteDriver).native.pragma('wal_autocheckpoint = 0');
       for (let i = 0; i < 3; i++) {
         reg.tx(() => {
           insertParty(reg, `Lost ${i}`, new Date());

@@ -17,6 +17,7 @@ import { Registry } from '../../src/registry/registry.js';
 import { PROTECTED_TABLES, RowGuard } from '../../src/registry/row-mac.js';
 import { findSolrEvent, revocationEventForSupplier } from '../../src/registry/solr.js';
 import { tempDir } from '../support/cli.js';
+import { SqliteDriver } from '../../src/registry/sqlite-driver.js';
 
 const AUDIT_KEY = Buffer.alloc(32, 7);
 const SUPPLIER = '90B3D51F30010000';
@@ -35,7 +36,7 @@ function homeAtSchema7(dir: string, edit?: (db: Database.Database) => void): str
     for (const m of MIGRATIONS.filter((x) => x.version <= 7)) db.exec(m.sql);
     db.pragma('user_version = 7');
   })();
-  const audit = new AuditLog(db, AUDIT_KEY, paths.checkpoint);
+  const audit = new AuditLog(new SqliteDriver(db, paths.db), AUDIT_KEY, paths.checkpoint);
   const at = new Date(T);
   // Today's AuditLog writes the columns a later migration added; its unsigned records hash as smki 7's
   // did. The columns are there only while it appends, and dropped again below.
@@ -57,7 +58,7 @@ function homeAtSchema7(dir: string, edit?: (db: Database.Database) => void): str
     audit.append(at, 'alerts', 'alert.route', 'ALERT-2');
     // What smki 7 sealed: its protected tables (those that existed at schema 7), each row's MAC, the
     // digests and the state row bound to the audit head.
-    const guard = new RowGuard(db, AUDIT_KEY);
+    const guard = new RowGuard(new SqliteDriver(db, paths.db), AUDIT_KEY);
     const existing = new Set((db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[]));
     guard.resealTables(PROTECTED_TABLES.filter((t) => existing.has(t)));
     db.prepare("INSERT INTO integrity_state (id, audit_seq, audit_hash, digests, mac) VALUES (1, 0, '', '', x'')").run();
