@@ -20,6 +20,7 @@ import { toPem } from './pem.js';
 import { writeNewKey } from './person-keys.js';
 import { parseOperatorName, registerFirstOperator } from '../ra/operators.js';
 import { operatorFor, type OperatorKey } from '../ra/credentials.js';
+import { databaseChoice, newHomeTarget } from '../registry/database.js';
 
 export interface InitResult {
   home: string;
@@ -61,7 +62,7 @@ export function signCaCertificate(tbs: Buffer, root: Signer): Buffer {
  */
 export type InitAdmin = { name: string; publicKey: Buffer } | { name: string; keyOut: string; passphrase?: Buffer };
 
-export function initCa(home: string, passphrase: Buffer, caName: string, catalogue: Catalogue, admin: InitAdmin, clock: Clock = () => new Date(), keys: InitKeys = { kind: 'file' }): InitResult {
+export function initCa(home: string, passphrase: Buffer, caName: string, catalogue: Catalogue, admin: InitAdmin, clock: Clock = () => new Date(), keys: InitKeys = { kind: 'file' }, opts: { database?: string } = {}): InitResult {
   const paths = homePaths(home);
   if (existsSync(paths.dir) && readdirSync(paths.dir).length > 0) {
     throw new InputError(`${paths.dir} already exists and is not empty; smki init never overwrites a CA`);
@@ -70,6 +71,9 @@ export function initCa(home: string, passphrase: Buffer, caName: string, catalog
   const rootKeyOut = keys.kind === 'file' && keys.rootKeyOut ? resolve(keys.rootKeyOut) : undefined;
   const rootKeyOutExisted = rootKeyOut !== undefined && existsSync(rootKeyOut);
   const adminName = parseOperatorName(admin.name, '--admin');
+  // A bad --database URL is refused before any key is made.
+  const database = databaseChoice(opts.database);
+  if (database) newHomeTarget(database);
   let adminKeyWritten: string | undefined;
   try {
     let adminKey: Buffer;
@@ -78,7 +82,7 @@ export function initCa(home: string, passphrase: Buffer, caName: string, catalog
       adminKey = writeNewKey(admin.keyOut, admin.passphrase, '--admin-key-out').spkiDer;
       adminKeyWritten = admin.keyOut;
     }
-    return createHome(paths, passphrase, caName, catalogue, { name: adminName, publicKey: adminKey }, clock, keys);
+    return createHome(paths, passphrase, caName, catalogue, { name: adminName, publicKey: adminKey }, clock, keys, opts);
   } catch (e) {
     if (adminKeyWritten) rmSync(adminKeyWritten, { force: true });
     // Nothing half-written (a full disk, a failed token): the home is as it was, empty or absent.
@@ -90,7 +94,7 @@ export function initCa(home: string, passphrase: Buffer, caName: string, catalog
   }
 }
 
-function createHome(paths: HomePaths, passphrase: Buffer, caName: string, catalogue: Catalogue, admin: { name: string; publicKey: Buffer }, clock: Clock, keys: InitKeys): InitResult {
+function createHome(paths: HomePaths, passphrase: Buffer, caName: string, catalogue: Catalogue, admin: { name: string; publicKey: Buffer }, clock: Clock, keys: InitKeys, opts: { database?: string }): InitResult {
   const operator = admin.name;
   // Validate the names before anything is written.
   caNameDer({ commonName: caName, ou: '07' });
@@ -166,7 +170,7 @@ function createHome(paths: HomePaths, passphrase: Buffer, caName: string, catalo
   writeFileSync(paths.issuingCert, issuingPem, { mode: 0o644 });
   writeFileSync(paths.chain, issuingPem + rootPem, { mode: 0o644 });
 
-  const reg = Registry.create(paths, auditKey, clock);
+  const reg = Registry.create(paths, auditKey, clock, { database: opts.database });
   try {
     const ca = new IssuingAuthority(reg, issuingSigner, issuingDer, catalogue);
     reg.tx(() => {

@@ -12,6 +12,8 @@ import { tableLines } from './format.js';
 
 export interface GlobalOptions {
   home?: string;
+  /** The registry on PostgreSQL (or SMKI_DATABASE_URL); src/registry/database.ts. */
+  database?: string;
   json?: boolean;
   /** The acting RA operator's key (a file or a pkcs11: URI); or SMKI_AS. */
   as?: string;
@@ -53,7 +55,7 @@ export class CliContext {
 
   open(): Registry {
     if (!this.registry) {
-      this.registry = Registry.open(this.home, { clock: this.clock });
+      this.registry = Registry.open(this.home, { clock: this.clock, database: this.globals.database });
     }
     return this.registry;
   }

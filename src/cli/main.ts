@@ -33,6 +33,7 @@ export async function buildProgram(io: Io, clock?: Clock, load: 'all' | string[]
   const program = new commander.Command('smki')
     .description('SMKI certificate authority, registration authority and Service Request gate for the SoLRContingency User Role (SEC MP134B)')
     .option('--home <dir>', 'the CA home folder (default ./.smki, or SMKI_HOME)')
+    .option('--database <url>', 'the registry on PostgreSQL, shared by several nodes: postgres://user@host:port/db?schema=NAME (or SMKI_DATABASE_URL; the password from PGPASSWORD, PGPASSFILE or SMKI_DATABASE_PASSWORD_FILE, never in the URL); smki init --database makes a home that remembers it')
     .option('--json', 'machine-readable output on stdout: one JSON document')
     .version(version(), '-V, --version', 'print the version of smki')
     .option('--as <keyfile>', "the acting RA operator's key (or SMKI_AS; passphrase from SMKI_AS_PASSPHRASE_FILE or a prompt)")
@@ -153,7 +154,7 @@ export function processIo(): Io {
 /** Runs one command line; returns the exit status. */
 export async function main(argv: string[], io: Io = processIo(), clock?: Clock): Promise<number> {
   const args = argv.slice(2);
-  const globalsOnly = args.every((a, i) => a.startsWith('--') || args[i - 1] === '--home' || args[i - 1] === '--as');
+  const globalsOnly = args.every((a, i) => a.startsWith('--') || args[i - 1] === '--home' || args[i - 1] === '--as' || args[i - 1] === '--database');
   if (globalsOnly && !args.some((a) => ['--help', '-h', '--version', '-V'].includes(a))) {
     if (!io.interactive || args.includes('--json')) {
       io.stderr.write('smki: missing command (try smki --help)\n');

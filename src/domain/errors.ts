@@ -50,3 +50,12 @@ export class RegistryBusyError extends SmkiError {
     this.name = 'RegistryBusyError';
   }
 }
+
+/** The registry's database server cannot be reached, or the connection was lost mid-command: exit 1. */
+export class DatabaseUnavailableError extends SmkiError {
+  readonly exitStatus = ExitStatus.other;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseUnavailableError';
+  }
+}

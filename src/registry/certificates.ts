@@ -124,7 +124,7 @@ export function* iterateCertificates(reg: Registry, filter: { userIds?: Eui64[] 
  */
 export function markRevoked(reg: Registry, serial: string, reason: string, at: Date, solrEventId: string | null, crlNumber: number | null = null): void {
   reg
-    .stmt("UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, solr_event_id = ?, crl_number = CASE source WHEN 'issued' THEN ? END WHERE serial = ?")
+    .stmt("UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, solr_event_id = ?, crl_number = CASE source WHEN 'issued' THEN CAST(? AS INTEGER) END WHERE serial = ?")
     .run(at.toISOString(), reason, solrEventId, crlNumber, serial);
 }
 
@@ -147,7 +147,7 @@ export function revokeValidOf(reg: Registry, userIds: readonly Eui64[], reason: 
   if (userIds.length === 0) return [];
   const marks = userIds.map(() => '?').join(',');
   const rows = reg.stmt(
-    `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, solr_event_id = ?, crl_number = CASE source WHEN 'issued' THEN ? END
+    `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ?, solr_event_id = ?, crl_number = CASE source WHEN 'issued' THEN CAST(? AS INTEGER) END
      WHERE user_id IN (${marks}) AND status = 'valid' RETURNING serial, user_id, profile, source, revoked_at, revocation_reason`,
   ).all(at.toISOString(), reason, solrEventId, crlNumber, ...userIds) as
     { serial: string; user_id: string; profile: string; source: 'issued' | 'registered'; revoked_at: string; revocation_reason: string }[];

@@ -47,7 +47,7 @@ export interface Driver {
   /**
    * Runs `fn` in one transaction: `write` takes the write lock at the start (SQLite BEGIN IMMEDIATE,
    * PostgreSQL one transaction-scoped advisory lock), so the decisions `fn` makes see every earlier
-   * commit; `unlocked` takes no lock (only for this connection's temporary tables). A nested call joins
+   * commit; `unlocked` takes no lock and reads one snapshot (PostgreSQL REPEATABLE READ). A nested call joins
    * the open transaction. Commits when `fn` returns, rolls back when it throws.
    */
   transaction<T>(fn: () => T, mode: 'write' | 'unlocked'): T;
@@ -62,6 +62,8 @@ export interface Driver {
   tableExists(name: string): boolean;
   /** The table's columns in order, empty when the table does not exist. */
   tableColumns(name: string): ColumnInfo[];
+  /** Whether the table's rows are named by their primary key alone (SQLite WITHOUT ROWID; no `rowid` column on PostgreSQL). */
+  withoutRowid(name: string): boolean;
   /** Whether `e` is a lock wait that gave up (retried by the registry within its bound). */
   isBusy(e: unknown): boolean;
   /** Whether `e` came from the database (a missing table, a constraint), not from smki's own code. */

@@ -6,6 +6,8 @@ import { IntegrityError } from '../domain/errors.js';
 export interface HomePaths {
   dir: string;
   db: string;
+  /** A home whose registry is on PostgreSQL names it here (src/registry/database.ts), instead of `db`. */
+  database: string;
   keysDir: string;
   rootKey: string;
   issuingKey: string;
@@ -28,6 +30,7 @@ export function homePaths(dir: string): HomePaths {
   return {
     dir: d,
     db: join(d, 'registry.sqlite'),
+    database: join(d, 'database.json'),
     keysDir: join(d, 'keys'),
     rootKey: join(d, 'keys', 'root-oca.key.pem'),
     issuingKey: join(d, 'keys', 'issuing-oca.key.pem'),

@@ -8,6 +8,11 @@ export interface Migration {
    * with a non-NULL default, a rewrite): they are verified before it runs and sealed again after.
    */
   reseal?: string[];
+  /**
+   * The same change in PostgreSQL's dialect, for every migration after the PostgreSQL baseline
+   * (src/registry/pg-baseline.ts): a PostgreSQL registry starts at the baseline's version.
+   */
+  pg?: string;
 }
 
 export const MIGRATIONS: Migration[] = [

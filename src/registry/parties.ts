@@ -26,9 +26,9 @@ interface Row {
   created_at: string;
 }
 
-// One row per User ID, its roles in registration order (SQLite keeps group_concat in the sub-select's order).
+// One row per User ID, its roles in registration order.
 const SELECT = `SELECT u.eui, u.party_id, p.name AS party_name, u.created_at, u.row_mac,
-    (SELECT group_concat(role, ',') FROM (SELECT role FROM user_id_roles r WHERE r.eui = u.eui ORDER BY r.created_at, r.rowid)) AS roles,
+    (SELECT string_agg(role, ',' ORDER BY r.created_at, r.rowid) FROM user_id_roles r WHERE r.eui = u.eui) AS roles,
     (SELECT acting_for FROM user_id_roles r WHERE r.eui = u.eui AND r.acting_for IS NOT NULL) AS acting_for
   FROM user_ids u JOIN parties p ON p.id = u.party_id`;
 
@@ -74,7 +74,7 @@ export function findPartyByName(reg: Registry, name: string): { id: number; name
 }
 
 export function insertParty(reg: Registry, name: string, at: Date): number {
-  return Number(reg.stmt('INSERT INTO parties (name, created_at) VALUES (?, ?)').run(name, at.toISOString()).lastInsertRowid);
+  return (reg.stmt('INSERT INTO parties (name, created_at) VALUES (?, ?) RETURNING id').get(name, at.toISOString()) as { id: number }).id;
 }
 
 /** A new User ID in its first role. */

@@ -13,6 +13,11 @@ import { RowGuard } from './row-mac.js';
 import { statementProblems } from './statement-check.js';
 import type { Driver, Statement } from './driver.js';
 import { SqliteDriver } from './sqlite-driver.js';
+import { databaseChoice, databasePassword, homeDatabase, newHomeTarget, writeHomeDatabase } from './database.js';
+import { PgDriver, type PgTarget } from './pg-driver.js';
+import { PG_BASELINE, PG_BASELINE_VERSION } from './pg-baseline.js';
+import { pgSealingDdl } from './pg-sealing.js';
+import { PROTECTED_TABLES } from './row-mac.js';
 
 // CommonJS with a native addon: required directly (start-up time), not through the ESM loader's export scan.
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
@@ -61,6 +66,8 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Benchmark only (`npm run bench`'s before/after line): no row MACs sealed or checked. */
   benchmarkWithoutRowChecks?: boolean;
+  /** --database (a URL from argv: no password in it); else SMKI_DATABASE_URL; else the home's own. */
+  database?: string;
 }
 
 let benchmarkRowChecksOff = false;
@@ -130,9 +137,11 @@ export class Registry {
   /** Opens an existing CA home (created by `smki init`). */
   static open(dir: string, opts: OpenOptions = {}): Registry {
     const paths = homePaths(dir);
-    if (!existsSync(paths.db)) {
+    if (!existsSync(paths.db) && !existsSync(paths.database)) {
       throw new InputError(`no CA at ${paths.dir} (run 'smki init' first, or pass --home)`);
     }
+    const target = homeDatabase(paths, databaseChoice(opts.database));
+    if (target) return Registry.openPg(paths, target, opts);
     const auditKey = readAuditKey(paths);
     requireSqliteFile(paths.db);
     // A home that cannot be written (a read-only mount, a copy for inspection) is still read. SQLite
@@ -165,20 +174,36 @@ export class Registry {
     }
   }
 
+  private static openPg(paths: HomePaths, target: PgTarget, opts: OpenOptions): Registry {
+    const auditKey = readAuditKey(paths);
+    const db = PgDriver.connect(target, { lockWaitMs: busyWaitBound(), password: databasePassword(), readonly: opts.readonly });
+    try {
+      const reg = new Registry(db, paths, auditKey, opts.clock ?? (() => new Date()), !(opts.benchmarkWithoutRowChecks ?? benchmarkRowChecksOff));
+      reg.requireKnownSchema();
+      if (!opts.readonly) reg.migrate();
+      return reg;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
   /** A registry this smki made: a known schema version with its tables, not a foreign database. */
   private requireKnownSchema(): void {
     const version = this.schemaVersion();
     const hasAudit = this.db.tableExists('audit');
     if (version === 0 || !hasAudit) {
-      throw new IntegrityError(`the registry ${this.paths.db} holds no smki registry (schema version ${version}${hasAudit ? '' : ', no audit table'}): lost, dropped or a foreign database`);
+      throw new IntegrityError(`the registry ${this.db.location} holds no smki registry (schema version ${version}${hasAudit ? '' : ', no audit table'}): lost, dropped or a foreign database`);
     }
     if (version > SCHEMA_VERSION) {
-      throw new InputError(`the registry ${this.paths.db} has schema version ${version}, newer than this smki knows (${SCHEMA_VERSION}): use a newer smki`);
+      throw new InputError(`the registry ${this.db.location} has schema version ${version}, newer than this smki knows (${SCHEMA_VERSION}): use a newer smki`);
     }
   }
 
   /** Creates the database of a new home; the caller has made the folder and the audit key. */
-  static create(paths: HomePaths, auditKey: Buffer, clock: Clock = () => new Date(), opts: Pick<OpenOptions, 'benchmarkWithoutRowChecks'> = {}): Registry {
+  static create(paths: HomePaths, auditKey: Buffer, clock: Clock = () => new Date(), opts: Pick<OpenOptions, 'benchmarkWithoutRowChecks' | 'database'> = {}): Registry {
+    const choice = databaseChoice(opts.database);
+    if (choice) return Registry.createPg(paths, newHomeTarget(choice), auditKey, clock, opts);
     // Created 0600 first: SQLite gives the -wal and -shm files the database file's permissions.
     closeSync(openSync(paths.db, 'wx', 0o600));
     const db = new SqliteDriver(new Database(paths.db, { timeout: BUSY_TIMEOUT_MS }), paths.db);
@@ -186,6 +211,25 @@ export class Registry {
       Registry.configure(db.native, false);
       const reg = new Registry(db, paths, auditKey, clock, !(opts.benchmarkWithoutRowChecks ?? benchmarkRowChecksOff));
       reg.migrate();
+      reg.rows.install();
+      reg.checkedBeforeWrite = true;
+      return reg;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /** A new home's registry in its own (new or empty) PostgreSQL schema; the home's database.json names it. */
+  private static createPg(paths: HomePaths, target: PgTarget, auditKey: Buffer, clock: Clock, opts: Pick<OpenOptions, 'benchmarkWithoutRowChecks'>): Registry {
+    const db = PgDriver.connect(target, { create: true, lockWaitMs: busyWaitBound(), password: databasePassword() });
+    try {
+      if (db.schemaVersion() > 0 || db.tableExists('audit')) {
+        throw new InputError(`${target.location} already holds an smki registry: give each home its own schema (postgres://...?schema=NAME)`);
+      }
+      const reg = new Registry(db, paths, auditKey, clock, !(opts.benchmarkWithoutRowChecks ?? benchmarkRowChecksOff));
+      reg.migrate();
+      writeHomeDatabase(paths, target);
       reg.rows.install();
       reg.checkedBeforeWrite = true;
       return reg;
@@ -228,7 +272,16 @@ export class Registry {
       }
       for (const m of pending) {
         if (this.schemaVersion() >= m.version) continue;
-        this.db.exec(m.sql);
+        if (this.db.dialect === 'postgres') {
+          // PostgreSQL starts at its baseline (the schema at that version); later migrations carry their own SQL.
+          if (m.version <= PG_BASELINE_VERSION) {
+            for (const sql of [...PG_BASELINE, ...pgSealingDdl(PROTECTED_TABLES)]) this.db.exec(sql);
+            this.db.setSchemaVersion(PG_BASELINE_VERSION);
+            continue;
+          }
+          if (m.pg === undefined) throw new Error(`migration ${m.version} (${m.name}) has no PostgreSQL SQL`);
+          this.db.exec(m.pg);
+        } else this.db.exec(m.sql);
         this.db.setSchemaVersion(m.version);
       }
       this.rows.resealTables(reseal);
@@ -346,7 +399,7 @@ export class Registry {
   nextId(prefix: string): string {
     // The value it counts up from must be the one smki wrote (a lowered counter would reuse IDs).
     this.rows.check('counters', this.stmt('SELECT * FROM counters WHERE name = ?').get(prefix));
-    const row = this.stmt('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value')
+    const row = this.stmt('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = counters.value + 1 RETURNING value')
       .get(prefix) as { value: number };
     return `${prefix}-${row.value}`;
   }

@@ -18,6 +18,7 @@
 import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 import type { Driver, Statement } from './driver.js';
 import { SqliteDriver } from './sqlite-driver.js';
+import { installPgSealing } from './pg-sealing.js';
 import { IntegrityError } from '../domain/errors.js';
 
 /** Tables whose rows decisions rely on. New security tables are added here (see above). */
@@ -187,7 +188,7 @@ export class RowGuard {
       s = {
         columns: info.filter((c) => c.name !== 'row_mac').map((c) => c.name),
         keyColumns: info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name),
-        withoutRowid: this.db instanceof SqliteDriver && this.db.withoutRowid(table),
+        withoutRowid: this.db.withoutRowid(table),
       };
       if (!info.some((c) => c.name === 'row_mac')) throw new Error(`protected table ${table} has no row_mac column (add it in a migration)`);
       this.shapes.set(table, s);
@@ -213,7 +214,12 @@ export class RowGuard {
   /** Registers the SQL functions and the sealing triggers on this connection (after migration). */
   install(): void {
     if (!this.enabled || this.installed) return;
-    if (!(this.db instanceof SqliteDriver)) throw new Error(`row sealing on ${this.db.dialect} is not available`);
+    if (!(this.db instanceof SqliteDriver)) {
+      // PostgreSQL: sealed in this process after each write (src/registry/pg-sealing.ts); the key stays here.
+      installPgSealing(this.db, { mac: (t, row) => this.macOfRow(t, row), check: (t, row) => void this.check(t, row), note: (t, removed, added) => this.noteChange(t, removed, added) }, PROTECTED_TABLES);
+      this.installed = true;
+      return;
+    }
     const native = this.db.native;
     native.function('smki_row_mac', { deterministic: true, varargs: true }, (table: unknown, ...values: unknown[]) => this.mac(String(table), values));
     // Throws when the row about to be changed is not as smki wrote it: no smki write launders an edit.
@@ -408,7 +414,7 @@ export class RowGuard {
     if (!this.enabled) return;
     // Outside a transaction the state row, the digests and the table are read in one snapshot: read
     // statement by statement, another process's commit in between would look like tampering.
-    if (!this.db.inTransaction) return this.db.transaction(() => this.checkTable(table))();
+    if (!this.db.inTransaction) return this.db.transaction(() => this.checkTable(table), 'unlocked');
     const inTx = this.inRegistryTx();
     if (inTx && this.tablesVerifiedInTx.has(table)) return;
     this.requireState();

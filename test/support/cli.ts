@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import type { Clock } from '../../src/registry/registry.js';
+import { withTestDatabase } from './database.js';
 
 export interface RunResult {
   code: number;
@@ -26,7 +27,7 @@ export async function smki(args: string[], opts: { clock?: Clock; stdin?: string
   const stderr = new Capture();
   const stdin = new PassThrough();
   stdin.end(opts.stdin ?? '');
-  const code = await main(['node', 'smki', ...args], { stdout, stderr, stdin, interactive: false, progress: false }, opts.clock);
+  const code = await main(['node', 'smki', ...withTestDatabase(args)], { stdout, stderr, stdin, interactive: false, progress: false }, opts.clock);
   let json: unknown;
   try {
     json = JSON.parse(stdout.text);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { keyIdOf } from '../../src/ca/person-keys.js';
 import { FileKeySigner, type Signer } from '../../src/ca/signer.js';
+import { query } from './query.js';
 
 export interface KeyFiles {
   /** The private key file (what --as and --officer-key take). */
@@ -68,13 +69,8 @@ export function testKeyWithId(keyId: string): (KeyFiles & { signer: Signer }) | 
 
 /** The officer's test key in a home: the key registered for officer `id` (made with testKey), or undefined. */
 export function officerTestKey(home: string, id: string): (KeyFiles & { signer: Signer }) | undefined {
-  const db = new Database(join(home, 'registry.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    const row = db.prepare('SELECT key_id FROM officers WHERE id = ? COLLATE NOCASE').get(id) as { key_id: string | null } | undefined;
-    return row?.key_id ? testKeyWithId(row.key_id) : undefined;
-  } finally {
-    db.close();
-  }
+  const row = query<{ key_id: string | null }>(home, 'SELECT key_id FROM officers WHERE id = ? COLLATE NOCASE', id)[0];
+  return row?.key_id ? testKeyWithId(row.key_id) : undefined;
 }
 
 /**

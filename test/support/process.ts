@@ -3,6 +3,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { withTestDatabase } from './database.js';
 
 const ROOT = process.cwd();
 const BIN = join(ROOT, 'bin', 'smki.js');
@@ -42,7 +43,7 @@ export interface ProcessResult {
 /** Starts `smki ARGS` as a child process; `done` settles when it exits. */
 export function startSmki(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<ProcessResult> } {
   ensureBuilt();
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...withTestDatabase(args, { ...process.env, ...env })], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

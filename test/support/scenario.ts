@@ -1,9 +1,9 @@
 // A CA home with the cast of the SoLR story, built through the CLI as a user would.
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { passphraseFile, smki, tempDir } from './cli.js';
+import { openOutside } from './query.js';
 import { actAs, adminFlags, testKey, withOfficerKeys } from './keys.js';
 
 export const SUPPLIER = '90B3D51F30010000'; // the failed Supplier (the ZAZ1 test supplier's EUI)
@@ -59,10 +59,12 @@ export async function setupScenario(): Promise<Scenario> {
 
 /** A digest of every row of every table: equal digests mean an unchanged registry. */
 export function registryDigest(home: string): string {
-  const db = new Database(join(home, 'registry.sqlite'), { readonly: true, fileMustExist: true });
+  const db = openOutside(home, { readonly: true });
   try {
     const h = createHash('sha256');
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+    const tables = (db.dialect === 'postgres'
+      ? db.prepare("SELECT relname AS name FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' ORDER BY relname")
+      : db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).all() as { name: string }[];
     for (const { name } of tables) {
       h.update(`#${name}\n`);
       const rows = db.prepare(`SELECT * FROM "${name}"`).all()

@@ -42,7 +42,7 @@ export const COMMANDS: CommandEntry[] = [
 export function commandWord(args: string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--home' || a === '--as') { i++; continue; }
+    if (a === '--home' || a === '--as' || a === '--database') { i++; continue; }
     if (a.startsWith('-')) continue;
     if (a === 'help') return args.slice(i + 1).find((x) => !x.startsWith('-'));
     return a;

@@ -78,7 +78,7 @@ export const registerInit: Register = (program, wrap) => {
       const catalogue = ctx.catalogue();
       const admin = await initAdmin(ctx, opts);
       const { keys, secret } = await initKeys(ctx, opts);
-      const r = initCa(ctx.home, secret, opts.caName || catalogue.ca.defaultCaName, catalogue, admin, ctx.clock, keys);
+      const r = initCa(ctx.home, secret, opts.caName || catalogue.ca.defaultCaName, catalogue, admin, ctx.clock, keys, { database: ctx.globals.database });
       const offline = keys.kind === 'file' && keys.rootKeyOut !== undefined;
       ctx.emit(
         [
