@@ -6,6 +6,7 @@ import type { Catalogue } from '../config/catalogue.js';
 import { isReasonCode, reason as catalogueReason, type Requirement } from '../domain/reasons.js';
 import { userRoleName } from '../domain/roles.js';
 import { eventState, requireEvent } from '../ra/solr.js';
+import { listSolrEvents, type SolrEventRecord } from '../registry/solr.js';
 import { listAdts } from '../ra/adt.js';
 import { findUserId } from '../registry/parties.js';
 import { listQuarantine, type QuarantineRecord } from '../registry/quarantine.js';
@@ -53,6 +54,25 @@ export interface DeviceTypeRow {
   refused: number;
 }
 
+/** A decision counted in the report: the gate's, with how it came to be counted here. */
+export type EventDecision = Omit<ReportDecision, 'attributed'> & {
+  /**
+   * 'event': the gate tied it to the event. 'window': no event was active for it; it came from the
+   * SRP within the window. 'outsideWindow': a refusal with no event active, from the SRP for a Device
+   * of the failed Supplier, before or after the window (an R6 refusal of this failure).
+   */
+  attributed: ReportDecision['attributed'] | 'outsideWindow';
+};
+
+/** Another SoLR event for the same failed Supplier whose window overlaps this one's. */
+export interface OverlappingEvent {
+  id: string;
+  instruction: string;
+  srp: string;
+  state: string;
+  window: { from: string; until: string };
+}
+
 export interface RequirementSummary {
   requirement: Exclude<Requirement, 'CA' | 'GATE'>;
   title: string;
@@ -73,7 +93,11 @@ export interface EventReport {
     approved: { by: string; at: string } | null;
     ended: { by: string; at: string } | null;
     suppliersRevoked: { by: string; at: string } | null;
+    /** Other events for the same failed Supplier whose windows overlap this one (see `warnings`). */
+    overlapping: OverlappingEvent[];
   };
+  /** Things the reader should know before trusting the figures (overlapping events for the Supplier). */
+  warnings: string[];
   requests: {
     total: number;
     accepted: number;
@@ -82,10 +106,12 @@ export interface EventReport {
     refused: number;
     /** Refused requests with no event recorded, counted here because they came from the SRP within the window. */
     attributedByWindow: number;
+    /** Refusals with no event active, from the SRP for the failed Supplier's Devices, outside the window. */
+    attributedOutsideWindow: number;
     byReason: ReasonCount[];
     byDeviceType: DeviceTypeRow[];
     byServiceRequest: { serviceReferenceVariant: string; accepted: number; quarantined: number; refused: number }[];
-    list: ReportDecision[];
+    list: EventDecision[];
   };
   adt: {
     files: { id: string; submittedAt: string; officer: string; status: string; supersededBy: string | null; fileName: string; thresholds: { serviceReferenceVariant: string; warning: number; quarantine: number }[] }[];
@@ -110,7 +136,8 @@ export interface EventReport {
   };
   certificates: {
     revoked: ReportCertificate[];
-    srp: { xmlSign: number; other: number };
+    /** Certificates the SRP's User ID holds now (unrevoked), and how many of its certificates are revoked. */
+    srp: { xmlSign: number; other: number; revoked: number };
   };
   requirements: RequirementSummary[];
 }
@@ -128,11 +155,16 @@ function reasonInfo(r: { code: string; message?: string; requirement?: string })
   return { requirement: r.requirement ?? '', message: r.message ?? '' };
 }
 
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+/** A count for people: `12,345` (thousands separated by commas, whatever the locale). */
+export function count(n: number): string {
+  return Number.isInteger(n) ? String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : String(n);
 }
 
-function codesOf(d: ReportDecision[], pred: (code: string) => boolean): number {
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}
+
+function codesOf(d: EventDecision[], pred: (code: string) => boolean): number {
   return d.filter((x) => x.reasons.some((r) => pred(r.code))).length;
 }
 
@@ -147,12 +179,43 @@ export function when(iso: string | null | undefined): string {
 }
 const day = when;
 
+/** The event's window as it ended: `until`, or the early end. */
+function effectiveEnd(e: SolrEventRecord): string {
+  return e.endedAt && e.endedAt < e.endsAt ? e.endedAt : e.endsAt;
+}
+
+/**
+ * The decisions the report counts: the gate's under the event, those with no event from the SRP
+ * within the window, and every refusal with no event from the SRP for a Device of the failed
+ * Supplier before or after the window (SOLR_EVENT_NOT_ACTIVE and the like: R6 refusals of this
+ * failure, which the SRP sent while no event let it).
+ */
+function eventDecisions(reg: Registry, e: SolrEventRecord): EventDecision[] {
+  // One query: the event's own, and every decision of the SRP with no event, at any time.
+  const all = decisionsForEvent(reg, { id: e.id, srpUserId: e.srpUserId, startsAt: '0000', endsAt: '9999' });
+  const out: EventDecision[] = [];
+  for (const d of all) {
+    if (d.attributed === 'event') out.push(d);
+    else if (d.decidedAt >= e.startsAt && d.decidedAt <= e.endsAt) out.push(d);
+    else if (d.decision === 'refuse' && d.supplierEui === e.failedSupplier) out.push({ ...d, attributed: 'outsideWindow' });
+  }
+  return out;
+}
+
+/** Other events for the same failed Supplier whose windows (as they ended) overlap this one's. */
+function overlappingEvents(reg: Registry, e: SolrEventRecord, now: Date): OverlappingEvent[] {
+  const end = effectiveEnd(e);
+  return listSolrEvents(reg, { supplier: e.failedSupplier })
+    .filter((o) => o.id !== e.id && o.startsAt < end && e.startsAt < effectiveEnd(o))
+    .map((o) => ({ id: o.id, instruction: o.instructionRef, srp: o.srpUserId, state: eventState(o, now), window: { from: o.startsAt, until: o.endsAt } }));
+}
+
 /** Builds the report of one SoLR event from the registry (read only). */
 export function buildEventReport(reg: Registry, catalogue: Catalogue, eventId: string, now: Date): EventReport {
   const e = requireEvent(reg, eventId);
   const supplier = partyRef(reg, e.failedSupplier);
   const srp = partyRef(reg, e.srpUserId);
-  const decisions = decisionsForEvent(reg, e);
+  const decisions = eventDecisions(reg, e);
   const accepted = decisions.filter((d) => d.decision === 'accept');
   const quarantined = decisions.filter((d) => d.decision === 'quarantine');
   const refused = decisions.filter((d) => d.decision === 'refuse');
@@ -205,7 +268,10 @@ export function buildEventReport(reg: Registry, catalogue: Catalogue, eventId: s
   const alerts = alertsForEvent(reg, e);
   const held = listQuarantine(reg, { solrEventId: e.id });
   const revoked = certificatesRevokedUnder(reg, e.id);
+  // Held means unrevoked: a revoked certificate is counted apart.
   const srpCerts = certificatesOf(reg, e.srpUserId);
+  const srpHeld = srpCerts.filter((c) => c.status !== 'revoked');
+  const overlapping = overlappingEvents(reg, e, now);
 
   const report: EventReport = {
     reportVersion: REPORT_VERSION,
@@ -221,7 +287,10 @@ export function buildEventReport(reg: Registry, catalogue: Catalogue, eventId: s
       approved: e.approvedBy && e.approvedAt ? { by: e.approvedBy, at: e.approvedAt } : null,
       ended: e.endedBy && e.endedAt ? { by: e.endedBy, at: e.endedAt } : null,
       suppliersRevoked: e.suppliersRevokedBy && e.suppliersRevokedAt ? { by: e.suppliersRevokedBy, at: e.suppliersRevokedAt } : null,
+      overlapping,
     },
+    warnings: overlapping.map((o) =>
+      `SoLR event ${o.id} (${o.instruction}, SRP ${o.srp}, ${o.state}) is also for ${supplier.party ?? supplier.eui} and its window (${when(o.window.from)} to ${when(o.window.until)}) overlaps this one's: a request in the overlap may be counted in either report`),
     requests: {
       total: decisions.length,
       accepted: accepted.length,
@@ -229,6 +298,7 @@ export function buildEventReport(reg: Registry, catalogue: Catalogue, eventId: s
       quarantined: quarantined.length,
       refused: refused.length,
       attributedByWindow: decisions.filter((d) => d.attributed === 'window').length,
+      attributedOutsideWindow: decisions.filter((d) => d.attributed === 'outsideWindow').length,
       byReason,
       byDeviceType,
       byServiceRequest: [...srvs.values()].sort((a, b) => a.serviceReferenceVariant.localeCompare(b.serviceReferenceVariant)),
@@ -256,7 +326,7 @@ export function buildEventReport(reg: Registry, catalogue: Catalogue, eventId: s
     },
     certificates: {
       revoked,
-      srp: { xmlSign: srpCerts.filter((c) => c.profile === 'xml-sign').length, other: srpCerts.filter((c) => c.profile !== 'xml-sign').length },
+      srp: { xmlSign: srpHeld.filter((c) => c.profile === 'xml-sign').length, other: srpHeld.filter((c) => c.profile !== 'xml-sign').length, revoked: srpCerts.length - srpHeld.length },
     },
     requirements: [],
   };
@@ -266,12 +336,12 @@ export function buildEventReport(reg: Registry, catalogue: Catalogue, eventId: s
 
 function r6Refusals(refused: number, notActive: number): string {
   if (refused === 0) return "No request was refused under this requirement's checks.";
-  const tail = notActive === 0 ? '' : notActive === refused ? `, all because the event was not active when they were sent` : `, ${notActive} of them because the event was not active when they were sent`;
+  const tail = notActive === 0 ? '' : notActive === refused ? `, all because no event was active when they were sent` : `, ${count(notActive)} of them because no event was active when they were sent`;
   return `${plural(refused, 'request was', 'requests were')} refused under this requirement's checks (sender, signature, target Device, replay)${tail}.`.replace(/^1 request was refused(.*), all because/, '1 request was refused$1, because');
 }
 
 /** One plain-language sentence (or two) per MP134B requirement, from the report's numbers. */
-function requirementSummaries(r: EventReport, d: ReportDecision[], catalogue: Catalogue): RequirementSummary[] {
+function requirementSummaries(r: EventReport, d: EventDecision[], catalogue: Catalogue): RequirementSummary[] {
   const ev = r.event;
   const supplierName = ev.failedSupplier.party ?? ev.failedSupplier.eui;
   const srpName = r.event.srp.party ?? ev.srp.eui;
@@ -291,7 +361,7 @@ function requirementSummaries(r: EventReport, d: ReportDecision[], catalogue: Ca
     {
       requirement: 'R2',
       title: 'XML signing certificates only, no keys for Critical Commands',
-      summary: `The SoLRContingency User ID holds ${plural(r.certificates.srp.xmlSign, 'XML-signing certificate')} and ${r.certificates.srp.other === 0 ? 'no' : r.certificates.srp.other} Digital Signing or Key Agreement certificate${r.certificates.srp.other === 1 ? '' : 's'}; this CA refuses to issue those to the role.`,
+      summary: `The SoLRContingency User ID holds ${plural(r.certificates.srp.xmlSign, 'XML-signing certificate')} and ${r.certificates.srp.other === 0 ? 'no' : count(r.certificates.srp.other)} Digital Signing or Key Agreement certificate${r.certificates.srp.other === 1 ? '' : 's'} (unrevoked${r.certificates.srp.revoked ? `; ${count(r.certificates.srp.revoked)} more revoked` : ''}); this CA refuses to issue those to the role.`,
     },
     {
       requirement: 'R3',
@@ -316,7 +386,7 @@ function requirementSummaries(r: EventReport, d: ReportDecision[], catalogue: Ca
     {
       requirement: 'R7',
       title: "Alerts still reach someone after the Supplier's certificates are revoked",
-      summary: `${ev.suppliersRevoked ? `${supplierName}'s certificates were revoked on ${day(ev.suppliersRevoked.at)} by ${ev.suppliersRevoked.by} (${plural(r.certificates.revoked.length, 'certificate')}).` : `${supplierName}'s certificates have not been revoked under this event.`} ${plural(alerts.toSrp, 'alert')} for its Devices went to the SRP, ${alerts.toSupplier} to the Supplier, and ${alerts.held} ${alerts.held === 1 ? 'is' : 'are'} held for want of a destination (never dropped).`,
+      summary: `${ev.suppliersRevoked ? `${supplierName}'s certificates were revoked on ${day(ev.suppliersRevoked.at)} by ${ev.suppliersRevoked.by} (${plural(r.certificates.revoked.length, 'certificate')}).` : `${supplierName}'s certificates have not been revoked under this event.`} ${plural(alerts.toSrp, 'alert')} for its Devices went to the SRP, ${count(alerts.toSupplier)} to the Supplier, and ${count(alerts.held)} ${alerts.held === 1 ? 'is' : 'are'} held for want of a destination (never dropped).`,
     },
   ];
 }

@@ -1,7 +1,7 @@
 // The SoLR event report as one self-contained HTML page: inline CSS, inline SVG charts drawn here, no
 // scripts, fonts, images or network (a Content-Security-Policy forbids them), written for a reader at
 // Ofgem rather than for an engineer: plain headings, one sentence per MP134B requirement.
-import { when, type EventReport } from './event-report.js';
+import { count, when, type EventReport } from './event-report.js';
 
 export function escapeHtml(text: unknown): string {
   return String(text ?? '')
@@ -55,7 +55,7 @@ export function barChart(title: string, series: BarSegment[], rows: BarRow[], op
   for (const t of ticks) {
     const x = labelW + (t / ticks[ticks.length - 1]!) * plotW;
     parts.push(`<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${height - 20}" class="grid"/>`);
-    parts.push(`<text x="${x.toFixed(1)}" y="${height - 6}" class="tick" text-anchor="middle">${t}</text>`);
+    parts.push(`<text x="${x.toFixed(1)}" y="${height - 6}" class="tick" text-anchor="middle">${count(t)}</text>`);
   }
   const scale = plotW / ticks[ticks.length - 1]!;
   rows.forEach((r, i) => {
@@ -66,12 +66,12 @@ export function barChart(title: string, series: BarSegment[], rows: BarRow[], op
       if (v <= 0) return;
       const w = v * scale;
       const s = series[j]!;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(w, 1).toFixed(1)}" height="${barH}" fill="${s.color}"><title>${esc(`${r.label}: ${v} ${s.label.toLowerCase()}`)}</title></rect>`);
-      if (w >= 22) parts.push(`<text x="${(x + w / 2).toFixed(1)}" y="${y + barH / 2 + 5}" class="inbar" text-anchor="middle">${v}</text>`);
+      parts.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(w, 1).toFixed(1)}" height="${barH}" fill="${s.color}"><title>${esc(`${r.label}: ${count(v)} ${s.label.toLowerCase()}`)}</title></rect>`);
+      if (w >= Math.max(22, 7 * count(v).length + 8)) parts.push(`<text x="${(x + w / 2).toFixed(1)}" y="${y + barH / 2 + 5}" class="inbar" text-anchor="middle">${count(v)}</text>`);
       x += w;
     });
     const total = r.values.reduce((a, b) => a + b, 0);
-    parts.push(`<text x="${(x + 6).toFixed(1)}" y="${y + barH / 2 + 5}" class="total">${total}</text>`);
+    parts.push(`<text x="${(x + 6).toFixed(1)}" y="${y + barH / 2 + 5}" class="total">${count(total)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
@@ -103,6 +103,31 @@ function table(headers: string[], rows: string[][], opts: { numeric?: number[]; 
 function partyText(p: { eui: string; party: string | null }): string {
   return p.party ? `${esc(p.party)} <span class="eui">(${esc(p.eui)})</span>` : `<span class="eui">${esc(p.eui)}</span>`;
 }
+
+/** How many rows a table of requests, alerts or quarantine records shows; the JSON report has them all. */
+export const TABLE_ROWS = 200;
+
+/** The first `max` rows, and a note saying how many more there are and where the rest is. */
+function bounded<T>(rows: readonly T[], max: number, what: string, eventId: string): { rows: readonly T[]; note: string } {
+  if (rows.length <= max) return { rows, note: '' };
+  return {
+    rows: rows.slice(0, max),
+    note: `<p class="note">The first ${count(max)} of ${count(rows.length)} ${esc(what)} are shown; ${count(rows.length - max)} more are in the full list in the JSON report (<code>smki report --event ${esc(eventId)} --format json</code>).</p>`,
+  };
+}
+
+/** The words a reader at Ofgem may not know, in the order they first matter. */
+export const GLOSSARY: readonly [string, string][] = [
+  ['SRP', 'Shared Resource Provider: the company that ran the failed Supplier\'s systems, acting in the SoLRContingency User Role.'],
+  ['SR', 'Service Request: a message a DCC User sends to the DCC to have something done to a Device (SR 1.6 is "Update Payment Mode").'],
+  ['CV', 'CommandVariant: how the DCC is to deliver a Service Request (for example 4, to send it straight to the Device; 5, with a Signed Pre-Command).'],
+  ['ESME', 'Electricity Smart Metering Equipment: an electricity smart meter.'],
+  ['GSME', 'Gas Smart Metering Equipment: a gas smart meter.'],
+  ['SRO', 'Senior Responsible Officer: the person at a Party who answers for its use of the PKI and nominates its AROs.'],
+  ['ARO', 'Authorised Responsible Officer: a person a Party\'s SRO nominates to request certificates and submit ADT files for it.'],
+  ['ADT', 'Anomaly Detection Threshold: how many requests of a kind a User may send in a period before they are flagged (warning) or held (quarantine).'],
+  ['AD1', 'The DCC Alert telling the sender that a request was quarantined.'],
+];
 
 const DECISION_WORDS: Record<string, string> = { accept: 'accepted', refuse: 'refused', quarantine: 'quarantined' };
 
@@ -141,6 +166,7 @@ svg .total { font: 700 13px system-ui, sans-serif; fill: #333; }
 svg .grid { stroke: #e3e7ec; stroke-width: 1; }
 .none { color: #666; font-style: italic; }
 .note { color: #555; font-size: 0.9rem; }
+.warning { background: #fff4e5; border-left: 4px solid #e65100; padding: 10px 14px; margin: 12px 0; }
 footer { margin-top: 36px; color: #666; font-size: 0.85rem; border-top: 1px solid #d9dee5; padding-top: 10px; }
 @media print { body { background: #fff; } main { padding: 0; } h2 { break-after: avoid; } }
 `;
@@ -155,14 +181,18 @@ function periodText(r: EventReport): string {
 }
 
 /** Renders the report as a complete HTML document. */
-export function renderEventReportHtml(r: EventReport): string {
+export function renderEventReportHtml(r: EventReport, opts: { maxRows?: number } = {}): string {
   const ev = r.event;
   const q = r.requests;
   const supplierName = ev.failedSupplier.party ?? ev.failedSupplier.eui;
   const srpName = ev.srp.party ?? ev.srp.eui;
   const lead = q.total === 0
     ? `No Service Requests from ${esc(srpName)} were checked during this event.`
-    : `${periodText(r)}, ${esc(srpName)} sent ${q.total} Service Request${q.total === 1 ? '' : 's'} for the Devices of ${esc(supplierName)}'s customers: ${q.accepted} accepted${q.acceptedWithWarning ? ` (${q.acceptedWithWarning} over the anomaly warning threshold)` : ''}, ${q.quarantined} quarantined and ${q.refused} refused.`;
+    : `${periodText(r)}, ${esc(srpName)} sent ${count(q.total)} Service Request${q.total === 1 ? '' : 's'} for the Devices of ${esc(supplierName)}'s customers: ${count(q.accepted)} accepted${q.acceptedWithWarning ? ` (${count(q.acceptedWithWarning)} over the anomaly warning threshold)` : ''}, ${count(q.quarantined)} quarantined and ${count(q.refused)} refused.`;
+  const requestRows = bounded(q.list, opts.maxRows ?? TABLE_ROWS, 'requests', ev.id);
+  const alertRows = bounded(r.alerts.list, opts.maxRows ?? TABLE_ROWS, 'alerts', ev.id);
+  const quarantineRows = bounded(r.quarantine.list, opts.maxRows ?? TABLE_ROWS, 'quarantine records', ev.id);
+  const n = (v: number) => count(v);
 
   const deviceChart = q.byDeviceType.some((t) => t.accepted + t.quarantined + t.refused > 0)
     ? barChart(
@@ -210,20 +240,21 @@ export function renderEventReportHtml(r: EventReport): string {
 </header>
 
 <p class="lead">${lead}</p>
+${r.warnings.map((w) => `<p class="warning"><b>Warning:</b> ${esc(w)}.</p>`).join('\n')}
 <div class="figures">
-<div class="figure"><b>${q.total}</b>requests checked</div>
-<div class="figure accepted"><b>${q.accepted}</b>accepted</div>
-<div class="figure warning"><b>${q.acceptedWithWarning}</b>accepted with a warning</div>
-<div class="figure quarantined"><b>${q.quarantined}</b>quarantined</div>
-<div class="figure refused"><b>${q.refused}</b>refused</div>
-<div class="figure"><b>${r.alerts.total}</b>alerts</div>
-<div class="figure"><b>${r.certificates.revoked.length}</b>certificates revoked</div>
+<div class="figure"><b>${n(q.total)}</b>requests checked</div>
+<div class="figure accepted"><b>${n(q.accepted)}</b>accepted</div>
+<div class="figure warning"><b>${n(q.acceptedWithWarning)}</b>accepted with a warning</div>
+<div class="figure quarantined"><b>${n(q.quarantined)}</b>quarantined</div>
+<div class="figure refused"><b>${n(q.refused)}</b>refused</div>
+<div class="figure"><b>${n(r.alerts.total)}</b>alerts</div>
+<div class="figure"><b>${n(r.certificates.revoked.length)}</b>certificates revoked</div>
 </div>
 
 <h2>Requests per Device type</h2>
 ${deviceChart}
 ${table(['Device type', 'Devices registered', 'Accepted', 'of which with ADT warning', 'Quarantined', 'Refused'],
-    q.byDeviceType.map((t) => [esc(t.deviceType), String(t.devices), String(t.accepted), String(t.acceptedWithWarning), String(t.quarantined), String(t.refused)]),
+    q.byDeviceType.map((t) => [esc(t.deviceType), n(t.devices), n(t.accepted), n(t.acceptedWithWarning), n(t.quarantined), n(t.refused)]),
     { numeric: [1, 2, 3, 4, 5] })}
 
 <h2>The event</h2>
@@ -239,34 +270,37 @@ ${r.requirements.map((x) => `<li><b>Requirement ${esc(x.requirement.slice(1))}: 
 <h2>Why requests were refused or quarantined</h2>
 ${reasonChart}
 ${table(['Reason code', 'Requirement', 'What it means', 'Requests'],
-    q.byReason.map((x) => [`<code>${esc(x.code)}</code>`, esc(x.requirement), esc(x.message), String(x.requests)]),
+    q.byReason.map((x) => [`<code>${esc(x.code)}</code>`, esc(x.requirement), esc(x.message), n(x.requests)]),
     { numeric: [3], empty: 'No request was refused or quarantined.' })}
-${q.attributedByWindow ? `<p class="note">${q.attributedByWindow} of these requests were decided when no event was active for them; they are counted here because they came from the SRP's User ID within the instructed window.</p>` : ''}
+${q.attributedByWindow ? `<p class="note">${n(q.attributedByWindow)} of these requests were decided when no event was active for them; they are counted here because they came from the SRP's User ID within the instructed window.</p>` : ''}
+${q.attributedOutsideWindow ? `<p class="note">${n(q.attributedOutsideWindow)} of the refused requests came from the SRP's User ID for ${esc(supplierName)}'s Devices before or after the instructed window, when no event let it send them (requirement 6); they are counted here as refusals of this failure.</p>` : ''}
 
 <h2>Service Requests</h2>
 ${table(['Service Request', 'Accepted', 'Quarantined', 'Refused'],
-    q.byServiceRequest.map((s) => [esc(s.serviceReferenceVariant), String(s.accepted), String(s.quarantined), String(s.refused)]),
+    q.byServiceRequest.map((s) => [esc(s.serviceReferenceVariant), n(s.accepted), n(s.quarantined), n(s.refused)]),
     { numeric: [1, 2, 3], empty: 'No requests.' })}
 
 <h2>Anomaly Detection Thresholds</h2>
-<p>${r.adt.warnings} request${r.adt.warnings === 1 ? '' : 's'} passed over a warning threshold; ${r.adt.quarantines} ${r.adt.quarantines === 1 ? 'was' : 'were'} quarantined over a quarantine threshold; ${r.adt.missing} ${r.adt.missing === 1 ? 'was' : 'were'} refused because no ADT file was on record.</p>
+<p>${n(r.adt.warnings)} request${r.adt.warnings === 1 ? '' : 's'} passed over a warning threshold; ${n(r.adt.quarantines)} ${r.adt.quarantines === 1 ? 'was' : 'were'} quarantined over a quarantine threshold; ${n(r.adt.missing)} ${r.adt.missing === 1 ? 'was' : 'were'} refused because no ADT file was on record.</p>
 ${table(['ADT file', 'Submitted', 'By ARO', 'Status', 'Thresholds per rolling window'],
     r.adt.files.map((f) => [esc(f.id), esc(when(f.submittedAt)), esc(f.officer), esc(f.status + (f.supersededBy ? ` by ${f.supersededBy}` : '')),
-      f.thresholds.map((t) => `SR ${esc(t.serviceReferenceVariant)}: warning above ${t.warning}, quarantine above ${t.quarantine}`).join('<br>')]),
+      f.thresholds.map((t) => `SR ${esc(t.serviceReferenceVariant)}: warning above ${n(t.warning)}, quarantine above ${n(t.quarantine)}`).join('<br>')]),
     { empty: `No ADT file is on record for ${supplierName}'s Devices.` })}
 
 <h2>Quarantined requests (AD1)</h2>
-<p>${r.quarantine.list.length} request${r.quarantine.list.length === 1 ? ' was' : 's were'} quarantined and reported to the SRP (DCC Alert AD1): ${r.quarantine.pending} still held, ${r.quarantine.released} released by an ARO and processed, ${r.quarantine.deleted} deleted by an ARO.</p>
+<p>${n(r.quarantine.list.length)} request${r.quarantine.list.length === 1 ? ' was' : 's were'} quarantined and reported to the SRP (DCC Alert AD1): ${n(r.quarantine.pending)} still held, ${n(r.quarantine.released)} released by an ARO and processed, ${n(r.quarantine.deleted)} deleted by an ARO.</p>
 ${table(['Record', 'Quarantined', 'RequestID', 'SR', 'Status', 'By ARO'],
-    r.quarantine.list.map((x) => [esc(x.id), esc(when(x.quarantinedAt)), `<span class="eui">${esc(x.requestId)}</span>`, esc(x.serviceReferenceVariant), esc(x.status), esc(x.actedByOfficer ?? '')]),
+    quarantineRows.rows.map((x) => [esc(x.id), esc(when(x.quarantinedAt)), `<span class="eui">${esc(x.requestId)}</span>`, esc(x.serviceReferenceVariant), esc(x.status), esc(x.actedByOfficer ?? '')]),
     { empty: 'No request was quarantined.' })}
+${quarantineRows.note}
 
 <h2>Alerts</h2>
-<p>${r.alerts.toSrp} alert${r.alerts.toSrp === 1 ? '' : 's'} went to the SRP, ${r.alerts.toSupplier} to the Supplier; ${r.alerts.held} ${r.alerts.held === 1 ? 'is' : 'are'} held until a destination is known, and ${r.alerts.released} held alert${r.alerts.released === 1 ? ' was' : 's were'} released later.</p>
+<p>${n(r.alerts.toSrp)} alert${r.alerts.toSrp === 1 ? '' : 's'} went to the SRP, ${n(r.alerts.toSupplier)} to the Supplier; ${n(r.alerts.held)} ${r.alerts.held === 1 ? 'is' : 'are'} held until a destination is known, and ${n(r.alerts.released)} held alert${r.alerts.released === 1 ? ' was' : 's were'} released later.</p>
 ${table(['Alert', 'Received', 'Device', 'Code', 'Went to', 'Why'],
-    r.alerts.list.map((a) => [esc(a.id), esc(when(a.receivedAt)), `<span class="eui">${esc(a.deviceEui)}</span>`, esc(a.alertCode ?? ''),
+    alertRows.rows.map((a) => [esc(a.id), esc(when(a.receivedAt)), `<span class="eui">${esc(a.deviceEui)}</span>`, esc(a.alertCode ?? ''),
       a.destinationKind === 'held' ? `held${a.status === 'released' ? ' (released)' : ''}` : `${a.destinationKind === 'srp' ? 'SRP' : 'Supplier'} <span class="eui">${esc(a.destination)}</span>`, `<code>${esc(a.reason)}</code>`]),
     { empty: 'No alerts.' })}
+${alertRows.note}
 
 <h2>Certificates revoked</h2>
 ${table(['Serial', 'User ID', 'Kind', 'Issued by', 'Revoked', 'Reason'],
@@ -278,13 +312,19 @@ ${table(['Serial', 'User ID', 'Kind', 'Issued by', 'Revoked', 'Reason'],
 
 <h2>Every request</h2>
 ${table(['Decided', 'Request ID', 'Device type', 'SR', 'CV', 'Decision', 'Reasons'],
-    q.list.map((d) => [esc(when(d.decidedAt)), `<span class="eui">${esc(d.requestId ?? '')}</span>`, esc(d.deviceType ?? '—'), esc(d.serviceReferenceVariant ?? ''), esc(d.commandVariant ?? ''),
+    requestRows.rows.map((d) => [esc(when(d.decidedAt)), `<span class="eui">${esc(d.requestId ?? '')}</span>`, esc(d.deviceType ?? '—'), esc(d.serviceReferenceVariant ?? ''), esc(d.commandVariant ?? ''),
       `<span class="tag ${esc(d.decision)}">${esc(DECISION_WORDS[d.decision] ?? d.decision)}</span>${d.warnings.length ? ' <span class="tag warning">warning</span>' : ''}`,
       [...d.reasons, ...d.warnings].map((x) => `<code>${esc(x.code)}</code>`).join(', ')]),
     { empty: 'No requests.' })}
+${requestRows.note}
+
+<h2>Words used in this report</h2>
+<dl class="facts glossary">
+${GLOSSARY.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('\n')}
+</dl>
 
 <footer>
-Made by smki-ca from its registry (report version ${r.reportVersion}). Requests are those the Service Request gate recorded for this event, and those from the SRP's SoLRContingency User ID decided within the instructed window when no event was active. Alerts are those routed under this event and any other alert for the failed Supplier's Devices within the window. This page is self-contained: it loads nothing.
+Made by smki-ca from its registry (report version ${r.reportVersion}). Requests are those the Service Request gate recorded for this event, those from the SRP's SoLRContingency User ID decided within the instructed window when no event was active, and the SRP's refusals for the failed Supplier's Devices when no event was active before or after the window. Alerts are those routed under this event and any other alert for the failed Supplier's Devices within the window. This page is self-contained: it loads nothing.
 </footer>
 </main>
 </body>

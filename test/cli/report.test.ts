@@ -169,7 +169,8 @@ describe('cli: report --event', function () {
       { total: 2, toSrp: 1, toSupplier: 1, held: 0 });
     assert.deepEqual(j.certificates.revoked.map((c: { source: string; profile: string; revocationReason: string }) => [c.source, c.profile, c.revocationReason]),
       [['registered', 'ds', 'cessationOfOperation']]);
-    assert.deepEqual(j.certificates.srp, { xmlSign: 1, other: 0 });
+    assert.deepEqual(j.certificates.srp, { xmlSign: 1, other: 0, revoked: 0 });
+    assert.deepEqual([j.warnings, j.event.overlapping, q.attributedOutsideWindow], [[], [], 0]);
 
     assert.deepEqual(j.requirements.map((x: { requirement: string }) => x.requirement), ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7']);
     const sentence = (req: string) => j.requirements.find((x: { requirement: string }) => x.requirement === req).summary as string;
@@ -275,5 +276,72 @@ describe('cli: report --event', function () {
     } finally {
       rmSync(profile, { recursive: true, force: true });
     }
+  });
+});
+
+describe('cli: report --event, what it counts and warns about', function () {
+  this.timeout(60_000);
+  let g: GateScenario;
+  before(async () => { g = await setupGateScenario(); });
+  after(() => g.cleanup());
+  const at = (ms: number) => () => new Date(Date.now() + ms);
+  const run = (args: string[], clock?: () => Date) => smki(['--home', g.home, ...actAs('ra1'), ...args], clock ? { clock } : {});
+
+  it("counts every R6 refusal: the SRP's requests for the failed Supplier's Devices with no event active, before or after the window", async () => {
+    // Recorded refusals (at the registry's own time, not --at), after the window closed. (Before it
+    // opened, the SRP's certificate, issued now, was not yet valid, so that side is not seeded here.)
+    for (const [counter, ms] of [[20n, 31 * 86_400_000], [21n, 35 * 86_400_000]] as const) {
+      const f = g.write(`outside-${counter}.xml`, g.request(CREDIT_E, counter));
+      const r = await run(['sr', 'check', f, '--json'], at(ms));
+      assert.equal(r.code, 3, r.stderr);
+      assert.deepEqual((r.json as { items: { reasons: { code: string }[] }[] }).items[0]!.reasons.map((x) => x.code), ['SOLR_EVENT_NOT_ACTIVE']);
+    }
+    // A request of the SRP for another Supplier's Device outside the window is not this failure's.
+    const other = await run(['sr', 'check', g.write('other.xml', g.request(CREDIT_E, 22n, OTHER_ESME)), '--json'], at(31 * 86_400_000));
+    assert.equal(other.code, 3, other.stderr);
+    const r = await run(['report', '--event', g.eventId, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const q = r.json.requests;
+    assert.deepEqual({ total: q.total, refused: q.refused, outside: q.attributedOutsideWindow, byWindow: q.attributedByWindow }, { total: 2, refused: 2, outside: 2, byWindow: 0 });
+    assert.deepEqual(q.list.map((d: { attributed: string; target: string }) => [d.attributed, d.target]), [['outsideWindow', ESME], ['outsideWindow', ESME]]);
+    assert.deepEqual(q.byReason.map((x: { code: string; requests: number }) => [x.code, x.requests]), [['SOLR_EVENT_NOT_ACTIVE', 2]]);
+    const r6 = r.json.requirements.find((x: { requirement: string }) => x.requirement === 'R6').summary;
+    assert.match(r6, /2 requests were refused under this requirement's checks \(sender, signature, target Device, replay\), all because no event was active when they were sent\./);
+    const html = await run(['report', '--event', g.eventId, '--format', 'html']);
+    assert.match(html.stdout, /2 of the refused requests came from the SRP's User ID for [^<]+'s Devices before or after the instructed window/);
+  });
+
+  it('counts only unrevoked certificates as held by the SRP', async () => {
+    const before = await run(['report', '--event', g.eventId, '--json']);
+    assert.deepEqual(before.json.certificates.srp, { xmlSign: 1, other: 0, revoked: 0 });
+    const rv = await run(['cert', 'revoke', g.srp.cert.serialHex, '--reason', 'superseded', '--passphrase-file', g.pass, '--yes', '--json']);
+    assert.equal(rv.code, 0, rv.stderr);
+    const after = await run(['report', '--event', g.eventId, '--json']);
+    assert.deepEqual(after.json.certificates.srp, { xmlSign: 0, other: 0, revoked: 1 });
+    const r2 = after.json.requirements.find((x: { requirement: string }) => x.requirement === 'R2').summary;
+    assert.match(r2, /holds 0 XML-signing certificates and no Digital Signing or Key Agreement certificates \(unrevoked; 1 more revoked\)/);
+  });
+
+  it('warns when another event for the same failed Supplier overlaps this one (JSON, page and stderr); not for one that does not', async () => {
+    const none = await run(['report', '--event', g.eventId, '--json']);
+    assert.deepEqual([none.json.warnings, none.json.event.overlapping], [[], []]);
+    const day = 86_400_000;
+    const rec = await run(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP, '--instruction', 'OFGEM-LRSD-TEST-2',
+      '--from', new Date(Date.now() + 10 * day).toISOString(), '--until', new Date(Date.now() + 20 * day).toISOString(), '--json']);
+    assert.equal(rec.code, 0, rec.stderr);
+    const r = await run(['report', '--event', g.eventId, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json.event.overlapping.map((o: { id: string; instruction: string; srpUserId: string; state: string }) => [o.id, o.instruction, o.srpUserId, o.state]),
+      [[rec.json.id, 'OFGEM-LRSD-TEST-2', SRP, 'recorded']]);
+    assert.equal(r.json.warnings.length, 1);
+    assert.match(r.json.warnings[0], new RegExp(`^SoLR event ${rec.json.id} \\(OFGEM-LRSD-TEST-2, SRP ${SRP}, recorded\\) is also for .* and its window \\(.* to .*\\) overlaps this one's`));
+    // The other event sees this one too; the page and stderr carry the warning.
+    const back = await run(['report', '--event', rec.json.id, '--json']);
+    assert.deepEqual(back.json.event.overlapping.map((o: { id: string }) => o.id), [g.eventId]);
+    const out = join(g.dir, 'overlap.html');
+    const h = await run(['report', '--event', g.eventId, '--out', out]);
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stderr, new RegExp(`^smki: warning: SoLR event ${rec.json.id} \\(OFGEM-LRSD-TEST-2`, 'm'));
+    assert.match(readFileSync(out, 'utf8'), /<p class="warning"><b>Warning:<\/b> SoLR event SOLR-\d+ \(OFGEM-LRSD-TEST-2/);
   });
 });

@@ -54,10 +54,14 @@ describe('report: which decisions belong to an event', function () {
     const r = buildEventReport(reg, loadCatalogue(), eventId, new Date('2026-12-10T00:00:00Z'));
     assert.equal(r.event.approved, null);
     assert.equal(r.event.state, 'recorded');
-    assert.deepEqual([r.requests.total, r.requests.accepted, r.requests.refused, r.requests.attributedByWindow], [4, 2, 2, 2]);
-    assert.deepEqual(r.requests.byReason.map((x) => [x.code, x.requests, x.requirement]), [['SOLR_EVENT_NOT_ACTIVE', 2, 'R6']]);
-    assert.deepEqual(r.requests.byDeviceType.map((t) => [t.deviceType, t.accepted, t.refused]), [['ESME', 0, 2], ['GSME', 1, 0], ['unknown Device', 1, 0]]);
-    assert.match(r.requirements.find((x) => x.requirement === 'R6')!.summary, /has not been approved.*2 requests were refused .*, all because the event was not active/);
+    // Every R6 refusal of the SRP for the failed Supplier's Devices counts, also before and after the
+    // window ('before', 'after'); another SRP's does not ('other-srp'), nor another event's ('other-event').
+    assert.deepEqual(r.requests.list.map((x) => `${x.requestId}:${x.attributed}`),
+      ['before:outsideWindow', 'at-start:window', 'tagged:event', 'at-end:window', 'after:outsideWindow', 'tagged-late:event']);
+    assert.deepEqual([r.requests.total, r.requests.accepted, r.requests.refused, r.requests.attributedByWindow, r.requests.attributedOutsideWindow], [6, 2, 4, 2, 2]);
+    assert.deepEqual(r.requests.byReason.map((x) => [x.code, x.requests, x.requirement]), [['SOLR_EVENT_NOT_ACTIVE', 4, 'R6']]);
+    assert.deepEqual(r.requests.byDeviceType.map((t) => [t.deviceType, t.accepted, t.refused]), [['ESME', 0, 4], ['GSME', 1, 0], ['unknown Device', 1, 0]]);
+    assert.match(r.requirements.find((x) => x.requirement === 'R6')!.summary, /has not been approved.*4 requests were refused .*, all because no event was active/);
     assert.match(r.requirements.find((x) => x.requirement === 'R7')!.summary, /have not been revoked under this event/);
   });
 });

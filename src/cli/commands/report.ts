@@ -1,7 +1,7 @@
 import { writeOutput } from '../../util/output.js';
 import { InputError } from '../../domain/errors.js';
 import { eventState } from '../../ra/solr.js';
-import { buildEventReport } from '../../report/event-report.js';
+import { buildEventReport, count } from '../../report/event-report.js';
 import { renderEventReportHtml } from '../../report/html.js';
 import { listSolrEvents } from '../../registry/solr.js';
 import type { CliContext } from '../context.js';
@@ -38,12 +38,14 @@ export const registerReport: Register = (program, wrap) => {
         (t) => t.trim());
       const format: Format = opts.format ? parseFormat(opts.format) : ctx.json || /\.json$/i.test(opts.out ?? '') ? 'json' : 'html';
       const report = buildEventReport(reg, ctx.catalogue(), id, now);
+      // Said on stderr too (the JSON and the page carry them): overlapping events for the Supplier.
+      if (!ctx.json) reg.warnings.push(...report.warnings);
       const content = format === 'json' ? `${JSON.stringify(jsonDocument(report), null, 2)}\n` : renderEventReportHtml(report);
       if (opts.out) {
         writeOutput(opts.out, content, reg.paths);
         const q = report.requests;
         ctx.emit(
-          `${report.event.id}: ${q.total} request(s): ${q.accepted} accepted, ${q.quarantined} quarantined, ${q.refused} refused; ${report.alerts.total} alert(s); ${report.certificates.revoked.length} certificate(s) revoked -> ${opts.out} (${format})`,
+          `${report.event.id}: ${count(q.total)} request(s): ${count(q.accepted)} accepted, ${count(q.quarantined)} quarantined, ${count(q.refused)} refused; ${count(report.alerts.total)} alert(s); ${count(report.certificates.revoked.length)} certificate(s) revoked -> ${opts.out} (${format})`,
           { id: report.event.id, format, out: opts.out, requests: { total: q.total, accepted: q.accepted, quarantined: q.quarantined, refused: q.refused }, alerts: report.alerts.total, certificatesRevoked: report.certificates.revoked.length },
         );
       } else if (format === 'json' && ctx.json) {
