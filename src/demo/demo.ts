@@ -1,7 +1,7 @@
 // `smki demo`: the whole MP134B story in a fresh home, step by step, through the same commands a user
 // types (run in-process), each narrated with what it shows and checked against what should happen.
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { InputError } from '../domain/errors.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSmkiCsr } from '../ca/csr-builder.js';
 import { readOrganisationCertificate } from '../ca/organisation-certificate.js';
 import { parseEui64, type Eui64 } from '../domain/eui.js';
+import { REQUIREMENT_TITLES } from '../domain/reasons.js';
 import { formatRequestId, signedPreCommandRequest, withRequestId, withServiceReference } from '../gate/duis-compose.js';
 import { rewriteHeader, signPreCommand } from '../gate/gbcs.js';
 import { signEnveloped } from '../gate/xml/dsig.js';
@@ -29,7 +30,9 @@ export interface DemoStep {
   n: number;
   requirement: Requirement;
   title: string;
+  /** The step's (first) command; `commands` has every command of the step (one, or two for a dual-fuel Supplier). */
   command: string;
+  commands: string[];
   expected: 'ok' | 'refused';
   outcome: 'ok' | 'refused' | 'error';
   exitCode: number;
@@ -41,7 +44,10 @@ export interface DemoStep {
 export interface DemoResult {
   ok: boolean;
   home: string;
-  artefacts: string;
+  /** The folder of CSRs, certificates, requests, CRL and chain, when kept (with --home, inside it); null when removed. */
+  artefacts: string | null;
+  /** Whether the CA home is kept (--home DIR); without it the home was temporary and is removed. */
+  kept: boolean;
   seconds: number;
   steps: DemoStep[];
 }
@@ -82,24 +88,41 @@ function makeCsr(eui: Eui64, ou: string): { pem: string; key: KeyObject } {
   return { pem: buildSmkiCsr({ eui, ou, privateKey, publicKey }).pem, key: privateKey };
 }
 
+/** What a step that went as expected did, in words: requests are accepted, certificates issued. */
+function doneWord(args: readonly string[]): string {
+  if (args[0] === 'sr' && args[1] === 'check') return 'accepted';
+  if (args[0] === 'cert' && args[1] === 'issue') return 'issued';
+  return 'done';
+}
+
 export async function runDemo(opts: { home?: string; io: Io; json: boolean; main: (argv: string[], io: Io) => Promise<number> }): Promise<DemoResult> {
   const started = Date.now();
   if (opts.home) refuseUsedHome(resolve(opts.home));
   const out = opts.json ? opts.io.stderr : opts.io.stdout;
   const say = (t = '') => out.write(`${t}\n`);
+  // The temporary folder holds the secrets (the CA passphrase, the people's private keys) and, without
+  // --home, the home and artefacts too. It is removed however the demo ends: nothing is left behind.
   const work = mkdtempSync(join(tmpdir(), 'smki-demo-'));
-  const home = opts.home ? resolve(opts.home) : join(work, 'home');
-  const art = join(work, 'artefacts');
-  mkdirSync(art, { recursive: true });
+  const kept = opts.home !== undefined;
+  const home = kept ? resolve(opts.home!) : join(work, 'home');
+  // With --home the artefacts are kept beside the CA's own files (made after init, which wants an empty home).
+  const art = kept ? join(home, 'demo-artefacts') : join(work, 'artefacts');
+  const secret = (name: string, content: string | Buffer) => {
+    const p = join(work, name);
+    writeFileSync(p, content, { mode: 0o600 });
+    return p;
+  };
   const file = (name: string, content: string | Buffer) => {
+    mkdirSync(art, { recursive: true });
     const p = join(art, name);
     writeFileSync(p, content, { mode: 0o600 });
     return p;
   };
-  const pass = file('ca-passphrase.txt', `${randomBytes(18).toString('base64url')}\n`);
   const steps: DemoStep[] = [];
+  const shown = (cmd: string) => cmd.replaceAll(`${art}/`, './').replaceAll(`${work}/`, './').replaceAll(home, '$HOME');
 
-  const run = async (requirement: Requirement, title: string, args: string[], expected: 'ok' | 'refused', note?: string) => {
+  /** Runs one command; `part` makes it a further command of the step before (same number, said under it). */
+  const run = async (requirement: Requirement, title: string, args: string[], expected: 'ok' | 'refused', note?: string, part = false) => {
     const stdout = new Sink();
     const stderr = new Sink();
     const stdin = new PassThrough();
@@ -115,26 +138,42 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
     const reasons: string[] = arr.flatMap((j: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
       (j?.reasons ?? []).map((r: { code: string }) => r.code));
     const outcome = code === 0 ? 'ok' : code === 3 ? 'refused' : 'error';
-    const step: DemoStep = { n: steps.length + 1, requirement, title, command: `smki ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}`, expected, outcome, exitCode: code, pass: outcome === expected, reasons, note };
-    steps.push(step);
-    say(`${String(step.n).padStart(2)}. [${requirement}] ${title}`);
-    say(`    $ ${step.command.replace(home, '$HOME').replaceAll(art, '.')}`);
-    say(`    -> ${outcome === 'ok' ? 'done' : outcome === 'refused' ? `refused: ${reasons.join(', ')}` : `error (exit ${code}): ${stderr.text.trim().split('\n')[0]}`}${step.pass ? '' : '   << NOT AS EXPECTED'}`);
+    const command = `smki ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}`;
+    const pass = outcome === expected;
+    let step: DemoStep;
+    if (part && steps.length > 0) {
+      step = steps[steps.length - 1]!;
+      step.commands.push(command);
+      step.pass &&= pass;
+      if (!pass) Object.assign(step, { outcome, exitCode: code, reasons });
+    } else {
+      step = { n: steps.length + 1, requirement, title, command, commands: [command], expected, outcome, exitCode: code, pass, reasons, ...(note ? { note } : {}) };
+      steps.push(step);
+      say(`${String(step.n).padStart(2)}. [${requirement}] ${title}`);
+    }
+    say(`    $ ${shown(command)}`);
+    say(`    -> ${outcome === 'ok' ? doneWord(args) : outcome === 'refused' ? `refused: ${reasons.join(', ')}` : `error (exit ${code}): ${stderr.text.trim().split('\n')[0]}`}${pass ? '' : '   << NOT AS EXPECTED'}`);
     if (note) say(`    ${note}`);
     // Later steps build on this one: a step that did not go as expected ends the demo here.
-    if (!step.pass) throw new DemoStopped(step);
+    if (!pass) throw new DemoStopped(step);
     return json;
   };
 
   say('smki demo: a Supplier fails; its Shared Resource Provider keeps prepayment customers on supply (SEC MP134B)');
-  say(`home ${home}`);
+  say(`home ${kept ? home : '(a temporary folder, removed at the end; --home DIR keeps it)'}`);
+  say();
+  say('The seven MP134B requirements, as the steps are tagged:');
+  for (const [r, t] of Object.entries(REQUIREMENT_TITLES)) say(`  ${r}  ${t}`);
+  say('  (setup: the CA, the Supplier and the records the requirements need)');
   say();
   let eventId = 'SOLR-1';
   let stopped: DemoStep | undefined;
+  let crashed = true;
   try {
+  const pass = secret('ca-passphrase.txt', `${randomBytes(18).toString('base64url')}\n`);
   // Every person who acts has a P-256 key (as 'smki key new --unencrypted' makes them, 0600).
   const keyOf = (name: string) => {
-    const k = { key: join(art, `${name}.key`), pub: join(art, `${name}.pub`) };
+    const k = { key: join(work, `${name}.key`), pub: join(work, `${name}.pub`) };
     writeFileSync(k.pub, writeNewKey(k.key, undefined).publicKeyPem);
     return k;
   };
@@ -145,8 +184,7 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   await run('setup', "RA Officer 1 registers RA Officer 2's public key (every change is signed by the acting operator's key, --as)", ['operator', 'add', '--name', 'RA Officer 2', '--public-key', ra2.pub, '--as', ra1.key], 'ok');
   await run('setup', "RA Officer 1's key is registered under a second name too (one key, one operator: dual control compares keys)", ['operator', 'add', '--name', 'RA Officer 1 deputy', '--public-key', ra1.pub, '--as', ra1.key], 'ok');
   await run('setup', 'Register the dual-fuel Supplier (one User ID as Import Supplier and Gas Supplier)', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'IS', '--eui', SUPPLIER, '--as', ra1.key], 'ok');
-  await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER, '--as', ra1.key], 'ok');
-  steps.pop(); // the second User ID is part of the same step
+  await run('setup', '', ['party', 'add', '--name', 'Failing Energy Ltd', '--role', 'GS', '--eui', SUPPLIER, '--as', ra1.key], 'ok', undefined, true);
   const supSro = await run('setup', "Register the Supplier's SRO (with an evidence reference)", ['officer', 'add', '--party', SUPPLIER, '--kind', 'sro', '--name', 'Sam Director', '--evidence', 'RAPP-SUP-01', '--public-key', sam.pub, '--as', ra1.key], 'ok');
   const supAro = await run('setup', 'The Supplier SRO nominates its ARO, signing with its key', ['officer', 'add', '--party', SUPPLIER, '--kind', 'aro', '--name', 'Sue Officer', '--public-key', sue.pub, '--officer-key', sam.key], 'ok');
   await run('setup', 'Activate the Supplier ARO', ['officer', 'activate', supAro.id, '--as', ra1.key], 'ok');
@@ -161,7 +199,6 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   const srpCsr = makeCsr(SRP, '87');
   const xml = await run('R2', 'The ARO requests an XML-signing certificate (OU 87, digitalSignature), signing the request with its key: issued',
     ['cert', 'issue', '--csr', file('srp-xml.csr', srpCsr.pem), '--profile', 'xml-sign', '--party', SRP, '--officer-key', ari.key, '--passphrase-file', pass, '--out', join(art, 'srp-xml.pem')], 'ok');
-  file('srp-xml.key', srpCsr.key.export({ format: 'pem', type: 'pkcs8' }) as string);
   const dsCsr = makeCsr(SRP, '02');
   await run('R2', 'The ARO asks for a Digital Signing certificate for Critical Commands: refused',
     ['cert', 'issue', '--csr', file('srp-ds.csr', dsCsr.pem), '--profile', 'ds', '--party', SRP, '--officer-key', ari.key, '--passphrase-file', pass], 'refused');
@@ -205,9 +242,16 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   await run('setup', 'Write the CRL', ['crl', '--out', join(art, 'current.crl.pem')], 'ok');
   void supDs;
   eventId = event.id;
+  crashed = false;
   } catch (e) {
     if (!(e instanceof DemoStopped)) throw e;
+    crashed = false;
     stopped = e.step;
+  } finally {
+    // However the demo ends (as expected, stopped at a step, or an error), the temporary folder goes:
+    // the passphrase and private keys with it, and without --home the home and artefacts too.
+    rmSync(work, { recursive: true, force: true });
+    if (crashed && !kept) say('(the temporary folder was removed)');
   }
 
   const seconds = (Date.now() - started) / 1000;
@@ -215,12 +259,20 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   say();
   say('What happened');
   const w = Math.max(...steps.map((s) => s.title.length));
-  for (const s of steps) say(`  ${String(s.n).padStart(2)}  ${s.requirement.padEnd(5)} ${s.title.padEnd(w)}  ${s.outcome === 'refused' ? `refused (${s.reasons.join(', ')})` : s.outcome}${s.pass ? '' : '  NOT AS EXPECTED'}`);
+  const words = (s: DemoStep) =>
+    s.outcome === 'refused' ? `refused (${s.reasons.join(', ')})` : s.outcome === 'ok' ? doneWord(s.command.split(' ').slice(1)) : `error (exit ${s.exitCode})`;
+  for (const s of steps) say(`  ${String(s.n).padStart(2)}  ${s.requirement.padEnd(5)} ${s.title.padEnd(w)}  ${words(s)}${s.pass ? '' : '  NOT AS EXPECTED'}`);
   say();
-  say(`CA home:   ${home}`);
-  say(`Artefacts: ${art} (CSRs, certificates, DUIS requests, CRL, CA chain)`);
+  const artefactsKept = kept && existsSync(art);
+  if (kept) {
+    say(`CA home:   ${home}`);
+    if (artefactsKept) say(`Artefacts: ${art} (CSRs, certificates, DUIS requests, CRL, CA chain)`);
+    say("The CA passphrase and the people's private keys were temporary and are removed: the home is there to read (report, cert list, audit verify), not to change.");
+  } else {
+    say('The CA home and the artefacts were in a temporary folder, now removed (smki --home DIR demo keeps them in DIR).');
+  }
   if (stopped) say(`Stopped at step ${stopped.n} (${stopped.title || stopped.command}): it did not go as expected, so nothing after it ran.`);
-  else say(`Report:    smki --home ${home} report --event ${eventId} --format html --out report.html`);
+  else if (kept) say(`Report:    smki --home ${home} report --event ${eventId} --format html --out report.html`);
   say(`${ok ? 'All steps as expected' : 'SOME STEPS NOT AS EXPECTED'} in ${seconds.toFixed(1)} s.`);
-  return { ok, home, artefacts: art, seconds, steps };
+  return { ok, home, artefacts: artefactsKept ? art : null, kept, seconds, steps };
 }

@@ -3,6 +3,17 @@
 
 export type Requirement = 'R1' | 'R2' | 'R3' | 'R4' | 'R5' | 'R6' | 'R7' | 'CA' | 'GATE';
 
+/** The seven MP134B business requirements (DESIGN.md), one line each: the report's headings, the demo's legend. */
+export const REQUIREMENT_TITLES: Readonly<Record<Exclude<Requirement, 'CA' | 'GATE'>, string>> = {
+  R1: 'A new User Role: SoLRContingency',
+  R2: 'XML signing certificates only, no keys for Critical Commands',
+  R3: 'Only Service Request 1.6 "Update Payment Mode" (the list is configurable)',
+  R4: 'SROs, AROs and Anomaly Detection Thresholds for a specific Supplier',
+  R5: 'Only a change of Payment Mode to Credit',
+  R6: "Only during a Supplier failure, on Ofgem's instruction",
+  R7: "Alerts still reach someone after the Supplier's certificates are revoked",
+};
+
 export interface Reason {
   code: ReasonCode;
   message: string;

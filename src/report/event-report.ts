@@ -3,7 +3,7 @@
 // alerts routed, certificates revoked, and one plain-language sentence per MP134B requirement.
 // `smki report` renders it as JSON (this object) or as a self-contained HTML page (html.ts).
 import type { Catalogue } from '../config/catalogue.js';
-import { isReasonCode, reason as catalogueReason, type Requirement } from '../domain/reasons.js';
+import { isReasonCode, reason as catalogueReason, REQUIREMENT_TITLES, type Requirement } from '../domain/reasons.js';
 import { userRoleName } from '../domain/roles.js';
 import { eventState, requireEvent } from '../ra/solr.js';
 import { listSolrEvents, type SolrEventRecord } from '../registry/solr.js';
@@ -355,37 +355,37 @@ function requirementSummaries(r: EventReport, d: EventDecision[], catalogue: Cat
   return [
     {
       requirement: 'R1',
-      title: 'A new User Role: SoLRContingency',
+      title: REQUIREMENT_TITLES.R1,
       summary: `${srpName} acted through its SoLRContingency User ID ${ev.srp.eui}${ev.srp.actingFor ? `, registered as acting for ${supplierName} (${ev.srp.actingFor})` : ''}.`,
     },
     {
       requirement: 'R2',
-      title: 'XML signing certificates only, no keys for Critical Commands',
+      title: REQUIREMENT_TITLES.R2,
       summary: `The SoLRContingency User ID holds ${plural(r.certificates.srp.xmlSign, 'XML-signing certificate')} and ${r.certificates.srp.other === 0 ? 'no' : count(r.certificates.srp.other)} Digital Signing or Key Agreement certificate${r.certificates.srp.other === 1 ? '' : 's'} (unrevoked${r.certificates.srp.revoked ? `; ${count(r.certificates.srp.revoked)} more revoked` : ''}); this CA refuses to issue those to the role.`,
     },
     {
       requirement: 'R3',
-      title: 'Only Service Request 1.6 "Update Payment Mode" (the list is configurable)',
+      title: REQUIREMENT_TITLES.R3,
       summary: `Eligible Service Requests for the role: ${eligible.join(', ') || 'none'}. ${acceptedSrvs.length ? `Accepted requests were Service Request ${acceptedSrvs.join(', ')} only` : 'No request was accepted'}; ${plural(byReq('R3'), 'request was', 'requests were')} refused as not eligible.`,
     },
     {
       requirement: 'R4',
-      title: 'SROs, AROs and Anomaly Detection Thresholds for a specific Supplier',
+      title: REQUIREMENT_TITLES.R4,
       summary: `${activeFile ? `ADT file ${activeFile.id}, submitted by ARO ${activeFile.officer} on ${day(activeFile.submittedAt)}, set the thresholds for ${supplierName}'s Devices` : `No ADT file is active for ${supplierName}'s Devices`}. ${plural(r.adt.warnings, 'request')} passed over the warning threshold, ${plural(r.adt.quarantines, 'request was', 'requests were')} quarantined over the quarantine threshold, and ${plural(r.adt.missing, 'request was', 'requests were')} refused for want of an ADT file.`,
     },
     {
       requirement: 'R5',
-      title: 'Only a change of Payment Mode to Credit',
+      title: REQUIREMENT_TITLES.R5,
       summary: `${plural(req.accepted, 'request')} changing the Payment Mode to Credit ${req.accepted === 1 ? 'was' : 'were'} accepted; ${plural(byReq('R5'), 'request was', 'requests were')} refused because the request or its Signed Pre-Command did not change the Payment Mode to Credit, or did not check out against the failed Supplier's Digital Signing certificate.`,
     },
     {
       requirement: 'R6',
-      title: "Only during a Supplier failure, on Ofgem's instruction",
+      title: REQUIREMENT_TITLES.R6,
       summary: `Ofgem's instruction ${ev.instruction} was recorded by ${ev.recorded.by} on ${day(ev.recorded.at)}${ev.approved ? ` and approved by ${ev.approved.by}, a different operator, on ${day(ev.approved.at)}` : ' and has not been approved'}; the window runs from ${day(ev.window.from)} to ${day(ev.window.until)}${ev.ended ? `, ended early by ${ev.ended.by} on ${day(ev.ended.at)}` : ''}. ${r6Refusals(byReq('R6'), codesOf(d, (c) => c === 'SOLR_EVENT_NOT_ACTIVE'))}`,
     },
     {
       requirement: 'R7',
-      title: "Alerts still reach someone after the Supplier's certificates are revoked",
+      title: REQUIREMENT_TITLES.R7,
       summary: `${ev.suppliersRevoked ? `${supplierName}'s certificates were revoked on ${day(ev.suppliersRevoked.at)} by ${ev.suppliersRevoked.by} (${plural(r.certificates.revoked.length, 'certificate')}).` : `${supplierName}'s certificates have not been revoked under this event.`} ${plural(alerts.toSrp, 'alert')} for its Devices went to the SRP, ${count(alerts.toSupplier)} to the Supplier, and ${count(alerts.held)} ${alerts.held === 1 ? 'is' : 'are'} held for want of a destination (never dropped).`,
     },
   ];
