@@ -8,6 +8,7 @@ import { fromPem } from '../../src/ca/pem.js';
 import { makeCsr } from '../support/csr.js';
 import { registryDigest, setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
 import { adminFlags } from '../support/keys.js';
+import { textFields } from '../support/openssl-text.js';
 
 describe('cli: cert issue / revoke / crl / ca export', function () {
   let s: Scenario;
@@ -188,5 +189,51 @@ describe('cli: cert issue / revoke / crl / ca export', function () {
     const v = await s.run(['audit', 'verify', '--json']);
     assert.equal(v.code, 0);
     assert.equal(v.json.ok, true);
+  });
+
+  it('cert show decodes the certificate as openssl x509 -text does (issued ones and a real ZAZ1 one not in the registry), text and JSON', async () => {
+    const l = await s.run(['cert', 'list', '--party', SRP, '--json']);
+    assert.ok(l.json.items.length >= 1);
+    const opensslFields = (pem: string) => textFields(execFileSync('openssl', ['x509', '-text', '-noout'], { input: pem }).toString());
+    for (const item of l.json.items as { serial: string }[]) {
+      const t = await s.run(['cert', 'show', item.serial]);
+      assert.equal(t.code, 0, t.stderr);
+      const pem = t.stdout.slice(t.stdout.indexOf('-----BEGIN CERTIFICATE-----'));
+      const block = t.stdout.slice(t.stdout.indexOf('Certificate:\n'), t.stdout.indexOf('-----BEGIN CERTIFICATE-----'));
+      // Field by field what openssl shows: version, serial, algorithms, names, validity, key, every extension, signature.
+      assert.deepEqual([...textFields(block)], [...opensslFields(pem)], item.serial);
+      assert.match(t.stdout, new RegExp(`^serial {6}${item.serial}\n`));
+      assert.match(t.stdout, new RegExp(`\nentity ID {3}${SRP} \\(subject x500UniqueIdentifier\\)\n`));
+      assert.match(t.stdout, /\npolicy {6}1\.2\.826\.0\.1\.8641679\.1\.2\.1\.4 \(SMKI Organisation Certificate Policy \(ZAZ1 test PKI\)\)\n/);
+      const j = await s.run(['cert', 'show', item.serial, '--json']);
+      assert.equal(j.code, 0, j.stderr);
+      assert.deepEqual([j.json.registered, j.json.serial, j.json.certificate.serialNumber], [true, item.serial, item.serial]);
+      const ext = (name: string) => j.json.certificate.extensions.find((e: { name: string }) => e.name === name);
+      assert.deepEqual([ext('X509v3 Key Usage').critical, ext('X509v3 Certificate Policies').critical], [true, true]);
+      assert.deepEqual(ext('X509v3 Key Usage').value.keyUsage, [j.json.keyUsage]);
+      assert.match(ext('X509v3 Subject Key Identifier').value.keyIdentifier, /^[0-9A-F]{16}$/);
+      assert.match(ext('X509v3 Authority Key Identifier').value.keyIdentifier, /^[0-9A-F]{16}$/);
+      assert.deepEqual(j.json.certificate.subject.entries.find((e: { type: string }) => e.type === 'x500UniqueIdentifier').entityId, SRP);
+      assert.deepEqual([j.json.certificate.publicKey.curve, j.json.certificate.publicKey.nistCurve, j.json.certificate.publicKey.bits], ['prime256v1', 'P-256', 256]);
+      assert.match(j.json.certificate.publicKey.point, /^04[0-9A-F]{128}$/);
+    }
+    // A real ZAZ1 certificate this registry does not hold: decoded, and said to be unregistered (exit 0).
+    const z1 = join(process.cwd(), 'fixtures', 'public', 'smki-certs', 'Z1-supplier-ds.pem');
+    const u = await s.run(['cert', 'show', z1]);
+    assert.equal(u.code, 0, u.stderr);
+    assert.match(u.stdout, /^serial {6}4FBC525201A1D7586C1BC1C4734DEB9F\nregistry {4}not in this registry \(decoded from .*Z1-supplier-ds\.pem\)\nvalidity .* \(expired\)\nentity ID {3}90B3D51F30010000 /);
+    assert.deepEqual([...textFields(u.stdout.slice(u.stdout.indexOf('Certificate:\n'), u.stdout.indexOf('-----BEGIN')))], [...opensslFields(readFileSync(z1, 'utf8'))]);
+    const uj = await s.run(['cert', 'show', z1, '--json']);
+    assert.deepEqual([uj.json.registered, uj.json.status, uj.json.expired, uj.json.userId, uj.json.ou, uj.json.profile], [false, 'unregistered', true, '90B3D51F30010000', '02', null]);
+    // An unknown serial and a file that is not a certificate are exit 4, one line.
+    const unknown = await s.run(['cert', 'show', '0A0B0C']);
+    assert.equal(unknown.code, 4);
+    assert.match(unknown.stderr, /no certificate with serial 0A0B0C/);
+    const notCert = join(s.dir, 'not-a-cert.pem');
+    writeFileSync(notCert, '-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n');
+    const bad = await s.run(['cert', 'show', notCert]);
+    assert.equal(bad.code, 4, bad.stderr);
+    assert.match(bad.stderr, /not-a-cert\.pem: not a DER X\.509 certificate/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
   });
 });

@@ -13,6 +13,7 @@ import { iterateCertificates, listCertificates, type CertificateRecord } from '.
 import { listOfficers } from '../../registry/officers.js';
 import { listUserIds } from '../../registry/parties.js';
 import type { CliContext } from '../context.js';
+import { certificateShowJson, certificateShowText, findShownCertificate } from '../cert-show.js';
 import { examples } from '../format.js';
 import { unlockCa } from '../passphrase.js';
 import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
@@ -141,19 +142,15 @@ export const registerCert: Register = (program, wrap) => {
 
   cert
     .command('show [serial]')
-    .description('show one certificate (PEM and what the registry knows), by serial or certificate file')
-    .addHelpText('after', examples(['smki cert show srp-xml.pem', 'smki cert show srp-xml.pem --json']))
+    .description("show one certificate, by serial or certificate file: what the registry knows, and the certificate decoded as 'openssl x509 -text' shows it (extensions, policies, key identifiers, public key, signature); a file not in the registry is decoded too")
+    .addHelpText('after', examples(['smki cert show srp-xml.pem', 'smki cert show srp-xml.pem --json', 'smki cert show fixtures/public/smki-certs/Z1-supplier-ds.pem   # not in this registry: decoded only']))
     .action(wrap(async (ctx: CliContext, serial: string | undefined) => {
       const reg = ctx.open();
       const s = await choiceOrPrompt(ctx, serial, 'SERIAL', 'Certificate',
-        () => listCertificates(reg).map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile} ${c.status}` })), serialOrFile);
-      const c = requireCertificate(reg, s);
-      const j = certificateJson(c);
-      ctx.emit(
-        [`serial      ${c.serial}`, `user ID     ${c.userId}`, `profile     ${c.profile} (OU ${c.roleOu}, ${c.keyUsage})`, `validity    ${c.notBefore} .. ${c.notAfter}`,
-          `status      ${c.status}${c.revokedAt ? ` since ${c.revokedAt} (${c.revocationReason})` : ''}`, `source      ${c.source}${c.officerId ? ` by ${c.officerId}` : ''}`, j.pem.trimEnd()],
-        j,
-      );
+        () => listCertificates(reg).map((c) => ({ value: c.serial, name: `${c.serial}  ${c.userId} ${c.profile} ${c.status}` })), (t) => t.trim());
+      const shown = findShownCertificate(reg, s);
+      const now = ctx.clock();
+      ctx.emit(certificateShowText(shown, now), certificateShowJson(shown, now, certificateJson));
     }));
 
   cert
