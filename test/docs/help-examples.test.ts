@@ -33,6 +33,9 @@ export async function commandPaths(): Promise<string[][]> {
 }
 
 describe('docs: every --help example runs as written', function () {
+  // Every command's examples, the demo three times among them: about 16 s of CPU, minutes of wall
+  // time when the machine is shared.
+  this.timeout(600_000);
   it('each command has examples, and they exit as expected', async () => {
     const lines: ExampleLine[] = [];
     const without: string[] = [];
