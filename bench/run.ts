@@ -41,6 +41,10 @@ function add(r: Row): void {
 
 const skippedText = (s: Skipped) => `skipped: ${s.skipped}`;
 const startLoad = load();
+// Node processes are measured without NODE_EXTRA_CA_CERTS, the start-up lines' peer `node -e 0` too
+// (bench/startup.ts says why).
+const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS !== undefined;
+delete process.env.NODE_EXTRA_CA_CERTS;
 
 // Issuance: batches beside cfssl serve (which uses both cores: so do our CSR workers); one process beside cfssl sign and node -e 0.
 const threads = num('BENCH_WORKERS', helperWorkers());
@@ -163,7 +167,7 @@ for (const r of await (await import('./scale.js')).runScale((await import('./sca
 const endLoad = load();
 const date = new Date().toISOString().slice(0, 10);
 const changed = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v}`);
-const overrides = changed.length ? ` Sizes set by the environment: ${changed.join(' ')}.` : '';
+const overrides = (changed.length ? ` Sizes set by the environment: ${changed.join(' ')}.` : '') + (extraCaCerts ? ' NODE_EXTRA_CA_CERTS was unset for every process measured.' : '');
 const table = [
   `Measured by \`npm run bench\` on ${date}, ${availableParallelism()} cores, load average ${startLoad} at the start and ${endLoad} at the end (1, 5, 15 minutes).${overrides}`,
   '',

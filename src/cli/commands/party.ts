@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { parseEui64 } from '../../domain/eui.js';
 import { parseUserRole, USER_ROLES, userRoleName, type UserRoleCode } from '../../domain/roles.js';
-import { addUserId } from '../../ra/parties.js';
 import { listUserIds } from '../../registry/parties.js';
 import type { CliContext } from '../context.js';
 import { choiceOrPrompt, valueOrPrompt } from '../prompt.js';
@@ -25,6 +24,8 @@ export const registerParty: Register = (program, wrap) => {
     ]))
     .action(wrap(async (ctx: CliContext, opts: { name?: string; role?: string; eui?: string; actingFor?: string }) => {
       const reg = ctx.open();
+      // The RA's rules and the operator's credentials load here, not for `party list` (start-up time).
+      const { addUserId } = await import('../../ra/parties.js');
       const name = await valueOrPrompt(ctx, opts.name, '--name', 'Party name', (t) => t.trim() || (() => { throw new Error('a name is required'); })());
       const role = await choiceOrPrompt<UserRoleCode>(ctx, opts.role, '--role', 'User Role',
         [...USER_ROLES].sort((a, b) => Number(b.code === 'SC') - Number(a.code === 'SC')).map((r) => ({ value: r.code, name: `${r.code}  ${r.name}` })), (t) => parseUserRole(t));
