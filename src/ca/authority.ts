@@ -17,7 +17,7 @@ import type { Registry } from '../registry/registry.js';
 import { decodeSigned, publicKeyFromSpki } from './asn1.js';
 import { assembleCrl, buildCrlTbs, crlEntriesOf, type CarriedEntries, type RevokedEntry } from './crl.js';
 import { lintCrlTbs } from './crl-lint.js';
-import { decryptPrivateKey } from './keystore.js';
+import { decryptPrivateKey, deriveAhead, derivationsSettled } from './keystore.js';
 import type { LintFinding } from './lint.js';
 import { buildLintSign, type SignOrder, type SignResult } from './organisation-signing.js';
 import type { CaSigningWorkers, SigningTicket } from './sign-pool.js';
@@ -350,6 +350,25 @@ export function homeKeySigner(reg: Registry, kind: 'root' | 'issuing', secret: B
   if (custody === 'pkcs11') return new Pkcs11Signer({ module: pkcs11ModuleOf(reg), uri: keyFile ?? ref, pin: () => secret });
   if (keyFile && isPkcs11Uri(keyFile)) return new Pkcs11Signer({ module: pkcs11ModuleOf(reg), uri: keyFile, pin: () => secret });
   return openFileKey(keyFile ?? ref, secret, what);
+}
+
+/**
+ * The scrypt derivations of the Issuing OCA's key files (current and retired) under `secret`, all at
+ * once on libuv's thread pool (and joined with any started ahead: src/cli/early-unlock.ts), so that
+ * openIssuingAuthority() only deciphers. Token keys and missing files are left to it.
+ */
+export async function deriveCaKeysAhead(reg: Registry, secret: Buffer): Promise<void> {
+  const files = [caKeyRef(reg, 'issuing'), ...retiredIssuingCertificates(reg).map((r) => ({ ref: r.keyFile }))]
+    .map((k) => k.ref)
+    .filter((f) => !isPkcs11Uri(f) && existsSync(f));
+  for (const f of files) {
+    try {
+      void deriveAhead(readInputText(f, 'the Issuing OCA key', INPUT_LIMITS.pem), secret);
+    } catch {
+      // Read again, and reported, by openFileKey.
+    }
+  }
+  await derivationsSettled();
 }
 
 /** The Issuing OCA of a home with its key, file or token. */

@@ -6,7 +6,7 @@ import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'n
 import { statSync } from 'node:fs';
 import { InputError } from '../domain/errors.js';
 import { INPUT_LIMITS, readInputText } from '../util/read-input.js';
-import { encryptPrivateKey, generateP256KeyPair, writeSecretFile } from './keystore.js';
+import { decryptPrivateKey, deriveAhead, encryptPrivateKey, generateP256KeyPair, writeSecretFile } from './keystore.js';
 import { toPem } from './pem.js';
 import { FileKeySigner, type Signer } from './signer.js';
 
@@ -88,11 +88,9 @@ export async function loadKeyFile(path: string, what: string, passphrase: () => 
     }
   } else {
     const secret = await passphrase();
-    try {
-      key = createPrivateKey({ key: text, format: 'pem', passphrase: secret });
-    } catch {
-      throw new InputError(`${what}: ${path}: cannot decrypt (wrong passphrase or damaged key file)`);
-    }
+    // One scrypt derivation, joined with any started ahead (src/cli/early-unlock.ts).
+    await deriveAhead(text, secret);
+    key = decryptPrivateKey(text, secret, `${what}: ${path}`);
   }
   requireP256(key, `${what} ${path}`);
   return new FileKeySigner(key, path);

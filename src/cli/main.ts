@@ -22,6 +22,9 @@ import type { Clock } from '../registry/registry.js';
 // commander is CommonJS: required directly, it skips the ESM loader's export scan of its source.
 const commander = createRequire(import.meta.url)('commander') as typeof CommanderModule;
 
+/** The commands src/cli/early-unlock.ts derives keys ahead for (loaded only for these). */
+export const EARLY_UNLOCK_WORDS = ['cert', 'crl', 'solr'];
+
 export type Action = (ctx: CliContext, ...args: never[]) => Promise<number | void> | number | void;
 
 /**
@@ -170,6 +173,8 @@ export async function main(argv: string[], io: Io = processIo(), clock?: Clock):
     return main([...argv, ...task], io, clock);
   }
   const word = commandWord(args);
+  // Commands that decrypt keys start the scrypt derivations now, to overlap with loading the command.
+  if (word && EARLY_UNLOCK_WORDS.includes(word)) void import('./early-unlock.js').then((m) => m.deriveKeysAhead(word, args), () => undefined);
   const { program, result } = await buildProgram(io, clock, COMMANDS.some((c) => c.name === word) ? [word!] : []);
   try {
     await program.parseAsync(argv);

@@ -5,7 +5,7 @@ import { loadKeyFile } from '../ca/person-keys.js';
 import { isPkcs11Uri, parsePkcs11Uri } from '../ca/pkcs11-uri.js';
 import type { Signer } from '../ca/signer.js';
 import { InputError } from '../domain/errors.js';
-import { caKeyRef, openIssuingAuthority, type IssuingAuthority } from '../ca/authority.js';
+import { caKeyRef, deriveCaKeysAhead, openIssuingAuthority, type IssuingAuthority } from '../ca/authority.js';
 import type { CliContext } from './context.js';
 import { secretPrompt } from './prompt.js';
 
@@ -31,6 +31,7 @@ export async function pkcs11Pin(ctx: CliContext, file?: string, hasFlag = true):
 export async function unlockCa(ctx: CliContext, file: string | undefined): Promise<IssuingAuthority> {
   const reg = ctx.open();
   const secret = caKeyRef(reg, 'issuing').custody === 'pkcs11' ? await pkcs11Pin(ctx, undefined, false) : await passphrase(ctx, file);
+  await deriveCaKeysAhead(reg, secret);
   return openIssuingAuthority(reg, ctx.catalogue(), secret);
 }
 
