@@ -10,6 +10,11 @@ import { resolve } from 'node:path';
 import { InputError } from '../domain/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Registry } from './registry.js';
+import { databasePassword } from './database.js';
+import { PG_BASELINE, PG_BASELINE_VERSION } from './pg-baseline.js';
+import { parsePostgresUrl, PgDriver } from './pg-driver.js';
+import { pgSealingDdl } from './pg-sealing.js';
+import { PROTECTED_TABLES } from './row-mac.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 
@@ -48,14 +53,8 @@ const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 export function parseExportTarget(to: string): ExportTarget {
   const t = to.trim();
   if (/^postgres(ql)?:\/\//i.test(t)) {
-    let u: URL;
-    try {
-      u = new URL(t);
-    } catch {
-      throw new InputError(`--to: ${t} is not a valid PostgreSQL URL (postgres://user@host:port/database)`);
-    }
-    if (u.password) throw new InputError('--to: the URL holds a password, which would be visible in the process list: put it in PGPASSWORD or ~/.pgpass instead');
-    return { kind: 'postgres', location: t, url: t };
+    const pg = parsePostgresUrl(t, { fromArgv: true, what: '--to' });
+    return { kind: 'postgres', location: pg.location, url: t };
   }
   const m = /^sqlite:(.+)$/i.exec(t);
   if (m) {
@@ -113,7 +112,55 @@ function requireEmptySqliteTarget(t: ExportTarget): void {
 /** Before anything is written: the target exists as a back-end this smki can write, and is empty. */
 export function requireEmptyTarget(t: ExportTarget): void {
   if (t.kind === 'sqlite') return requireEmptySqliteTarget(t);
-  throw new InputError(`--to: ${t.location}: this smki has no PostgreSQL back-end yet (issue 14); export to sqlite:FILE`);
+  const db = connectPg(t, false);
+  try {
+    const n = pgTables(db);
+    if (n > 0) throw new InputError(`--to: ${t.location} is not empty (it holds ${n} table(s)): export only into a new or empty schema`);
+  } finally {
+    db.close();
+  }
+}
+
+function connectPg(t: ExportTarget, create: boolean): PgDriver {
+  return PgDriver.connect(parsePostgresUrl(t.url!, { fromArgv: true, what: '--to' }), { create, lockWaitMs: 60_000, password: databasePassword() });
+}
+
+/** Tables in the target's own schema (a schema that does not exist yet holds none). */
+function pgTables(db: PgDriver): number {
+  return Number((db.prepare("SELECT COUNT(*) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = ? AND c.relkind = 'r'").get(db.target.schema) as { n: number }).n);
+}
+
+/** SQLite -> PostgreSQL: the PostgreSQL baseline schema, then every row as stored, in one transaction there. */
+function copyToPg(reg: Registry, target: ExportTarget): ExportedTable[] {
+  const db = connectPg(target, true);
+  try {
+    const tables: ExportedTable[] = [];
+    db.transaction(() => {
+      const n = pgTables(db);
+      if (n > 0) throw new InputError(`--to: ${target.location} is not empty (it holds ${n} table(s)): export only into a new or empty schema`);
+      for (const sql of [...PG_BASELINE, ...pgSealingDdl(PROTECTED_TABLES)]) db.exec(sql);
+      db.setSchemaVersion(PG_BASELINE_VERSION);
+      for (const t of sqliteTables(reg.db)) {
+        if (t.name === 'sqlite_sequence') continue;
+        const cols = (reg.db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(t.name) as { name: string }[]).map((c) => c.name);
+        const withRowid = !t.withoutRowid && !t.rowidAlias;
+        const names = [...(withRowid ? ['rowid'] : []), ...cols];
+        const select = reg.db.prepare(`SELECT ${names.map((c, i) => `"${c}" AS c${i}`).join(', ')} FROM main."${t.name}"${t.withoutRowid ? '' : ' ORDER BY rowid'}`);
+        const insert = db.prepare(`INSERT INTO "${t.name}" (${names.map((c) => `"${c}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
+        let rows = 0;
+        for (const row of select.iterate() as IterableIterator<Record<string, unknown>>) {
+          insert.run(...names.map((_, i) => row[`c${i}`]));
+          rows++;
+        }
+        // The identity that stands for SQLite's rowid goes on after the copied rows.
+        if (withRowid && rows > 0) db.prepare(`SELECT setval(pg_get_serial_sequence('"${t.name}"', 'rowid'), (SELECT max(rowid) FROM "${t.name}"))`).get();
+        tables.push({ name: t.name, rows });
+      }
+    }, 'write');
+    return tables;
+  } finally {
+    db.close();
+  }
 }
 
 /**
@@ -125,7 +172,12 @@ export function copyRegistry(reg: Registry, target: ExportTarget): ExportResult 
   if (!reg.db.inTransaction) throw new Error('the registry is exported inside a registry transaction');
   const version = reg.schemaVersion();
   if (version !== SCHEMA_VERSION) throw new InputError(`the registry has schema version ${version}, this smki writes ${SCHEMA_VERSION}: open it read-write once (any command) to migrate it, then export`);
-  if (target.kind !== 'sqlite') requireEmptyTarget(target);
+  if (target.kind === 'postgres') {
+    const tables = copyToPg(reg, target);
+    const head = reg.head();
+    const records = tables.find((t) => t.name === 'audit')?.rows ?? 0;
+    return { target, schemaVersion: SCHEMA_VERSION, tables, audit: { records, ...head } };
+  }
   const path = target.path!;
   const created = !existsSync(path);
   if (created) closeSync(openSync(path, 'wx', 0o600));

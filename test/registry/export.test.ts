@@ -59,6 +59,34 @@ describe('registry export --to', function () {
     assert.equal((await smki(['--home', copy, 'audit', 'verify'])).code, 0);
   });
 
+  it('to PostgreSQL: a new schema takes every row as stored, a home naming it verifies and works, a second export there is refused', async function () {
+    const base = process.env.SMKI_TEST_DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
+    const schema = `t_export_${process.pid}_${Date.now().toString(36)}`;
+    const u = new URL(base);
+    u.searchParams.set('schema', schema);
+    const url = u.toString();
+    const r = await exportTo(url);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.backend, 'postgres');
+    const copy = newHome();
+    writeFileSync(join(copy, 'database.json'), `${JSON.stringify({ url: base, schema }, null, 2)}\n`, { mode: 0o600 });
+    const sourceRows = (t: string) => query<{ n: number }>(g.home, `SELECT COUNT(*) AS n FROM ${t}`)[0]!.n;
+    for (const t of r.json.tables as { name: string; rows: number }[]) {
+      if (t.name === 'sqlite_sequence') continue;
+      assert.equal(Number(query<{ n: number | string }>(copy, `SELECT COUNT(*) AS n FROM ${t.name}`)[0]!.n), sourceRows(t.name), t.name);
+    }
+    const v = await smki(['--home', copy, 'audit', 'verify', '--json']);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.equal(v.json.records, r.json.auditRecords);
+    // The copy decides like the source (the replay counter came along) and stays whole after a write.
+    const next = await smki(['--home', copy, 'sr', 'check', g.write('pg.xml', g.request(CV4, 102n, ESME)), '--json']);
+    assert.deepEqual(next.json.items[0].reasons.map((x: { code: string }) => x.code), ['REPLAY']);
+    assert.equal((await smki(['--home', copy, 'audit', 'verify'])).code, 0);
+    const again = await exportTo(url);
+    assert.equal(again.code, 4, again.stderr);
+    assert.match(again.stderr, /is not empty/);
+  });
+
   it('refuses a target that is not empty, naming it (exit 4), and changes neither side', async () => {
     const copy = newHome();
     const file = join(copy, 'registry.sqlite');
@@ -110,7 +138,7 @@ describe('registry export --to', function () {
     assert.match(plain.stderr, /^smki: --to: .*plain\.sqlite names no back-end: use sqlite:FILE or postgres:\/\/user@host\/database\n$/);
     const secret = await exportTo('postgres://smki:hunter2@127.0.0.1:5432/smki');
     assert.equal(secret.code, 4);
-    assert.match(secret.stderr, /the URL holds a password/);
+    assert.match(secret.stderr, /must not carry a password/);
     assert.doesNotMatch(secret.stderr, /hunter2/);
     const dir = join(g.dir, 'a-folder');
     mkdirSync(dir);
