@@ -3,7 +3,7 @@
 // CA key, so the EncryptedPrivateKeyInfo is built here; OpenSSL and Node both read it back.
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, generateKeyPairSync, randomBytes, scrypt, scryptSync, type KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { InputError } from '../domain/errors.js';
+import { InputError, WrongSecretError } from '../domain/errors.js';
 import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import { children, content, integer, octetString, oid, readOid, readTlv, sequence, TAG } from './asn1.js';
 
@@ -58,7 +58,7 @@ export function decryptPrivateKey(pem: string, passphrase: Buffer, what = 'CA ke
     }
     return createPrivateKey({ key: pem, format: 'pem', passphrase });
   } catch {
-    throw new InputError(`${what}: cannot decrypt (wrong passphrase or damaged key file)`);
+    throw new WrongSecretError(`wrong passphrase for the ${what} (or its key file is damaged)`);
   }
 }
 

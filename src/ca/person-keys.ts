@@ -4,7 +4,7 @@
 // The registry knows each person by their public key (SubjectPublicKeyInfo) and its key ID.
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { InputError } from '../domain/errors.js';
+import { InputError, WrongSecretError } from '../domain/errors.js';
 import { INPUT_LIMITS, readInputText } from '../util/read-input.js';
 import { decryptPrivateKey, deriveAhead, encryptPrivateKey, generateP256KeyPair, writeSecretFile } from './keystore.js';
 import { toPem } from './pem.js';
@@ -90,7 +90,12 @@ export async function loadKeyFile(path: string, what: string, passphrase: () => 
     const secret = await passphrase();
     // One scrypt derivation, joined with any started ahead (src/cli/early-unlock.ts).
     await deriveAhead(text, secret);
-    key = decryptPrivateKey(text, secret, `${what}: ${path}`);
+    try {
+      key = decryptPrivateKey(text, secret, `${what}: ${path}`);
+    } catch (e) {
+      if (e instanceof WrongSecretError) throw new WrongSecretError(`${what}: wrong passphrase for ${path} (or the key file is damaged)`);
+      throw e;
+    }
   }
   requireP256(key, `${what} ${path}`);
   return new FileKeySigner(key, path);

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as Pkcs11Js from 'pkcs11js';
-import { InputError } from '../domain/errors.js';
+import { InputError, WrongSecretError } from '../domain/errors.js';
 import { OID, bitString, oid, sequence } from './asn1.js';
 import { parsePkcs11Uri, type Pkcs11Uri } from './pkcs11-uri.js';
 import { rawSignatureToDer, type SignatureEncoding, type Signer } from './signer.js';
@@ -31,11 +31,11 @@ interface Module {
 const modules = new Map<string, Module>();
 
 /** One line for a PKCS#11 failure: the CKR name and what was being done. */
-function p11Error(what: string, e: unknown): InputError {
+function p11Error(what: string, e: unknown): InputError | WrongSecretError {
   const code = e instanceof Error ? e.message.split(/[\s:]/)[0] : String(e);
+  // A PIN the token rejects is a wrong secret (exit 2), like a wrong passphrase.
+  if (code === 'CKR_PIN_INCORRECT' || code === 'CKR_PIN_LEN_RANGE') return new WrongSecretError(`PKCS#11: wrong PIN ${what.replace(/^logging in to /, 'for ')} (${code})`);
   const hint: Record<string, string> = {
-    CKR_PIN_INCORRECT: 'wrong PIN',
-    CKR_PIN_LEN_RANGE: 'wrong PIN',
     CKR_PIN_LOCKED: 'the PIN is locked',
     CKR_MECHANISM_INVALID: 'the token does not offer this mechanism',
     CKR_TOKEN_NOT_PRESENT: 'the token is not present',

@@ -5,7 +5,7 @@ import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import { readPassphraseFile } from '../ca/keystore.js';
 import { Pkcs11Signer } from '../ca/pkcs11.js';
 import { isPkcs11Uri, parsePkcs11Uri } from '../ca/pkcs11-uri.js';
-import { InputError } from '../domain/errors.js';
+import { InputError, WrongSecretError } from '../domain/errors.js';
 import type { CliContext } from './context.js';
 import { pkcs11Pin } from './passphrase.js';
 
@@ -36,7 +36,10 @@ export function loadPrivateKey(path: string, passFile: string | undefined, flag 
       last = e;
     }
   }
-  throw new InputError(`${flag}: cannot read a private key from ${path}${passFile ? ' (wrong passphrase?)' : ' (encrypted? give --passphrase-file)'}: ${(last as Error).message.split('\n')[0]}`);
+  // An encrypted key that its passphrase does not open: a wrong secret (exit 2), not a malformed file.
+  const encrypted = isPem ? /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(bytes.toString('latin1')) : isEncryptedPkcs8Der(bytes);
+  if (encrypted && passphrase) throw new WrongSecretError(`${flag}: wrong passphrase for ${path} (or the key file is damaged)`);
+  throw new InputError(`${flag}: cannot read a private key from ${path}${encrypted ? ' (it is encrypted: give --passphrase-file)' : ''}: ${(last as Error).message.split('\n')[0]}`);
 }
 
 /** A key file, or a token key whose PIN comes from the URI's pin-source, --pin-file, SMKI_PKCS11_PIN_FILE or a prompt. */
@@ -44,4 +47,10 @@ export async function loadSigningKey(ctx: CliContext, key: string, o: { passphra
   if (!isPkcs11Uri(key)) return loadPrivateKey(key, o.passphraseFile, flag);
   const pinSource = parsePkcs11Uri(key, flag).pinSource;
   return tokenSigner(key, pinSource ? readPassphraseFile(pinSource, 'pin-source') : await pkcs11Pin(ctx, o.pinFile), flag);
+}
+
+/** DER EncryptedPrivateKeyInfo: SEQUENCE { SEQUENCE { OID 1.2.840.113549.1.5.13 (PBES2) ... } ... } (PKCS#8 keys start with an INTEGER). */
+function isEncryptedPkcs8Der(der: Buffer): boolean {
+  const pbes2 = Buffer.from('06092a864886f70d01050d', 'hex');
+  return der[0] === 0x30 && der.subarray(0, 32).includes(pbes2);
 }

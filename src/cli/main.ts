@@ -89,8 +89,9 @@ export async function buildProgram(io: Io, clock?: Clock, load: 'all' | string[]
 }
 
 const TOP_LEVEL_NOTES = `
-Exit status: 0 done or accepted, 3 refused by policy (reason codes printed), 4 malformed or
-unreadable input, 5 integrity failure (audit chain or registry tampered), 1 anything else.
+Exit status: 0 done or accepted, 2 wrong passphrase or PIN, 3 refused by policy (reason codes
+printed), 4 malformed or unreadable input, 5 integrity failure (audit chain or registry tampered),
+1 anything else.
 Environment: SMKI_HOME (the home), SMKI_PASSPHRASE_FILE (the CA passphrase), SMKI_AS and
 SMKI_AS_PASSPHRASE_FILE (the acting operator's key, --as), NO_COLOR (no colours even on a terminal). Shell completion: smki completion bash|zsh; manual: man smki.
 `;

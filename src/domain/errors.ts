@@ -4,6 +4,8 @@ import type { Reason } from './reasons.js';
 export const ExitStatus = {
   ok: 0,
   other: 1,
+  /** A wrong passphrase or PIN: the key could not be unlocked (nothing was signed with it). */
+  wrongSecret: 2,
   refused: 3,
   malformed: 4,
   integrity: 5,
@@ -20,6 +22,18 @@ export class InputError extends SmkiError {
   constructor(message: string) {
     super(message);
     this.name = 'InputError';
+  }
+}
+
+/**
+ * A passphrase or PIN that does not unlock its key (the CA keys, --as, --officer-key, a signing key
+ * file, a PKCS#11 token): exit 2, one line naming the key, so scripts tell it from malformed input.
+ */
+export class WrongSecretError extends SmkiError {
+  readonly exitStatus = ExitStatus.wrongSecret;
+  constructor(message: string) {
+    super(message);
+    this.name = 'WrongSecretError';
   }
 }
 

@@ -5,10 +5,10 @@
 import { keyIdOf, shortKeyId } from '../ca/person-keys.js';
 import type { Signer } from '../ca/signer.js';
 import { loadDualControl, type DualControlRule } from '../config/dual-control.js';
-import { IntegrityError, PolicyRefusal } from '../domain/errors.js';
+import { InputError, IntegrityError, PolicyRefusal } from '../domain/errors.js';
 import { reason, type Reason } from '../domain/reasons.js';
 import { operatorsWithKey, type OperatorRecord } from '../registry/operators.js';
-import { officersWithKey, type OfficerRecord } from '../registry/officers.js';
+import { findOfficer, officersWithKey, type OfficerRecord } from '../registry/officers.js';
 import type { Registry } from '../registry/registry.js';
 import { canonicalStatement, parseStatement, statementVerifies, type SignerKind, type Statement } from '../registry/statements.js';
 
@@ -132,12 +132,19 @@ export function decideOfficerKey(keyId: string, rows: readonly OfficerRecord[], 
   return { reasons: [], officer };
 }
 
+/** An officer ID given on the command line (--officer, --nominated-by) that names no officer: malformed input (exit 4), as an unknown Party is. */
+export function requireClaimedOfficer(reg: Registry, claimed: string | undefined): void {
+  const id = claimed?.trim();
+  if (id && !findOfficer(reg, id)) throw new InputError(`no officer ${id} (see 'smki officer list')`);
+}
+
 /**
  * The SRO or ARO holding `key` acts: inside the transaction, the key must be a registered officer key
  * (and the officer the one `claimed` names, if any), and the signed statement must verify with it.
  * Whether that officer may do this (active, an ARO, of this Party) the caller's decider says.
  */
 export function actAsOfficer(reg: Registry, key: OfficerKey, command: string, subject: string, args: Record<string, unknown>, claimed?: string): OfficerActing {
+  requireClaimedOfficer(reg, claimed);
   if (isActing(key)) {
     const { reasons } = decideOfficerKey(key.keyId, [key.officer], claimed);
     if (reasons.length) throw new PolicyRefusal(reasons);

@@ -19,7 +19,7 @@ import { insertCertificate, reserveSerial, spkiCertified, type CertificateRecord
 import { findOfficer } from '../registry/officers.js';
 import type { Registry } from '../registry/registry.js';
 import { decideIssuance, subjectOuFor } from './issuance-policy.js';
-import { actAsOfficer, decideOfficerKey, type OfficerActing, type OfficerKey } from './credentials.js';
+import { actAsOfficer, decideOfficerKey, requireClaimedOfficer, type OfficerActing, type OfficerKey } from './credentials.js';
 import { requireUserId } from './parties.js';
 
 export interface IssueRequest {
@@ -134,6 +134,7 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
   const { facts: csr, reasons: csrReasons } = read ? checkedAnswer(read) : csrGate(req.csr);
   // 3. Facts from the registry: the requesting officer is the one whose key signed (--officer, if
   //    given, must name them), then 4. the RA decision.
+  requireClaimedOfficer(reg, req.officerId);
   if (acting instanceof PolicyRefusal) throw acting;
   const claimed = decideOfficerKey(acting.keyId, [acting.officer], req.officerId).reasons;
   if (claimed.length) throw new PolicyRefusal(claimed);

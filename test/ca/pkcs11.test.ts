@@ -79,17 +79,17 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     t.cleanup();
   });
 
-  it('init refuses a wrong PIN, a missing token, half a flag pair: one line, exit 4, no home', async () => {
+  it('init refuses a wrong PIN (exit 2), a missing token, half a flag pair (exit 4): one line, no home', async () => {
     const wrongPin = join(t.dir, 'wrong-pin.txt');
     writeFileSync(wrongPin, '000000\n');
-    for (const [args, msg] of [
-      [['--pkcs11-module', tok.module, '--token', tok.label, '--pin-file', wrongPin], /wrong PIN/],
-      [['--pkcs11-module', tok.module, '--token', 'no-such-token', '--pin-file', tok.pinFile], /no token labelled 'no-such-token'/],
-      [['--pkcs11-module', join(t.dir, 'missing.so'), '--token', tok.label, '--pin-file', tok.pinFile], /cannot load the module/],
-      [['--token', tok.label, '--pin-file', tok.pinFile], /go together/],
+    for (const [args, msg, code] of [
+      [['--pkcs11-module', tok.module, '--token', tok.label, '--pin-file', wrongPin], /^smki: PKCS#11: wrong PIN for token '[^']+' \(CKR_PIN_INCORRECT\)$/m, 2],
+      [['--pkcs11-module', tok.module, '--token', 'no-such-token', '--pin-file', tok.pinFile], /no token labelled 'no-such-token'/, 4],
+      [['--pkcs11-module', join(t.dir, 'missing.so'), '--token', tok.label, '--pin-file', tok.pinFile], /cannot load the module/, 4],
+      [['--token', tok.label, '--pin-file', tok.pinFile], /go together/, 4],
     ] as const) {
       const r = await run(['init', ...args, ...adminFlags(t.dir)]);
-      assert.equal(r.code, 4, r.stderr);
+      assert.equal(r.code, code, r.stderr);
       assert.match(r.stderr, msg);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.equal(existsSync(home), false);
@@ -191,7 +191,7 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     }
   });
 
-  it('a wrong or missing PIN for a daily command is one line, exit 4, and writes nothing', async () => {
+  it('a wrong (exit 2) or missing (exit 4) PIN for a daily command is one line and writes nothing', async () => {
     const wrongPin = join(t.dir, 'wrong-pin.txt');
     const before = registryDigest(home);
     delete process.env.SMKI_PKCS11_PIN_FILE;
@@ -201,8 +201,9 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     process.env.SMKI_PKCS11_PIN_FILE = wrongPin;
     const r = await run(['crl', '--refresh', ...actAs('ra1')]);
     process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
-    assert.equal(r.code, 4, r.stderr);
+    assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /wrong PIN/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.equal(registryDigest(home), before);
     assert.ok(SOFTHSM_MODULE);
   });
@@ -266,7 +267,8 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     assert.equal(refused.code, 4, refused.stderr);
     assert.match(refused.stderr, /Root OCA key .* is not here/);
     const wrong = await run(['ca', 'issue-issuing', '--root-key', away, '--root-passphrase-file', pass, '--passphrase-file', pass]);
-    assert.equal(wrong.code, 4, wrong.stderr);
+    assert.equal(wrong.code, 2, wrong.stderr); // the CA passphrase is not the offline Root key's
+    assert.match(wrong.stderr, /wrong passphrase for the Root OCA key/);
     assert.equal(registryDigest(home), before);
     const old = (await run(['ca', 'export', '--json'])).json.issuing.serial;
     const r = await run(['ca', 'issue-issuing', '--root-key', away, '--root-passphrase-file', rootPass, '--passphrase-file', pass, '--json']);
@@ -319,15 +321,16 @@ describe('ca/pkcs11: RFC 7512 URIs', () => {
     assert.equal((await run(['key', 'new', '--pkcs11', uri('ra-token')])).code, 4);
   });
 
-  it('a wrong PIN, a URI that names no key, no module named: one line, exit 4, nothing written', async () => {
+  it('a wrong PIN (exit 2), a URI that names no key, no module named (exit 4): one line, nothing written', async () => {
     const before = registryDigest(home);
     const wrongPin = join(t.dir, 'wrong-pin.txt');
     writeFileSync(wrongPin, '000000\n', { mode: 0o600 });
     process.env.SMKI_PKCS11_PIN_FILE = wrongPin;
     try {
       const wrong = await run(['--as', uri('ra-token'), 'party', 'add', '--name', 'X', '--role', 'IS', '--eui', '90B3D51F30050000']);
-      assert.equal(wrong.code, 4, wrong.stderr);
+      assert.equal(wrong.code, 2, wrong.stderr);
       assert.match(wrong.stderr, /wrong PIN/);
+      assert.equal(wrong.stderr.trim().split('\n').length, 1, wrong.stderr);
     } finally {
       process.env.SMKI_PKCS11_PIN_FILE = tok.pinFile;
     }
