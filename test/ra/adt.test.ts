@@ -18,8 +18,8 @@ describe('ra/adt: ADT files', () => {
   beforeEach(() => { f = buildFixture(); });
   afterEach(() => f.cleanup());
 
-  const submit = (content: string | Buffer, opts: { party?: Eui64; officer?: string; name?: string } = {}) =>
-    submitAdt(f.reg, catalogue, { party: opts.party ?? SRP, officerId: opts.officer ?? f.aro, officer: officerSignerOf(f.home, opts.officer ?? f.aro), file: f.file(opts.name ?? 'adt.csv', content) });
+  const submit = (content: string | Buffer, opts: { party?: Eui64; officer?: string; name?: string; claim?: string | null } = {}) =>
+    submitAdt(f.reg, catalogue, { party: opts.party ?? SRP, ...(opts.claim === null ? {} : { officerId: opts.claim ?? opts.officer ?? f.aro }), officer: officerSignerOf(f.home, opts.officer ?? f.aro), file: f.file(opts.name ?? 'adt.csv', content) });
 
   /** Submits and expects a malformed-file error; the registry must be unchanged. */
   async function malformed(content: string | Buffer, name = 'adt.csv'): Promise<AdtFileError> {
@@ -35,7 +35,7 @@ describe('ra/adt: ADT files', () => {
     assert.fail('expected the file to be refused');
   }
 
-  async function refusedBy(opts: { party?: Eui64; officer?: string }, content = csv(`${SUPPLIER},1.6,500,1000`)): Promise<string[]> {
+  async function refusedBy(opts: { party?: Eui64; officer?: string; claim?: string | null }, content = csv(`${SUPPLIER},1.6,500,1000`)): Promise<string[]> {
     const before = snapshot(f.reg);
     try {
       await submit(content, opts);
@@ -162,7 +162,12 @@ describe('ra/adt: ADT files', () => {
       assert.deepEqual(await refusedBy({ officer: f.suspendedAro }), ['OFFICER_NOT_ACTIVE']);
     });
     it('an unknown officer: no registered officer holds the key that signed', async () => {
-      assert.deepEqual(await refusedBy({ officer: 'OFC-999' }), ['OFFICER_KEY_UNKNOWN']);
+      assert.deepEqual(await refusedBy({ officer: 'OFC-999', claim: null }), ['OFFICER_KEY_UNKNOWN']);
+    });
+    it('an officer ID that names no officer is malformed input (exit 4), as an unknown Party is', async () => {
+      const before = snapshot(f.reg);
+      await assert.rejects(submit(csv(`${SUPPLIER},1.6,500,1000`), { officer: f.aro, claim: 'OFC-999' }), (e: Error & { exitStatus?: number }) => e.exitStatus === 4 && /no officer OFC-999/.test(e.message));
+      assert.equal(snapshot(f.reg), before);
     });
     it('a Party that is not SoLRContingency (its own active ARO)', async () => {
       assert.deepEqual(await refusedBy({ party: SUPPLIER, officer: f.supplierAro }), ['ADT_NOT_SOLR_PARTY']);
