@@ -62,11 +62,17 @@ export function signCaCertificate(tbs: Buffer, root: Signer): Buffer {
  */
 export type InitAdmin = { name: string; publicKey: Buffer } | { name: string; keyOut: string; passphrase?: Buffer };
 
-export function initCa(home: string, passphrase: Buffer, caName: string, catalogue: Catalogue, admin: InitAdmin, clock: Clock = () => new Date(), keys: InitKeys = { kind: 'file' }, opts: { database?: string } = {}): InitResult {
+/** smki init never writes into a home that exists with anything in it (checked before anything is asked, and again when creating). */
+export function refuseExistingHome(home: string): void {
   const paths = homePaths(home);
   if (existsSync(paths.dir) && readdirSync(paths.dir).length > 0) {
     throw new InputError(`${paths.dir} already exists and is not empty; smki init never overwrites a CA`);
   }
+}
+
+export function initCa(home: string, passphrase: Buffer, caName: string, catalogue: Catalogue, admin: InitAdmin, clock: Clock = () => new Date(), keys: InitKeys = { kind: 'file' }, opts: { database?: string } = {}): InitResult {
+  const paths = homePaths(home);
+  refuseExistingHome(home);
   const existed = existsSync(paths.dir);
   const rootKeyOut = keys.kind === 'file' && keys.rootKeyOut ? resolve(keys.rootKeyOut) : undefined;
   const rootKeyOutExisted = rootKeyOut !== undefined && existsSync(rootKeyOut);

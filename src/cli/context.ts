@@ -7,7 +7,7 @@ import { crlFileBehind } from '../ca/crl-file-state.js';
 import { runCloseHooks } from '../util/close-hooks.js';
 import { jsonDocument, jsonListWriter } from './json.js';
 import type { Signer } from '../ca/signer.js';
-import { valueOrPrompt } from './prompt.js';
+import { readableFile, valueOrPrompt } from './prompt.js';
 import { tableLines } from './format.js';
 
 export interface GlobalOptions {
@@ -98,7 +98,7 @@ export class CliContext {
     const ref = this.globals.as ?? process.env.SMKI_AS;
     const file = ref !== undefined && ref !== ''
       ? ref
-      : await valueOrPrompt(this, undefined, "--as (the acting RA operator's key file, or SMKI_AS)", 'Your RA operator key file (--as)', (t) => t.trim());
+      : await valueOrPrompt(this, undefined, "--as (the acting RA operator's key file, or SMKI_AS)", 'Your RA operator key file (--as)', (t) => t.trim(), { check: readableFile('--as') });
     const { loadPersonKey } = await import('./passphrase.js');
     this.operator = await loadPersonKey(this, file, '--as', 'SMKI_AS_PASSPHRASE_FILE');
     return this.operator;
@@ -148,7 +148,7 @@ export class CliContext {
   async officerKey(flag: string | undefined, who = 'your officer'): Promise<Signer> {
     const file = flag !== undefined && flag !== ''
       ? flag
-      : await valueOrPrompt(this, undefined, `--officer-key (${who} key file)`, `${who[0]!.toUpperCase()}${who.slice(1)} key file (--officer-key)`, (t) => t.trim());
+      : await valueOrPrompt(this, undefined, `--officer-key (${who} key file)`, `${who[0]!.toUpperCase()}${who.slice(1)} key file (--officer-key)`, (t) => t.trim(), { check: readableFile('--officer-key') });
     const { loadPersonKey } = await import('./passphrase.js');
     return loadPersonKey(this, file, '--officer-key', 'SMKI_OFFICER_PASSPHRASE_FILE');
   }

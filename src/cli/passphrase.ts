@@ -9,15 +9,38 @@ import { caKeyRef, deriveCaKeysAhead, openIssuingAuthority, type IssuingAuthorit
 import type { CliContext } from './context.js';
 import { secretPrompt } from './prompt.js';
 
+/** The shortest passphrase smki accepts for a key it makes (the CA keys, people's keys, an SRP's key). */
+export const MIN_PASSPHRASE_LENGTH = 12;
+
+function tooShort(length: number): string | undefined {
+  return length < MIN_PASSPHRASE_LENGTH ? `the passphrase has ${length} characters; at least ${MIN_PASSPHRASE_LENGTH} are needed` : undefined;
+}
+
+/**
+ * A passphrase for a key about to be made: from a file (refused, exit 4, when shorter than
+ * MIN_PASSPHRASE_LENGTH), else asked twice on a terminal, a short answer or a repeat that differs
+ * being asked again in place.
+ */
+export async function newSecret(ctx: CliContext, from: { file?: string; flag: string; envFile?: string; message: string }): Promise<Buffer> {
+  const file = from.file ?? (from.envFile ? process.env[from.envFile] || undefined : undefined);
+  if (file) {
+    const secret = readPassphraseFile(file, from.file ? from.flag : from.envFile);
+    const short = tooShort(secret.length);
+    if (short) throw new InputError(`${from.file ? from.flag : from.envFile}: ${short}`);
+    return secret;
+  }
+  const missing = `${from.flag}${from.envFile ? ` (or ${from.envFile})` : ''}`;
+  const first = await secretPrompt(ctx, missing, from.message, (t) => tooShort(Buffer.byteLength(t)));
+  await secretPrompt(ctx, missing, 'Repeat the passphrase', (t) => (first.equals(Buffer.from(t)) ? undefined : 'not the same passphrase; type it again'));
+  return first;
+}
+
+/** The CA passphrase; `confirmNew` for the keys `init` makes (at least MIN_PASSPHRASE_LENGTH characters, asked twice). */
 export async function passphrase(ctx: CliContext, file: string | undefined, confirmNew = false): Promise<Buffer> {
+  if (confirmNew) return newSecret(ctx, { file, flag: '--passphrase-file', envFile: 'SMKI_PASSPHRASE_FILE', message: 'CA key passphrase' });
   if (file) return readPassphraseFile(file, '--passphrase-file');
   if (process.env.SMKI_PASSPHRASE_FILE) return readPassphraseFile(process.env.SMKI_PASSPHRASE_FILE, 'SMKI_PASSPHRASE_FILE');
-  const first = await secretPrompt(ctx, '--passphrase-file (or SMKI_PASSPHRASE_FILE)', 'CA key passphrase');
-  if (confirmNew) {
-    const again = await secretPrompt(ctx, '--passphrase-file', 'Repeat the passphrase');
-    if (!first.equals(again)) throw new InputError('the passphrases do not match');
-  }
-  return first;
+  return secretPrompt(ctx, '--passphrase-file (or SMKI_PASSPHRASE_FILE)', 'CA key passphrase');
 }
 
 /** A token PIN: --pin-file, else SMKI_PKCS11_PIN_FILE, else a hidden prompt on a terminal. Never argv. */
@@ -50,14 +73,9 @@ export async function loadPersonKey(ctx: CliContext, ref: string, flag: string, 
   });
 }
 
-/** The passphrase for a new key: the flag's file, else `envFile`'s, else a prompt asked twice on a terminal. */
+/** The passphrase for a new key: the flag's file, else `envFile`'s, else a prompt asked twice on a terminal (newSecret). */
 export async function newKeyPassphrase(ctx: CliContext, file: string | undefined, flag: string, envFile?: string): Promise<Buffer> {
-  if (file) return readPassphraseFile(file, flag);
-  if (envFile && process.env[envFile]) return readPassphraseFile(process.env[envFile]!, envFile);
-  const first = await secretPrompt(ctx, `${flag}${envFile ? ` (or ${envFile})` : ''}`, 'Passphrase for the new key');
-  const again = await secretPrompt(ctx, flag, 'Repeat the passphrase');
-  if (!first.equals(again)) throw new InputError('the passphrases do not match');
-  return first;
+  return newSecret(ctx, { file, flag, ...(envFile ? { envFile } : {}), message: 'Passphrase for the new key' });
 }
 
 /** The module a person's token key is reached through: the URI's module-path, else SMKI_PKCS11_MODULE. */

@@ -43,10 +43,23 @@ export function decideRecord(input: RecordEventInput, supplier: UserIdRecord, sr
   } else if (srp.actingFor !== supplier.eui) {
     reasons.push(reason('SOLR_SRP_NOT_ACTING_FOR_SUPPLIER', `${srp.eui} acts for ${srp.actingFor ?? 'no Supplier'}`));
   }
-  const days = (input.until.getTime() - input.from.getTime()) / 86_400_000;
-  if (!(days <= maxEventDays)) reasons.push(reason('SOLR_WINDOW_TOO_LONG', `${days.toFixed(1)} days; at most ${maxEventDays}`));
-  if (input.until.getTime() <= now.getTime()) reasons.push(reason('SOLR_WINDOW_ENDED', `it ended at ${input.until.toISOString()}`));
-  const ahead = (input.from.getTime() - now.getTime()) / 86_400_000;
+  reasons.push(...decideWindow(input, { maxEventDays, maxStartAheadDays }, now));
+  return reasons;
+}
+
+/**
+ * Pure: the window rules of decideRecord alone (its start when `until` is not known yet), so that a
+ * prompt can ask again for a start or an end that recording would refuse.
+ */
+export function decideWindow(w: { from: Date; until?: Date }, bounds: { maxEventDays: number; maxStartAheadDays: number }, now: Date): Reason[] {
+  const { maxEventDays, maxStartAheadDays } = bounds;
+  const reasons: Reason[] = [];
+  if (w.until) {
+    const days = (w.until.getTime() - w.from.getTime()) / 86_400_000;
+    if (!(days <= maxEventDays)) reasons.push(reason('SOLR_WINDOW_TOO_LONG', `${days.toFixed(1)} days; at most ${maxEventDays}`));
+    if (w.until.getTime() <= now.getTime()) reasons.push(reason('SOLR_WINDOW_ENDED', `it ended at ${w.until.toISOString()}`));
+  }
+  const ahead = (w.from.getTime() - now.getTime()) / 86_400_000;
   if (ahead > maxStartAheadDays) reasons.push(reason('SOLR_WINDOW_TOO_FAR_AHEAD', `it starts in ${ahead.toFixed(1)} days; at most ${maxStartAheadDays}`));
   return reasons;
 }

@@ -5,7 +5,7 @@ import { requireUserId } from '../../ra/parties.js';
 import { listOfficers } from '../../registry/officers.js';
 import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
-import { choiceOrPrompt, valueOrPrompt } from '../prompt.js';
+import { choiceOrPrompt, readableFile, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 
 function adtJson(a: AdtRecord) {
@@ -49,7 +49,7 @@ ${examples([
       const partyEui = await valueOrPrompt(ctx, opts.party, '--party', "Party's SoLRContingency User ID (EUI-64)", (t) => parseEui64(t, '--party'));
       const party = requireUserId(reg, partyEui);
       void party;
-      const file = await valueOrPrompt(ctx, opts.file, '--file', 'ADT CSV file', (t) => t.trim());
+      const file = await valueOrPrompt(ctx, opts.file, '--file', 'ADT CSV file', (t) => t.trim(), { check: readableFile('--file') });
       let r;
       try {
         const officer = await ctx.officerKey(opts.officerKey, "the submitting ARO's");

@@ -16,7 +16,8 @@ import type { CliContext } from '../context.js';
 import { certificateShowJson, certificateShowText, findShownCertificate } from '../cert-show.js';
 import { examples } from '../format.js';
 import { unlockCa } from '../passphrase.js';
-import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
+import { askYesNo, choiceOrPrompt, confirmStep, PromptCancelled, readableFile, valueOrPrompt } from '../prompt.js';
+import { InputError } from '../../domain/errors.js';
 import type { Register } from './index.js';
 import { refuseProtectedOutput, writeOutput } from '../../util/output.js';
 
@@ -51,6 +52,15 @@ export function serialOrFile(text: string): string {
   return readOrganisationCertificate(readInputFile(t, 'SERIAL'), t).serialHex;
 }
 
+/** A file to save a certificate to: not the CA's own files, not an existing file. */
+function savePath(text: string, home: Parameters<typeof refuseProtectedOutput>[1]): string {
+  const path = text.trim();
+  if (!path) throw new InputError('a file name is needed');
+  if (existsSync(path)) throw new InputError(`${path} exists; give another file name`);
+  refuseProtectedOutput(path, home);
+  return path;
+}
+
 export const registerCert: Register = (program, wrap) => {
   const cert = program.command('cert').description('SMKI Organisation Certificates')
     .addHelpText('after', examples(['smki cert list', 'smki cert issue --help']));
@@ -71,8 +81,8 @@ export const registerCert: Register = (program, wrap) => {
     .action(wrap(async (ctx: CliContext, opts: { csr?: string; profile?: string; party?: string; officer?: string; officerKey?: string; out?: string; passphraseFile?: string }) => {
       const reg = ctx.open();
       const catalogue = ctx.catalogue();
-      const csrPath = await valueOrPrompt(ctx, opts.csr, '--csr', 'CSR file (PEM or DER)', (t) => t.trim());
-      const csr = readInputFile(csrPath, '--csr');
+      // A prompted path that cannot be read (missing, a folder, too big) is asked again.
+      const csr = await valueOrPrompt(ctx, opts.csr, '--csr', 'CSR file (PEM or DER)', (t) => readInputFile(t.trim(), '--csr'));
       const party = await choiceOrPrompt(ctx, opts.party, '--party', 'User ID',
         listUserIds(reg).map((u) => ({ value: u.eui, name: `${u.eui}  ${u.roles.join(' ')}  ${u.partyName}` })), (t) => parseEui64(t, '--party'));
       const userId = requireUserId(reg, party);
@@ -94,9 +104,26 @@ export const registerCert: Register = (program, wrap) => {
           reg.warnings.push(`issued ${c.serial}, but ${(e as Error).message}; the certificate is printed here and kept in the registry (smki cert show ${c.serial})`);
         }
       }
+      const issued = `issued ${c.serial} (${c.profile}, OU ${c.roleOu}) for ${c.userId}`;
       if (ctx.json) ctx.emit('', { ...certificateJson(c), out: written ? opts.out : null, warnings: reg.warnings });
-      else if (written) ctx.emit(`issued ${c.serial} (${c.profile}, OU ${c.roleOu}) for ${c.userId} -> ${opts.out}`, null);
-      else ctx.emit(pem.trimEnd(), null);
+      else if (written) ctx.emit(`${issued} -> ${opts.out}`, null);
+      else if (ctx.interactive && !opts.out) {
+        // On a terminal: the serial first, then where to keep the certificate (Enter on an empty answer prints it).
+        ctx.emit(issued, null);
+        // The certificate is committed: a cancelled question prints it rather than lose it.
+        const out = await (async () => {
+          if (!(await askYesNo(ctx, 'Save the certificate to a file?', true))) return '';
+          return valueOrPrompt(ctx, undefined, '--out', 'File', (t) => savePath(t, reg.paths), { default: `${c.userId}-${c.profile}.pem` });
+        })().catch((e) => { if (e instanceof PromptCancelled) return ''; throw e; });
+        if (out) {
+          writeOutput(out, pem, reg.paths);
+          ctx.emit(`saved ${c.serial} -> ${out}`, null);
+        } else ctx.emit(pem.trimEnd(), null);
+      } else {
+        // Stdout is the PEM (a script redirects it); the serial goes to stderr beside it.
+        ctx.note(issued);
+        ctx.emit(pem.trimEnd(), null);
+      }
     }));
 
   cert
@@ -111,7 +138,7 @@ export const registerCert: Register = (program, wrap) => {
     ]))
     .action(wrap(async (ctx: CliContext, opts: { file?: string; party?: string }) => {
       const reg = ctx.open();
-      const file = await valueOrPrompt(ctx, opts.file, '--file', 'Certificate file', (t) => t.trim());
+      const file = await valueOrPrompt(ctx, opts.file, '--file', 'Certificate file', (t) => t.trim(), { check: readableFile('--file') });
       const party = await valueOrPrompt(ctx, opts.party, '--party', 'User ID (EUI-64)', (t) => parseEui64(t, '--party'));
       const c = registerExternalCertificate(reg, ctx.catalogue(), { der: readInputFile(file, '--file'), party, operator: await ctx.operatorKey() });
       ctx.emit(`registered ${c.serial} (OU ${c.roleOu}, ${c.keyUsage}) for ${c.userId}`, { id: c.serial, ...certificateJson(c) });

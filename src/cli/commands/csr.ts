@@ -5,7 +5,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { buildSmkiCsr } from '../../ca/csr-builder.js';
-import { encryptPrivateKey, generateP256KeyPair, readPassphraseFile, writeSecretFile } from '../../ca/keystore.js';
+import { encryptPrivateKey, generateP256KeyPair, writeSecretFile } from '../../ca/keystore.js';
 import { InputError } from '../../domain/errors.js';
 import { parseEui64 } from '../../domain/eui.js';
 import { parseProfileName, PROFILE_NAMES } from '../../domain/profiles.js';
@@ -16,22 +16,10 @@ import { refuseProtectedOutput, writeOutput } from '../../util/output.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../format.js';
 import { loadSigningKey } from '../key-file.js';
+import { MIN_PASSPHRASE_LENGTH, newKeyPassphrase } from '../passphrase.js';
 import type { Signer } from '../../ca/signer.js';
-import { choiceOrPrompt, secretPrompt, valueOrPrompt } from '../prompt.js';
+import { choiceOrPrompt, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
-
-/** The shortest passphrase smki accepts for a key it makes. */
-export const MIN_PASSPHRASE_LENGTH = 12;
-
-async function newKeyPassphrase(ctx: CliContext, file: string | undefined): Promise<Buffer> {
-  const secret = file ? readPassphraseFile(file, '--passphrase-file') : await secretPrompt(ctx, '--passphrase-file (the new key is always encrypted)', 'Passphrase for the new key');
-  if (secret.length < MIN_PASSPHRASE_LENGTH) throw new InputError(`the key passphrase has ${secret.length} characters; at least ${MIN_PASSPHRASE_LENGTH} are needed`);
-  if (!file) {
-    const again = await secretPrompt(ctx, '--passphrase-file', 'Repeat the passphrase');
-    if (!secret.equals(again)) throw new InputError('the passphrases do not match');
-  }
-  return secret;
-}
 
 interface CsrOptions { eui?: string; profile?: string; role?: string; commonName?: string; keyOut?: string; key?: string; passphraseFile?: string; pinFile?: string; out?: string }
 
@@ -77,7 +65,7 @@ export const registerCsr: Register = (program, wrap) => {
       if (o.keyOut) {
         if (existsSync(o.keyOut)) throw new InputError(`--key-out: ${o.keyOut} exists; smki never replaces a key file`);
         refuseProtectedOutput(o.keyOut, home, '--key-out');
-        const secret = await newKeyPassphrase(ctx, o.passphraseFile);
+        const secret = await newKeyPassphrase(ctx, o.passphraseFile, '--passphrase-file (the new key is always encrypted)');
         privateKey = generateP256KeyPair().privateKey;
         keyPem = encryptPrivateKey(privateKey, secret);
         secret.fill(0);

@@ -5,7 +5,7 @@ import { countDevices, findDevice, iterateDevices, countDevicesBySupplier, type 
 import type { CliContext } from '../context.js';
 import { examples } from '../format.js';
 import { progress } from '../progress.js';
-import { valueOrPrompt } from '../prompt.js';
+import { readableFile, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 
 /** Refused rows printed on a terminal; --json lists up to REFUSED_ROWS_KEPT. */
@@ -62,7 +62,7 @@ ${examples([
 ])}`)
     .action(wrap(async (ctx: CliContext, opts: { file?: string; operator?: string }) => {
       const reg = ctx.open();
-      const file = await valueOrPrompt(ctx, opts.file, '--file', 'Device CSV file', (t) => t.trim());
+      const file = await valueOrPrompt(ctx, opts.file, '--file', 'Device CSV file', (t) => t.trim(), { check: readableFile('--file') });
       const bar = progress(ctx.io, 'checking', 'bytes');
       let phase = '';
       let r: DeviceImportResult;

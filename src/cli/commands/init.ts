@@ -1,12 +1,12 @@
-import { initCa, type InitAdmin, type InitKeys } from '../../ca/init.js';
+import { caNameDer } from '../../ca/ca-certificates.js';
+import { initCa, refuseExistingHome, type InitAdmin, type InitKeys } from '../../ca/init.js';
 import { readPublicKeyFile } from '../../ca/person-keys.js';
 import { parseOperatorName } from '../../ra/operators.js';
-import { readPassphraseFile } from '../../ca/keystore.js';
 import { InputError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../format.js';
-import { newKeyPassphrase, passphrase, pkcs11Pin } from '../passphrase.js';
-import { secretPrompt, valueOrPrompt } from '../prompt.js';
+import { newKeyPassphrase, newSecret, passphrase, pkcs11Pin } from '../passphrase.js';
+import { absentFile, choiceOrPrompt, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 
 interface InitOptions {
@@ -24,6 +24,15 @@ interface InitOptions {
   rootPassphraseFile?: string;
 }
 
+/** A CA name both CA certificates can carry (the Root's is the name + " Root"). */
+function parseCaName(text: string): string {
+  const name = text.trim();
+  if (!name) throw new InputError('--ca-name: a name is needed');
+  caNameDer({ commonName: name, ou: '07' });
+  caNameDer({ commonName: `${name} Root`, ou: '00' });
+  return name;
+}
+
 async function initKeys(ctx: CliContext, o: InitOptions): Promise<{ keys: InitKeys; secret: Buffer }> {
   if (o.pkcs11Module || o.token) {
     if (!o.pkcs11Module || !o.token) throw new InputError('--pkcs11-module and --token go together');
@@ -33,19 +42,26 @@ async function initKeys(ctx: CliContext, o: InitOptions): Promise<{ keys: InitKe
   }
   const secret = await passphrase(ctx, o.passphraseFile, true);
   if (!o.rootKeyOut) return { keys: { kind: 'file' }, secret };
-  const rootPassphrase = o.rootPassphraseFile
-    ? readPassphraseFile(o.rootPassphraseFile, '--root-passphrase-file')
-    : process.env.SMKI_ROOT_PASSPHRASE_FILE
-      ? readPassphraseFile(process.env.SMKI_ROOT_PASSPHRASE_FILE, 'SMKI_ROOT_PASSPHRASE_FILE')
-      : await secretPrompt(ctx, '--root-passphrase-file (or SMKI_ROOT_PASSPHRASE_FILE)', 'Root OCA key passphrase');
+  const rootPassphrase = await newSecret(ctx, { file: o.rootPassphraseFile, flag: '--root-passphrase-file', envFile: 'SMKI_ROOT_PASSPHRASE_FILE', message: 'Root OCA key passphrase (its own, not the CA passphrase)' });
   if (rootPassphrase.equals(secret)) throw new InputError('--root-passphrase-file: the offline Root OCA key needs a passphrase of its own, not the CA passphrase');
   return { keys: { kind: 'file', rootKeyOut: o.rootKeyOut, rootPassphrase }, secret };
 }
 
 /** The first RA operator: --admin with --admin-public-key, or --admin-key-out to have a key made. */
-async function initAdmin(ctx: CliContext, o: InitOptions): Promise<InitAdmin> {
+async function initAdmin(ctx: CliContext, given: InitOptions): Promise<InitAdmin> {
+  let o = given;
   const name = await valueOrPrompt(ctx, o.admin, '--admin (the first RA operator)', 'First RA operator name', (t) => parseOperatorName(t, '--admin'));
   if (o.adminPublicKey && o.adminKeyOut) throw new InputError('--admin-public-key and --admin-key-out exclude each other');
+  if (!o.adminPublicKey && !o.adminKeyOut) {
+    const missing = "--admin-public-key FILE (the first operator's public key) or --admin-key-out FILE (to make one)";
+    if (!ctx.interactive) throw new InputError(`missing ${missing}`);
+    const how = await choiceOrPrompt<'new' | 'public'>(ctx, undefined, missing, `${name}'s key`, [
+      { value: 'new', name: 'make a new key file now' },
+      { value: 'public', name: "use an existing public key (PEM, from 'smki key new')" },
+    ], (t) => t as 'new' | 'public');
+    if (how === 'public') o = { ...o, adminPublicKey: await valueOrPrompt(ctx, undefined, '--admin-public-key', 'Public key file', (t) => { readPublicKeyFile(t.trim(), '--admin-public-key'); return t.trim(); }) };
+    else o = { ...o, adminKeyOut: await valueOrPrompt(ctx, undefined, '--admin-key-out', 'Write the new key to', (t) => t.trim(), { default: `${name}.key`, check: absentFile('--admin-key-out') }) };
+  }
   if (o.adminPublicKey) return { name, publicKey: readPublicKeyFile(o.adminPublicKey, '--admin-public-key') };
   if (!o.adminKeyOut) throw new InputError("missing --admin-public-key FILE (the first operator's public key) or --admin-key-out FILE (to make one)");
   if (o.adminUnencrypted && o.adminPassphraseFile) throw new InputError('--admin-unencrypted and --admin-passphrase-file exclude each other');
@@ -76,9 +92,15 @@ export const registerInit: Register = (program, wrap) => {
     ]))
     .action(wrap(async (ctx: CliContext, opts: InitOptions) => {
       const catalogue = ctx.catalogue();
+      // Nothing is asked for a home that init would refuse anyway.
+      refuseExistingHome(ctx.home);
+      // On a terminal the CA name is asked (Enter keeps the default); a script without --ca-name gets the default.
+      const caName = opts.caName || (ctx.interactive
+        ? await valueOrPrompt(ctx, undefined, '--ca-name', 'CA name (the Issuing OCA; the Root is "<name> Root")', parseCaName, { default: catalogue.ca.defaultCaName })
+        : catalogue.ca.defaultCaName);
       const admin = await initAdmin(ctx, opts);
       const { keys, secret } = await initKeys(ctx, opts);
-      const r = initCa(ctx.home, secret, opts.caName || catalogue.ca.defaultCaName, catalogue, admin, ctx.clock, keys, { database: ctx.globals.database });
+      const r = initCa(ctx.home, secret, caName, catalogue, admin, ctx.clock, keys, { database: ctx.globals.database });
       const offline = keys.kind === 'file' && keys.rootKeyOut !== undefined;
       ctx.emit(
         [

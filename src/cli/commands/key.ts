@@ -4,6 +4,7 @@ import { InputError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../format.js';
 import { newKeyPassphrase, personKeyModule, pkcs11Pin } from '../passphrase.js';
+import { absentFile, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 
 function writePublic(file: string, pem: string, keyAt: string): void {
@@ -44,11 +45,11 @@ export const registerKey: Register = (program, wrap) => {
         ctx.emit(pem.trimEnd(), { id: keyIdOf(signer.spkiDer), keyId: keyIdOf(signer.spkiDer), uri: o.pkcs11, file: null, encrypted: null, publicKey: pem, publicKeyFile: o.publicOut ?? null });
         return;
       }
-      if (!o.out) throw new InputError('missing --out (where to write the new key) or --pkcs11 URI');
+      const out = await valueOrPrompt(ctx, o.out, '--out (where to write the new key) or --pkcs11 URI', 'Write the new private key to', (t) => t.trim(), { check: absentFile('--out') });
       if (o.unencrypted && o.passphraseFile) throw new InputError('--unencrypted and --passphrase-file exclude each other');
       const passphrase = o.unencrypted ? undefined : await newKeyPassphrase(ctx, o.passphraseFile, '--passphrase-file (or --unencrypted)');
-      const k = writeNewKey(o.out, passphrase);
-      if (o.publicOut) writePublic(o.publicOut, k.publicKeyPem, o.out);
-      ctx.emit(k.publicKeyPem.trimEnd(), { id: k.keyId, keyId: k.keyId, file: o.out, encrypted: passphrase !== undefined, publicKey: k.publicKeyPem, publicKeyFile: o.publicOut ?? null });
+      const k = writeNewKey(out, passphrase);
+      if (o.publicOut) writePublic(o.publicOut, k.publicKeyPem, out);
+      ctx.emit(k.publicKeyPem.trimEnd(), { id: k.keyId, keyId: k.keyId, file: out, encrypted: passphrase !== undefined, publicKey: k.publicKeyPem, publicKeyFile: o.publicOut ?? null });
     }));
 };

@@ -6,7 +6,7 @@ import { listOfficers, officerHistory, findOfficer, type OfficerRecord } from '.
 import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
 import { readPublicKeyFile } from '../../ca/person-keys.js';
-import { choiceOrPrompt, confirmStep, valueOrPrompt } from '../prompt.js';
+import { choiceOrPrompt, confirmStep, failsWith, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 
 function officerJson(o: OfficerRecord) {
@@ -48,7 +48,7 @@ export const registerOfficer: Register = (program, wrap) => {
       const name = await valueOrPrompt(ctx, opts.name, '--name', 'Officer name', (t) => t);
       let evidence = opts.evidence;
       if (kind === 'sro' && !evidence) evidence = await valueOrPrompt(ctx, undefined, '--evidence', 'Evidence reference', (t) => t);
-      const keyFile = await valueOrPrompt(ctx, opts.publicKey, '--public-key', "The officer's public key file (PEM)", (t) => t.trim());
+      const keyFile = await valueOrPrompt(ctx, opts.publicKey, '--public-key', "The officer's public key file (PEM)", (t) => t.trim(), { check: failsWith((f: string) => readPublicKeyFile(f)) });
       const publicKey = readPublicKeyFile(keyFile);
       // An SRO is registered by an RA operator (--as); an ARO is nominated by an SRO (--officer-key).
       const signer = kind === 'sro' ? { operator: await ctx.operatorKey() } : { nominator: await ctx.officerKey(opts.officerKey, "the nominating SRO's") };

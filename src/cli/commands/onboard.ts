@@ -9,7 +9,7 @@ import type { Signer } from '../../ca/signer.js';
 import { examples, table } from '../format.js';
 import { loadPersonKey, unlockCa } from '../passphrase.js';
 import { progress as progressLine } from '../progress.js';
-import { valueOrPrompt } from '../prompt.js';
+import { readableFile, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 
 function reasonLine(r: StepReason): string {
@@ -62,7 +62,7 @@ export const registerOnboard: Register = (program, wrap) => {
     .action(wrap(async (ctx: CliContext, opts: { file?: string; dryRun?: boolean; passphraseFile?: string }) => {
       const reg = ctx.open();
       const catalogue = ctx.catalogue();
-      const file = await valueOrPrompt(ctx, opts.file, '--file', 'Onboarding plan (YAML or JSON)', (t) => t.trim());
+      const file = await valueOrPrompt(ctx, opts.file, '--file', 'Onboarding plan (YAML or JSON)', (t) => t.trim(), { check: readableFile('--file') });
       const dryRun = opts.dryRun === true;
       let plan: Plan;
       try {

@@ -4,7 +4,7 @@ import { addOperator, needsActingOperator, parseOperatorName, revokeOperator } f
 import { listOperators, type OperatorRecord } from '../../registry/operators.js';
 import type { CliContext } from '../context.js';
 import { examples, table } from '../format.js';
-import { confirmStep, valueOrPrompt } from '../prompt.js';
+import { confirmStep, failsWith, valueOrPrompt } from '../prompt.js';
 import type { Register } from './index.js';
 
 function operatorJson(o: OperatorRecord) {
@@ -28,7 +28,7 @@ export const registerOperator: Register = (program, wrap) => {
     .action(wrap(async (ctx: CliContext, o: { name?: string; publicKey?: string }) => {
       const reg = ctx.open();
       const name = await valueOrPrompt(ctx, o.name, '--name', 'Operator name', (t) => parseOperatorName(t));
-      const file = await valueOrPrompt(ctx, o.publicKey, '--public-key', 'Public key file (PEM)', (t) => t.trim());
+      const file = await valueOrPrompt(ctx, o.publicKey, '--public-key', 'Public key file (PEM)', (t) => t.trim(), { check: failsWith((f: string) => readPublicKeyFile(f)) });
       const publicKey = readPublicKeyFile(file);
       const as = needsActingOperator(reg) ? await ctx.operatorKey() : undefined;
       const r = addOperator(reg, { name, publicKey }, as);

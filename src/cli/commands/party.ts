@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseEui64 } from '../../domain/eui.js';
-import { parseUserRole, USER_ROLES, userRoleName, type UserRoleCode } from '../../domain/roles.js';
+import { holdsSupplierRole, parseUserRole, USER_ROLES, userRoleName, type UserRoleCode } from '../../domain/roles.js';
 import { listUserIds } from '../../registry/parties.js';
 import type { CliContext } from '../context.js';
 import { choiceOrPrompt, valueOrPrompt } from '../prompt.js';
@@ -30,8 +30,11 @@ export const registerParty: Register = (program, wrap) => {
       const role = await choiceOrPrompt<UserRoleCode>(ctx, opts.role, '--role', 'User Role',
         [...USER_ROLES].sort((a, b) => Number(b.code === 'SC') - Number(a.code === 'SC')).map((r) => ({ value: r.code, name: `${r.code}  ${r.name}` })), (t) => parseUserRole(t));
       const eui = await valueOrPrompt(ctx, opts.eui, '--eui', 'User ID (EUI-64)', (t) => parseEui64(t, '--eui'));
+      // On a terminal: the registered Suppliers' User IDs to choose from (the one acted for must be registered).
       const actingFor = role === 'SC'
-        ? await valueOrPrompt(ctx, opts.actingFor, '--acting-for', 'Supplier User ID this SRP acts for', (t) => parseEui64(t, '--acting-for'))
+        ? await choiceOrPrompt(ctx, opts.actingFor, '--acting-for', 'Supplier User ID this SRP acts for',
+          () => listUserIds(reg).filter((u) => holdsSupplierRole(u.roles)).map((u) => ({ value: u.eui, name: `${u.eui}  ${u.roles.map(userRoleName).join(' + ')}  ${u.partyName}` })),
+          (t) => parseEui64(t, '--acting-for'), 'no Supplier User ID is registered yet: register the failed Supplier first')
         : opts.actingFor === undefined ? undefined : parseEui64(opts.actingFor, '--acting-for');
       const u = addUserId(reg, ctx.catalogue(), { partyName: name, role, eui, actingFor, operator: await ctx.operatorKey() });
       const what = u.created ? 'registered' : u.roleAdded ? 'role added' : 'already registered';

@@ -1,7 +1,8 @@
 import { parseEui64 } from '../../domain/eui.js';
 import { parseTime } from '../../domain/time.js';
 import { holdsSupplierRole } from '../../domain/roles.js';
-import { approveEvent, endEvent, eventState, recordEvent, requireEvent, revokeSupplier } from '../../ra/solr.js';
+import { approveEvent, decideWindow, endEvent, eventState, recordEvent, requireEvent, revokeSupplier } from '../../ra/solr.js';
+import { formatReason, type Reason } from '../../domain/reasons.js';
 import { listSolrEvents, type SolrEventRecord } from '../../registry/solr.js';
 import { listUserIds } from '../../registry/parties.js';
 import type { CliContext } from '../context.js';
@@ -46,8 +47,13 @@ export const registerSolr: Register = (program, wrap) => {
         listUserIds(reg).filter((u) => u.role === 'SC' && u.actingFor === failedSupplier).map((u) => ({ value: u.eui, name: `${u.eui}  ${u.partyName}` })),
         (t) => parseEui64(t, '--srp'));
       const instruction = await valueOrPrompt(ctx, o.instruction, '--instruction', "Ofgem's instruction reference", (t) => t.trim());
-      const from = await valueOrPrompt(ctx, o.from, '--from', 'Start (ISO 8601, or now)', (t) => parseTime(t, '--from', now));
-      const until = await valueOrPrompt(ctx, o.until, '--until', 'End (ISO 8601)', (t) => parseTime(t, '--until', now));
+      // A prompted start or end that recording would refuse (the window's bounds in ca-config solr.json) is asked again.
+      const bounds = ctx.catalogue().solr;
+      const windowProblem = (reasons: Reason[]) => (reasons.length ? reasons.map(formatReason).join('; ') : undefined);
+      const from = await valueOrPrompt(ctx, o.from, '--from', 'Start (ISO 8601 with zone, a date, now, now+2d)', (t) => parseTime(t, '--from', now),
+        { check: (f) => windowProblem(decideWindow({ from: f }, bounds, now)) });
+      const until = await valueOrPrompt(ctx, o.until, '--until', `End (ISO 8601, or now+Nd; at most ${bounds.maxEventDays} days after the start)`, (t) => parseTime(t, '--until', now),
+        { check: (u) => (u.getTime() > from.getTime() ? windowProblem(decideWindow({ from, until: u }, bounds, now)) : '--until: must be after --from') });
       const operator = await ctx.operatorKey();
       const e = recordEvent(reg, ctx.catalogue(), { failedSupplier, srp, instructionRef: instruction, from, until, operator });
       ctx.emit(`${e.id}: recorded by ${e.recordedBy}; an operator with another key must approve it ('smki --as KEYFILE solr approve ${e.id}')`, eventJson(e, now));
