@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { decryptPrivateKey, deriveAhead, derivedAhead, derivationsSettled, encryptPrivateKey, SCRYPT } from '../../src/ca/keystore.js';
-import { InputError } from '../../src/domain/errors.js';
+import { WrongSecretError } from '../../src/domain/errors.js';
 
 const spki = (k: Parameters<typeof createPublicKey>[0]) => createPublicKey(k).export({ format: 'der', type: 'spki' });
 
@@ -25,10 +25,10 @@ describe('ca/keystore: encrypted keys and their scrypt derivation ahead of use',
   it('a wrong passphrase is the same one-line error with or without a derivation ahead', async () => {
     const pem = encryptPrivateKey(privateKey, pass);
     const wrong = Buffer.from('wrong passphrase');
-    assert.throws(() => decryptPrivateKey(pem, wrong, 'Issuing OCA key'), (e: unknown) => e instanceof InputError && e.message === 'Issuing OCA key: cannot decrypt (wrong passphrase or damaged key file)');
+    assert.throws(() => decryptPrivateKey(pem, wrong, 'Issuing OCA key'), (e: unknown) => e instanceof WrongSecretError && e.message === 'wrong passphrase for the Issuing OCA key (or its key file is damaged)');
     await deriveAhead(pem, wrong);
     assert.equal(derivedAhead(pem, wrong), true);
-    assert.throws(() => decryptPrivateKey(pem, wrong, 'Issuing OCA key'), (e: unknown) => e instanceof InputError && e.message === 'Issuing OCA key: cannot decrypt (wrong passphrase or damaged key file)');
+    assert.throws(() => decryptPrivateKey(pem, wrong, 'Issuing OCA key'), (e: unknown) => e instanceof WrongSecretError && e.message === 'wrong passphrase for the Issuing OCA key (or its key file is damaged)');
   });
 
   it('the strength at rest is unchanged: scrypt N=2^14, r=8, p=1 in the file', () => {
@@ -43,15 +43,15 @@ describe('ca/keystore: encrypted keys and their scrypt derivation ahead of use',
     await deriveAhead(pem, pass);
     assert.equal(derivedAhead(pem, pass), false);
     assert.deepEqual(spki(decryptPrivateKey(pem, pass)), spki(privateKey));
-    assert.throws(() => decryptPrivateKey(pem, Buffer.from('wrong')), InputError);
+    assert.throws(() => decryptPrivateKey(pem, Buffer.from('wrong')), WrongSecretError);
   });
 
-  it('a damaged file is an InputError, not a crash, derived ahead or not', async () => {
+  it('a damaged file is a one-line WrongSecretError (exit 2), not a crash, derived ahead or not', async () => {
     const pem = encryptPrivateKey(privateKey, pass);
     const lines = pem.split('\n');
     lines[3] = lines[3]!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
     const damaged = lines.join('\n');
     await deriveAhead(damaged, pass);
-    assert.throws(() => decryptPrivateKey(damaged, pass), InputError);
+    assert.throws(() => decryptPrivateKey(damaged, pass), WrongSecretError);
   });
 });
