@@ -25,8 +25,8 @@ export function counterKey(counter: bigint): string {
   return counter.toString().padStart(20, '0');
 }
 
-// The hot inserts of the gate set row_mac themselves (src/registry/row-mac.ts `sealValue`), so no
-// sealing UPDATE follows them; an upsert checks the row it replaces in its DO UPDATE ... WHERE.
+// The gate's tables are hot (row-mac.ts HOT_TABLES): every write here sets row_mac itself (`sealValue`)
+// and reports the change (`wrote`), after checking the row it replaces; no trigger calls back into JS.
 
 /** The next decision id inside this transaction (ids are the rowid; the MAC covers the id). */
 function nextDecisionId(reg: Registry): number {
@@ -39,33 +39,55 @@ export function insertDecision(reg: Registry, d: DecisionRow): number {
     command_variant: d.commandVariant, service_reference_variant: d.serviceReferenceVariant, device_type: d.deviceType, supplier_eui: d.supplierEui,
     solr_event_id: d.solrEventId, decision: d.decision, reasons: JSON.stringify(d.reasons), warnings: JSON.stringify(d.warnings), doc_sha256: d.docSha256,
   };
+  const mac = reg.rows.sealValue('sr_decisions', row);
   reg
     .stmt(
       `INSERT INTO sr_decisions (id, decided_at, source, request_id, originator, target, counter, command_variant, service_reference_variant, device_type, supplier_eui, solr_event_id, decision, reasons, warnings, doc_sha256, row_mac)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(row.id, row.decided_at, row.source, row.request_id, row.originator, row.target, row.counter, row.command_variant, row.service_reference_variant,
-      row.device_type, row.supplier_eui, row.solr_event_id, row.decision, row.reasons, row.warnings, row.doc_sha256, reg.rows.sealValue('sr_decisions', row));
+      row.device_type, row.supplier_eui, row.solr_event_id, row.decision, row.reasons, row.warnings, row.doc_sha256, mac);
+  reg.rows.wrote('sr_decisions', null, null, row.id, mac);
   return row.id;
 }
 
+interface CounterRow {
+  __rowid: number;
+  originator: string;
+  counter: string;
+  row_mac: Buffer | null;
+}
+
+/**
+ * The originator's counter row, checked: its MAC and its bucket (a lowered counter restored from an
+ * older copy is refused). No row: the whole table is checked (once while no other connection
+ * commits), so a deleted counter row cannot let a replay through.
+ */
+function counterRow(reg: Registry, originator: string): CounterRow | undefined {
+  const r = reg.rows.check('replay_counters', reg.stmt('SELECT rowid AS __rowid, * FROM replay_counters WHERE originator = ?').get(originator) as CounterRow | undefined);
+  if (!r) reg.rows.checkTable('replay_counters');
+  return r;
+}
+
 export function highestCounter(reg: Registry, originator: string): bigint | undefined {
-  // The whole (small) table: a deleted or lowered counter row must not let a replay through.
-  reg.rows.checkTable('replay_counters');
-  const r = reg.stmt('SELECT counter FROM replay_counters WHERE originator = ?').get(originator) as { counter: string } | undefined;
+  const r = counterRow(reg, originator);
   return r ? BigInt(r.counter) : undefined;
 }
 
 export function setHighestCounter(reg: Registry, originator: string, counter: bigint): void {
-  // The row it replaces is checked with the whole table (once per transaction: highestCounter did it).
-  reg.rows.checkTable('replay_counters');
+  const old = counterRow(reg, originator);
   const row = { originator, counter: counterKey(counter) };
-  reg
-    .stmt('INSERT INTO replay_counters (originator, counter, row_mac) VALUES (?, ?, ?) ON CONFLICT(originator) DO UPDATE SET counter = excluded.counter, row_mac = excluded.row_mac')
-    .run(row.originator, row.counter, reg.rows.sealValue('replay_counters', row));
+  const mac = reg.rows.sealValue('replay_counters', row);
+  const at = reg
+    .stmt('INSERT INTO replay_counters (originator, counter, row_mac) VALUES (?, ?, ?) ON CONFLICT(originator) DO UPDATE SET counter = excluded.counter, row_mac = excluded.row_mac RETURNING rowid')
+    .pluck()
+    .get(row.originator, row.counter, mac) as number;
+  reg.rows.wrote('replay_counters', old?.__rowid ?? null, old?.row_mac ?? null, at, mac);
 }
 
 interface TransformRow {
+  __rowid?: number;
+  row_mac?: Buffer | null;
   request_id: string;
   originator: string;
   accepted_at: string;
@@ -73,7 +95,7 @@ interface TransformRow {
 }
 
 function transformRow(reg: Registry, requestId: string): TransformRow | undefined {
-  return reg.rows.check('transforms', reg.stmt('SELECT * FROM transforms WHERE request_id = ?').get(requestId) as TransformRow | undefined);
+  return reg.rows.check('transforms', reg.stmt('SELECT rowid AS __rowid, * FROM transforms WHERE request_id = ?').get(requestId) as TransformRow | undefined);
 }
 
 export function findTransform(reg: Registry, requestId: string): { requestId: string; signedPreCommandAt: string | null } | undefined {
@@ -83,16 +105,19 @@ export function findTransform(reg: Registry, requestId: string): { requestId: st
 
 export function insertTransform(reg: Registry, requestId: string, originator: string, at: Date): void {
   const row: TransformRow = { request_id: requestId, originator, accepted_at: at.toISOString(), signed_precommand_at: null };
-  reg.stmt('INSERT INTO transforms (request_id, originator, accepted_at, row_mac) VALUES (?, ?, ?, ?)')
-    .run(row.request_id, row.originator, row.accepted_at, reg.rows.sealValue('transforms', row));
+  const mac = reg.rows.sealValue('transforms', row);
+  const { lastInsertRowid } = reg.stmt('INSERT INTO transforms (request_id, originator, accepted_at, row_mac) VALUES (?, ?, ?, ?)').run(row.request_id, row.originator, row.accepted_at, mac);
+  reg.rows.wrote('transforms', null, null, lastInsertRowid, mac);
 }
 
 export function markSignedPreCommand(reg: Registry, requestId: string, at: Date): void {
   // The row it changes is checked first; the new row's MAC is written with the change.
   const old = transformRow(reg, requestId);
   if (!old) return;
-  const row: TransformRow = { ...old, signed_precommand_at: at.toISOString() };
-  reg.stmt('UPDATE transforms SET signed_precommand_at = ?, row_mac = ? WHERE request_id = ?').run(row.signed_precommand_at, reg.rows.sealValue('transforms', row) ?? null, requestId);
+  const row: TransformRow = { request_id: old.request_id, originator: old.originator, accepted_at: old.accepted_at, signed_precommand_at: at.toISOString() };
+  const mac = reg.rows.sealValue('transforms', row);
+  reg.stmt('UPDATE transforms SET signed_precommand_at = ?, row_mac = ? WHERE request_id = ?').run(row.signed_precommand_at, mac, requestId);
+  reg.rows.wrote('transforms', old.__rowid ?? null, old.row_mac ?? null, old.__rowid ?? null, mac);
 }
 
 /** Records one request that counts against an ADT (accepted, CommandVariant 1-4 or 8). */
@@ -100,12 +125,14 @@ export function countAgainstAdt(reg: Registry, originator: string, supplier: str
   const minute = Math.floor(at.getTime() / 60_000);
   // The minute's row it replaces is checked first (free when this transaction wrote it); the new row's MAC is written with it.
   const old = reg.rows.check('adt_minute_counts', reg.stmt('SELECT * FROM adt_minute_counts WHERE originator = ? AND supplier_eui = ? AND service_reference_variant = ? AND minute = ?')
-    .get(originator, supplier, srv, minute) as { n: number } | undefined);
+    .get(originator, supplier, srv, minute) as { n: number; row_mac: Buffer | null } | undefined);
   const row = { originator, supplier_eui: supplier, service_reference_variant: srv, minute, n: (old?.n ?? 0) + 1 };
+  const mac = reg.rows.sealValue('adt_minute_counts', row);
   reg
     .stmt(`INSERT INTO adt_minute_counts (originator, supplier_eui, service_reference_variant, minute, n, row_mac) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (originator, supplier_eui, service_reference_variant, minute) DO UPDATE SET n = excluded.n, row_mac = excluded.row_mac`)
-    .run(row.originator, row.supplier_eui, row.service_reference_variant, row.minute, row.n, reg.rows.sealValue('adt_minute_counts', row));
+    .run(row.originator, row.supplier_eui, row.service_reference_variant, row.minute, row.n, mac);
+  reg.rows.wrote('adt_minute_counts', null, old?.row_mac ?? null, null, mac);
 }
 
 /**

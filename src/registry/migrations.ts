@@ -472,4 +472,28 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: 'Row MAC tallies per bucket of 64 rowids, so a row restored from an older copy is refused on read (src/registry/row-mac.ts)',
+    // Built from the verified rows by the registry at the upgrade (RowGuard.buildBuckets).
+    sql: `
+      CREATE TABLE integrity_buckets (
+        name TEXT NOT NULL,
+        bucket INTEGER NOT NULL,
+        rows INTEGER NOT NULL,
+        digest BLOB NOT NULL,
+        PRIMARY KEY (name, bucket)
+      ) WITHOUT ROWID;
+    `,
+    // On PostgreSQL the table exists (a later migration's shape) but no tallies are kept yet (row-mac.ts hasBuckets).
+    pg: `
+      CREATE TABLE integrity_buckets (
+        name TEXT COLLATE "C" NOT NULL,
+        bucket BIGINT NOT NULL,
+        rows BIGINT NOT NULL,
+        digest BYTEA NOT NULL,
+        PRIMARY KEY (name, bucket)
+      );
+    `,
+  },
 ];

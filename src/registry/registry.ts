@@ -265,6 +265,7 @@ export class Registry {
       // Another process may have run these migrations while this one waited for the lock.
       if (this.schemaVersion() >= pending[pending.length - 1]!.version) return;
       const integrityBefore = this.rows.hasState();
+      const bucketsBefore = this.db.tableExists('integrity_buckets');
       const reseal = integrityBefore ? [...new Set(pending.flatMap((m) => m.reseal ?? []))] : [];
       for (const t of reseal) {
         const problems = this.rows.tableProblems(t);
@@ -284,6 +285,7 @@ export class Registry {
         } else this.db.exec(m.sql);
         this.db.setSchemaVersion(m.version);
       }
+      if (integrityBefore && !bucketsBefore) this.rows.buildBuckets(reseal);
       this.rows.resealTables(reseal);
       this.rows.sealNewTables(this.head());
     }, 'write'));

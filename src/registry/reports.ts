@@ -97,7 +97,7 @@ export interface ReportAlert {
 export function alertsForEvent(reg: Registry, e: { id: string; failedSupplier: string; startsAt: string; endsAt: string }): ReportAlert[] {
   const rows = reg.db
     .prepare(
-      `SELECT id, device_eui, alert_code, received_at, destination, destination_kind, status, reason, released_at, solr_event_id
+      `SELECT *
          FROM alerts
         WHERE solr_event_id = ?
            OR ((solr_event_id IS NULL OR solr_event_id <> ?) AND supplier_eui = ? AND received_at >= ? AND received_at <= ?)
@@ -115,7 +115,8 @@ export function alertsForEvent(reg: Registry, e: { id: string; failedSupplier: s
     released_at: string | null;
     solr_event_id: string | null;
   }[];
-  return rows.map((r) => ({
+  // Every row whole, its row MAC checked (as the decisions above): an alert edited outside smki is exit 5.
+  return reg.rows.checkAll('alerts', rows).map((r) => ({
     id: r.id,
     deviceEui: r.device_eui,
     alertCode: r.alert_code,
@@ -139,29 +140,51 @@ export interface ReportCertificate {
   revocationReason: string | null;
 }
 
+interface CertificateRow {
+  serial: string;
+  user_id: string;
+  profile: string;
+  role_ou: string;
+  source: 'issued' | 'registered';
+  status: 'valid' | 'revoked';
+  revoked_at: string | null;
+  revocation_reason: string | null;
+}
+
+/** Certificate rows selected whole, each row MAC checked, as the report shows them. */
+function reportCertificates(reg: Registry, rows: CertificateRow[]): (ReportCertificate & { status: 'valid' | 'revoked' })[] {
+  return reg.rows.checkAll('certificates', rows).map((r) => ({
+    serial: r.serial,
+    userId: r.user_id,
+    profile: r.profile,
+    roleOu: r.role_ou,
+    source: r.source,
+    status: r.status,
+    revokedAt: r.revoked_at,
+    revocationReason: r.revocation_reason,
+  }));
+}
+
 /** Certificates revoked under the event. */
 export function certificatesRevokedUnder(reg: Registry, eventId: string): ReportCertificate[] {
-  return reg.db
-    .prepare(
-      `SELECT serial, user_id AS userId, profile, role_ou AS roleOu, source, revoked_at AS revokedAt, revocation_reason AS revocationReason
-         FROM certificates WHERE solr_event_id = ? ORDER BY revoked_at, serial`,
-    )
-    .all(eventId) as ReportCertificate[];
+  const rows = reg.stmt('SELECT * FROM certificates WHERE solr_event_id = ? ORDER BY revoked_at, serial').all(eventId) as CertificateRow[];
+  return reportCertificates(reg, rows).map(({ status: _status, ...c }) => c);
 }
 
 /** Certificates held by one User ID (the SRP's: requirement 2 in the report). */
 export function certificatesOf(reg: Registry, userId: string): (ReportCertificate & { status: 'valid' | 'revoked' })[] {
-  return reg.db
-    .prepare(
-      `SELECT serial, user_id AS userId, profile, role_ou AS roleOu, source, status, revoked_at AS revokedAt, revocation_reason AS revocationReason
-         FROM certificates WHERE user_id = ? ORDER BY created_at, serial`,
-    )
-    .all(userId) as (ReportCertificate & { status: 'valid' | 'revoked' })[];
+  return reportCertificates(reg, reg.stmt('SELECT * FROM certificates WHERE user_id = ? ORDER BY created_at, serial').all(userId) as CertificateRow[]);
 }
 
-/** Devices registered to a Supplier, per Device type. */
+/**
+ * Devices registered to a Supplier, per Device type. Each Device row is read whole and its row MAC
+ * checked (a Device's Supplier or type edited outside smki is exit 5, not counted).
+ */
 export function deviceTypeCounts(reg: Registry, supplierEui: string): { deviceType: string; devices: number }[] {
-  return reg.db
-    .prepare('SELECT device_type AS deviceType, count(*) AS devices FROM devices WHERE supplier_eui = ? GROUP BY device_type ORDER BY device_type')
-    .all(supplierEui) as { deviceType: string; devices: number }[];
+  const counts = new Map<string, number>();
+  for (const r of reg.stmt('SELECT * FROM devices WHERE supplier_eui = ?').iterate(supplierEui) as IterableIterator<{ device_type: string }>) {
+    reg.rows.check('devices', r);
+    counts.set(r.device_type, (counts.get(r.device_type) ?? 0) + 1);
+  }
+  return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([deviceType, devices]) => ({ deviceType, devices }));
 }

@@ -6,9 +6,21 @@
 // back together with its digest does not add up either (and the checkpoint and `audit anchor` bind
 // the head to the world outside the database).
 //
+// Buckets: the rows of a rowid table are also tallied per bucket of 64 rowids (`integrity_buckets`:
+// count and XOR of MACs; a table's buckets add up to its digest). A row checked on read is found by
+// its rowid and its bucket (a rowid range of at most 64 rows) is checked against its tally, so a row
+// put back whole from an older copy, with its old valid MAC, is refused on read without scanning the
+// table. A deletion is found the same way where a reader asks for it (`checkTable` on a small table).
+//
 // Sealing is automatic: TEMP triggers, which exist only on smki's own connection, recompute a row's
 // MAC whenever smki inserts or updates it and keep the digests in step inside the same transaction.
 // An edit made with any other SQLite client runs no trigger and leaves a row that does not verify.
+// The gate's hot tables (HOT_TABLES) are written by statements that set row_mac themselves
+// (`sealValue`) and report the change (`wrote`): no trigger calls back into JS for them.
+//
+// What was verified (rows by key and MAC, buckets, whole small tables, the state row) is remembered
+// on this connection while SQLite's `PRAGMA data_version` stays the same, i.e. until another
+// connection commits: smki's own writes keep what it remembers true.
 //
 // To protect a new table: add its name to PROTECTED_TABLES and, in a new migration, create it with (or
 // add) a nullable `row_mac BLOB` column; protection starts in the migration that adds the table to
@@ -51,8 +63,16 @@ export const PROTECTED_TABLES: readonly string[] = [
   'retired_crls',
 ];
 
+/**
+ * Tables written only by src/registry/gate.ts, whose statements set row_mac (`sealValue`) and report
+ * the change (`wrote`): no digest trigger fires for them on insert or update.
+ */
+export const HOT_TABLES: ReadonlySet<string> = new Set(['sr_decisions', 'replay_counters', 'transforms', 'adt_minute_counts']);
+
 const MAC_BYTES = 16;
 const EMPTY_DIGEST = Buffer.alloc(MAC_BYTES);
+/** A bucket is the rows whose rowid >> BUCKET_BITS is the same (64 rows). */
+export const BUCKET_BITS = 6;
 
 export interface RowProblem {
   table: string;
@@ -65,12 +85,29 @@ interface TableShape {
   columns: string[];
   keyColumns: string[];
   withoutRowid: boolean;
+  /** The key column that is the rowid (INTEGER PRIMARY KEY), if any. */
+  rowidColumn: string | undefined;
+}
+
+interface Tally {
+  rows: number;
+  xor: Buffer;
 }
 
 interface DigestRow {
   name: string;
   rows: number;
   digest: Buffer;
+}
+
+const ROWS_REMEMBERED = 16_384;
+
+function rowKey(table: string, mac: Buffer): string {
+  return table + mac.toString('latin1');
+}
+
+function bucketOf(rowid: number | bigint): number {
+  return Number(BigInt(rowid) >> BigInt(BUCKET_BITS));
 }
 
 function xorInto(acc: Buffer, mac: Buffer): void {
@@ -109,16 +146,22 @@ export class RowGuard {
   private readonly keyHex: string;
   private readonly shapes = new Map<string, TableShape>();
   /** Digest changes made inside the open transaction, per table. */
-  private readonly deltas = new Map<string, { rows: number; xor: Buffer }>();
-  /** Set when the digests and state row were verified inside the open transaction. */
-  private stateVerifiedInTx = false;
+  private readonly deltas = new Map<string, Tally>();
+  /** Bucket tally changes made inside the open transaction, per `table|bucket`. */
+  private readonly bucketDeltas = new Map<string, Tally & { table: string; bucket: number }>();
   /**
-   * Inside one write transaction no other connection can change the database, and smki's own writes
-   * seal as they go: a whole table checked once (`checkTable`), and a row whose exact content and MAC
-   * were checked once, need not be checked again until the transaction ends.
+   * What was verified while no other connection committed (the same `PRAGMA data_version`): smki's own
+   * writes seal and tally as they go, so the state row, a whole table checked once (`checkTable`), a
+   * table's buckets against its digest, a bucket against its rows, and a row whose exact content and
+   * MAC were checked once need not be checked again until another connection commits.
    */
-  private readonly tablesVerifiedInTx = new Set<string>();
-  private readonly rowsVerifiedInTx = new Set<string>();
+  private epoch: number | undefined;
+  private stateVerified = false;
+  private readonly tablesVerified = new Set<string>();
+  private readonly bucketListsVerified = new Set<string>();
+  private readonly bucketsVerified = new Set<string>();
+  private readonly rowsVerified = new Set<string>();
+  private epochCheckedInTx = false;
   private installed = false;
   private stateStmt: Statement | undefined;
   private readonly statements = new Map<string, Statement>();
@@ -160,9 +203,19 @@ export class RowGuard {
     const r = row as Record<string, unknown>;
     const shape = this.shape(table);
     const mac = this.macOfText(encodeRow(table, shape.columns, shape.columns.map((c) => r[c])));
-    // smki wrote this content under this MAC: reading it back in the same transaction needs no check.
-    if (this.inRegistryTx() && shape.keyColumns.length) this.rowsVerifiedInTx.add(`${table}|${rowName(shape, r)}|${mac.toString('base64')}`);
+    // smki wrote this content under this MAC: reading it back needs no check while no other connection commits.
+    if (this.inRegistryTx()) this.rememberRow(table, mac);
     return mac;
+  }
+
+  /**
+   * A hot table's statement (HOT_TABLES) set row_mac itself: the row at `oldRowid` with `oldMac` (null
+   * for an insert) is now at `newRowid` with `newMac` (null for a delete). Rowids are null for a
+   * WITHOUT ROWID table.
+   */
+  wrote(table: string, oldRowid: number | bigint | null, oldMac: Buffer | null, newRowid: number | bigint | null, newMac: Buffer | null): void {
+    if (!this.enabled) return;
+    this.noteChange(table, oldRowid, oldMac, newRowid, newMac);
   }
 
   /** Also re-seals the given tables (after a migration that rewrote their rows). */
@@ -171,6 +224,7 @@ export class RowGuard {
     for (const t of tables) {
       this.shapes.delete(t);
       this.db.prepare('DELETE FROM integrity_digests WHERE name = ?').run(t);
+      if (this.hasBuckets()) this.db.prepare('DELETE FROM integrity_buckets WHERE name = ?').run(t);
     }
     this.sealTables(tables);
   }
@@ -185,10 +239,15 @@ export class RowGuard {
     if (!s) {
       const info = this.db.tableColumns(table);
       if (info.length === 0) throw new IntegrityError(`the registry has no table ${table} (dropped or never created)`, { table });
+      const keyColumns = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+      const withoutRowid = this.db.withoutRowid(table);
+      const types = this.db instanceof SqliteDriver ? (this.db.native.prepare('SELECT name, upper(type) AS type FROM pragma_table_info(?)').all(table) as { name: string; type: string }[]) : [];
+      const single = keyColumns.length === 1 ? types.find((c) => c.name === keyColumns[0]) : undefined;
       s = {
         columns: info.filter((c) => c.name !== 'row_mac').map((c) => c.name),
-        keyColumns: info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name),
-        withoutRowid: this.db.withoutRowid(table),
+        keyColumns,
+        withoutRowid,
+        rowidColumn: !withoutRowid && single?.type === 'INTEGER' ? single.name : undefined,
       };
       if (!info.some((c) => c.name === 'row_mac')) throw new Error(`protected table ${table} has no row_mac column (add it in a migration)`);
       this.shapes.set(table, s);
@@ -216,7 +275,7 @@ export class RowGuard {
     if (!this.enabled || this.installed) return;
     if (!(this.db instanceof SqliteDriver)) {
       // PostgreSQL: sealed in this process after each write (src/registry/pg-sealing.ts); the key stays here.
-      installPgSealing(this.db, { mac: (t, row) => this.macOfRow(t, row), check: (t, row) => void this.check(t, row), note: (t, removed, added) => this.noteChange(t, removed, added) }, PROTECTED_TABLES);
+      installPgSealing(this.db, { mac: (t, row) => this.macOfRow(t, row), check: (t, row) => void this.check(t, row), note: (t, removed, added) => this.noteChange(t, null, removed, null, added) }, PROTECTED_TABLES);
       this.installed = true;
       return;
     }
@@ -232,9 +291,16 @@ export class RowGuard {
       }
       return 1;
     });
-    native.function('smki_row_digest', { varargs: false }, (table: unknown, removed: unknown, added: unknown) => {
-      this.noteChange(String(table), removed as Buffer | null, added as Buffer | null);
+    native.function('smki_row_digest', { varargs: false }, (table: unknown, oldRowid: unknown, removed: unknown, newRowid: unknown, added: unknown) => {
+      this.noteChange(String(table), oldRowid as number | null, removed as Buffer | null, newRowid as number | null, added as Buffer | null);
       return null;
+    });
+    // A hot table's row sealed by trigger (a write from outside gate.ts): its MAC, its digest moved here.
+    native.function('smki_row_seal', { varargs: true }, (table: unknown, oldRowid: unknown, oldMac: unknown, newRowid: unknown, ...values: unknown[]) => {
+      const t = String(table);
+      const mac = this.mac(t, values);
+      this.noteChange(t, oldRowid as number | null, oldMac as Buffer | null, newRowid as number | null, mac);
+      return mac;
     });
     const ddl: string[] = [];
     for (const t of PROTECTED_TABLES) {
@@ -242,27 +308,44 @@ export class RowGuard {
       const macNew = `smki_row_mac('${t}', ${s.columns.map((c) => `NEW.${c}`).join(', ')})`;
       const checkOld = `smki_row_check('${t}', OLD.row_mac, ${s.columns.map((c) => `OLD.${c}`).join(', ')})`;
       const where = s.withoutRowid ? s.keyColumns.map((c) => `${c} = NEW.${c}`).join(' AND ') : 'rowid = NEW.rowid';
+      const oldRowid = s.withoutRowid ? 'NULL' : 'OLD.rowid';
+      const newRowid = s.withoutRowid ? 'NULL' : 'NEW.rowid';
+      if (HOT_TABLES.has(t)) {
+        // Written by gate.ts with row_mac set (and the change reported by `wrote`); any other write is
+        // sealed here and its digest moved in the same call, so no trigger fires for gate.ts's writes.
+        const seal = (o: string, om: string) => `smki_row_seal('${t}', ${o}, ${om}, ${newRowid}, ${s.columns.map((c) => `NEW.${c}`).join(', ')})`;
+        ddl.push(
+          `CREATE TEMP TRIGGER IF NOT EXISTS smki_seal_ins_${t} AFTER INSERT ON main.${t} WHEN NEW.row_mac IS NULL BEGIN
+             UPDATE main.${t} SET row_mac = ${seal('NULL', 'NULL')} WHERE ${where}; END`,
+          `CREATE TEMP TRIGGER IF NOT EXISTS smki_seal_upd_${t} AFTER UPDATE ON main.${t} WHEN NEW.row_mac IS OLD.row_mac BEGIN
+             SELECT ${checkOld};
+             UPDATE main.${t} SET row_mac = ${seal(oldRowid, 'OLD.row_mac')} WHERE ${where}; END`,
+        );
+      } else {
+        ddl.push(
+          `CREATE TEMP TRIGGER IF NOT EXISTS smki_seal_ins_${t} AFTER INSERT ON main.${t} WHEN NEW.row_mac IS NULL BEGIN
+             UPDATE main.${t} SET row_mac = ${macNew} WHERE ${where}; END`,
+          `CREATE TEMP TRIGGER IF NOT EXISTS smki_note_ins_${t} AFTER INSERT ON main.${t} WHEN NEW.row_mac IS NOT NULL BEGIN
+             SELECT smki_row_digest('${t}', NULL, NULL, ${newRowid}, NEW.row_mac); END`,
+          // An UPDATE that left row_mac alone changed the row: seal it again. The sealing UPDATE (and an
+          // upsert that set row_mac itself) then runs the note trigger, which moves the digest.
+          `CREATE TEMP TRIGGER IF NOT EXISTS smki_seal_upd_${t} AFTER UPDATE ON main.${t} WHEN NEW.row_mac IS OLD.row_mac BEGIN
+             SELECT ${checkOld};
+             UPDATE main.${t} SET row_mac = ${macNew} WHERE ${where}; END`,
+          `CREATE TEMP TRIGGER IF NOT EXISTS smki_note_upd_${t} AFTER UPDATE ON main.${t} WHEN NEW.row_mac IS NOT OLD.row_mac BEGIN
+             SELECT smki_row_digest('${t}', ${oldRowid}, OLD.row_mac, ${newRowid}, NEW.row_mac); END`,
+        );
+      }
       ddl.push(
-        `CREATE TEMP TRIGGER IF NOT EXISTS smki_seal_ins_${t} AFTER INSERT ON main.${t} WHEN NEW.row_mac IS NULL BEGIN
-           UPDATE main.${t} SET row_mac = ${macNew} WHERE ${where}; END`,
-        `CREATE TEMP TRIGGER IF NOT EXISTS smki_note_ins_${t} AFTER INSERT ON main.${t} WHEN NEW.row_mac IS NOT NULL BEGIN
-           SELECT smki_row_digest('${t}', NULL, NEW.row_mac); END`,
-        // An UPDATE that left row_mac alone changed the row: seal it again. The sealing UPDATE (and an
-        // upsert that set row_mac itself) then runs the note trigger, which moves the digest.
-        `CREATE TEMP TRIGGER IF NOT EXISTS smki_seal_upd_${t} AFTER UPDATE ON main.${t} WHEN NEW.row_mac IS OLD.row_mac BEGIN
-           SELECT ${checkOld};
-           UPDATE main.${t} SET row_mac = ${macNew} WHERE ${where}; END`,
-        `CREATE TEMP TRIGGER IF NOT EXISTS smki_note_upd_${t} AFTER UPDATE ON main.${t} WHEN NEW.row_mac IS NOT OLD.row_mac BEGIN
-           SELECT smki_row_digest('${t}', OLD.row_mac, NEW.row_mac); END`,
         `CREATE TEMP TRIGGER IF NOT EXISTS smki_note_del_${t} AFTER DELETE ON main.${t} BEGIN
-           SELECT smki_row_digest('${t}', OLD.row_mac, NULL); END`,
+           SELECT smki_row_digest('${t}', ${oldRowid}, OLD.row_mac, NULL, NULL); END`,
       );
     }
     this.db.exec(ddl.join(';\n'));
     this.installed = true;
   }
 
-  private noteChange(table: string, removed: Buffer | null, added: Buffer | null): void {
+  private noteChange(table: string, oldRowid: number | bigint | null, removed: Buffer | null, newRowid: number | bigint | null, added: Buffer | null): void {
     let d = this.deltas.get(table);
     if (!d) {
       d = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
@@ -271,11 +354,24 @@ export class RowGuard {
     if (removed) {
       d.rows--;
       xorInto(d.xor, removed);
+      if (oldRowid !== null && oldRowid !== undefined) this.noteBucket(table, bucketOf(oldRowid), -1, removed);
     }
     if (added) {
       d.rows++;
       xorInto(d.xor, added);
+      if (newRowid !== null && newRowid !== undefined) this.noteBucket(table, bucketOf(newRowid), 1, added);
     }
+  }
+
+  private noteBucket(table: string, bucket: number, rows: number, mac: Buffer): void {
+    const k = `${table}|${bucket}`;
+    let d = this.bucketDeltas.get(k);
+    if (!d) {
+      d = { table, bucket, rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+      this.bucketDeltas.set(k, d);
+    }
+    d.rows += rows;
+    xorInto(d.xor, mac);
   }
 
   // ---- the digests and the state row ------------------------------------------------------------
@@ -302,6 +398,20 @@ export class RowGuard {
   flush(head: { seq: number; hash: string }, headMoved: boolean): void {
     if (!this.enabled) return;
     this.forgetTx();
+    if (this.bucketDeltas.size) {
+      const get = this.stmt('SELECT rows, digest FROM integrity_buckets WHERE name = ? AND bucket = ?');
+      const put = this.stmt('INSERT INTO integrity_buckets (name, bucket, rows, digest) VALUES (?, ?, ?, ?) ON CONFLICT (name, bucket) DO UPDATE SET rows = excluded.rows, digest = excluded.digest');
+      const drop = this.stmt('DELETE FROM integrity_buckets WHERE name = ? AND bucket = ?');
+      for (const d of this.bucketDeltas.values()) {
+        const row = get.get(d.table, d.bucket) as { rows: number; digest: Buffer } | undefined;
+        const digest = Buffer.from(row?.digest ?? EMPTY_DIGEST);
+        xorInto(digest, d.xor);
+        const rows = (row?.rows ?? 0) + d.rows;
+        if (rows === 0 && digest.equals(EMPTY_DIGEST)) drop.run(d.table, d.bucket);
+        else put.run(d.table, d.bucket, rows, digest);
+      }
+      this.bucketDeltas.clear();
+    }
     if (this.deltas.size === 0 && !headMoved) return;
     const upd = this.stmt('UPDATE integrity_digests SET rows = ?, digest = ? WHERE name = ?');
     const current = new Map(this.readDigests().map((r) => [r.name, r]));
@@ -319,10 +429,12 @@ export class RowGuard {
       .run(head.seq, head.hash, digests, this.stateMac(head.seq, head.hash, digests));
   }
 
-  /** A transaction was rolled back: its digest changes went with it. */
+  /** A transaction was rolled back: its digest changes went with it, and what it verified is forgotten. */
   rolledBack(): void {
     this.deltas.clear();
+    this.bucketDeltas.clear();
     this.forgetTx();
+    this.forgetEpoch();
   }
 
   /** Inside a registry transaction (`reg.tx`, which holds the write lock from its start). */
@@ -331,11 +443,41 @@ export class RowGuard {
   }
 
   private forgetTx(): void {
-    this.stateVerifiedInTx = false;
     this.txHead = undefined;
-    this.tablesVerifiedInTx.clear();
-    this.rowsVerifiedInTx.clear();
+    this.epochCheckedInTx = false;
   }
+
+  private forgetEpoch(): void {
+    this.epoch = undefined;
+    this.stateVerified = false;
+    this.tablesVerified.clear();
+    this.bucketListsVerified.clear();
+    this.bucketsVerified.clear();
+    this.rowsVerified.clear();
+  }
+
+  /**
+   * SQLite's data_version changes when another connection commits: then nothing verified before is
+   * trusted any more. Inside a registry transaction (which holds the write lock) asked once.
+   */
+  private syncEpoch(): void {
+    if (this.epochCheckedInTx && this.inRegistryTx()) return;
+    if (!(this.db instanceof SqliteDriver)) {
+      // PostgreSQL has no data_version: what was verified is remembered inside one transaction only.
+      this.forgetEpoch();
+      if (this.inRegistryTx()) this.epochCheckedInTx = true;
+      return;
+    }
+    this.dataVersionStmt ??= this.db.prepare('PRAGMA data_version').pluck();
+    const v = this.dataVersionStmt.get() as number;
+    if (v !== this.epoch) {
+      this.forgetEpoch();
+      this.epoch = v;
+    }
+    if (this.inRegistryTx()) this.epochCheckedInTx = true;
+  }
+
+  private dataVersionStmt: Statement | undefined;
 
   /** The state row's problems against the audit head and the digests (cheap: no table is scanned). */
   stateProblems(head: { seq: number; hash: string }): RowProblem[] {
@@ -372,14 +514,97 @@ export class RowGuard {
   txStarted(head: { seq: number; hash: string }): void {
     this.forgetTx();
     this.txHead = head;
+    if (this.enabled) this.syncEpoch();
   }
 
   private requireState(): void {
-    if (this.stateVerifiedInTx && this.db.inTransaction) return;
+    this.syncEpoch();
+    if (this.stateVerified) return;
     const head = (this.db.inTransaction ? this.txHead : undefined) ?? (this.stmt('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: '0'.repeat(64) };
     const problems = this.stateProblems(head);
     if (problems.length) throw integrityError(problems);
-    if (this.db.inTransaction) this.stateVerifiedInTx = true;
+    // Inside a transaction the state row may already hold this transaction's pending changes only at
+    // flush, which keeps it true; outside one the next commit by another connection moves the epoch.
+    this.stateVerified = true;
+  }
+
+  /** The table's bucket tallies add up to its digest (which the verified state row binds). */
+  private requireBucketList(table: string): void {
+    if (this.bucketListsVerified.has(table)) return;
+    this.requireState();
+    const problems = this.bucketListProblems(table);
+    if (problems.length) throw integrityError(problems);
+    this.bucketListsVerified.add(table);
+  }
+
+  private bucketListProblems(table: string): RowProblem[] {
+    const kept = this.stmt('SELECT rows, digest FROM integrity_digests WHERE name = ?').get(table) as { rows: number; digest: Buffer } | undefined;
+    if (!kept) return [{ table, row: null, problem: 'its integrity digest is missing (deleted outside smki)' }];
+    const sum = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+    for (const b of this.stmt('SELECT rows, digest FROM integrity_buckets WHERE name = ?').iterate(table) as IterableIterator<{ rows: number; digest: Buffer }>) {
+      sum.rows += b.rows;
+      xorInto(sum.xor, b.digest);
+    }
+    if (sum.rows !== kept.rows || !sum.xor.equals(Buffer.from(kept.digest))) {
+      return [{ table, row: null, problem: 'its bucket tallies do not add up to its digest (integrity_buckets edited, or rows and their tallies restored from an older copy)' }];
+    }
+    return [];
+  }
+
+  /** The rows of one bucket are those smki wrote: their count and XOR match the bucket's tally. */
+  private requireBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown>): void {
+    const k = `${table}|${bucket}`;
+    if (this.bucketsVerified.has(k)) return;
+    // Outside a transaction the state row, the tallies and the bucket's rows are read statement by
+    // statement (no BEGIN: the caller may be iterating over rows): a mismatch counts only if no other
+    // connection committed while they were read (data_version unchanged), else they are read again.
+    if (!this.db.inTransaction) {
+      for (let attempt = 0; ; attempt++) {
+        this.syncEpoch();
+        const before = this.epoch;
+        try {
+          return this.verifyBucket(table, shape, bucket, row, k);
+        } catch (e) {
+          this.syncEpoch();
+          if (this.epoch === before || attempt >= 4) throw e;
+        }
+      }
+    }
+    this.verifyBucket(table, shape, bucket, row, k);
+  }
+
+  private verifyBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown>, k: string): void {
+    this.requireBucketList(table);
+    const actual = this.bucketTally(table, bucket);
+    const kept = this.stmt('SELECT rows, digest FROM integrity_buckets WHERE name = ? AND bucket = ?').get(table, bucket) as { rows: number; digest: Buffer } | undefined;
+    const expected = { rows: kept?.rows ?? 0, xor: Buffer.from(kept?.digest ?? EMPTY_DIGEST) };
+    const pending = this.db.inTransaction ? this.bucketDeltas.get(k) : undefined;
+    if (pending) {
+      expected.rows += pending.rows;
+      xorInto(expected.xor, pending.xor);
+    }
+    if (actual.rows !== expected.rows || !actual.xor.equals(expected.xor)) {
+      throw integrityError([{ table, row: rowName(shape, row), problem: `its rows ${bucket << BUCKET_BITS}..${((bucket + 1) << BUCKET_BITS) - 1} (by rowid) are not those smki wrote: ${actual.rows !== expected.rows ? `${actual.rows} row(s) where smki wrote ${expected.rows}` : 'a row restored from an older copy, or deleted and another put in its place'}` }]);
+    }
+    this.bucketsVerified.add(k);
+  }
+
+  private bucketTally(table: string, bucket: number): Tally {
+    const t: Tally = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+    for (const mac of this.stmt(`SELECT row_mac FROM main.${table} WHERE rowid >= ? AND rowid < ?`).pluck().iterate(bucket << BUCKET_BITS, (bucket + 1) << BUCKET_BITS) as IterableIterator<Buffer | null>) {
+      t.rows++;
+      if (Buffer.isBuffer(mac) && mac.length === MAC_BYTES) xorInto(t.xor, mac);
+    }
+    return t;
+  }
+
+  /** The rowid of a row selected whole (its INTEGER PRIMARY KEY, `rowid AS __rowid`, or looked up by its key). */
+  private rowidOf(table: string, shape: TableShape, r: Record<string, unknown>): number | bigint | undefined {
+    if (typeof r.__rowid === 'number' || typeof r.__rowid === 'bigint') return r.__rowid;
+    if (shape.rowidColumn) return r[shape.rowidColumn] as number;
+    if (!shape.keyColumns.length) return undefined;
+    const v = this.stmt(`SELECT rowid FROM main.${table} WHERE ${shape.keyColumns.map((c) => `${c} = ?`).join(' AND ')}`).pluck().get(...shape.keyColumns.map((c) => r[c])) as number | undefined;
+    return v;
   }
 
   // ---- checks on read -----------------------------------------------------------------------------
@@ -390,15 +615,27 @@ export class RowGuard {
     const r = row as unknown as Record<string, unknown>;
     const stored = r.row_mac as Buffer | null;
     const shape = this.shape(table);
-    // Within the transaction a row is known by its key and MAC: its content can change only by a write
-    // of smki's own, which seals the new content under a new MAC.
-    const key = this.inRegistryTx() && shape.keyColumns.length && Buffer.isBuffer(stored) ? `${table}|${rowName(shape, r)}|${stored.toString('base64')}` : undefined;
-    if (key !== undefined && this.rowsVerifiedInTx.has(key)) return row;
+    this.syncEpoch();
+    // While no other connection commits, a row is known by its MAC (which covers its table, key and
+    // every value): its content can change only by a write of smki's own, sealed under a new MAC.
+    const key = Buffer.isBuffer(stored) && stored.length === MAC_BYTES ? rowKey(table, stored) : undefined;
+    if (key !== undefined && this.rowsVerified.has(key)) return row;
     if (!sameBytes(stored, this.macOfText(encodeRow(table, shape.columns, shape.columns.map((c) => r[c]))))) {
       throw integrityError([{ table, row: rowName(shape, r), problem: problemOf(r.row_mac) }]);
     }
-    if (key !== undefined) this.rowsVerifiedInTx.add(key);
+    // A valid MAC may be an older copy's: the row's bucket must add up as smki left it.
+    if (!shape.withoutRowid && !this.tablesVerified.has(table) && this.hasBuckets()) {
+      const rowid = this.rowidOf(table, shape, r);
+      if (rowid !== undefined) this.requireBucket(table, shape, bucketOf(rowid), r);
+    }
+    if (key !== undefined) this.rememberRow(table, stored as Buffer);
     return row;
+  }
+
+  /** At most ROWS_REMEMBERED rows are remembered (a cache: forgetting costs one more check). */
+  private rememberRow(table: string, mac: Buffer): void {
+    if (this.rowsVerified.size >= ROWS_REMEMBERED) this.rowsVerified.clear();
+    this.rowsVerified.add(rowKey(table, mac));
   }
 
   checkAll<T>(table: string, rows: T[]): T[] {
@@ -412,15 +649,15 @@ export class RowGuard {
    */
   checkTable(table: string): void {
     if (!this.enabled) return;
+    this.syncEpoch();
+    if (this.tablesVerified.has(table)) return;
     // Outside a transaction the state row, the digests and the table are read in one snapshot: read
     // statement by statement, another process's commit in between would look like tampering.
     if (!this.db.inTransaction) return this.db.transaction(() => this.checkTable(table), 'unlocked');
-    const inTx = this.inRegistryTx();
-    if (inTx && this.tablesVerifiedInTx.has(table)) return;
     this.requireState();
     const problems = this.tableProblems(table, true);
     if (problems.length) throw integrityError(problems);
-    if (inTx) this.tablesVerifiedInTx.add(table);
+    this.tablesVerified.add(table);
   }
 
   /** Every problem of one table (for `audit verify`; `stopAtFirst` for the hot path). */
@@ -434,15 +671,21 @@ export class RowGuard {
     }
     const digest = Buffer.alloc(MAC_BYTES);
     let rows = 0;
+    const buckets = shape.withoutRowid || !this.hasBuckets() ? undefined : new BucketTallies();
     const sql = shape.withoutRowid ? `SELECT * FROM main.${table}` : `SELECT rowid AS __rowid, * FROM main.${table}`;
     for (const r of this.stmt(sql).iterate() as IterableIterator<Record<string, unknown>>) {
       rows++;
       const stored = r.row_mac as Buffer | null;
       if (Buffer.isBuffer(stored) && stored.length === MAC_BYTES) xorInto(digest, stored);
+      buckets?.add(r.__rowid as number, stored);
       if (!sameBytes(stored, this.macOfRow(table, r))) {
         problems.push({ table, row: rowName(shape, r), problem: problemOf(stored) });
         if (stopAtFirst) return problems;
       }
+    }
+    if (buckets) {
+      problems.push(...this.bucketProblems(table, buckets));
+      if (stopAtFirst && problems.length) return problems;
     }
     const kept = (this.stmt('SELECT rows, digest FROM integrity_digests WHERE name = ?').get(table) as { rows: number; digest: Buffer } | undefined);
     const pending = this.deltas.get(table);
@@ -460,6 +703,36 @@ export class RowGuard {
       }
     }
     return problems;
+  }
+
+  /**
+   * A table's rows, tallied by bucket while it was scanned, against its kept bucket tallies (with
+   * this transaction's pending changes), and the kept tallies against the table's digest.
+   */
+  private bucketProblems(table: string, actual: BucketTallies): RowProblem[] {
+    const problems: RowProblem[] = [];
+    const kept = new Map<number, Tally>();
+    for (const b of this.stmt('SELECT bucket, rows, digest FROM integrity_buckets WHERE name = ?').iterate(table) as IterableIterator<{ bucket: number; rows: number; digest: Buffer }>) {
+      kept.set(b.bucket, { rows: b.rows, xor: Buffer.from(b.digest) });
+    }
+    const listProblems = this.bucketListProblems(table);
+    if (this.db.inTransaction) {
+      for (const d of this.bucketDeltas.values()) {
+        if (d.table !== table) continue;
+        const k = kept.get(d.bucket) ?? { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+        k.rows += d.rows;
+        xorInto(k.xor, d.xor);
+        kept.set(d.bucket, k);
+      }
+    }
+    for (const bucket of new Set([...kept.keys(), ...actual.buckets.keys()])) {
+      const a = actual.buckets.get(bucket) ?? { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+      const k = kept.get(bucket) ?? { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+      if (a.rows !== k.rows || !a.xor.equals(k.xor)) {
+        problems.push({ table, row: `rowid ${bucket << BUCKET_BITS}..${((bucket + 1) << BUCKET_BITS) - 1}`, problem: a.rows !== k.rows ? `holds ${a.rows} row(s) where smki wrote ${k.rows}` : 'its rows do not add up to their bucket tally (a row restored from an older copy, or moved)' });
+      }
+    }
+    return [...problems, ...listProblems];
   }
 
   /** Everything `audit verify` checks beyond the chain: the state row, every table, every row. */
@@ -488,6 +761,7 @@ export class RowGuard {
 
   /** Computes every row's MAC and the table's digest, trusting the rows as they are. */
   private sealTables(tables: readonly string[]): void {
+    this.forgetEpoch();
     const ins = this.db.prepare('INSERT INTO integrity_digests (name, rows, digest) VALUES (?, ?, ?)');
     for (const t of tables) {
       const shape = this.shape(t);
@@ -495,20 +769,76 @@ export class RowGuard {
       const set = this.db.prepare(`UPDATE main.${t} SET row_mac = ? WHERE ${where}`);
       const sql = shape.withoutRowid ? `SELECT * FROM main.${t}` : `SELECT rowid AS __rowid, * FROM main.${t}`;
       const digest = Buffer.from(EMPTY_DIGEST);
+      const buckets = shape.withoutRowid || !this.hasBuckets() ? undefined : new BucketTallies();
       let rows = 0;
       for (const r of this.db.prepare(sql).all() as Record<string, unknown>[]) {
         const m = this.macOfRow(t, r);
         set.run(m, ...(shape.withoutRowid ? shape.keyColumns.map((c) => r[c]) : [r.__rowid]));
         xorInto(digest, m);
+        buckets?.add(r.__rowid as number, m);
         rows++;
       }
       ins.run(t, rows, digest);
+      if (buckets) this.writeBuckets(t, buckets);
     }
+  }
+
+  private writeBuckets(table: string, buckets: BucketTallies): void {
+    this.db.prepare('DELETE FROM integrity_buckets WHERE name = ?').run(table);
+    const put = this.db.prepare('INSERT INTO integrity_buckets (name, bucket, rows, digest) VALUES (?, ?, ?, ?)');
+    for (const [bucket, t] of buckets.buckets) put.run(table, bucket, t.rows, t.xor);
+  }
+
+  /**
+   * Inside the migration that creates integrity_buckets: every rowid table (but those the same
+   * upgrade rewrites, `resealed`) is verified as it stands
+   * (its rows and digest) and its bucket tallies are built from it. A table that does not verify is
+   * not trusted: the upgrade is refused.
+   */
+  buildBuckets(resealed: readonly string[] = []): void {
+    if (!this.enabled || !this.hasBuckets()) return;
+    this.forgetEpoch();
+    for (const t of PROTECTED_TABLES) {
+      const shape = this.shape(t);
+      // A table the same upgrade rewrote was verified before it and is sealed (buckets too) after it.
+      // A table the same upgrade created has no digest yet: sealNewTables seals it (buckets too).
+      if (shape.withoutRowid || resealed.includes(t) || !this.stmt('SELECT 1 FROM integrity_digests WHERE name = ?').get(t)) continue;
+      const buckets = new BucketTallies();
+      for (const r of this.db.prepare(`SELECT rowid AS __rowid, row_mac FROM main.${t}`).all() as { __rowid: number; row_mac: Buffer | null }[]) buckets.add(r.__rowid, r.row_mac);
+      this.writeBuckets(t, buckets);
+      const problems = this.tableProblems(t);
+      if (problems.length) throw new IntegrityError(`registry tampered: ${describeRowProblem(problems[0]!)}; not migrated`, { table: t });
+    }
+  }
+
+  private bucketsExist = false;
+
+  /** Whether the schema has the bucket tallies (a registry read before its upgrade to them has not). */
+  private hasBuckets(): boolean {
+    // PostgreSQL's sealing (pg-sealing.ts) keeps no bucket tallies yet: its rows are checked by MAC and digest.
+    if (!(this.db instanceof SqliteDriver)) return false;
+    this.bucketsExist ||= this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'integrity_buckets'").get() !== undefined;
+    return this.bucketsExist;
   }
 
   /** Whether the registry's schema has the integrity tables (it was migrated to them). */
   hasState(): boolean {
     return this.db.tableExists('integrity_state');
+  }
+}
+
+/** Count and XOR of row MACs per bucket, gathered while a table is scanned. */
+class BucketTallies {
+  readonly buckets = new Map<number, Tally>();
+  add(rowid: number | bigint, mac: Buffer | null | undefined): void {
+    const b = bucketOf(rowid);
+    let t = this.buckets.get(b);
+    if (!t) {
+      t = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+      this.buckets.set(b, t);
+    }
+    t.rows++;
+    if (Buffer.isBuffer(mac) && mac.length === MAC_BYTES) xorInto(t.xor, mac);
   }
 }
 

@@ -224,6 +224,35 @@ describe('cli: report --event', function () {
     }
   });
 
+  // The report's other reads check their rows too: alerts, certificates (revoked under the event, and
+  // the SRP's), Devices (counted per type). Each edit below is exit 5 naming its table, with no report.
+  for (const [what, table, sql] of [
+    ['an alert', 'alerts', () => "UPDATE alerts SET reason = 'edited' WHERE rowid = (SELECT MIN(rowid) FROM alerts)"],
+    ['a certificate revoked under the event', 'certificates', () => `UPDATE certificates SET revocation_reason = 'unspecified' WHERE solr_event_id = '${g.eventId}'`],
+    ["one of the SRP's certificates", 'certificates', () => `UPDATE certificates SET created_at = '2000-01-01T00:00:00.000Z' WHERE user_id = '${SRP}'`],
+    ["a Device's type", 'devices', () => `UPDATE devices SET device_type = 'GSME' WHERE eui = '${ESME}'`],
+  ] as const) {
+    it(`${what} edited outside smki: report --event exits 5 naming table ${table}, no report`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'smki-report-tamper-'));
+      try {
+        const home = join(dir, 'home');
+        cpSync(g.home, home, { recursive: true });
+        const db = new Database(join(home, 'registry.sqlite'));
+        const changed = db.prepare(sql()).run();
+        db.close();
+        assert.ok(changed.changes >= 1, `${sql()} changed nothing`);
+        const r = await smki(['--home', home, ...actAs('ra1'), 'report', '--event', g.eventId, '--json']);
+        assert.equal(r.code, 5, r.stderr + r.stdout);
+        const j = JSON.parse(r.stdout);
+        assert.equal(j.problems[0].table, table, r.stdout);
+        assert.match(j.error, new RegExp(`^registry tampered: table ${table}, row `));
+        assert.equal(j.requests, undefined, 'no report');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
   it('--format html: one self-contained page (no scripts, no external resources) with the chart and the sentences', async () => {
     const out = join(g.dir, 'report.html');
     const r = await g.run(['report', '--event', g.eventId, '--out', out]);

@@ -71,6 +71,15 @@ describe('registry/tamper: state edited outside smki', function () {
     return problems;
   }
 
+  /** Every column of the row keyed `key` set back to `old` (an older copy of the whole row, row_mac included). */
+  function restoreRow(home: string, table: string, key: string, old: Record<string, unknown>) {
+    const db = new Database(join(home, 'registry.sqlite'));
+    const cols = Object.keys(old).filter((c) => c !== key);
+    const r = db.prepare(`UPDATE ${table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ?`).run(...cols.map((c) => old[c]), old[key]);
+    db.close();
+    assert.equal(r.changes, 1);
+  }
+
   function refusedWithIntegrity(r: { code: number; stdout: string; stderr: string }, table: string) {
     assert.equal(r.code, 5, `expected exit 5: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr + r.stdout, new RegExp(`table ${table}`));
@@ -114,11 +123,41 @@ describe('registry/tamper: state edited outside smki', function () {
     const old = db.prepare('SELECT * FROM certificates WHERE serial = ?').get(serial) as Record<string, unknown>;
     db.close();
     assert.equal((await before.run(['cert', 'revoke', serial, '--reason', 'superseded', '--passphrase-file', g.pass])).code, 0);
-    const rolled = new Database(join(before.home, 'registry.sqlite'));
-    rolled.prepare('UPDATE certificates SET status = ?, revoked_at = ?, revocation_reason = ?, row_mac = ? WHERE serial = ?')
-      .run(old.status, old.revoked_at, old.revocation_reason, old.row_mac, serial);
-    rolled.close();
+    restoreRow(before.home, 'certificates', 'serial', old);
     await verifyNames(before, 'certificates');
+    // On read too, with no scan of the table: the row's bucket no longer adds up. The gate refuses a
+    // request signed with the revoked (restored: valid) certificate, and cert show refuses to show it.
+    refusedWithIntegrity(await before.sr(g.request(REQUEST, ++counter)), 'certificates');
+    refusedWithIntegrity(await before.run(['cert', 'show', serial, '--json']), 'certificates');
+  });
+
+  it("a Device row put back whole from an older copy (its old Supplier, old MAC and all): the gate and device show exit 5", async () => {
+    const t = tampered();
+    const db = new Database(join(t.home, 'registry.sqlite'));
+    const old = db.prepare('SELECT * FROM devices WHERE eui = ?').get(ESME) as Record<string, unknown>;
+    db.close();
+    // smki moves the Device to another Supplier: the gate must no longer accept requests for it.
+    const csv = t.write('moved.csv', `device_eui,device_type,smets,supplier_eui\n${ESME},ESME,2,${OTHER_SUPPLIER}\n`);
+    assert.equal((await t.run(['device', 'import', '--file', csv])).code, 0);
+    const untouched = await t.sr(g.request(REQUEST, ++counter, ESME));
+    assert.equal(untouched.code, 3, untouched.stdout);
+    restoreRow(t.home, 'devices', 'eui', old);
+    refusedWithIntegrity(await t.sr(g.request(REQUEST, ++counter, ESME)), 'devices');
+    refusedWithIntegrity(await t.run(['device', 'show', ESME, '--json']), 'devices');
+    await verifyNames(t, 'devices');
+  });
+
+  it('a replay-counter row put back whole from an older copy (a lower counter, its old MAC): the gate refuses (5)', async () => {
+    const t = tampered();
+    const db = new Database(join(t.home, 'registry.sqlite'));
+    const old = db.prepare('SELECT * FROM replay_counters WHERE originator = ?').get(SRP) as Record<string, unknown>;
+    db.close();
+    const sent = g.request(REQUEST, ++counter);
+    assert.equal((await t.sr(sent)).code, 0);
+    restoreRow(t.home, 'replay_counters', 'originator', old);
+    // The same counter again (a replay, in a new document) would pass a lowered counter.
+    refusedWithIntegrity(await t.sr(g.request(REQUEST, counter, OTHER_ESME)), 'replay_counters');
+    await verifyNames(t, 'replay_counters');
   });
 
   it('a lowered replay counter: verify 5, the gate refuses (5) instead of accepting a replay', async () => {
