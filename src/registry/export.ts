@@ -140,6 +140,12 @@ function copyToPg(reg: Registry, target: ExportTarget): ExportedTable[] {
       if (n > 0) throw new InputError(`--to: ${target.location} is not empty (it holds ${n} table(s)): export only into a new or empty schema`);
       for (const sql of [...PG_BASELINE, ...pgSealingDdl(PROTECTED_TABLES)]) db.exec(sql);
       db.setSchemaVersion(PG_BASELINE_VERSION);
+      // The migrations after the baseline, in their PostgreSQL form, as a new PostgreSQL home gets them.
+      for (const m of MIGRATIONS.filter((x) => x.version > PG_BASELINE_VERSION)) {
+        if (m.pg === undefined) throw new Error(`migration ${m.version} (${m.name}) has no PostgreSQL SQL`);
+        db.exec(m.pg);
+        db.setSchemaVersion(m.version);
+      }
       for (const t of sqliteTables(reg.db)) {
         if (t.name === 'sqlite_sequence') continue;
         const cols = (reg.db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(t.name) as { name: string }[]).map((c) => c.name);

@@ -215,6 +215,8 @@ export class RowGuard {
    */
   wrote(table: string, oldRowid: number | bigint | null, oldMac: Buffer | null, newRowid: number | bigint | null, newMac: Buffer | null): void {
     if (!this.enabled) return;
+    // On PostgreSQL every change already reaches noteChange through pg-sealing's record of it.
+    if (!(this.db instanceof SqliteDriver)) return;
     this.noteChange(table, oldRowid, oldMac, newRowid, newMac);
   }
 
