@@ -95,6 +95,9 @@ function doneWord(args: readonly string[]): string {
   return 'done';
 }
 
+/** The signals after which the demo's temporary folder is removed before the process ends (kill -9 cannot be caught). */
+const CLEANUP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 export async function runDemo(opts: { home?: string; io: Io; json: boolean; main: (argv: string[], io: Io) => Promise<number> }): Promise<DemoResult> {
   const started = Date.now();
   if (opts.home) refuseUsedHome(resolve(opts.home));
@@ -103,6 +106,14 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   // The temporary folder holds the secrets (the CA passphrase, the people's private keys) and, without
   // --home, the home and artefacts too. It is removed however the demo ends: nothing is left behind.
   const work = mkdtempSync(join(tmpdir(), 'smki-demo-'));
+  // Ctrl+C or a kill ends the process without running `finally`: the folder is removed first, then the
+  // signal is raised again and takes its default course (the process ends as it would have).
+  const removeOnSignal = (signal: NodeJS.Signals) => {
+    rmSync(work, { recursive: true, force: true });
+    for (const s of CLEANUP_SIGNALS) process.off(s, removeOnSignal);
+    process.kill(process.pid, signal);
+  };
+  for (const s of CLEANUP_SIGNALS) process.on(s, removeOnSignal);
   const kept = opts.home !== undefined;
   const home = kept ? resolve(opts.home!) : join(work, 'home');
   // With --home the artefacts are kept beside the CA's own files (made after init, which wants an empty home).
@@ -250,6 +261,7 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
   } finally {
     // However the demo ends (as expected, stopped at a step, or an error), the temporary folder goes:
     // the passphrase and private keys with it, and without --home the home and artefacts too.
+    for (const s of CLEANUP_SIGNALS) process.off(s, removeOnSignal);
     rmSync(work, { recursive: true, force: true });
     if (crashed && !kept) say('(the temporary folder was removed)');
   }

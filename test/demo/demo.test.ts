@@ -8,6 +8,7 @@ import { main } from '../../src/cli/main.js';
 import { REQUIREMENT_TITLES } from '../../src/domain/reasons.js';
 import { runDemo } from '../../src/demo/demo.js';
 import { smki } from '../support/cli.js';
+import { startSmki } from '../support/process.js';
 
 /** Runs `fn` with os.tmpdir() pointing at a fresh folder, and returns what is left in it afterwards. */
 async function inFreshTmp<T>(fn: () => Promise<T>): Promise<{ value: T; left: string[]; dir: string }> {
@@ -165,6 +166,29 @@ describe('demo: never touches a real home', function () {
       assert.equal(r.json.artefacts, null);
     } finally {
       try { chmodSync(home, 0o700); } catch { /* gone */ }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('Ctrl+C during the demo removes its temporary folder (passphrase and keys) before the process ends', async function () {
+    this.timeout(120_000);
+    const dir = mkdtempSync(join(tmpdir(), 'smki-demo-sig-'));
+    try {
+      const { child, done } = startSmki(['demo'], { TMPDIR: dir });
+      // Interrupted once the CA exists and the passphrase file is in the folder.
+      const started = Date.now();
+      let seen: string[] = [];
+      while (Date.now() - started < 90_000) {
+        const work = readdirSync(dir).filter((f) => f.startsWith('smki-demo-'));
+        seen = work.flatMap((w) => (existsSync(join(dir, w, 'home')) ? readdirSync(join(dir, w)) : []));
+        if (seen.includes('ca-passphrase.txt') && existsSync(join(dir, work[0]!, 'home', 'registry.sqlite'))) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(seen.includes('ca-passphrase.txt'), `the demo never wrote its passphrase file: ${seen.join(', ')}`);
+      child.kill('SIGINT');
+      const r = await done;
+      assert.equal(r.signal, 'SIGINT', `ended by the signal, as without the clean-up (code ${r.code}): ${r.stderr}`);
+      assert.deepEqual(readdirSync(dir), [], 'nothing left in the temporary folder');
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
