@@ -37,8 +37,16 @@ interface PQ {
 
 let LibPq: (new () => PQ) | undefined;
 function libpq(): new () => PQ {
-  // Loaded on first use: an SQLite home never pays for it.
-  LibPq ??= createRequire(import.meta.url)('libpq') as new () => PQ;
+  // Loaded on first use: an SQLite home never pays for it. It is an optional dependency (it compiles
+  // against libpq's headers, which an SQLite-only machine need not have), so its absence is said plainly.
+  if (!LibPq) {
+    try {
+      LibPq = createRequire(import.meta.url)('libpq') as new () => PQ;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+      throw new DatabaseUnavailableError('the PostgreSQL back-end needs the optional libpq module, which this installation lacks: install libpq\'s headers (Debian: apt-get install libpq-dev) and run npm ci again');
+    }
+  }
   return LibPq;
 }
 
