@@ -284,7 +284,7 @@ export async function runDemo(opts: { home?: string; io: Io; json: boolean; main
     say('The CA home and the artefacts were in a temporary folder, now removed (smki --home DIR demo keeps them in DIR).');
   }
   if (stopped) say(`Stopped at step ${stopped.n} (${stopped.title || stopped.command}): it did not go as expected, so nothing after it ran.`);
-  else if (kept) say(`Report:    smki --home ${home} report --event ${eventId} --format html --out report.html`);
+  else if (kept) say(`Report:    smki --home ${home} report ${eventId} --format html --out report.html`);
   say(`${ok ? 'All steps as expected' : 'SOME STEPS NOT AS EXPECTED'} in ${seconds.toFixed(1)} s.`);
   return { ok, home, artefacts: artefactsKept ? art : null, kept, seconds, steps };
 }

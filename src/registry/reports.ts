@@ -1,4 +1,4 @@
-// Read-only queries for the SoLR event report (`smki report --event ID`): what the gate decided, which
+// Read-only queries for the SoLR event report (`smki report ID`): what the gate decided, which
 // alerts went where and which certificates were revoked, for one event. Nothing here writes.
 import type { Registry } from './registry.js';
 

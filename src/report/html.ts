@@ -112,7 +112,7 @@ function bounded<T>(rows: readonly T[], max: number, what: string, eventId: stri
   if (rows.length <= max) return { rows, note: '' };
   return {
     rows: rows.slice(0, max),
-    note: `<p class="note">The first ${count(max)} of ${count(rows.length)} ${esc(what)} are shown; ${count(rows.length - max)} more are in the full list in the JSON report (<code>smki report --event ${esc(eventId)} --format json</code>).</p>`,
+    note: `<p class="note">The first ${count(max)} of ${count(rows.length)} ${esc(what)} are shown; ${count(rows.length - max)} more are in the full list in the JSON report (<code>smki report ${esc(eventId)} --format json</code>).</p>`,
   };
 }
 

@@ -130,6 +130,10 @@ describe('cli: report --event', function () {
     const before = registryDigest(g.home);
     const r = await g.run(['report', '--event', g.eventId.toLowerCase(), '--json']);
     assert.equal(r.code, 0, r.stderr);
+    // The event as the argument (the identifier rule) is the same report as with --event.
+    const positional = await g.run(['report', g.eventId, '--json']);
+    assert.equal(positional.code, 0, positional.stderr);
+    assert.deepEqual({ ...positional.json, generatedAt: null }, { ...r.json, generatedAt: null });
     const j = r.json;
     assert.equal(j.event.id, g.eventId);
     assert.equal(j.event.instruction, 'OFGEM-LRSD-TEST-1');
@@ -189,13 +193,16 @@ describe('cli: report --event', function () {
     assert.equal(registryDigest(g.home), before);
   });
 
-  it('an unknown event is an error (exit 4); a missing --event without a terminal names the flag; a bad --format too', async () => {
+  it('an unknown event is an error (exit 4); a missing ID without a terminal says so, as do two different events; a bad --format too', async () => {
     const r = await g.run(['report', '--event', 'SOLR-99']);
     assert.equal(r.code, 4);
     assert.match(r.stderr, /no SoLR event SOLR-99/);
     const m = await g.run(['report']);
     assert.equal(m.code, 4);
-    assert.match(m.stderr, /missing --event/);
+    assert.match(m.stderr, /missing ID/);
+    const two = await g.run(['report', g.eventId, '--event', 'SOLR-99']);
+    assert.equal(two.code, 4);
+    assert.match(two.stderr, /two events given: SOLR-\d+ and --event SOLR-99 \(give one\)/);
     const f = await g.run(['report', '--event', g.eventId, '--format', 'pdf']);
     assert.equal(f.code, 4);
     assert.match(f.stderr, /--format: 'pdf' is not html or json/);

@@ -151,7 +151,7 @@ describe('demo: never touches a real home', function () {
       assert.deepEqual(artefacts.filter((f) => /passphrase|\.key$/.test(f)), [], 'no passphrase or private key kept');
       const report = await smki(['--home', home, 'report', '--event', 'SOLR-1', '--json']);
       assert.equal(report.code, 0, report.stderr);
-      assert.match(r0.stderr, /Report: {4}smki --home .* report --event SOLR-1/);
+      assert.match(r0.stderr, /Report: {4}smki --home .* report SOLR-1/);
       // An empty folder that cannot be written: init fails, so nothing after it may run.
       rmSync(home, { recursive: true, force: true });
       mkdirSync(home, { mode: 0o500 });

@@ -97,7 +97,7 @@ describe('report: HTML rendering', () => {
     const html = renderEventReportHtml(r);
     assert.equal((html.match(/REQ-\d+/g) ?? []).length, TABLE_ROWS);
     assert.ok(html.includes(`REQ-${TABLE_ROWS}<`) && !html.includes(`REQ-${TABLE_ROWS + 1}<`));
-    assert.match(html, new RegExp(`The first ${TABLE_ROWS} of 1,205 requests are shown; ${count(1205 - TABLE_ROWS)} more are in the full list in the JSON report \\(<code>smki report --event SOLR-7 --format json</code>\\)`));
+    assert.match(html, new RegExp(`The first ${TABLE_ROWS} of 1,205 requests are shown; ${count(1205 - TABLE_ROWS)} more are in the full list in the JSON report \\(<code>smki report SOLR-7 --format json</code>\\)`));
     const small = renderEventReportHtml(r, { maxRows: 5000 });
     assert.equal((small.match(/REQ-\d+/g) ?? []).length, 1205);
     assert.doesNotMatch(small, /are shown; /);

@@ -20,20 +20,24 @@ function parseFormat(text: string): Format {
 
 export const registerReport: Register = (program, wrap) => {
   program
-    .command('report')
+    .command('report [id]')
     .description('what happened during one SoLR event: requests accepted and refused by reason and Device type, ADT warnings and quarantines, alerts, revocations')
-    .option('--event <id>', 'the SoLR event (SOLR-n)')
+    .option('--event <id>', 'the SoLR event, as the ID argument (kept for scripts written before the argument)')
     .option('--format <format>', 'html (a self-contained page, the default) or json (the same data; also with --json)')
     .option('--out <file>', 'write the report to this file instead of stdout')
     .addHelpText('after', examples([
-      'smki report --event SOLR-1 --out solr-1.html',
-      'smki report --event SOLR-1 --format json > solr-1.json',
-      'smki report --event SOLR-1 --json',
+      'smki report SOLR-1 --out solr-1.html',
+      'smki report SOLR-1 --format json > solr-1.json',
+      'smki report SOLR-1 --json',
+      'smki report --event SOLR-1 --json   # the same, with the flag',
     ]))
-    .action(wrap(async (ctx: CliContext, opts: { event?: string; format?: string; out?: string }) => {
+    .action(wrap(async (ctx: CliContext, argId: string | undefined, opts: { event?: string; format?: string; out?: string }) => {
+      if (argId !== undefined && opts.event !== undefined && argId.trim().toUpperCase() !== opts.event.trim().toUpperCase()) {
+        throw new InputError(`two events given: ${argId} and --event ${opts.event} (give one)`);
+      }
       const reg = ctx.open();
       const now = ctx.clock();
-      const id = await choiceOrPrompt(ctx, opts.event, '--event', 'SoLR event',
+      const id = await choiceOrPrompt(ctx, argId ?? opts.event, 'ID', 'SoLR event',
         listSolrEvents(reg).map((e) => ({ value: e.id, name: `${e.id}  ${e.instructionRef}  ${e.failedSupplier} -> SRP ${e.srpUserId} (${eventState(e, now)})` })),
         (t) => t.trim());
       const format: Format = opts.format ? parseFormat(opts.format) : ctx.json || /\.json$/i.test(opts.out ?? '') ? 'json' : 'html';
