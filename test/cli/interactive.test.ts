@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listUserIds } from '../../src/registry/parties.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -222,5 +223,56 @@ describe('cli: prompts on a terminal', function () {
     // Wrapped at 24 columns: the line is cut where the terminal ends, not at 80.
     assert.ok(!narrow.transcript.includes(line), narrow.transcript);
     assert.ok(narrow.transcript.includes("  Record Ofgem's instruc\ntion (SoLR event)"), narrow.transcript);
+  });
+  it('init on a terminal asks the CA name, the first operator and its key, and re-asks a passphrase under 12 characters in place', async function () {
+    this.timeout(60_000);
+    const dir = mkdtempSync(join(tmpdir(), 'smki-init-prompts-'));
+    try {
+      const home = join(dir, 'home');
+      const key = join(dir, 'ra1.key');
+      const r = await interactive(['--home', home, 'init'], [
+        { when: /CA name/, keys: `Prompted OCA${ENTER}` },
+        { when: /First RA operator name/, keys: `ra1${ENTER}` },
+        { when: /ra1's key/, keys: ENTER }, // the first choice: make a new key file now
+        { when: /Write the new key to/, keys: `\x15${key}${ENTER}` },
+        { when: /Passphrase for the new key/, keys: `short${ENTER}` },
+        { when: /the passphrase has 5 characters; at least 12 are needed/, keys: `\x15operator passphrase${ENTER}` },
+        { when: /Repeat the passphrase/, keys: `operator passphrase${ENTER}` },
+        { when: /CA key passphrase/, keys: `eleven char${ENTER}` },
+        { when: /the passphrase has 11 characters; at least 12 are needed/, keys: `\x15the CA pass phrase${ENTER}` },
+        { when: /Repeat the passphrase/, keys: `not the same one${ENTER}` },
+        { when: /not the same passphrase; type it again/, keys: `\x15the CA pass phrase${ENTER}` },
+      ], 40_000);
+      assert.equal(r.unanswered, 0, r.transcript + r.stderr);
+      assert.equal(r.code, 0, `${r.stderr}${r.transcript}`);
+      assert.match(r.transcript, /Issuing OCA +.*CN=Prompted OCA/);
+      assert.match(r.transcript, /operator +ra1 \(key .*ra1\.key\)/);
+      assert.equal(statSync(key).mode & 0o777, 0o600);
+      assert.doesNotMatch(r.transcript, /operator passphrase|the CA pass phrase/, 'passphrases are not echoed');
+      // The CA key opens with the passphrase that was accepted, not with the short one.
+      const pass = join(dir, 'pass');
+      const operatorPass = join(dir, 'operator-pass');
+      writeFileSync(operatorPass, 'operator passphrase\n', { mode: 0o600 });
+      const savedAsPass = process.env.SMKI_AS_PASSPHRASE_FILE;
+      process.env.SMKI_AS_PASSPHRASE_FILE = operatorPass;
+      try {
+        writeFileSync(pass, 'the CA pass phrase\n', { mode: 0o600 });
+        const refreshed = await smki(['--home', home, '--as', key, 'crl', '--refresh', '--passphrase-file', pass]);
+        assert.equal(refreshed.code, 0, refreshed.stderr);
+        writeFileSync(pass, 'eleven char\n', { mode: 0o600 });
+        const wrong = await smki(['--home', home, '--as', key, 'crl', '--refresh', '--passphrase-file', pass]);
+        assert.equal(wrong.code, 2, wrong.stderr);
+      } finally {
+        if (savedAsPass === undefined) delete process.env.SMKI_AS_PASSPHRASE_FILE;
+        else process.env.SMKI_AS_PASSPHRASE_FILE = savedAsPass;
+      }
+      // A home that exists is refused before anything is asked.
+      const again = await interactive(['--home', home, 'init'], []);
+      assert.equal(again.code, 4, again.stderr);
+      assert.match(again.stderr, /exists/);
+      assert.doesNotMatch(again.transcript, /\?/, 'no prompt was shown');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
