@@ -26,6 +26,8 @@ export interface Statement {
   iterate(...params: unknown[]): IterableIterator<unknown>;
   /** From now on get/all/iterate return the first column's value instead of the row (returns this statement). */
   pluck(on?: boolean): Statement;
+  /** SQLite only: from now on rows come as arrays of column values, in the SELECT's order (no object per row). */
+  raw?(on?: boolean): Statement;
 }
 
 /** A column of a table, as the row guard needs it (row_mac included). */

@@ -83,6 +83,31 @@ describe('registry/audit', () => {
   it('refuses to append outside a transaction', () => {
     assert.throws(() => ctx.reg.audit.append(new Date(), 'a', 'b', 'c'), /inside a registry transaction/);
   });
+
+  // audit verify reads SQLite's own JSON of each record (src/registry/audit.ts FAST_CHAIN_SQL): text
+  // it could render otherwise than JSON.stringify, or values of another type, must still verify or fail
+  // exactly as the record-by-record check decides.
+  it('verifies records whose text needs JSON escapes, and finds an edit among them', () => {
+    const texts = ['quote " and \\ back', 'tab\tnew\nline\u0001', 'caf\u00e9 \u{1F600} \u2028', 'nul\u0000inside'];
+    ctx.reg.tx(() => { for (const t of texts) ctx.reg.audit.append(new Date(), t, 'test.text', t, { t }); });
+    assert.deepEqual(ctx.reg.audit.verify().problems, []);
+    ctx.reg.db.prepare("UPDATE audit SET subject = 'caf\u00e9 \u{1F600} \u2029' WHERE seq = 8").run();
+    assert.deepEqual(ctx.reg.audit.verify().problems.map((p) => [p.seq, p.problem]), [[8, 'content does not match its hash (edited)']]);
+  });
+
+  it('finds a value stored as another type with the same text, and a MAC stored in capitals still verifies as before', () => {
+    ctx.reg.tx(() => ctx.reg.audit.append(new Date(), '42', 'test.type', 'T'));
+    ctx.reg.db.prepare('UPDATE audit SET mac = upper(mac) WHERE seq = 2').run();
+    assert.deepEqual(ctx.reg.audit.verify().problems, []);
+    ctx.reg.db.prepare('UPDATE audit SET actor = CAST(actor AS BLOB) WHERE seq = 6').run();
+    assert.equal(ctx.reg.db.prepare('SELECT typeof(actor) FROM audit WHERE seq = 6').pluck().get(), 'blob');
+    assert.deepEqual(ctx.reg.audit.verify().problems.map((p) => [p.seq, p.problem]), [[6, 'content does not match its hash (edited)']]);
+  });
+
+  it('finds a previous hash edited with a quote after it', () => {
+    ctx.reg.db.prepare(`UPDATE audit SET prev_hash = prev_hash || '"' WHERE seq = 4`).run();
+    assert.ok(ctx.reg.audit.verify().problems.some((p) => p.seq === 4 && /chain broken/.test(p.problem)));
+  });
 });
 
 import * as auditModule from '../../src/registry/audit.js';
