@@ -59,6 +59,8 @@ export interface IssuanceBench {
   certificates: number;
   seconds: number;
   perSecond: number;
+  /** The process's CPU time over those batches (no worker thread runs meanwhile). */
+  cpuSeconds: number;
   /** The same with the CSR gate's parse and checks in worker threads (with `workers`). */
   withWorkers?: { threads: number; certificates: number; seconds: number; perSecond: number };
   /** One request per durable commit, in the same process. */
@@ -93,12 +95,16 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
     // Batches of 100 through the same pipeline (group commit), as onboarding runs issue them.
     const rest = csrs.slice(single);
     const requests = (part: Buffer[]) => part.map((csr) => ({ csr, profile: 'xml-sign' as const, party: srp, officerId: aro.id, officer: aroKey }));
+    let oursCpu = 0;
     const ours = (part: Buffer[]): number => {
       const t = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
       for (let i = 0; i < part.length; i += 100) {
         const out = issueCertificates(reg, ca, catalogue, requests(part.slice(i, i + 100)));
         if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
       }
+      const c = process.cpuUsage(c0);
+      oursCpu += (c.user + c.system) / 1e6;
       return Number(process.hrtime.bigint() - t) / 1e9;
     };
     const pool = opts.workers ? new CsrPool(opts.workers) : undefined;
@@ -167,6 +173,7 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
     return {
       ...alone,
       perSecond: alone.certificates / alone.seconds,
+      cpuSeconds: oursCpu,
       ...(pool ? { withWorkers: { threads: pool.size, ...both, perSecond: both.certificates / both.seconds } } : {}),
       single: { certificates: single, seconds: singleSeconds, perSecond: single / singleSeconds },
       ...(cfsslServe ? { cfsslServe } : {}),
