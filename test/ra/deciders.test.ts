@@ -7,7 +7,7 @@ import type { CertificateProfile } from '../../src/domain/profiles.js';
 import { reason } from '../../src/domain/reasons.js';
 import { decideIssuance, solrContingencyXmlSignOnly, subjectOuFor, type IssuanceFacts } from '../../src/ra/issuance-policy.js';
 import { checkActiveAro, decideAddOfficer, decideOfficerTransition, type AddOfficerInput } from '../../src/ra/officers.js';
-import { decideApprove, decideEnd, decideHandover, decideRecord, decideRevokeSupplier, eventState, isActive, type RecordEventInput } from '../../src/ra/solr.js';
+import { decideApprove, decideEnd, decideHandover, decideRecord, decideRevokeSupplier, decideWindow, eventState, isActive, type RecordEventInput } from '../../src/ra/solr.js';
 import type { OfficerRecord } from '../../src/registry/officers.js';
 import type { UserIdRecord } from '../../src/registry/parties.js';
 import type { SolrEventRecord } from '../../src/registry/solr.js';
@@ -174,6 +174,10 @@ describe('ra: SoLR event deciders', () => {
     assert.deepEqual(codes(decideRevokeSupplier({ ...event, status: 'recorded' })), ['SOLR_EVENT_STATE']);
     assert.deepEqual(codes(decideRevokeSupplier({ ...event, suppliersRevokedAt: '2026-12-03T00:00:00Z' })), ['SOLR_EVENT_STATE']);
   });
+  it('decideWindow: a window without an end is judged by its start alone', () => {
+    assert.deepEqual(decideWindow({ from }, bounds, from), []);
+    assert.deepEqual(codes(decideWindow({ from }, bounds, new Date(from.getTime() - 15 * 86_400_000))), ['SOLR_WINDOW_TOO_FAR_AHEAD']);
+  });
   it('isActive: only from approval (and not before the start) until the end', () => {
     const t = (iso: string) => isActive(event, new Date(iso));
     assert.equal(t('2026-12-01T12:00:00Z'), false, 'inside the window but before approval');
@@ -181,11 +185,13 @@ describe('ra: SoLR event deciders', () => {
     assert.equal(t('2026-12-30T23:59:59Z'), true);
     assert.equal(t('2026-12-31T00:00:00Z'), false);
     assert.equal(isActive({ ...event, approvedAt: '2026-11-01T00:00:00Z' }, new Date('2026-11-30T00:00:00Z')), false, 'approved early, not yet started');
+    assert.equal(isActive({ ...event, approvedAt: '2026-11-01T00:00:00Z' }, new Date('2026-12-01T00:00:00Z')), true, 'approved early: active from the very start');
     assert.equal(isActive({ ...event, approvedAt: null }, new Date('2026-12-10T00:00:00Z')), false);
     assert.equal(isActive({ ...event, status: 'ended' }, new Date('2026-12-10T00:00:00Z')), false);
     assert.equal(eventState(event, new Date('2026-12-01T12:00:00Z')), 'approved (not yet started)');
     assert.equal(eventState(event, new Date('2026-12-10T00:00:00Z')), 'active');
     assert.equal(eventState(event, new Date('2027-01-10T00:00:00Z')), 'expired');
+    assert.equal(eventState(event, new Date('2026-12-31T00:00:00Z')), 'expired', 'at the very end');
     assert.equal(eventState({ ...event, status: 'recorded' }, new Date('2026-12-10T00:00:00Z')), 'recorded');
     assert.equal(eventState({ ...event, status: 'ended' }, new Date('2026-12-10T00:00:00Z')), 'ended');
   });
