@@ -194,6 +194,12 @@ describe('registry/tamper: state edited outside smki', function () {
     refusedWithIntegrity(await t.sr(g.request(REQUEST, ++counter)), 'adt_thresholds');
   });
 
+  it('an ADT file row edited (another officer named as its submitter): verify 5, the gate refuses (5)', async () => {
+    const t = tampered("UPDATE adt_files SET officer_id = 'OFC-1'");
+    await verifyNames(t, 'adt_files');
+    refusedWithIntegrity(await t.sr(g.request(REQUEST, ++counter)), 'adt_files');
+  });
+
   it("a Device's Supplier edited: verify 5, the gate refuses (5)", async () => {
     const t = tampered(`UPDATE devices SET supplier_eui = '${SUPPLIER}' WHERE eui = '${OTHER_ESME}'`);
     await verifyNames(t, 'devices', new RegExp(OTHER_ESME));
