@@ -1,6 +1,7 @@
 // `smki onboard --dry-run`: the plan runs for real, against a throwaway copy of the CA home, so the
 // report shows exactly what would be done, skipped and refused (the same library functions decide);
-// then the copy is deleted. The real home is only read: its registry file's bytes do not change.
+// then the copy is deleted. The real home is only read: its registry file's bytes do not change (a
+// registry on PostgreSQL is read in one snapshot into the copy's SQLite file; nothing goes to the server).
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -12,7 +13,8 @@ import { runPlan, type OnboardReport, type RunOptions } from './run.js';
 /** Copies a home (keys, audit key and checkpoint, CA files, a consistent snapshot of the registry). */
 export function copyHome(reg: Registry, dest: string): void {
   const db = basename(reg.paths.db);
-  const skip = new Set([db, `${db}-wal`, `${db}-shm`, `${db}-journal`]);
+  // A registry on PostgreSQL is copied into the copy's own SQLite file: its database.json stays behind.
+  const skip = new Set([db, `${db}-wal`, `${db}-shm`, `${db}-journal`, basename(reg.paths.database)]);
   cpSync(reg.paths.dir, dest, { recursive: true, filter: (src) => !skip.has(basename(src)) || src === reg.paths.dir });
   snapshotDatabase(reg, join(dest, db));
 }
@@ -24,7 +26,7 @@ export async function withHomeCopy<T>(reg: Registry, fn: (copy: Registry) => Pro
   try {
     const home = join(dir, 'home');
     copyHome(reg, home);
-    copy = Registry.open(home, { clock: reg.now });
+    copy = Registry.open(home, { clock: reg.now, homeRegistryOnly: true });
     return await fn(copy);
   } finally {
     copy?.close();

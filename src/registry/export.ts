@@ -9,12 +9,15 @@ import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'nod
 import { resolve } from 'node:path';
 import { InputError } from '../domain/errors.js';
 import { MIGRATIONS } from './migrations.js';
+import type { Driver } from './driver.js';
 import type { Registry } from './registry.js';
 import { databasePassword } from './database.js';
 import { PG_BASELINE, PG_BASELINE_VERSION } from './pg-baseline.js';
 import { parsePostgresUrl, PgDriver } from './pg-driver.js';
 import { pgSealingDdl } from './pg-sealing.js';
-import { PROTECTED_TABLES } from './row-mac.js';
+import { PROTECTED_TABLES, RowGuard } from './row-mac.js';
+import { SqliteDriver } from './sqlite-driver.js';
+import { readAuditKey } from './home.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 
@@ -179,12 +182,31 @@ export function copyRegistry(reg: Registry, target: ExportTarget): ExportResult 
   const version = reg.schemaVersion();
   if (version !== SCHEMA_VERSION) throw new InputError(`the registry has schema version ${version}, this smki writes ${SCHEMA_VERSION}: open it read-write once (any command) to migrate it, then export`);
   if (target.kind === 'postgres') {
+    if (reg.db.dialect === 'postgres') throw new InputError(`--to: the registry is on PostgreSQL already (${reg.db.location}): export it to sqlite:FILE, or copy the schema with PostgreSQL's own tools`);
     const tables = copyToPg(reg, target);
     const head = reg.head();
     const records = tables.find((t) => t.name === 'audit')?.rows ?? 0;
     return { target, schemaVersion: SCHEMA_VERSION, tables, audit: { records, ...head } };
   }
-  const path = target.path!;
+  const tables = copyIntoSqliteFile(reg.db, target.path!, readAuditKey(reg.paths));
+  const db = new Database(target.path!, { readonly: true, fileMustExist: true });
+  try {
+    const head = (db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: '0'.repeat(64) };
+    const records = (db.prepare('SELECT COUNT(*) AS n FROM audit').get() as { n: number }).n;
+    return { target, schemaVersion: SCHEMA_VERSION, tables, audit: { records, ...head } };
+  } finally {
+    db.close();
+  }
+}
+
+
+/**
+ * Copies the registry `source` reads (SQLite or PostgreSQL, inside the caller's transaction: one
+ * snapshot) into a new or empty SQLite file, row for row, in one transaction there. The target's
+ * tables are made by the SQLite migrations; each is filled from the source's table of that name.
+ */
+export function copyIntoSqliteFile(source: Driver, path: string, auditKey: Buffer): ExportedTable[] {
+  if (!source.inTransaction) throw new Error('the registry is copied inside a transaction (one snapshot)');
   const created = !existsSync(path);
   if (created) closeSync(openSync(path, 'wx', 0o600));
   const db = new Database(path, { fileMustExist: true, timeout: 5_000 });
@@ -199,16 +221,22 @@ export function copyRegistry(reg: Registry, target: ExportTarget): ExportResult 
       if (n > 0) throw new InputError(`--to: ${path} is not empty (it holds ${n} table(s) or index(es)): export only into a new or empty registry`);
       for (const m of MIGRATIONS) db.exec(m.sql);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      const have = new Set(sqliteTables(db).map((t) => t.name));
-      for (const t of sqliteTables(reg.db)) {
-        if (t.name === 'sqlite_sequence' && !have.has(t.name)) continue;
-        if (!have.has(t.name)) throw new Error(`the target has no table ${t.name} after the migrations`);
-        const cols = (reg.db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(t.name) as { name: string }[]).map((c) => c.name);
+      const made = sqliteTables(db);
+      if (source.dialect === 'sqlite') {
+        const have = new Set(made.map((t) => t.name));
+        for (const t of sqliteTables(source)) if (t.name !== 'sqlite_sequence' && !have.has(t.name)) throw new Error(`the target has no table ${t.name} after the migrations`);
+      }
+      for (const t of made) {
+        if (!source.tableExists(t.name)) {
+          if (t.name === 'sqlite_sequence') continue;
+          throw new Error(`the source registry has no table ${t.name}`);
+        }
+        const cols = source.tableColumns(t.name).map((c) => c.name);
         const targetCols = new Set((db.prepare('SELECT name FROM pragma_table_info(?)').all(t.name) as { name: string }[]).map((c) => c.name));
         for (const c of cols) if (!targetCols.has(c)) throw new Error(`the target's table ${t.name} has no column ${c}`);
         const withRowid = !t.withoutRowid && !t.rowidAlias && t.name !== 'sqlite_sequence';
         const names = [...(withRowid ? ['rowid'] : []), ...cols];
-        const select = reg.db.prepare(`SELECT ${names.map((c, i) => `"${c}" AS c${i}`).join(', ')} FROM main."${t.name}"${t.withoutRowid ? '' : ' ORDER BY rowid'}`);
+        const select = source.prepare(`SELECT ${names.map((c, i) => `"${c}" AS c${i}`).join(', ')} FROM main."${t.name}"${t.withoutRowid ? '' : ' ORDER BY rowid'}`);
         const insert = db.prepare(`INSERT INTO "${t.name}" (${names.map((c) => `"${c}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
         if (t.name === 'sqlite_sequence') db.prepare('DELETE FROM sqlite_sequence').run();
         let rows = 0;
@@ -220,11 +248,12 @@ export function copyRegistry(reg: Registry, target: ExportTarget): ExportResult 
       }
       const problems = db.pragma('foreign_key_check') as unknown[];
       if (problems.length) throw new Error(`the copy breaks ${problems.length} foreign key(s)`);
+      // PostgreSQL keeps no bucket tallies (pg-sealing.ts): SQLite's are built from the copied rows,
+      // each table verified by its row MACs and digest first (a table that does not verify: no copy).
+      if (source.dialect !== 'sqlite') new RowGuard(new SqliteDriver(db, path), auditKey, true).buildBuckets();
     }).immediate();
     committed = true;
-    const head = (db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: '0'.repeat(64) };
-    const records = (db.prepare('SELECT COUNT(*) AS n FROM audit').get() as { n: number }).n;
-    return { target, schemaVersion: SCHEMA_VERSION, tables, audit: { records, ...head } };
+    return tables;
   } finally {
     db.close();
     if (!committed && created) for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });

@@ -251,14 +251,43 @@ class PgStatement implements Statement {
     return this.exec(values).rows;
   }
 
+  /**
+   * Rows in chunks of ITERATE_CHUNK through a cursor, so a long read (cert list --json, audit verify)
+   * holds one chunk in memory, not the whole result. WITH HOLD: outside a transaction the cursor
+   * outlives the statement's own (the server keeps the result); inside one it reads that snapshot.
+   */
   *iterate(...values: unknown[]): IterableIterator<unknown> {
-    yield* this.exec(values).rows;
+    if (this.writes !== undefined) {
+      yield* this.exec(values).rows;
+      return;
+    }
+    if (values.length !== this.params) throw new RangeError(`the statement takes ${this.params} parameter(s), ${values.length} given`);
+    const pq = this.driver.connection();
+    const cursor = this.driver.cursorName();
+    pq.execParams(`DECLARE ${cursor} NO SCROLL CURSOR WITH HOLD FOR ${this.text}`, values.map(param));
+    this.driver.check(pq);
+    try {
+      for (;;) {
+        pq.exec(`FETCH ${ITERATE_CHUNK} FROM ${cursor}`);
+        this.driver.check(pq);
+        const rows = this.rows(pq);
+        yield* rows;
+        if (rows.length < ITERATE_CHUNK) return;
+      }
+    } finally {
+      // Closed before any rollback the consumer's error leads to; a cursor already gone (its
+      // transaction ended) is no error.
+      if (this.driver.open) this.driver.connection().exec(`CLOSE ${cursor}`);
+    }
   }
 
   run(...values: unknown[]): RunResult {
     return { changes: this.exec(values).changes, lastInsertRowid: 0 };
   }
 }
+
+/** Rows fetched per round trip by iterate(). */
+const ITERATE_CHUNK = 500;
 
 const closing = new Set<PQ>();
 
@@ -329,6 +358,13 @@ export class PgDriver implements Driver {
       this.statements.set(text, name);
     }
     return name;
+  }
+
+  private cursors = 0;
+
+  /** A cursor name unique on this connection. */
+  cursorName(): string {
+    return `smki_c${++this.cursors}`;
   }
 
   wrote(table: string): void {

@@ -68,6 +68,8 @@ export interface OpenOptions {
   benchmarkWithoutRowChecks?: boolean;
   /** --database (a URL from argv: no password in it); else SMKI_DATABASE_URL; else the home's own. */
   database?: string;
+  /** The home's own registry whatever SMKI_DATABASE_URL says (a temporary copy of a home). */
+  homeRegistryOnly?: boolean;
 }
 
 let benchmarkRowChecksOff = false;
@@ -140,7 +142,7 @@ export class Registry {
     if (!existsSync(paths.db) && !existsSync(paths.database)) {
       throw new InputError(`no CA at ${paths.dir} (run 'smki init' first, or pass --home)`);
     }
-    const target = homeDatabase(paths, databaseChoice(opts.database));
+    const target = homeDatabase(paths, opts.homeRegistryOnly ? undefined : databaseChoice(opts.database));
     if (target) return Registry.openPg(paths, target, opts);
     const auditKey = readAuditKey(paths);
     requireSqliteFile(paths.db);
@@ -373,11 +375,18 @@ export class Registry {
    * every row of every protected table. A table that cannot be read at all (dropped) is a problem too.
    */
   verify(anchor?: unknown): { records: number; problems: AuditProblem[] } {
+    // One snapshot (PostgreSQL REPEATABLE READ, an SQLite read transaction): a commit by another node
+    // while the chain, the state and the tables are read one after another never looks like tampering.
+    return this.inTransaction ? this.verifyNow(anchor) : this.db.transaction(() => this.verifyNow(anchor), 'unlocked');
+  }
+
+  private verifyNow(anchor?: unknown): { records: number; problems: AuditProblem[] } {
     let records = 0;
     const problems: AuditProblem[] = [];
     const guarded = (what: string, fn: () => void): void => {
       try {
-        fn();
+        // A savepoint each: a failed read (a dropped table) does not abort the others on PostgreSQL.
+        this.db.transaction(fn, 'unlocked');
       } catch (e) {
         if (e instanceof IntegrityError) problems.push(...((e.details.problems as AuditProblem[] | undefined) ?? [{ seq: null, problem: e.message }]));
         else if (this.db.isDatabaseError(e)) problems.push({ seq: null, problem: `${what}: ${(e as Error).message}` });
