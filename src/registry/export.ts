@@ -134,7 +134,8 @@ function pgTables(db: PgDriver): number {
 }
 
 /** SQLite -> PostgreSQL: the PostgreSQL baseline schema, then every row as stored, in one transaction there. */
-function copyToPg(reg: Registry, target: ExportTarget): ExportedTable[] {
+export function copySqliteIntoPg(source: Driver, target: ExportTarget): ExportedTable[] {
+  if (source.dialect !== 'sqlite') throw new Error(`copySqliteIntoPg reads an SQLite registry, not ${source.dialect}`);
   const db = connectPg(target, true);
   try {
     const tables: ExportedTable[] = [];
@@ -149,12 +150,12 @@ function copyToPg(reg: Registry, target: ExportTarget): ExportedTable[] {
         db.exec(m.pg);
         db.setSchemaVersion(m.version);
       }
-      for (const t of sqliteTables(reg.db)) {
+      for (const t of sqliteTables(source)) {
         if (t.name === 'sqlite_sequence') continue;
-        const cols = (reg.db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(t.name) as { name: string }[]).map((c) => c.name);
+        const cols = (source.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(t.name) as { name: string }[]).map((c) => c.name);
         const withRowid = !t.withoutRowid && !t.rowidAlias;
         const names = [...(withRowid ? ['rowid'] : []), ...cols];
-        const select = reg.db.prepare(`SELECT ${names.map((c, i) => `"${c}" AS c${i}`).join(', ')} FROM main."${t.name}"${t.withoutRowid ? '' : ' ORDER BY rowid'}`);
+        const select = source.prepare(`SELECT ${names.map((c, i) => `"${c}" AS c${i}`).join(', ')} FROM main."${t.name}"${t.withoutRowid ? '' : ' ORDER BY rowid'}`);
         const insert = db.prepare(`INSERT INTO "${t.name}" (${names.map((c) => `"${c}"`).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
         let rows = 0;
         for (const row of select.iterate() as IterableIterator<Record<string, unknown>>) {
@@ -183,7 +184,7 @@ export function copyRegistry(reg: Registry, target: ExportTarget): ExportResult 
   if (version !== SCHEMA_VERSION) throw new InputError(`the registry has schema version ${version}, this smki writes ${SCHEMA_VERSION}: open it read-write once (any command) to migrate it, then export`);
   if (target.kind === 'postgres') {
     if (reg.db.dialect === 'postgres') throw new InputError(`--to: the registry is on PostgreSQL already (${reg.db.location}): export it to sqlite:FILE, or copy the schema with PostgreSQL's own tools`);
-    const tables = copyToPg(reg, target);
+    const tables = copySqliteIntoPg(reg.db, target);
     const head = reg.head();
     const records = tables.find((t) => t.name === 'audit')?.rows ?? 0;
     return { target, schemaVersion: SCHEMA_VERSION, tables, audit: { records, ...head } };

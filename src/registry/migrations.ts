@@ -485,7 +485,7 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (name, bucket)
       ) WITHOUT ROWID;
     `,
-    // On PostgreSQL the table exists (a later migration's shape) but no tallies are kept yet (row-mac.ts hasBuckets).
+    // On PostgreSQL the table comes here and its tallies from migration 15 (PG_BUCKETS_VERSION).
     pg: `
       CREATE TABLE integrity_buckets (
         name TEXT COLLATE "C" NOT NULL,
@@ -496,4 +496,15 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 15,
+    name: 'Bucket tallies on PostgreSQL too: a row restored from an older copy is refused on read there as on SQLite',
+    // SQLite keeps them from migration 14. On PostgreSQL the registry builds them from the verified rows
+    // at this upgrade (RowGuard.buildBuckets), after dropping any an export from SQLite brought along.
+    sql: '',
+    pg: 'DELETE FROM integrity_buckets',
+  },
 ];
+
+/** The PostgreSQL registry keeps bucket tallies (src/registry/row-mac.ts) from this version on. */
+export const PG_BUCKETS_VERSION = 15;

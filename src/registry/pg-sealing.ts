@@ -19,8 +19,8 @@ export interface SealingHooks {
   mac(table: string, row: Record<string, unknown>): Buffer;
   /** Throws IntegrityError unless the row (with its row_mac) is as smki wrote it. */
   check(table: string, row: Record<string, unknown>): void;
-  /** A MAC left the table (`removed`) and/or came into it (`added`). */
-  note(table: string, removed: Buffer | null, added: Buffer | null): void;
+  /** A MAC left the table (`removed`, from the row at `oldRowid`) and/or came into it (`added`, at `newRowid`). */
+  note(table: string, oldRowid: number | null, removed: Buffer | null, newRowid: number | null, added: Buffer | null): void;
 }
 
 /** The trigger function and the triggers that record changes (created with the schema). */
@@ -112,15 +112,18 @@ export class PgSealer implements WriteObserver {
           const after = c.new_row === null ? null : this.decode(c.tbl, c.new_row);
           const oldMac = (before?.row_mac as Buffer | null | undefined) ?? null;
           const newMac = (after?.row_mac as Buffer | null | undefined) ?? null;
-          if (c.op === 'DELETE') this.hooks.note(c.tbl, oldMac, null);
+          // The rowid (a column here, generated or an identity) names the row's bucket of tallies.
+          const oldRowid = (before?.rowid as number | null | undefined) ?? null;
+          const newRowid = (after?.rowid as number | null | undefined) ?? null;
+          if (c.op === 'DELETE') this.hooks.note(c.tbl, oldRowid, oldMac, null, null);
           else if (c.op === 'INSERT') {
             if (newMac === null) seal.push({ table: c.tbl, row: after! });
-            else this.hooks.note(c.tbl, null, newMac);
+            else this.hooks.note(c.tbl, null, null, newRowid, newMac);
           } else if (oldMac === newMac || (oldMac !== null && newMac !== null && oldMac.equals(newMac))) {
             // An UPDATE that left row_mac alone changed the row: the row it changed must be smki's own.
             this.hooks.check(c.tbl, before!);
             seal.push({ table: c.tbl, row: after! });
-          } else this.hooks.note(c.tbl, oldMac, newMac);
+          } else this.hooks.note(c.tbl, oldRowid, oldMac, newRowid, newMac);
         }
         // The sealing UPDATEs are recorded in turn (their MAC changes) and move the digests next round.
         for (const s of seal) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { InputError, IntegrityError, RegistryBusyError } from '../domain/errors.js';
 import { AuditLog, GENESIS_HASH, type AuditProblem } from './audit.js';
 import { homePaths, readAuditKey, type HomePaths } from './home.js';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS, PG_BUCKETS_VERSION } from './migrations.js';
 import { RowGuard } from './row-mac.js';
 import { statementProblems } from './statement-check.js';
 import type { Driver, Statement } from './driver.js';
@@ -267,7 +267,8 @@ export class Registry {
       // Another process may have run these migrations while this one waited for the lock.
       if (this.schemaVersion() >= pending[pending.length - 1]!.version) return;
       const integrityBefore = this.rows.hasState();
-      const bucketsBefore = this.db.tableExists('integrity_buckets');
+      // PostgreSQL has the table from migration 14 but keeps its tallies from PG_BUCKETS_VERSION on.
+      const bucketsBefore = this.db.tableExists('integrity_buckets') && (this.db.dialect === 'sqlite' || current >= PG_BUCKETS_VERSION);
       const reseal = integrityBefore ? [...new Set(pending.flatMap((m) => m.reseal ?? []))] : [];
       for (const t of reseal) {
         const problems = this.rows.tableProblems(t);

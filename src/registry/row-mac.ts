@@ -31,6 +31,7 @@ import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 import type { Driver, Statement } from './driver.js';
 import { SqliteDriver } from './sqlite-driver.js';
 import { installPgSealing } from './pg-sealing.js';
+import { PG_BUCKETS_VERSION } from './migrations.js';
 import { IntegrityError } from '../domain/errors.js';
 
 /** Tables whose rows decisions rely on. New security tables are added here (see above). */
@@ -277,7 +278,7 @@ export class RowGuard {
     if (!this.enabled || this.installed) return;
     if (!(this.db instanceof SqliteDriver)) {
       // PostgreSQL: sealed in this process after each write (src/registry/pg-sealing.ts); the key stays here.
-      installPgSealing(this.db, { mac: (t, row) => this.macOfRow(t, row), check: (t, row) => void this.check(t, row), note: (t, removed, added) => this.noteChange(t, null, removed, null, added) }, PROTECTED_TABLES);
+      installPgSealing(this.db, { mac: (t, row) => this.macOfRow(t, row), check: (t, row) => void this.check(t, row), note: (t, oldRowid, removed, newRowid, added) => this.noteChange(t, oldRowid, removed, newRowid, added) }, PROTECTED_TABLES);
       this.installed = true;
       return;
     }
@@ -557,6 +558,12 @@ export class RowGuard {
   private requireBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown>): void {
     const k = `${table}|${bucket}`;
     if (this.bucketsVerified.has(k)) return;
+    // PostgreSQL outside a transaction: the tallies and the bucket's rows are read in one snapshot
+    // (REPEATABLE READ; a caller iterating over rows reads through a WITH HOLD cursor, which outlives it).
+    if (!this.db.inTransaction && !(this.db instanceof SqliteDriver)) {
+      this.db.transaction(() => this.verifyBucket(table, shape, bucket, row, k), 'unlocked');
+      return;
+    }
     // Outside a transaction the state row, the tallies and the bucket's rows are read statement by
     // statement (no BEGIN: the caller may be iterating over rows): a mismatch counts only if no other
     // connection committed while they were read (data_version unchanged), else they are read again.
@@ -817,9 +824,10 @@ export class RowGuard {
 
   /** Whether the schema has the bucket tallies (a registry read before its upgrade to them has not). */
   private hasBuckets(): boolean {
-    // PostgreSQL's sealing (pg-sealing.ts) keeps no bucket tallies yet: its rows are checked by MAC and digest.
-    if (!(this.db instanceof SqliteDriver)) return false;
-    this.bucketsExist ||= this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'integrity_buckets'").get() !== undefined;
+    if (this.bucketsExist) return true;
+    // PostgreSQL keeps the tallies from migration 15 on (integrity_buckets exists from 14 there, empty).
+    if (!(this.db instanceof SqliteDriver)) this.bucketsExist = this.db.tableExists('integrity_buckets') && this.db.schemaVersion() >= PG_BUCKETS_VERSION;
+    else this.bucketsExist = this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'integrity_buckets'").get() !== undefined;
     return this.bucketsExist;
   }
 

@@ -3,15 +3,16 @@
 // exit 5, by the command that would rely on it, before it acts.
 import { strict as assert } from 'node:assert';
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { readOrganisationCertificate } from '../../src/ca/organisation-certificate.js';
 import { IntegrityError } from '../../src/domain/errors.js';
 import { listDecisions } from '../../src/registry/gate.js';
 import { Registry } from '../../src/registry/registry.js';
 import { smki } from '../support/cli.js';
+import { copyHome } from '../support/home-copy.js';
+import { openOutside } from '../support/query.js';
 import { makeCsr } from '../support/csr.js';
 import { ESME, OTHER_ESME, setupGateScenario, type GateScenario, type Signer } from '../support/gate-scenario.js';
 import { OTHER_SUPPLIER, SRP, SUPPLIER } from '../support/scenario.js';
@@ -44,15 +45,15 @@ describe('registry/tamper: state edited outside smki', function () {
     g.cleanup();
   });
 
-  /** A copy of the scenario's home with `sql` applied by another SQLite client (no smki involved). */
+  /** A copy of the scenario's home with `sql` applied by another client of its database (SQLite or PostgreSQL; no smki involved). */
   function tampered(...sql: string[]) {
     const dir = mkdtempSync(join(tmpdir(), 'smki-tamper-'));
     copies.push(dir);
     const home = join(dir, 'home');
-    cpSync(g.home, home, { recursive: true });
-    const db = new Database(join(home, 'registry.sqlite'));
-    for (const s of sql) db.exec(s);
-    db.close();
+    copyHome(g.home, home);
+    outside(home, (db) => {
+      for (const s of sql) db.exec(s);
+    });
     const run = (args: string[]) => smki(['--home', home, ...actAs('ra1'), ...withOfficerKeys(home, args)]);
     const write = (name: string, text: string) => {
       const file = join(dir, name);
@@ -71,13 +72,24 @@ describe('registry/tamper: state edited outside smki', function () {
     return problems;
   }
 
+  /** `fn` on the home's database opened as any other client would open it (outside smki). */
+  function outside<T>(home: string, fn: (db: ReturnType<typeof openOutside>) => T): T {
+    const db = openOutside(home);
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  }
+  const rowOf = (home: string, table: string, key: string, value: string) =>
+    outside(home, (db) => db.prepare(`SELECT * FROM ${table} WHERE ${key} = ?`).get(value) as Record<string, unknown>);
+
   /** Every column of the row keyed `key` set back to `old` (an older copy of the whole row, row_mac included). */
   function restoreRow(home: string, table: string, key: string, old: Record<string, unknown>) {
-    const db = new Database(join(home, 'registry.sqlite'));
-    const cols = Object.keys(old).filter((c) => c !== key);
-    const r = db.prepare(`UPDATE ${table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ?`).run(...cols.map((c) => old[c]), old[key]);
-    db.close();
-    assert.equal(r.changes, 1);
+    // PostgreSQL's rowid stands for SQLite's implicit one: not a column an UPDATE sets (it may be generated).
+    const cols = Object.keys(old).filter((c) => c !== key && c !== 'rowid');
+    const changes = outside(home, (db) => db.prepare(`UPDATE ${table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ?`).run(...cols.map((c) => old[c]), old[key]).changes);
+    assert.equal(changes, 1);
   }
 
   function refusedWithIntegrity(r: { code: number; stdout: string; stderr: string }, table: string) {
@@ -118,10 +130,8 @@ describe('registry/tamper: state edited outside smki', function () {
 
   it('a revoked certificate row put back whole from an older copy (old MAC and all): verify 5', async () => {
     const before = tampered();
-    const db = new Database(join(before.home, 'registry.sqlite'));
     const serial = g.srp.cert.serialHex;
-    const old = db.prepare('SELECT * FROM certificates WHERE serial = ?').get(serial) as Record<string, unknown>;
-    db.close();
+    const old = rowOf(before.home, 'certificates', 'serial', serial);
     assert.equal((await before.run(['cert', 'revoke', serial, '--reason', 'superseded', '--passphrase-file', g.pass])).code, 0);
     restoreRow(before.home, 'certificates', 'serial', old);
     await verifyNames(before, 'certificates');
@@ -133,9 +143,7 @@ describe('registry/tamper: state edited outside smki', function () {
 
   it("a Device row put back whole from an older copy (its old Supplier, old MAC and all): the gate and device show exit 5", async () => {
     const t = tampered();
-    const db = new Database(join(t.home, 'registry.sqlite'));
-    const old = db.prepare('SELECT * FROM devices WHERE eui = ?').get(ESME) as Record<string, unknown>;
-    db.close();
+    const old = rowOf(t.home, 'devices', 'eui', ESME);
     // smki moves the Device to another Supplier: the gate must no longer accept requests for it.
     const csv = t.write('moved.csv', `device_eui,device_type,smets,supplier_eui\n${ESME},ESME,2,${OTHER_SUPPLIER}\n`);
     assert.equal((await t.run(['device', 'import', '--file', csv])).code, 0);
@@ -149,9 +157,7 @@ describe('registry/tamper: state edited outside smki', function () {
 
   it('a replay-counter row put back whole from an older copy (a lower counter, its old MAC): the gate refuses (5)', async () => {
     const t = tampered();
-    const db = new Database(join(t.home, 'registry.sqlite'));
-    const old = db.prepare('SELECT * FROM replay_counters WHERE originator = ?').get(SRP) as Record<string, unknown>;
-    db.close();
+    const old = rowOf(t.home, 'replay_counters', 'originator', SRP);
     const sent = g.request(REQUEST, ++counter);
     assert.equal((await t.sr(sent)).code, 0);
     restoreRow(t.home, 'replay_counters', 'originator', old);
@@ -175,9 +181,7 @@ describe('registry/tamper: state edited outside smki', function () {
   it('an ended event reopened: verify 5, the gate refuses (5)', async () => {
     const base = tampered();
     assert.equal((await base.run(['solr', 'end', g.eventId, ...actAs('ra1')])).code, 0);
-    const db = new Database(join(base.home, 'registry.sqlite'));
-    db.exec(`UPDATE solr_events SET status = 'approved', ended_by = NULL, ended_at = NULL WHERE id = '${g.eventId}'`);
-    db.close();
+    outside(base.home, (db) => db.exec(`UPDATE solr_events SET status = 'approved', ended_by = NULL, ended_at = NULL WHERE id = '${g.eventId}'`));
     await verifyNames(base, 'solr_events', new RegExp(g.eventId));
     refusedWithIntegrity(await base.sr(g.request(REQUEST, ++counter)), 'solr_events');
   });
@@ -238,9 +242,7 @@ describe('registry/tamper: state edited outside smki', function () {
       `UPDATE replay_counters SET counter = '00000000000000000001', row_mac = NULL WHERE originator = '${SRP}'`,
     );
     // Even a row re-MACed and a digest fixed by someone with no key cannot match: here the digest row is dropped.
-    const db = new Database(join(t.home, 'registry.sqlite'));
-    db.exec("DELETE FROM integrity_digests WHERE name = 'replay_counters'");
-    db.close();
+    outside(t.home, (db) => db.exec("DELETE FROM integrity_digests WHERE name = 'replay_counters'"));
     await verifyNames(t, 'replay_counters');
     assert.equal((await t.sr(g.request(REQUEST, 10n))).code, 5);
   });
