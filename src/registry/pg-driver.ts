@@ -294,6 +294,9 @@ const closing = new Set<PQ>();
 /** The one advisory lock of a registry: smki's class id, and the schema's hash. */
 const LOCK_CLASS = 0x736d6b69; // 'smki'
 
+/** Takes the registry's write lock (the schema on the search path) until the transaction ends. */
+export const WRITE_LOCK_SQL = `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(current_schema()))`;
+
 export class PgDriver implements Driver {
   readonly dialect = 'postgres' as const;
   readonly location: string;
@@ -413,7 +416,7 @@ export class PgDriver implements Driver {
     this.depth = 1;
     try {
       if (mode === 'write') {
-        this.simple(`SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(current_schema()))${this.relaxed ? '; SET LOCAL synchronous_commit = off' : ''}`);
+        this.simple(`${WRITE_LOCK_SQL}${this.relaxed ? '; SET LOCAL synchronous_commit = off' : ''}`);
       }
       const r = fn();
       this.simple('COMMIT');

@@ -4,15 +4,15 @@
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { makeCsr } from '../support/csr.js';
 import { ESME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
-import { query } from '../support/query.js';
+import { holdWriteLock, query } from '../support/query.js';
 import { ensureBuilt, runConcurrently, startSmki, type ProcessResult } from '../support/process.js';
 import { SRP } from '../support/scenario.js';
 import { actAs, officerTestKey } from '../support/keys.js';
 
-const RAW_DB_ERROR = /SQLITE|UNIQUE constraint|database is locked|constraint failed/i;
+// SQLite's raw errors, and PostgreSQL's (a unique violation, a deadlock, a lock or statement timeout).
+const RAW_DB_ERROR = /SQLITE|UNIQUE constraint|database is locked|constraint failed|duplicate key value|deadlock detected|could not serialize|canceling statement|PgError/i;
 
 const count = (home: string, table: string) => query<{ n: number }>(home, `SELECT COUNT(*) AS n FROM ${table}`)[0]!.n;
 
@@ -80,16 +80,14 @@ describe('registry: many processes, one home', function () {
   }
 
   it('a writer that cannot get the registry within the bounded wait says so in one line and changes nothing', async () => {
-    const db = new Database(join(s.home, 'registry.sqlite'));
-    db.exec('BEGIN IMMEDIATE');
+    const release = holdWriteLock(s.home);
     try {
       const r = await startSmki(['--home', s.home, 'party', 'add', '--name', 'Late Ltd', '--role', 'IS', '--eui', '90B3D51F30990000', ...actAs('ra1')],
         { SMKI_BUSY_WAIT_MS: '300' }).done;
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^smki: the registry is busy: another smki process held it for \d+ s; nothing was changed, run the command again\n$/);
     } finally {
-      db.exec('ROLLBACK');
-      db.close();
+      release();
     }
     assert.equal(query(s.home, "SELECT 1 FROM user_ids WHERE eui = '90B3D51F30990000'").length, 0);
   });

@@ -5,18 +5,19 @@
 import { strict as assert } from 'node:assert';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { smki } from '../support/cli.js';
+import { testDatabaseUrl } from '../support/database.js';
+import { copyHome } from '../support/home-copy.js';
 import { ESME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
 import { actAs, personKey } from '../support/keys.js';
-import { query } from '../support/query.js';
+import { outsideRun, query } from '../support/query.js';
 import { registryDigest } from '../support/scenario.js';
 
 const CV4 = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML';
 
-/** A second home with the same keys, CA files and checkpoint as `home`, and no registry of its own yet. */
+/** A second home with the same keys, CA files and checkpoint as `home`, and no registry of its own yet (no database.json either). */
 function homeBeside(home: string, dir: string): string {
-  cpSync(home, dir, { recursive: true, filter: (src) => !/registry\.sqlite(-wal|-shm)?$/.test(src) });
+  cpSync(home, dir, { recursive: true, filter: (src) => !/(registry\.sqlite(-wal|-shm)?|database\.json)$/.test(src) });
   return dir;
 }
 
@@ -48,7 +49,9 @@ describe('registry export --to', function () {
     const last = query<{ seq: number; action: string; actor: string; subject: string; statement: string | null }>(g.home, 'SELECT seq, action, actor, subject, statement FROM audit ORDER BY seq DESC LIMIT 1')[0]!;
     assert.deepEqual([last.action, last.actor, last.subject, last.seq], ['registry.export', 'ra1', join(copy, 'registry.sqlite'), r.json.auditSeq]);
     assert.ok(last.statement);
-    assert.equal(registryDigest(copy), registryDigest(g.home), 'the copy holds the same rows (rowids, MACs, integrity state) as the source');
+    // From PostgreSQL the copy differs only where the back-ends do (PostgreSQL's rowid column, SQLite's own tables).
+    const portable = testDatabaseUrl() !== undefined;
+    assert.equal(registryDigest(copy, { portable }), registryDigest(g.home, { portable }), 'the copy holds the same rows (rowids, MACs, integrity state) as the source');
     const v = await smki(['--home', copy, 'audit', 'verify', '--json']);
     assert.equal(v.code, 0, v.stdout + v.stderr);
     assert.equal(v.json.records, r.json.auditRecords);
@@ -59,18 +62,27 @@ describe('registry export --to', function () {
     assert.equal((await smki(['--home', copy, 'audit', 'verify'])).code, 0);
   });
 
-  it('to PostgreSQL: a new schema takes every row as stored, a home naming it verifies and works, a second export there is refused', async function () {
-    const base = process.env.SMKI_TEST_DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
+  it('to PostgreSQL: a new schema takes every row as stored, a home naming it verifies and works, a second export there is refused (a home on PostgreSQL: exit 4, through an SQLite copy)', async function () {
+    const base = testDatabaseUrl() || 'postgres://postgres@127.0.0.1:5432/test';
     const schema = `t_export_${process.pid}_${Date.now().toString(36)}`;
     const u = new URL(base);
     u.searchParams.set('schema', schema);
     const url = u.toString();
-    const r = await exportTo(url);
+    let source = g.home;
+    if (testDatabaseUrl()) {
+      // PostgreSQL to PostgreSQL is refused before anything is written; the way is through SQLite.
+      const direct = await exportTo(url);
+      assert.equal(direct.code, 4, direct.stderr);
+      assert.match(direct.stderr, /the registry is on PostgreSQL already/);
+      source = newHome();
+      assert.equal((await exportTo(`sqlite:${join(source, 'registry.sqlite')}`)).code, 0);
+    }
+    const r = await exportTo(url, source);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.backend, 'postgres');
-    const copy = newHome();
+    const copy = homeBeside(source, join(g.dir, `copy-${++n}`));
     writeFileSync(join(copy, 'database.json'), `${JSON.stringify({ url: base, schema }, null, 2)}\n`, { mode: 0o600 });
-    const sourceRows = (t: string) => query<{ n: number }>(g.home, `SELECT COUNT(*) AS n FROM ${t}`)[0]!.n;
+    const sourceRows = (t: string) => query<{ n: number }>(source, `SELECT COUNT(*) AS n FROM ${t}`)[0]!.n;
     for (const t of r.json.tables as { name: string; rows: number }[]) {
       if (t.name === 'sqlite_sequence') continue;
       assert.equal(Number(query<{ n: number | string }>(copy, `SELECT COUNT(*) AS n FROM ${t.name}`)[0]!.n), sourceRows(t.name), t.name);
@@ -82,7 +94,7 @@ describe('registry export --to', function () {
     const next = await smki(['--home', copy, 'sr', 'check', g.write('pg.xml', g.request(CV4, 102n, ESME)), '--json']);
     assert.deepEqual(next.json.items[0].reasons.map((x: { code: string }) => x.code), ['REPLAY']);
     { const v2 = await smki(["--home", copy, "audit", "verify"]); assert.equal(v2.code, 0, v2.stdout + v2.stderr); }
-    const again = await exportTo(url);
+    const again = await exportTo(url, source);
     assert.equal(again.code, 4, again.stderr);
     assert.match(again.stderr, /is not empty/);
   });
@@ -108,10 +120,8 @@ describe('registry export --to', function () {
 
   it('refuses a tampered source (exit 5) before anything is written anywhere', async () => {
     const tampered = join(g.dir, 'tampered');
-    cpSync(g.home, tampered, { recursive: true });
-    const db = new Database(join(tampered, 'registry.sqlite'));
-    db.prepare("UPDATE sr_decisions SET decision = 'accept' WHERE decision = 'quarantine'").run();
-    db.close();
+    copyHome(g.home, tampered);
+    outsideRun(tampered, "UPDATE sr_decisions SET decision = 'accept' WHERE decision = 'quarantine'");
     const before = registryDigest(tampered);
     const target = join(g.dir, 'from-tampered.sqlite');
     const r = await exportTo(`sqlite:${target}`, tampered);

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { homeDatabase } from '../../src/registry/database.js';
 import type { Driver } from '../../src/registry/driver.js';
 import { homePaths } from '../../src/registry/home.js';
-import { PgDriver } from '../../src/registry/pg-driver.js';
+import { PgDriver, WRITE_LOCK_SQL } from '../../src/registry/pg-driver.js';
 import { SqliteDriver } from '../../src/registry/sqlite-driver.js';
 
 export function query<T>(home: string, sql: string, ...args: unknown[]): T[] {
@@ -37,6 +37,22 @@ export function outsideRun(home: string, sql: string, ...args: unknown[]): numbe
   } finally {
     db.close();
   }
+}
+
+/**
+ * Holds the home's write lock as another smki process on another node would (SQLite BEGIN IMMEDIATE;
+ * PostgreSQL the registry's advisory lock, in a transaction of a separate connection) until released.
+ */
+export function holdWriteLock(home: string): () => void {
+  const db = openOutside(home);
+  db.exec(db.dialect === 'postgres' ? `BEGIN; ${WRITE_LOCK_SQL}` : 'BEGIN IMMEDIATE');
+  return () => {
+    try {
+      db.exec('ROLLBACK');
+    } finally {
+      db.close();
+    }
+  };
 }
 
 /** The size of the home's WAL file: it grows while a transaction writes (0 when there is none). */

@@ -57,8 +57,11 @@ export async function setupScenario(): Promise<Scenario> {
   return { dir: t.dir, home, pass, cleanup: t.cleanup, run, sro, aro, nominatedAro, otherAro, supplierAro };
 }
 
-/** A digest of every row of every table: equal digests mean an unchanged registry. */
-export function registryDigest(home: string): string {
+/**
+ * A digest of every row of every table of the home's registry: equal digests mean an unchanged registry. `portable`: what both back-ends hold
+ * alike (no table of SQLite's or PostgreSQL's own, no PostgreSQL rowid column), to compare a registry with its export.
+ */
+export function registryDigest(home: string, opts: { portable?: boolean } = {}): string {
   const db = openOutside(home, { readonly: true });
   try {
     const h = createHash('sha256');
@@ -66,8 +69,11 @@ export function registryDigest(home: string): string {
       ? db.prepare("SELECT relname AS name FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' ORDER BY relname")
       : db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).all() as { name: string }[];
     for (const { name } of tables) {
+      // SQLite's own tables; PostgreSQL's schema_version stands for SQLite's user_version.
+      if (opts.portable && (name.startsWith('sqlite_') || (db.dialect === 'postgres' && name === 'schema_version'))) continue;
       h.update(`#${name}\n`);
       const rows = db.prepare(`SELECT * FROM "${name}"`).all()
+        .map((row) => (opts.portable && db.dialect === 'postgres' ? Object.fromEntries(Object.entries(row as object).filter(([k]) => k !== 'rowid')) : row))
         .map((row) => JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : typeof v === 'bigint' ? v.toString() : v)))
         .sort();
       for (const row of rows) h.update(row);
