@@ -13,6 +13,16 @@ import { Registry } from '../../src/registry/registry.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { actAs, adminFlags } from '../support/keys.js';
 import { SqliteDriver } from '../../src/registry/sqlite-driver.js';
+import { homeDatabase } from '../../src/registry/database.js';
+import { homePaths } from '../../src/registry/home.js';
+import { PgDriver, parsePostgresUrl } from '../../src/registry/pg-driver.js';
+import { testDatabaseUrl, withTestDatabase } from '../support/database.js';
+import { copyHome } from '../support/home-copy.js';
+import { openOutside, outsideRun, query } from '../support/query.js';
+
+const onPg = testDatabaseUrl() !== undefined;
+/** A test of SQLite's own file (its WAL, its bytes): skipped on PostgreSQL, for the reason its title gives. */
+const sqliteFileIt = onPg ? it.skip : it;
 
 describe('registry/broken homes', function () {
   this.timeout(60_000);
@@ -31,8 +41,7 @@ describe('registry/broken homes', function () {
   after(() => t.cleanup());
 
   function copy(): { home: string; run: (args: string[]) => ReturnType<typeof smki>; db: string } {
-    const home = join(t.dir, `h${++n}`);
-    cpSync(base, home, { recursive: true });
+    const home = copyHome(base, join(t.dir, `h${++n}`));
     return { home, run: (args) => smki(['--home', home, ...actAs('ra1'), ...args]), db: join(home, 'registry.sqlite') };
   }
   const addParty = (run: (a: string[]) => ReturnType<typeof smki>, i = n) =>
@@ -42,9 +51,7 @@ describe('registry/broken homes', function () {
   describe('the audit log resists rollback', () => {
     it('every record and the checkpoint deleted: exit 5, and the next write is refused', async () => {
       const h = copy();
-      const db = new Database(h.db);
-      db.exec('DELETE FROM audit');
-      db.close();
+      outsideRun(h.home, 'DELETE FROM audit');
       rmSync(join(h.home, 'audit.checkpoint'));
       const v = await h.run(['audit', 'verify']);
       assert.equal(v.code, 5, v.stderr);
@@ -58,9 +65,7 @@ describe('registry/broken homes', function () {
       const older = readFileSync(join(h.home, 'audit.checkpoint'));
       const seq = (JSON.parse(older.toString()) as { seq: number }).seq;
       assert.equal((await addParty(h.run)).code, 0);
-      const db = new Database(h.db);
-      db.prepare('DELETE FROM audit WHERE seq > ?').run(seq);
-      db.close();
+      outsideRun(h.home, 'DELETE FROM audit WHERE seq > ?', seq);
       writeFileSync(join(h.home, 'audit.checkpoint'), older);
       const v = await h.run(['audit', 'verify', '--json']);
       assert.equal(v.code, 5, v.stdout);
@@ -70,9 +75,7 @@ describe('registry/broken homes', function () {
 
     it('a dropped audit table is exit 5, not 1', async () => {
       const h = copy();
-      const db = new Database(h.db);
-      db.exec('DROP TABLE audit');
-      db.close();
+      outsideRun(h.home, 'DROP TABLE audit');
       for (const args of [['audit', 'verify'], ['cert', 'list']]) {
         const r = await h.run(args);
         assert.equal(r.code, 5, `${args.join(' ')}: ${r.stderr}`);
@@ -82,8 +85,7 @@ describe('registry/broken homes', function () {
 
     it('audit anchor: a whole home rolled back behind its anchor is refused; the home itself verifies with it', async () => {
       const h = copy();
-      const snapshot = join(t.dir, `snap${n}`);
-      cpSync(h.home, snapshot, { recursive: true });
+      const snapshot = copyHome(h.home, join(t.dir, `snap${n}`));
       assert.equal((await addParty(h.run)).code, 0);
       const anchor = join(t.dir, `anchor${n}.json`);
       const a = await h.run(['audit', 'anchor', '--out', anchor, '--json']);
@@ -104,7 +106,18 @@ describe('registry/broken homes', function () {
   });
 
   describe('evidence is never erased', () => {
-    it('a WAL deleted after a crash (commits lost) is exit 5, and an ordinary write after it is refused', async () => {
+    it('a registry put back from an older copy under the newer checkpoint (commits lost) is exit 5, and an ordinary write after it is refused', async () => {
+      const h = copy();
+      const older = copyHome(h.home, join(t.dir, `older${n}`));
+      assert.equal((await addParty(h.run)).code, 0);
+      copyFileSync(join(h.home, 'audit.checkpoint'), join(older, 'audit.checkpoint'));
+      const w = await addParty((args) => smki(['--home', older, ...actAs('ra1'), ...args]), 901);
+      assert.equal(w.code, 5, w.stderr);
+      assert.match(w.stderr, /behind the checkpoint/);
+      assert.equal((await smki(['--home', older, 'audit', 'verify'])).code, 5);
+    });
+
+    sqliteFileIt('a WAL deleted after a crash (commits lost) is exit 5, and an ordinary write after it is refused (SQLite: its WAL file; on PostgreSQL, the test above)', async () => {
       const h = copy();
       // A process commits (to the WAL only) and dies: the WAL is then lost; the checkpoint names the lost commits.
       const reg = Registry.open(h.home);
@@ -126,7 +139,41 @@ describe('registry/broken homes', function () {
       assert.equal((await smki(['--home', crashed, 'audit', 'verify'])).code, 5);
     });
 
-    it('a registry truncated to 0 bytes is exit 5, not a new registry, also for an ordinary write', async () => {
+    /** The home's PostgreSQL schema dropped and made again by `fill` (outside smki). */
+    function remakeSchema(home: string, fill = '') {
+      const schema = homeDatabase(homePaths(home), undefined)!.schema;
+      const db = openOutside(home);
+      try {
+        db.exec(`DROP SCHEMA ${schema} CASCADE; CREATE SCHEMA ${schema}; ${fill}`);
+      } finally {
+        db.close();
+      }
+    }
+
+    (onPg ? it : it.skip)('a registry schema emptied (every table dropped) is exit 5, not a new registry, also for an ordinary write (PostgreSQL: the 0-byte file below)', async () => {
+      const h = copy();
+      remakeSchema(h.home);
+      for (const args of [['party', 'list'], ['audit', 'verify']]) {
+        const r = await h.run(args);
+        assert.equal(r.code, 5, `${args.join(' ')}: ${r.stderr}`);
+        oneLine(r);
+      }
+      const w = await addParty(h.run);
+      assert.equal(w.code, 5);
+      const tables = query<{ n: number }>(h.home, "SELECT COUNT(*) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = current_schema() AND c.relkind = 'r'")[0]!.n;
+      assert.equal(Number(tables), 0, 'nothing was written into the empty schema');
+    });
+
+    (onPg ? it : it.skip)('a registry schema holding foreign tables only is exit 5 (PostgreSQL: the foreign file below)', async () => {
+      const h = copy();
+      remakeSchema(h.home, 'CREATE TABLE notes (x text)');
+      assert.equal((await h.run(['party', 'list'])).code, 5);
+      const r = await addParty(h.run);
+      assert.equal(r.code, 5, r.stderr);
+      oneLine(r);
+    });
+
+    sqliteFileIt('a registry truncated to 0 bytes is exit 5, not a new registry, also for an ordinary write (SQLite: its file; on PostgreSQL, an emptied schema)', async () => {
       const h = copy();
       truncateSync(h.db, 0);
       for (const args of [['party', 'list'], ['audit', 'verify']]) {
@@ -139,7 +186,7 @@ describe('registry/broken homes', function () {
       assert.equal(statSync(h.db).size, 0, 'nothing was written into the empty file');
     });
 
-    it('a foreign file or a foreign SQLite database as the registry is exit 5', async () => {
+    sqliteFileIt('a foreign file or a foreign SQLite database as the registry is exit 5 (SQLite: its file; on PostgreSQL, a schema of foreign tables)', async () => {
       const h = copy();
       writeFileSync(h.db, 'name,role\nalice,admin\n');
       assert.equal((await h.run(['party', 'list'])).code, 5);
@@ -173,7 +220,20 @@ describe('registry/broken homes', function () {
       assert.match(r.stderr, /keys folder/);
     });
 
-    it('a garbage or truncated registry is exit 5; a newer schema version is exit 4', async () => {
+    it('a newer schema version is exit 4', async () => {
+      const nw = copy();
+      if (onPg) outsideRun(nw.home, 'UPDATE schema_version SET version = 999');
+      else {
+        const db = new Database(nw.db);
+        db.pragma('user_version = 999');
+        db.close();
+      }
+      const newer = await nw.run(['party', 'list']);
+      assert.equal(newer.code, 4, newer.stderr);
+      assert.match(newer.stderr, /newer than this smki/);
+    });
+
+    sqliteFileIt('a garbage or truncated registry is exit 5 (SQLite: its file\'s bytes; PostgreSQL keeps no file of its own)', async () => {
       const g = copy();
       writeFileSync(g.db, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(8192, 0xa5)]));
       const garbage = await g.run(['party', 'list']);
@@ -184,13 +244,6 @@ describe('registry/broken homes', function () {
       const truncated = await tr.run(['audit', 'verify']);
       assert.equal(truncated.code, 5, truncated.stderr);
       oneLine(truncated);
-      const nw = copy();
-      const db = new Database(nw.db);
-      db.pragma('user_version = 999');
-      db.close();
-      const newer = await nw.run(['party', 'list']);
-      assert.equal(newer.code, 4, newer.stderr);
-      assert.match(newer.stderr, /newer than this smki/);
     });
 
     function mountTmpfs(dir: string, size: string): boolean {
@@ -209,7 +262,7 @@ describe('registry/broken homes', function () {
       try {
         if (!mountTmpfs(mnt, '16m')) return this.skip();
         try {
-          cpSync(base, join(mnt, 'home'), { recursive: true });
+          copyHome(base, join(mnt, 'home'));
           execFileSync('mount', ['-o', 'remount,ro', mnt], { stdio: 'pipe' });
           for (const args of [['audit', 'verify'], ['cert', 'list'], ['crl']]) {
             const r = await smki(['--home', join(mnt, 'home'), ...args]);
@@ -223,10 +276,11 @@ describe('registry/broken homes', function () {
       }
     });
 
-    it('init on a full disk fails with one line and leaves no partial home', async function () {
+    // On PostgreSQL the registry is not in the home, so the disk is smaller: the home's files alone fill it.
+    it(`init on a full disk fails with one line and leaves no partial home${onPg ? ' (PostgreSQL: and no registry in its schema)' : ''}`, async function () {
       const mnt = mkdtempSync(join(tmpdir(), 'smki-full-'));
       try {
-        if (!mountTmpfs(mnt, '64k')) return this.skip();
+        if (!mountTmpfs(mnt, onPg ? '8k' : '64k')) return this.skip();
         try {
           const home = join(mnt, 'home');
           const r = await smki(['--home', home, 'init', '--passphrase-file', pass, '--ca-name', 'Full OCA', ...adminFlags(t.dir, 'full')]);
@@ -235,6 +289,14 @@ describe('registry/broken homes', function () {
           assert.match(r.stderr, /no space left/i);
           assert.equal(existsSync(home), false, 'no partial home');
           assert.deepEqual(readdirSync(mnt), []);
+          if (onPg) {
+            const db = PgDriver.connect(parsePostgresUrl(withTestDatabase(['--home', home, 'init'])[1]!, { fromArgv: true, what: 'test' }), { lockWaitMs: 60_000, readonly: true });
+            try {
+              assert.equal(db.tableExists('audit') || db.tableExists('schema_version'), false, 'no registry left in the schema');
+            } finally {
+              db.close();
+            }
+          }
         } finally {
           umount(mnt);
         }
