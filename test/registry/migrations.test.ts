@@ -16,8 +16,17 @@ import { MIGRATIONS } from '../../src/registry/migrations.js';
 import { Registry } from '../../src/registry/registry.js';
 import { PROTECTED_TABLES, RowGuard } from '../../src/registry/row-mac.js';
 import { findSolrEvent, revocationEventForSupplier } from '../../src/registry/solr.js';
-import { tempDir } from '../support/cli.js';
+import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { SqliteDriver } from '../../src/registry/sqlite-driver.js';
+import { PG_BUCKETS_VERSION } from '../../src/registry/migrations.js';
+import { testDatabaseUrl } from '../support/database.js';
+import { actAs, adminFlags } from '../support/keys.js';
+import { openOutside, query } from '../support/query.js';
+
+const onPg = testDatabaseUrl() !== undefined;
+/** Schema 7 is SQLite's: a PostgreSQL registry starts at its baseline (schema 13, src/registry/pg-baseline.ts). */
+const sqliteIt = onPg ? it.skip : it;
+const pgIt = onPg ? it : it.skip;
 
 const AUDIT_KEY = Buffer.alloc(32, 7);
 const SUPPLIER = '90B3D51F30010000';
@@ -77,7 +86,7 @@ describe('registry/migrations: upgrading a home made at schema 7', () => {
   beforeEach(() => { t = tempDir('smki-migrate-'); });
   afterEach(() => t.cleanup());
 
-  it('migration 8 re-seals the rewritten alerts and SoLR events: audit verify and every row check pass', () => {
+  sqliteIt('(SQLite: schema 7 predates the PostgreSQL baseline) migration 8 re-seals the rewritten alerts and SoLR events: audit verify and every row check pass', () => {
     const home = homeAtSchema7(t.dir);
     const reg = Registry.open(home);
     try {
@@ -110,7 +119,7 @@ describe('registry/migrations: upgrading a home made at schema 7', () => {
     ['an ended event reopened', "UPDATE solr_events SET ends_at = '2027-12-20T10:00:00.000Z' WHERE id = 'SOLR-1'", 'solr_events'],
     ['an alert deleted', "DELETE FROM alerts WHERE id = 'ALERT-2'", 'alerts'],
   ] as const) {
-    it(`${what} outside smki before the upgrade: the upgrade refuses (exit 5), nothing is migrated`, () => {
+    sqliteIt(`(SQLite: schema 7 predates the PostgreSQL baseline) ${what} outside smki before the upgrade: the upgrade refuses (exit 5), nothing is migrated`, () => {
       const home = homeAtSchema7(t.dir, (db) => db.exec(sql));
       assert.throws(() => Registry.open(home), (e: unknown) => e instanceof IntegrityError && new RegExp(`table ${table}`).test(e.message));
       const db = new Database(homePaths(home).db, { readonly: true });
@@ -121,4 +130,49 @@ describe('registry/migrations: upgrading a home made at schema 7', () => {
       }
     });
   }
+
+  /**
+   * A PostgreSQL home as smki at schema 14 left it: its rows sealed, no bucket tallies kept (a home
+   * made by this smki, put back to 14 by another client). `edit` runs outside smki before the upgrade.
+   */
+  async function pgHomeAt14(edit?: string): Promise<string> {
+    const home = join(t.dir, 'pg-home');
+    const init = await smki(['--home', home, 'init', '--passphrase-file', passphraseFile(t.dir), '--ca-name', 'Upgrade OCA', ...adminFlags(t.dir)]);
+    assert.equal(init.code, 0, init.stderr);
+    for (const eui of ['90B3D51F30010000', '90B3D51F30030000']) {
+      assert.equal((await smki(['--home', home, 'party', 'add', '--name', `P${eui}`, '--role', 'IS', '--eui', eui, ...actAs('ra1')])).code, 0);
+    }
+    const db = openOutside(home);
+    try {
+      db.exec(`DELETE FROM integrity_buckets; UPDATE schema_version SET version = ${PG_BUCKETS_VERSION - 1}; ${edit ?? ''}`);
+    } finally {
+      db.close();
+    }
+    return home;
+  }
+  const pgVersion = (home: string) => Number(query<{ v: number }>(home, 'SELECT max(version) AS v FROM schema_version')[0]!.v);
+
+  pgIt('(PostgreSQL) a home at schema 14 gets its bucket tallies at migration 15, built from its verified rows: verify passes, before and after a later write', async () => {
+    const home = await pgHomeAt14();
+    const reg = Registry.open(home);
+    try {
+      assert.equal(reg.schemaVersion(), Math.max(...MIGRATIONS.map((m) => m.version)));
+      assert.deepEqual(reg.verify().problems, []);
+    } finally {
+      reg.close();
+    }
+    const buckets = query<{ name: string }>(home, 'SELECT name FROM integrity_buckets').map((r) => r.name);
+    for (const table of ['parties', 'user_ids', 'operators']) assert.ok(buckets.includes(table), `no tallies for ${table}: ${buckets.join(', ')}`);
+    // The tallies move with every later write: verify still passes after one.
+    assert.equal((await smki(['--home', home, 'party', 'add', '--name', 'Later Ltd', '--role', 'IS', '--eui', '90B3D51F30050000', ...actAs('ra1')])).code, 0);
+    const v = await smki(['--home', home, 'audit', 'verify', '--json']);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+  });
+
+  pgIt('(PostgreSQL) a row edited outside smki at schema 14: migration 15 refuses (exit 5), nothing is migrated', async () => {
+    const home = await pgHomeAt14("UPDATE user_ids SET party_id = 1 WHERE eui = '90B3D51F30030000'");
+    assert.throws(() => Registry.open(home), (e: unknown) => e instanceof IntegrityError && /table user_ids/.test(e.message));
+    assert.equal(pgVersion(home), PG_BUCKETS_VERSION - 1);
+    assert.equal(query(home, 'SELECT 1 FROM integrity_buckets').length, 0);
+  });
 });
