@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { cpSync } from 'node:fs';
+import { copyHome } from '../support/home-copy.js';
 import { join } from 'node:path';
 import { smki } from '../support/cli.js';
 import { ESME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
@@ -20,8 +20,7 @@ describe('cli: sr check --workers', function () {
       if (i === 1) files.push(g.write('spc-1.xml', g.signedPreCommand(SPC, 701n, ESME)));
     }
     files.push(g.write('garbage.xml', '<not a request'));
-    const copy = join(g.dir, 'home-copy');
-    cpSync(g.home, copy, { recursive: true });
+    const copy = copyHome(g.home, join(g.dir, 'home-copy'));
     const alone = await smki(['--home', copy, 'sr', 'check', ...files, '--json']);
     const parallel = await g.run(['sr', 'check', ...files, '--json', '--workers', '2']);
     assert.equal(parallel.code, alone.code, parallel.stderr);
