@@ -9,6 +9,7 @@ import { makeCsr } from '../support/csr.js';
 import { registryDigest, setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
 import { adminFlags } from '../support/keys.js';
 import { textFields } from '../support/openssl-text.js';
+import { testDatabaseUrl } from '../support/database.js';
 
 describe('cli: cert issue / revoke / crl / ca export', function () {
   let s: Scenario;
@@ -27,7 +28,8 @@ describe('cli: cert issue / revoke / crl / ca export', function () {
     s.run(['cert', 'issue', '--csr', csr, '--profile', profile, '--party', party, '--officer', officer, '--passphrase-file', s.pass, '--json']);
 
   it('init made encrypted 0600 keys and refuses to overwrite the home', async () => {
-    for (const f of ['keys/root-oca.key.pem', 'keys/issuing-oca.key.pem', 'keys/audit-mac.key', 'registry.sqlite']) {
+    // The registry file, or on PostgreSQL the file that names its database.
+    for (const f of ['keys/root-oca.key.pem', 'keys/issuing-oca.key.pem', 'keys/audit-mac.key', testDatabaseUrl() ? 'database.json' : 'registry.sqlite']) {
       assert.equal(statSync(join(s.home, f)).mode & 0o777, 0o600, f);
     }
     assert.match(readFileSync(join(s.home, 'keys/issuing-oca.key.pem'), 'utf8'), /BEGIN ENCRYPTED PRIVATE KEY/);

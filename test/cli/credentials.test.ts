@@ -2,11 +2,12 @@
 // submit, ARO nomination), dual control compares keys, and audit verify re-checks every statement.
 import { strict as assert } from 'node:assert';
 import { createHmac } from 'node:crypto';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { recordHash } from '../../src/registry/audit.js';
 import { smki } from '../support/cli.js';
+import { copyHome } from '../support/home-copy.js';
+import { openOutside, query } from '../support/query.js';
 import { makeCsr } from '../support/csr.js';
 import { actAs, officerKey, officerTestKey, personKey, testKey } from '../support/keys.js';
 import { registryDigest, setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
@@ -115,7 +116,7 @@ describe('cli: officers and operators act with their keys', function () {
     const auditKey = () => Buffer.from(readFileSync(join(s.home, 'keys', 'audit-mac.key'), 'utf8').trim(), 'hex');
     /** Edits one record's column and re-seals its hash and MAC with the home's audit key (an insider with the key). */
     const edit = (home: string, seq: number, change: (r: Record<string, unknown>) => void) => {
-      const db = new Database(join(home, 'registry.sqlite'));
+      const db = openOutside(home);
       try {
         const r = db.prepare('SELECT * FROM audit WHERE seq = ?').get(seq) as Record<string, unknown>;
         change(r);
@@ -126,20 +127,16 @@ describe('cli: officers and operators act with their keys', function () {
         db.close();
       }
     };
-    const copyHome = (name: string) => {
-      const dir = join(s.dir, name);
-      cpSync(s.home, dir, { recursive: true });
-      return dir;
-    };
+    const copy = (name: string) => copyHome(s.home, join(s.dir, name));
 
     it('an intact home verifies; a statement or a signature edited (record re-sealed with the audit key): exit 5 naming the record', async () => {
       assert.equal((await raw(['audit', 'verify'])).code, 0);
-      const seq = (new Database(join(s.home, 'registry.sqlite'), { readonly: true }).prepare("SELECT max(seq) AS n FROM audit WHERE action = 'solr.record'").get() as { n: number }).n;
+      const seq = query<{ n: number }>(s.home, "SELECT max(seq) AS n FROM audit WHERE action = 'solr.record'")[0]!.n;
       for (const [name, change] of [
         ['statement', (r: Record<string, unknown>) => { r.statement = String(r.statement).replace('OFGEM-KEYS-1', 'OFGEM-KEYS-9'); }],
         ['signature', (r: Record<string, unknown>) => { const b = Buffer.from(String(r.signature), 'base64'); b[b.length - 1]! ^= 1; r.signature = b.toString('base64'); }],
       ] as const) {
-        const home = copyHome(`edited-${name}`);
+        const home = copy(`edited-${name}`);
         edit(home, seq, change);
         const v = await smki(['--home', home, 'audit', 'verify', '--json']);
         assert.equal(v.code, 5, `${name}: ${v.stderr}`);

@@ -1,16 +1,17 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import Database from 'better-sqlite3';
 import type { Eui64 } from '../../src/domain/eui.js';
 import { formatRequestId, withRequestId, withServiceReference } from '../../src/gate/duis-compose.js';
 import { ESME, GSME, OTHER_ESME, setupGateScenario, template, type GateScenario } from '../support/gate-scenario.js';
 import { registryDigest, SRP, SUPPLIER } from '../support/scenario.js';
 import { actAs } from '../support/keys.js';
 import { smki } from '../support/cli.js';
+import { copyHome } from '../support/home-copy.js';
+import { outsideRun } from '../support/query.js';
 
 const CREDIT_E = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML';
 const CREDIT_G = 'GCS02_1.6_IMMEDIATE_SUCCESS_REQUEST_DUIS.XML';
@@ -211,12 +212,9 @@ describe('cli: report --event', function () {
   it('a decision row edited outside smki (a refusal made an acceptance) is an integrity failure (exit 5), no report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'smki-report-tamper-'));
     try {
-      const home = join(dir, 'home');
-      cpSync(g.home, home, { recursive: true });
-      const db = new Database(join(home, 'registry.sqlite'));
-      const changed = db.prepare("UPDATE sr_decisions SET decision = 'accept', reasons = '[]' WHERE id = (SELECT MIN(id) FROM sr_decisions WHERE decision = 'refuse' AND solr_event_id IS NOT NULL)").run();
-      db.close();
-      assert.equal(changed.changes, 1);
+      const home = copyHome(g.home, join(dir, 'home'));
+      const changed = outsideRun(home, "UPDATE sr_decisions SET decision = 'accept', reasons = '[]' WHERE id = (SELECT MIN(id) FROM sr_decisions WHERE decision = 'refuse' AND solr_event_id IS NOT NULL)");
+      assert.equal(changed, 1);
       const r = await smki(['--home', home, ...actAs('ra1'), 'report', '--event', g.eventId, '--json']);
       assert.equal(r.code, 5, r.stderr);
       const j = JSON.parse(r.stdout);
@@ -242,12 +240,8 @@ describe('cli: report --event', function () {
     it(`${what} edited outside smki: report --event exits 5 naming table ${table}, no report`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'smki-report-tamper-'));
       try {
-        const home = join(dir, 'home');
-        cpSync(g.home, home, { recursive: true });
-        const db = new Database(join(home, 'registry.sqlite'));
-        const changed = db.prepare(sql()).run();
-        db.close();
-        assert.ok(changed.changes >= 1, `${sql()} changed nothing`);
+        const home = copyHome(g.home, join(dir, 'home'));
+        assert.ok(outsideRun(home, sql()) >= 1, `${sql()} changed nothing`);
         const r = await smki(['--home', home, ...actAs('ra1'), 'report', '--event', g.eventId, '--json']);
         assert.equal(r.code, 5, r.stderr + r.stdout);
         const j = JSON.parse(r.stdout);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { makeCsr } from '../support/csr.js';
 import { OTHER_SUPPLIER, registryDigest, setupScenario, SRP, SUPPLIER, type Scenario } from '../support/scenario.js';
 import { smki } from '../support/cli.js';
+import { outsideRun } from '../support/query.js';
 import { actAs, withOfficerKeys } from '../support/keys.js';
 
 const DEVICE = '00DB1234567890A0';
@@ -148,10 +149,7 @@ describe('cli: the SoLR event lifecycle, revocation and alert routing', function
     assert.equal((await run(['solr', 'show', id], t0 + 5 * day)).json.state, 'ended');
     assert.equal((await run(['solr', 'end', id, ...actAs('ra1')])).code, 3);
     assert.equal((await run(['audit', 'verify'])).code, 0);
-    const Database = (await import('better-sqlite3')).default;
-    const db = new Database(join(s.home, 'registry.sqlite'));
-    db.prepare("UPDATE audit SET details = '{}' WHERE action = 'solr.approve'").run();
-    db.close();
+    outsideRun(s.home, "UPDATE audit SET details = '{}' WHERE action = 'solr.approve'");
     const v = await run(['audit', 'verify']);
     assert.equal(v.code, 5);
     assert.equal(v.json.ok, false);

@@ -3,7 +3,7 @@
 // decided before as already decided, with its outcome (not as replays), and decides nothing twice.
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { query } from '../support/query.js';
 import { ESME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
 
 describe('cli: sr check reports every decision of a batch', function () {
@@ -21,20 +21,11 @@ describe('cli: sr check reports every decision of a batch', function () {
     assert.deepEqual(out.map((o) => o.decision), ['accept', 'accept', 'malformed', 'accept', 'accept']);
     assert.equal(out[2]!.file, missing);
     assert.match(out[2]!.error!, /cannot read/);
-    const db = new Database(join(g.home, 'registry.sqlite'), { readonly: true });
-    const recorded = db.prepare('SELECT source FROM sr_decisions WHERE source IN (?, ?, ?, ?)').all(...files) as { source: string }[];
-    db.close();
+    const recorded = query<{ source: string }>(g.home, 'SELECT source FROM sr_decisions WHERE source IN (?, ?, ?, ?)', ...files);
     assert.equal(recorded.length, 4);
   });
 
-  const count = (sql: string, ...args: unknown[]) => {
-    const db = new Database(join(g.home, 'registry.sqlite'), { readonly: true });
-    try {
-      return (db.prepare(sql).get(...args) as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  };
+  const count = (sql: string, ...args: unknown[]) => Number(query<{ n: number }>(g.home, sql, ...args)[0]!.n);
 
   it('501 files, one of them unreadable past the first commits: all 500 decisions reported, the file named, exit 4', async () => {
     const files = Array.from({ length: 501 }, (_, i) => g.write('m.xml', g.request('ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML', 10_000n + BigInt(i), ESME)));

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { query } from '../support/query.js';
 import { readOrganisationCertificate } from '../../src/ca/organisation-certificate.js';
 import type { Eui64 } from '../../src/domain/eui.js';
 import { formatRequestId, withRequestId } from '../../src/gate/duis-compose.js';
@@ -19,12 +19,7 @@ const codes = (o: { reasons: { code: string }[] }) => o.reasons.map((r) => r.cod
 const hoursFromNow = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
 
 function acceptedCount(home: string): number {
-  const db = new Database(join(home, 'registry.sqlite'), { readonly: true });
-  try {
-    return (db.prepare("SELECT COUNT(*) AS n FROM sr_decisions WHERE decision = 'accept'").get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
+  return Number(query<{ n: number }>(home, "SELECT COUNT(*) AS n FROM sr_decisions WHERE decision = 'accept'")[0]!.n);
 }
 
 describe('gate: time belongs to the registry', function () {
@@ -102,9 +97,7 @@ describe('audit: time never goes backwards', () => {
       const early = () => new Date('2026-06-01T10:00:00Z');
       const r = await smki(['--home', home, 'party', 'add', '--name', 'P', '--role', 'IS', '--eui', '90B3D51F30050000', ...actAs('ra1')], { clock: early });
       assert.equal(r.code, 0, r.stderr);
-      const db = new Database(join(home, 'registry.sqlite'), { readonly: true });
-      const ats = (db.prepare('SELECT at FROM audit ORDER BY seq').all() as { at: string }[]).map((x) => Date.parse(x.at));
-      db.close();
+      const ats = query<{ at: string }>(home, 'SELECT at FROM audit ORDER BY seq').map((x) => Date.parse(x.at));
       assert.ok(ats.length >= 2);
       for (let i = 1; i < ats.length; i++) assert.ok(ats[i]! >= ats[i - 1]!, `record ${i + 1} goes back in time`);
       assert.equal((await smki(['--home', home, 'audit', 'verify'])).code, 0);

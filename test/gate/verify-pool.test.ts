@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { copyHome } from '../support/home-copy.js';
 import { join } from 'node:path';
 import { loadCatalogue } from '../../src/config/catalogue.js';
 import { parseDuisRequest } from '../../src/gate/duis.js';
@@ -47,8 +48,7 @@ describe('gate: verification workers decide nothing (src/gate/verify-pool.ts)', 
   it('two workers reading in parallel decide exactly as one thread: one acceptance per RequestID, none past the ADT quarantine threshold', async () => {
     const docs = documents();
     // The same home twice: one checked in this thread alone, the other with two workers that read alternate documents.
-    const copy = join(g.dir, 'home-copy');
-    cpSync(g.home, copy, { recursive: true });
+    const copy = copyHome(g.home, join(g.dir, 'home-copy'));
     const catalogue = loadCatalogue();
     const alone = Registry.open(copy);
     const oneThread = docs.map((d) => new ServiceRequestGate(alone, catalogue).check(d.file, d.bytes, 'test'));

@@ -5,15 +5,13 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { actAs, adminFlags, testKey } from '../support/keys.js';
-import { query } from '../support/query.js';
-import { ensureBuilt, runConcurrently, startSmki, type ProcessResult } from '../support/process.js';
+import { holdWriteLock, query } from '../support/query.js';
+import { ensureBuilt, RAW_DB_ERROR, runConcurrently, startSmki, type ProcessResult } from '../support/process.js';
 
 const FULL = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'onboard'), 'full-plan.yaml');
 const KEYS = join(dirname(FULL), 'keys');
-const RAW_DB_ERROR = /SQLITE|UNIQUE constraint|database is locked|constraint failed/i;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Home { dir: string; home: string; pass: string; cleanup: () => void }
@@ -191,14 +189,12 @@ describe('onboard/run: real processes', function () {
       },
     });
     // Another connection holds the write lock while both runs start, read the registry and queue for it.
-    const holder = new Database(join(h.home, 'registry.sqlite'), { fileMustExist: true });
-    holder.exec('BEGIN IMMEDIATE');
+    const release = holdWriteLock(h.home);
     const runs = [0, 1].map(() => startSmki(['--home', h.home, 'onboard', '--file', race, '--json']));
     try {
       await untilBlocked(runs.map((r) => r.child.pid!));
     } finally {
-      holder.exec('ROLLBACK');
-      holder.close();
+      release();
     }
     const results = await Promise.all(runs.map((r) => r.done));
     noRawErrors(results);

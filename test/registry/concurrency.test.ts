@@ -7,12 +7,10 @@ import { join } from 'node:path';
 import { makeCsr } from '../support/csr.js';
 import { ESME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
 import { holdWriteLock, query } from '../support/query.js';
-import { ensureBuilt, runConcurrently, startSmki, type ProcessResult } from '../support/process.js';
+import { ensureBuilt, RAW_DB_ERROR, runConcurrently, startSmki, type ProcessResult } from '../support/process.js';
 import { SRP } from '../support/scenario.js';
 import { actAs, officerTestKey } from '../support/keys.js';
 
-// SQLite's raw errors, and PostgreSQL's (a unique violation, a deadlock, a lock or statement timeout).
-const RAW_DB_ERROR = /SQLITE|UNIQUE constraint|database is locked|constraint failed|duplicate key value|deadlock detected|could not serialize|canceling statement|PgError/i;
 
 const count = (home: string, table: string) => query<{ n: number }>(home, `SELECT COUNT(*) AS n FROM ${table}`)[0]!.n;
 

@@ -10,12 +10,11 @@ import { makeCsr } from '../support/csr.js';
 import { ESME, GSME, setupGateScenario, type GateScenario } from '../support/gate-scenario.js';
 import { actAs, officerTestKey, testKey } from '../support/keys.js';
 import { cluster, type Cluster } from '../support/nodes.js';
-import { ensureBuilt, runConcurrently, type ProcessResult } from '../support/process.js';
+import { ensureBuilt, RAW_DB_ERROR, runConcurrently, type ProcessResult } from '../support/process.js';
 import { OTHER_SRP, OTHER_SUPPLIER, SRP, SUPPLIER } from '../support/scenario.js';
 
 const NODES = 4;
 const CV4 = 'ECS02_1.6_IMMEDIATE_SINGLE_SUCCESS_REQUEST_DUIS.XML';
-const RAW_DB_ERROR = /SQLITE|UNIQUE constraint|database is locked|constraint failed|duplicate key|deadlock|could not serialize/i;
 
 interface Decided { counter: string; command_variant: number; decision: string; reasons: string }
 

@@ -59,3 +59,6 @@ export function startSmki(args: string[], env: NodeJS.ProcessEnv = {}): { child:
 export function runConcurrently(commands: string[][], env: NodeJS.ProcessEnv = {}): Promise<ProcessResult[]> {
   return Promise.all(commands.map((args) => startSmki(args, env).done));
 }
+
+/** A raw database error in a command's output (smki names what went wrong instead): SQLite's, and PostgreSQL's (a unique violation, a deadlock, a lock or statement timeout). */
+export const RAW_DB_ERROR = /SQLITE|UNIQUE constraint|database is locked|constraint failed|duplicate key value|deadlock detected|could not serialize|canceling statement|PgError/i;
