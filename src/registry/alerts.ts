@@ -122,7 +122,8 @@ export function insertDspCertificate(reg: Registry, c: DspCertificateRecord): vo
 }
 
 export function findDspCertificate(reg: Registry, serialHex: string): DspCertificateRecord | undefined {
-  const r = reg.stmt('SELECT * FROM dsp_certificates WHERE serial = ?').get(serialHex) as Record<string, unknown> | undefined;
+  // The key that verifies DSP signatures: a row edited outside smki (another key's DER, a later not-after) is refused.
+  const r = reg.rows.check('dsp_certificates', reg.stmt('SELECT * FROM dsp_certificates WHERE serial = ?').get(serialHex) as Record<string, unknown> | undefined);
   return r && {
     serial: r.serial as string,
     eui: r.eui as string,

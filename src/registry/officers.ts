@@ -90,7 +90,9 @@ export function setOfficerStatus(reg: Registry, id: string, status: OfficerStatu
   reg.stmt('INSERT INTO officer_history (officer_id, at, status, by, note) VALUES (?, ?, ?, ?, ?)').run(id, t, status, by, note);
 }
 
+/** An officer's steps, oldest first. The whole (small) table is checked: a deleted step is refused, not left out. */
 export function officerHistory(reg: Registry, id: string): { at: string; status: OfficerStatus; by: string; note: string | null }[] {
+  reg.rows.checkTable('officer_history');
   return reg.rows.checkAll('officer_history', reg.stmt('SELECT * FROM officer_history WHERE officer_id = ? ORDER BY rowid').all(id) as { at: string; status: OfficerStatus; by: string; note: string | null }[])
     .map((r) => ({ at: r.at, status: r.status, by: r.by, note: r.note }));
 }
