@@ -15,7 +15,7 @@
 // Sealing is automatic: TEMP triggers, which exist only on smki's own connection, recompute a row's
 // MAC whenever smki inserts or updates it and keep the digests in step inside the same transaction.
 // An edit made with any other SQLite client runs no trigger and leaves a row that does not verify.
-// The gate's hot tables (HOT_TABLES) are written by statements that set row_mac themselves
+// The gate's hot tables (HOT_TABLES) and devices (WRITER_NOTED_TABLES) are written by statements that set row_mac themselves
 // (`sealValue`) and report the change (`wrote`): no trigger calls back into JS for them.
 //
 // What was verified (rows by key and MAC, buckets, whole small tables, the state row) is remembered
@@ -69,6 +69,14 @@ export const PROTECTED_TABLES: readonly string[] = [
  * the change (`wrote`): no digest trigger fires for them on insert or update.
  */
 export const HOT_TABLES: ReadonlySet<string> = new Set(['sr_decisions', 'replay_counters', 'transforms', 'adt_minute_counts']);
+
+/**
+ * Tables whose writers set row_mac themselves and report the change (`wrote`, `wroteInserts`), so no
+ * trigger calls back into JS per row: the hot tables, and devices (a device import writes a million rows
+ * in one statement after another, src/registry/devices.ts). A write that leaves row_mac NULL or
+ * unchanged is still sealed by trigger, its digest moved in the same call.
+ */
+export const WRITER_NOTED_TABLES: ReadonlySet<string> = new Set([...HOT_TABLES, 'devices']);
 
 const MAC_BYTES = 16;
 const EMPTY_DIGEST = Buffer.alloc(MAC_BYTES);
@@ -210,7 +218,7 @@ export class RowGuard {
   }
 
   /**
-   * A hot table's statement (HOT_TABLES) set row_mac itself: the row at `oldRowid` with `oldMac` (null
+   * A statement on a WRITER_NOTED_TABLES table set row_mac itself: the row at `oldRowid` with `oldMac` (null
    * for an insert) is now at `newRowid` with `newMac` (null for a delete). Rowids are null for a
    * WITHOUT ROWID table.
    */
@@ -219,6 +227,53 @@ export class RowGuard {
     // On PostgreSQL every change already reaches noteChange through pg-sealing's record of it.
     if (!(this.db instanceof SqliteDriver)) return;
     this.noteChange(table, oldRowid, oldMac, newRowid, newMac);
+  }
+
+  /**
+   * Bulk `wrote` for rows a statement inserted with row_mac set (a WRITER_NOTED_TABLES table): row i
+   * at `rowids[i]` with `macs[i]`. The digest and the bucket tallies move once per bucket, not per row.
+   */
+  wroteInserts(table: string, rowids: ArrayLike<number>, macs: readonly Buffer[]): void {
+    if (!this.enabled || !(this.db instanceof SqliteDriver) || macs.length === 0) return;
+    const sum = Buffer.alloc(MAC_BYTES);
+    let bucket = -1;
+    let tally: Buffer | undefined;
+    let count = 0;
+    const close = () => {
+      if (tally) {
+        this.noteBucket(table, bucket, count, tally);
+        xorInto(sum, tally);
+      }
+    };
+    for (let i = 0; i < macs.length; i++) {
+      const b = Math.floor(rowids[i]! / (1 << BUCKET_BITS));
+      if (b !== bucket) {
+        close();
+        bucket = b;
+        tally = Buffer.alloc(MAC_BYTES);
+        count = 0;
+      }
+      xorInto(tally!, macs[i]!);
+      count++;
+    }
+    close();
+    let d = this.deltas.get(table);
+    if (!d) {
+      d = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+      this.deltas.set(table, d);
+    }
+    d.rows += macs.length;
+    xorInto(d.xor, sum);
+  }
+
+  /** The MAC of each row about to be written by a statement that sets row_mac itself (columns by name; null when checks are off). */
+  sealValues(table: string, rows: readonly object[]): (Buffer | null)[] {
+    if (!this.enabled) return rows.map(() => null);
+    const columns = this.shape(table).columns;
+    return rows.map((row) => {
+      const r = row as Record<string, unknown>;
+      return this.macOfText(encodeRow(table, columns, columns.map((c) => r[c])));
+    });
   }
 
   /** Also re-seals the given tables (after a migration that rewrote their rows). */
@@ -313,8 +368,8 @@ export class RowGuard {
       const where = s.withoutRowid ? s.keyColumns.map((c) => `${c} = NEW.${c}`).join(' AND ') : 'rowid = NEW.rowid';
       const oldRowid = s.withoutRowid ? 'NULL' : 'OLD.rowid';
       const newRowid = s.withoutRowid ? 'NULL' : 'NEW.rowid';
-      if (HOT_TABLES.has(t)) {
-        // Written by gate.ts with row_mac set (and the change reported by `wrote`); any other write is
+      if (WRITER_NOTED_TABLES.has(t)) {
+        // Written with row_mac set (and the change reported by `wrote`); any other write is
         // sealed here and its digest moved in the same call, so no trigger fires for gate.ts's writes.
         const seal = (o: string, om: string) => `smki_row_seal('${t}', ${o}, ${om}, ${newRowid}, ${s.columns.map((c) => `NEW.${c}`).join(', ')})`;
         ddl.push(

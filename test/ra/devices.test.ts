@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { Eui64 } from '../../src/domain/eui.js';
 import { countDevicesBySupplier, findDevice, importDevices, validateDeviceRow, type DeviceImportResult } from '../../src/ra/devices.js';
 import { listDevices } from '../../src/registry/devices.js';
+import { IntegrityError } from '../../src/domain/errors.js';
 import { buildFixture, DEVICE_HEADER, DISTRIBUTOR, OTHER_SUPPLIER, snapshot, SUPPLIER, SUPPLIER_GAS, type Fixture } from '../support/devices-adt.js';
 import { operatorSigner } from '../support/keys.js';
 
@@ -94,6 +95,39 @@ describe('ra/devices: device import', () => {
     assert.deepEqual([r2.updated, r2.unchanged, r2.auditSeq], [1, 2499, auditBefore + 2]);
     assert.deepEqual(f.reg.audit.verify().problems, []);
     assert.deepEqual(f.reg.verify().problems, []);
+  });
+
+  it('imports over a registry that holds Devices: new ones after its last rows, changed ones updated, a sparse file looked up one by one; every row and bucket verifies', async () => {
+    const hex = (i: number) => `00DB3000${i.toString(16).toUpperCase().padStart(8, '0')}`;
+    const first: string[] = [];
+    for (let i = 0; i < 3000; i += 2) first.push(`${hex(i)},ESME,2,${SUPPLIER}`);
+    assert.equal((await importDevices(f.reg, f.file('first.csv', csv(...first)), { operator: operatorSigner(), applyStep: 700 })).imported, 1500);
+    // Every EUI of the range: the odd ones new (between registered ones), every tenth even one moved.
+    const second: string[] = [];
+    for (let i = 0; i < 3000; i++) second.push(`${hex(i)},ESME,2,${i % 2 === 0 && i % 20 === 0 ? OTHER_SUPPLIER : SUPPLIER}`);
+    const r = await importDevices(f.reg, f.file('second.csv', csv(...second.reverse())), { operator: operatorSigner(), applyStep: 700 });
+    assert.deepEqual([r.imported, r.updated, r.unchanged, r.supplierChanged], [1500, 150, 1350, 150]);
+    assert.equal(findDevice(f.reg, hex(20) as Eui64)!.supplierEui, OTHER_SUPPLIER);
+    assert.equal(findDevice(f.reg, hex(2999) as Eui64)!.supplierEui, SUPPLIER);
+    assert.deepEqual(f.reg.verify().problems, []);
+    // Three Devices spread over the whole registry (a chunk whose EUI range holds far more rows than it).
+    const sparse = await run('sparse.csv', csv(`${hex(1)},GSME,2,${SUPPLIER_GAS}`, `${hex(1500)},ESME,1,${SUPPLIER}`, `${hex(2998)},ESME,2,${OTHER_SUPPLIER}`, '00DB3FFF00000000,IHD,2,' + SUPPLIER));
+    assert.deepEqual([sparse.imported, sparse.updated, sparse.unchanged], [1, 3, 0]);
+    assert.equal(findDevice(f.reg, hex(1) as Eui64)!.deviceType, 'GSME');
+    assert.deepEqual(f.reg.verify().problems, []);
+    assert.equal(countDevicesBySupplier(f.reg, SUPPLIER) + countDevicesBySupplier(f.reg, OTHER_SUPPLIER) + countDevicesBySupplier(f.reg, SUPPLIER_GAS), 3001);
+  });
+
+  it('refuses (exit 5) to update a registered Device edited outside smki, writing nothing of the file', async function () {
+    // Another SQLite client edits the row: no smki trigger runs (PostgreSQL's own case is in test/registry/postgres.test.ts).
+    if (f.reg.db.dialect !== 'sqlite') this.skip();
+    await run('seed.csv', csv(`${A0},ESME,2,${SUPPLIER}`, `${A1},ESME,2,${SUPPLIER}`));
+    const other = new (await import('better-sqlite3')).default(f.reg.db.location);
+    other.prepare('UPDATE devices SET smets = 1 WHERE eui = ?').run(A1);
+    other.close();
+    const before = snapshot(f.reg);
+    await assert.rejects(run('moved.csv', csv(`00DB1234567890FF,IHD,2,${SUPPLIER}`, `${A1},ESME,2,${OTHER_SUPPLIER}`)), (e: Error) => e instanceof IntegrityError && /table devices/.test(e.message));
+    assert.equal(snapshot(f.reg), before, 'part of the file was written');
   });
 
   it('a failure part-way through the import pass leaves nothing of the file (all or nothing)', async () => {
