@@ -144,12 +144,14 @@ export function countInWindow(reg: Registry, originators: readonly string[], sup
   if (originators.length === 0) return 0;
   const firstMinute = Math.floor(since.getTime() / 60_000);
   const ids = originators.map(() => '?').join(', ');
-  const whole = reg
-    .stmt(
-      `SELECT COALESCE(SUM(n), 0) AS n FROM adt_minute_counts WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ?
-       AND minute > ? AND minute <= ?`,
-    )
-    .get(...originators, supplier, srv, firstMinute, Math.floor(at.getTime() / 60_000)) as { n: number };
+  const lastMinute = Math.floor(at.getTime() / 60_000);
+  const where = `WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ? AND minute > ? AND minute <= ?`;
+  // The window's minute rows are checked (a count lowered outside smki would let requests past the
+  // thresholds), once per window while no other connection commits; then they are summed in SQL.
+  reg.rows.verifyOnce(`adt_minute_counts|${originators.join(',')}|${supplier}|${srv}|${firstMinute}|${lastMinute}`, () => {
+    reg.rows.checkAll('adt_minute_counts', reg.stmt(`SELECT * FROM adt_minute_counts ${where}`).all(...originators, supplier, srv, firstMinute, lastMinute));
+  });
+  const whole = (reg.stmt(`SELECT COALESCE(SUM(n), 0) AS n FROM adt_minute_counts ${where}`).get(...originators, supplier, srv, firstMinute, lastMinute) as { n: number }).n;
   const edge = reg
     .stmt(
       `SELECT COUNT(*) AS n FROM sr_decisions WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ?
@@ -158,7 +160,7 @@ export function countInWindow(reg: Registry, originators: readonly string[], sup
     .get(...originators, supplier, srv, since.toISOString(), new Date((firstMinute + 1) * 60_000).toISOString()) as { n: number };
   // Quarantined requests an ARO released count from their release (sr quarantine release).
   const released = countReleasedBetween(reg, originators, supplier, srv, since.toISOString(), new Date((firstMinute + 1) * 60_000).toISOString());
-  return whole.n + edge.n + released;
+  return whole + edge.n + released;
 }
 
 function toDecision(r: Record<string, unknown>): DecisionRow & { id: number } {

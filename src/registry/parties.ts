@@ -70,7 +70,8 @@ export function userIdsActingFor(reg: Registry, supplier: Eui64): UserIdRecord[]
 }
 
 export function findPartyByName(reg: Registry, name: string): { id: number; name: string } | undefined {
-  return reg.stmt('SELECT id, name FROM parties WHERE name = ?').get(name) as { id: number; name: string } | undefined;
+  // party add joins the Party found by name: a Party renamed outside smki is refused, not joined.
+  return reg.rows.check('parties', reg.stmt('SELECT * FROM parties WHERE name = ?').get(name) as { id: number; name: string } | undefined);
 }
 
 export function insertParty(reg: Registry, name: string, at: Date): number {

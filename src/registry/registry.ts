@@ -410,7 +410,10 @@ export class Registry {
   /** Next value of a named counter, as `PREFIX-N` (officers OFC-1, SoLR events SOLR-1, ...). */
   nextId(prefix: string): string {
     // The value it counts up from must be the one smki wrote (a lowered counter would reuse IDs).
-    this.rows.check('counters', this.stmt('SELECT * FROM counters WHERE name = ?').get(prefix));
+    // A missing row would start again at 1: the whole (small) table is checked then, so a deleted counter is refused.
+    const counter = this.stmt('SELECT * FROM counters WHERE name = ?').get(prefix);
+    if (counter) this.rows.check('counters', counter);
+    else this.rows.checkTable('counters');
     const row = this.stmt('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = counters.value + 1 RETURNING value')
       .get(prefix) as { value: number };
     return `${prefix}-${row.value}`;

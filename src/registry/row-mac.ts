@@ -512,6 +512,24 @@ export class RowGuard {
     this.bucketListsVerified.clear();
     this.bucketsVerified.clear();
     this.rowsVerified.clear();
+    this.queriesVerified.clear();
+  }
+
+  private readonly queriesVerified = new Set<string>();
+
+  /**
+   * Runs `verify` (which checks the rows of one query on read, throwing on a problem) once per `key`
+   * while no other connection commits: smki's own writes are sealed as they go, so the query's rows
+   * stay as verified and its aggregate can be read in SQL. For many rows read again and again (the
+   * gate's ADT window).
+   */
+  verifyOnce(key: string, verify: () => void): void {
+    if (!this.enabled) return;
+    this.syncEpoch();
+    if (this.queriesVerified.has(key)) return;
+    verify();
+    if (this.queriesVerified.size >= 4096) this.queriesVerified.clear();
+    this.queriesVerified.add(key);
   }
 
   /**

@@ -289,4 +289,34 @@ describe('registry/tamper (more tables): state edited outside smki', function ()
       await refused(t, ['officer', 'list', '--history'], 'officer_history');
     });
   });
+
+  describe('adt_minute_counts', () => {
+    it('the ADT minute counts lowered (and moved out of the current minute): verify 5, the gate refuses (5) instead of accepting a request over the quarantine threshold', async () => {
+      const t = tampered(quarantined, ['UPDATE adt_minute_counts SET n = 0, minute = minute - 5']);
+      await verifyNames(t, 'adt_minute_counts');
+      await refused(t, srArgs(t, g.request(REQUEST, ++counter)), 'adt_minute_counts');
+    });
+  });
+
+  describe('counters', () => {
+    it('an ID counter lowered: verify 5, the command that takes the next ID refuses (5)', async () => {
+      const t = tampered(undefined, ["UPDATE counters SET value = 0 WHERE name = 'ALERT'"]);
+      await verifyNames(t, 'counters', /ALERT/);
+      await refused(t, ['alert', 'route', '--device', ESME, '--code', '8F66'], 'counters');
+    });
+
+    it('an ID counter deleted: verify 5, the command that takes the next ID refuses (5) instead of reusing an ID', async () => {
+      const t = tampered(undefined, ["DELETE FROM counters WHERE name = 'ALERT'"]);
+      await verifyNames(t, 'counters');
+      await refused(t, ['alert', 'route', '--device', ESME, '--code', '8F66'], 'counters');
+    });
+  });
+
+  describe('parties', () => {
+    it("the SRP's Party renamed: verify 5, party add under the new name refuses (5) instead of joining the SRP's Party", async () => {
+      const t = tampered(undefined, ["UPDATE parties SET name = 'Mallory Ltd' WHERE name = 'Shared Resources Ltd'"]);
+      await verifyNames(t, 'parties');
+      await refused(t, ['party', 'add', '--name', 'Mallory Ltd', '--role', 'SC', '--eui', '90B3D51F300C0009', '--acting-for', SUPPLIER], 'parties');
+    });
+  });
 });
