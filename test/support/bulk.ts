@@ -65,7 +65,8 @@ export function addBulkDevices(home: string, opts: { supplier: string; count: nu
 function bulkInsert(home: string, table: string, rows: Iterable<Record<string, unknown>>, audit: { at: Date; subject: string }): void {
   const reg = Registry.open(home);
   try {
-    const columns = (reg.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[]).filter((c) => c !== 'row_mac');
+    // PostgreSQL's rowid column stands for SQLite's implicit rowid: left to the database, as there.
+    const columns = reg.db.tableColumns(table).map((c) => c.name).filter((c) => c !== 'row_mac' && !(reg.db.dialect === 'postgres' && c === 'rowid'));
     const insert = reg.db.prepare(`INSERT INTO ${table} (${columns.join(', ')}, row_mac) VALUES (${columns.map(() => '?').join(', ')}, ?)`);
     reg.tx(() => {
       let count = 0;
