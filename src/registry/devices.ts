@@ -35,7 +35,8 @@ function toRecord(r: Row): DeviceRecord {
 }
 
 export function findDevice(reg: Registry, eui: Eui64): DeviceRecord | undefined {
-  const r = reg.rows.check('devices', reg.stmt('SELECT * FROM devices WHERE eui = ?').get(eui) as Row | undefined);
+  // The rowid comes with the row: checking its bucket needs no second look-up by key.
+  const r = reg.rows.check('devices', reg.stmt('SELECT rowid AS __rowid, * FROM devices WHERE eui = ?').get(eui) as Row | undefined);
   return r && toRecord(r);
 }
 

@@ -116,7 +116,8 @@ function rowKey(table: string, mac: Buffer): string {
 }
 
 function bucketOf(rowid: number | bigint): number {
-  return Number(BigInt(rowid) >> BigInt(BUCKET_BITS));
+  // A number rowid is exact below 2^53; floor division is the same arithmetic shift as BigInt's.
+  return typeof rowid === 'number' ? Math.floor(rowid / (1 << BUCKET_BITS)) : Number(rowid >> BigInt(BUCKET_BITS));
 }
 
 function xorInto(acc: Buffer, mac: Buffer): void {
@@ -138,7 +139,7 @@ function encodeRow(table: string, columns: readonly string[], values: readonly u
     if (v === null || v === undefined) continue;
     if (typeof v === 'string') s += `|${columns[i]}:s${v.length}:${v}`;
     else if (typeof v === 'number' || typeof v === 'bigint') s += `|${columns[i]}:n${String(v)}`;
-    else if (Buffer.isBuffer(v) || v instanceof Uint8Array) s += `|${columns[i]}:b${v.length}:${Buffer.from(v).toString('hex')}`;
+    else if (Buffer.isBuffer(v) || v instanceof Uint8Array) s += `|${columns[i]}:b${v.length}:${(Buffer.isBuffer(v) ? v : Buffer.from(v)).toString('hex')}`;
     else s += `|${columns[i]}:?${String(v)}`;
   }
   return s;
