@@ -18,7 +18,7 @@ function newestMtime(dir: string): number {
   return t;
 }
 
-/** Builds dist/ (npx tsc -p tsconfig.build.json) unless it is newer than every file of src/. */
+/** Builds dist/ (as npm run build does) unless it is newer than every file of src/. */
 export function ensureBuilt(): void {
   if (built) return;
   let distTime = 0;
@@ -29,6 +29,8 @@ export function ensureBuilt(): void {
   }
   if (distTime < newestMtime(join(ROOT, 'src'))) {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    // What npm run build does next: the cached `smki --help` (src/cli/help-cache.ts).
+    execFileSync(process.execPath, [join(ROOT, 'dist', 'cli', 'help-cache.js')], { cwd: ROOT, stdio: 'inherit' });
   }
   built = true;
 }
