@@ -18,6 +18,15 @@ import {
   readWhole,
   setBits,
   content,
+  BOOLEAN_TRUE,
+  octetString,
+  oid,
+  readTime,
+  readTlv,
+  sequence,
+  tlv,
+  whole,
+  type Tlv,
   type DecodedExtension,
   type DecodedTbs,
   type DecodedTime,
@@ -132,6 +141,12 @@ const UPPER_HEX2 = /^[0-9A-F]{2}$/;
 
 /** Lints a DER TBSCertificate against the Organisation Certificate profile. Empty list = clean. */
 export function lintOrganisationTbs(tbsDer: Buffer, expect: LintExpectations = {}): LintFinding[] {
+  // The certificates smki-ca signs take the one-pass check; anything else is linted rule by rule.
+  return isExactOrganisationTbs(tbsDer, expect) ? [] : lintOrganisationTbsRuleByRule(tbsDer, expect);
+}
+
+/** Every rule of LINT_RULES over the decoded TBS, each finding named (what lintOrganisationTbs runs unless the one-pass check passes). */
+export function lintOrganisationTbsRuleByRule(tbsDer: Buffer, expect: LintExpectations = {}): LintFinding[] {
   const f = new Findings();
   let tbs: DecodedTbs;
   try {
@@ -166,6 +181,134 @@ export function lintOrganisationCertificate(der: Buffer, expect: LintExpectation
   }
   if (cert.signatureUnusedBits !== 0 || !isEcdsaSigValue(cert.signature)) f.add('SIGNATURE_NOT_ECDSA_DER');
   return f.list;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The one-pass check: the exact bytes of an Organisation Certificate as the profile fixes them
+// ---------------------------------------------------------------------------------------------
+
+const hex = (h: string): Buffer => Buffer.from(h.replace(/ /g, ''), 'hex');
+/** [0] EXPLICIT INTEGER 2 (v3). */
+const EXACT_VERSION = hex('a0 03 02 01 02');
+/** ecdsa-with-SHA256, parameters absent. */
+const EXACT_SIGNATURE_ALGORITHM = hex('30 0a 06 08 2a8648ce3d040302');
+/** id-ecPublicKey, prime256v1, BIT STRING of 66 octets with 0 unused bits, then the uncompressed point's 04. */
+const EXACT_SPKI_HEAD = hex('30 59 30 13 06 07 2a8648ce3d0201 06 08 2a8648ce3d030107 03 42 00 04');
+/** keyUsage, critical, one bit: digitalSignature (bit 0) or keyAgreement (bit 4), DER named bits. */
+const EXACT_KEY_USAGE: Record<OrganisationKeyUsage, Buffer> = {
+  digitalSignature: hex('30 0e 06 03 551d0f 01 01 ff 04 04 03 02 07 80'),
+  keyAgreement: hex('30 0e 06 03 551d0f 01 01 ff 04 04 03 02 03 08'),
+};
+/** subjectKeyIdentifier, non-critical, an OCTET STRING of 8 octets follows. */
+const EXACT_SKI_HEAD = hex('30 11 06 03 551d0e 04 0a 04 08');
+const EXACT_CN_TYPE = hex('06 03 550403');
+/** OU as a UTF8String of two characters follows. */
+const EXACT_OU_HEAD = hex('31 0b 30 09 06 03 55040b 0c 02');
+/** x500UniqueIdentifier as a BIT STRING of 8 octets, 0 unused bits, follows. */
+const EXACT_EUI_HEAD = hex('31 12 30 10 06 03 55042d 03 09 00');
+const UPPER_HEX_DIGIT = (b: number): boolean => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46);
+
+const exactPolicies = new Map<string, Buffer>();
+/** certificatePolicies, critical, the one policy OID without qualifiers. */
+function exactPolicyExtension(policyOid: string): Buffer {
+  let der = exactPolicies.get(policyOid);
+  if (!der) exactPolicies.set(policyOid, (der = sequence(oid(OID.certificatePolicies), BOOLEAN_TRUE, octetString(sequence(sequence(oid(policyOid)))))));
+  return der;
+}
+
+/** authorityKeyIdentifier, non-critical, keyIdentifier [0] alone. */
+function exactAuthorityKeyExtension(keyId: Buffer): Buffer {
+  return sequence(oid(OID.authorityKeyIdentifier), octetString(sequence(tlv(0x80, keyId))));
+}
+
+/**
+ * True only when `tbsDer` is, byte for byte, an Organisation Certificate in the one form smki-ca writes
+ * (fields and extensions in profile order, nothing else) that meets every expectation, which must all
+ * be given: then every rule of LINT_RULES passes (test/ca/lint.test.ts holds this against the rule-by-rule
+ * lint, over every byte changed). False says nothing but "lint rule by rule".
+ */
+export function isExactOrganisationTbs(tbsDer: Buffer, expect: LintExpectations): boolean {
+  const { keyUsage, ou, eui, policyOid, issuerNameDer, authorityKeyId } = expect;
+  if (keyUsage === undefined || ou === undefined || eui === undefined || policyOid === undefined || !issuerNameDer || !authorityKeyId) return false;
+  try {
+    const top = readWhole(tbsDer, 'TBSCertificate');
+    if (top.tag !== TAG.SEQUENCE) return false;
+    let at = top.contentStart;
+    const end = top.end;
+    /** The next `bytes.length` octets are `bytes`. */
+    const exactly = (bytes: Buffer): boolean => {
+      if (at + bytes.length > end || !tbsDer.subarray(at, at + bytes.length).equals(bytes)) return false;
+      at += bytes.length;
+      return true;
+    };
+    if (!exactly(EXACT_VERSION)) return false;
+    const serial = readTlv(tbsDer, at, end);
+    const s = content(tbsDer, serial);
+    // 16 octets, positive, not zero, minimal.
+    if (serial.tag !== TAG.INTEGER || s.length !== 16 || s[0]! & 0x80 || (s[0] === 0 && !(s[1]! & 0x80)) || s.every((b) => b === 0)) return false;
+    at = serial.end;
+    if (!exactly(EXACT_SIGNATURE_ALGORITHM)) return false;
+    const issuer = readTlv(tbsDer, at, end);
+    if (issuer.tag !== TAG.SEQUENCE || issuer.end - issuer.start <= 2 || !whole(tbsDer, issuer).equals(issuerNameDer)) return false;
+    at = issuer.end;
+
+    const validity = readTlv(tbsDer, at, end);
+    if (validity.tag !== TAG.SEQUENCE) return false;
+    const nb = readTlv(tbsDer, validity.contentStart, validity.end);
+    const na = readTlv(tbsDer, nb.end, validity.end);
+    if (na.end !== validity.end) return false;
+    const notBefore = exactTime(tbsDer, nb);
+    const notAfter = exactTime(tbsDer, na);
+    if (notBefore === undefined || notAfter === undefined || notAfter <= notBefore) return false;
+    if (expect.issuerNotBefore && notBefore < expect.issuerNotBefore.getTime()) return false;
+    if (expect.issuerNotAfter && notAfter > expect.issuerNotAfter.getTime()) return false;
+    at = validity.end;
+
+    const subject = readTlv(tbsDer, at, end);
+    if (subject.tag !== TAG.SEQUENCE) return false;
+    at = subject.contentStart;
+    const rdn = readTlv(tbsDer, at, subject.end);
+    const atv = readTlv(tbsDer, rdn.contentStart, rdn.end);
+    if (rdn.tag !== TAG.SET || atv.tag !== TAG.SEQUENCE || atv.end !== rdn.end) return false;
+    if (tbsDer.subarray(atv.contentStart, atv.contentStart + EXACT_CN_TYPE.length).equals(EXACT_CN_TYPE)) {
+      // An optional CN first: SET { SEQUENCE { commonName, UTF8String of 1 to 64 characters } }.
+      at = atv.contentStart + EXACT_CN_TYPE.length;
+      const value = readTlv(tbsDer, at, atv.end);
+      if (value.tag !== TAG.UTF8_STRING || value.end !== atv.end) return false;
+      const length = [...content(tbsDer, value).toString('utf8')].length;
+      if (length === 0 || length > 64) return false;
+      at = rdn.end;
+    }
+    if (!exactly(EXACT_OU_HEAD) || at + 2 > subject.end || !UPPER_HEX_DIGIT(tbsDer[at]!) || !UPPER_HEX_DIGIT(tbsDer[at + 1]!) || tbsDer.toString('latin1', at, at + 2) !== ou) return false;
+    at += 2;
+    if (!exactly(EXACT_EUI_HEAD) || at + 8 !== subject.end || tbsDer.toString('hex', at, at + 8).toUpperCase() !== eui) return false;
+    at = subject.end;
+
+    const spkiStart = at;
+    if (!exactly(EXACT_SPKI_HEAD) || at + 64 > end) return false;
+    at += 64;
+    const spki = tbsDer.subarray(spkiStart, at);
+
+    const wrapper = readTlv(tbsDer, at, end);
+    if (wrapper.tag !== 0xa3 || wrapper.end !== end) return false;
+    const list = readTlv(tbsDer, wrapper.contentStart, wrapper.end);
+    if (list.tag !== TAG.SEQUENCE || list.end !== wrapper.end) return false;
+    at = list.contentStart;
+    if (!exactly(EXACT_KEY_USAGE[keyUsage]) || !exactly(EXACT_SKI_HEAD) || !exactly(subjectKeyIdentifier(spki))) return false;
+    if (!exactly(exactPolicyExtension(policyOid)) || !exactly(exactAuthorityKeyExtension(authorityKeyId))) return false;
+    return at === end;
+  } catch {
+    return false;
+  }
+}
+
+/** A Time in the one form RFC 5280 asks for its year (UTCTime to 2049, GeneralizedTime from 2050, whole seconds, Z): its instant. */
+function exactTime(buf: Buffer, t: Tlv): number | undefined {
+  if (t.tag !== TAG.UTC_TIME && t.tag !== TAG.GENERALIZED_TIME) return undefined;
+  const d = readTime(buf, t);
+  const year = d.date.getUTCFullYear();
+  const wantUtc = year >= 1950 && year < 2050;
+  return d.strict && (wantUtc ? d.tag === TAG.UTC_TIME : d.tag === TAG.GENERALIZED_TIME) ? d.date.getTime() : undefined;
 }
 
 function lintDecodedTbs(tbs: DecodedTbs, expect: LintExpectations, f: Findings): void {

@@ -1,6 +1,6 @@
 // The SMKI Organisation Certificate (smki-domain.md A): the builder that writes the TBSCertificate
 // exactly to the profile, and the reader that understands every real ZAZ1 certificate, quirks and all.
-import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { hash, randomBytes, type KeyObject } from 'node:crypto';
 import { InputError } from '../domain/errors.js';
 import { euiFromBytes, euiToBytes, type Eui64 } from '../domain/eui.js';
 import {
@@ -151,18 +151,24 @@ export function authorityKeyIdentifierValue(keyId: Buffer): Buffer {
   return sequence(tlv(0x80, keyId));
 }
 
+/** A P-256 SubjectPublicKeyInfo up to its point's leading 04: id-ecPublicKey, prime256v1, BIT STRING of 66 octets. */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200' + '04', 'hex');
+
 /**
  * RFC 5280 4.2.1.2 method (2): the 4-bit type 0100 followed by the least significant 60 bits of the
  * SHA-1 of the subjectPublicKey BIT STRING's value (without tag, length and unused-bits octet). 8 octets.
  */
 export function subjectKeyIdentifier(spkiDer: Buffer): Buffer {
   let key: Buffer;
-  try {
-    key = decodeSpki(spkiDer).publicKey;
-  } catch (e) {
-    throw new InputError(`public key: not a SubjectPublicKeyInfo (${(e as Error).message})`);
+  if (spkiDer.length === P256_SPKI_PREFIX.length + 64 && spkiDer.subarray(0, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX)) key = spkiDer.subarray(P256_SPKI_PREFIX.length - 1);
+  else {
+    try {
+      key = decodeSpki(spkiDer).publicKey;
+    } catch (e) {
+      throw new InputError(`public key: not a SubjectPublicKeyInfo (${(e as Error).message})`);
+    }
   }
-  const h = createHash('sha1').update(key).digest();
+  const h = hash('sha1', key, 'buffer');
   const out = Buffer.from(h.subarray(12, 20));
   out[0] = 0x40 | (out[0]! & 0x0f);
   return out;
@@ -186,9 +192,62 @@ export function organisationTbsFields(t: OrganisationCertificateTemplate): TbsFi
   };
 }
 
-/** DER TBSCertificate of an SMKI Organisation Certificate, exactly to smki-domain.md A. */
+/** What a CA's templates share: signature algorithm, issuer and the extensions but for the SKI's 8 octets. */
+interface TbsConstants {
+  issuerNameDer: Buffer;
+  authorityKeyId: Buffer;
+  policyOid: string;
+  keyUsage: OrganisationKeyUsage;
+  /** signature AlgorithmIdentifier, then issuer Name. */
+  afterSerial: Buffer;
+  /** The [3] Extensions, SKI octets zero; `skiAt` is where they go. */
+  extensions: Buffer;
+  skiAt: number;
+}
+
+/** The last CA and profile built for (one CA signs every certificate of a process). */
+let lastConstants: TbsConstants | undefined;
+/** The last validity built: a batch shares its notBefore and notAfter. */
+let lastValidity: { notBefore: number; notAfter: number; der: Buffer } | undefined;
+
+function tbsConstants(t: OrganisationCertificateTemplate): TbsConstants {
+  const c = lastConstants;
+  if (c && c.policyOid === t.policyOid && c.keyUsage === t.keyUsage && c.issuerNameDer.equals(t.issuerNameDer) && c.authorityKeyId.equals(t.authorityKeyId)) return c;
+  const fields = organisationTbsFields(t);
+  const extensions = explicit(3, sequence(...fields.extensions.map((e) => extension(e.oid, e.critical, e.oid === OID.subjectKeyIdentifier ? octetString(Buffer.alloc(8)) : e.value))));
+  const skiExtension = extension(OID.subjectKeyIdentifier, false, octetString(Buffer.alloc(8)));
+  const skiAt = extensions.indexOf(skiExtension) + skiExtension.length - 8;
+  lastConstants = {
+    issuerNameDer: Buffer.from(t.issuerNameDer),
+    authorityKeyId: Buffer.from(t.authorityKeyId),
+    policyOid: t.policyOid,
+    keyUsage: t.keyUsage,
+    afterSerial: Buffer.concat([ECDSA_WITH_SHA256, t.issuerNameDer]),
+    extensions,
+    skiAt,
+  };
+  return lastConstants;
+}
+
+function validityDer(notBefore: Date, notAfter: Date): Buffer {
+  const v = lastValidity;
+  if (v && v.notBefore === notBefore.getTime() && v.notAfter === notAfter.getTime()) return v.der;
+  const der = sequence(time(notBefore), time(notAfter));
+  lastValidity = { notBefore: notBefore.getTime(), notAfter: notAfter.getTime(), der };
+  return der;
+}
+
+/**
+ * DER TBSCertificate of an SMKI Organisation Certificate, exactly to smki-domain.md A: the bytes
+ * encodeTbs(organisationTbsFields(t)) writes, with what a CA's templates share encoded once.
+ */
 export function buildOrganisationTbs(t: OrganisationCertificateTemplate): Buffer {
-  return encodeTbs(organisationTbsFields(t));
+  if (t.serial.length === 0) throw new RangeError('serial: empty');
+  const c = tbsConstants(t);
+  const ski = subjectKeyIdentifier(t.spkiDer);
+  const tbs = sequence(VERSION_V3, unsignedInteger(t.serial), c.afterSerial, validityDer(t.notBefore, t.notAfter), encodeOrganisationSubject(t.subject), t.spkiDer, c.extensions);
+  ski.copy(tbs, tbs.length - c.extensions.length + c.skiAt);
+  return tbs;
 }
 
 /** DER Certificate: the TBS, ecdsa-with-SHA256 without parameters, and the DER ECDSA signature. */

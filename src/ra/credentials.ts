@@ -133,9 +133,9 @@ export function decideOfficerKey(keyId: string, rows: readonly OfficerRecord[], 
 }
 
 /** An officer ID given on the command line (--officer, --nominated-by) that names no officer: malformed input (exit 4), as an unknown Party is. */
-export function requireClaimedOfficer(reg: Registry, claimed: string | undefined): void {
+export function requireClaimedOfficer(reg: Registry, claimed: string | undefined, find: (id: string) => OfficerRecord | undefined = (id) => findOfficer(reg, id)): void {
   const id = claimed?.trim();
-  if (id && !findOfficer(reg, id)) throw new InputError(`no officer ${id} (see 'smki officer list')`);
+  if (id && !find(id)) throw new InputError(`no officer ${id} (see 'smki officer list')`);
 }
 
 /**

@@ -134,7 +134,7 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
   const { facts: csr, reasons: csrReasons } = read ? checkedAnswer(read) : csrGate(req.csr);
   // 3. Facts from the registry: the requesting officer is the one whose key signed (--officer, if
   //    given, must name them), then 4. the RA decision.
-  requireClaimedOfficer(reg, req.officerId);
+  requireClaimedOfficer(reg, req.officerId, (id) => batch.facts.officer(id));
   if (acting instanceof PolicyRefusal) throw acting;
   const claimed = decideOfficerKey(acting.keyId, [acting.officer], req.officerId).reasons;
   if (claimed.length) throw new PolicyRefusal(claimed);

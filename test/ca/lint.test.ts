@@ -19,7 +19,7 @@ import {
 import { certificateToPem, derFromInput } from '../../src/ca/pem.js';
 import { assembleCrl, buildCrlTbs, crlToPem, RevocationReason } from '../../src/ca/crl.js';
 import { readCaCertificate } from '../../src/ca/ca-certificates.js';
-import { LINT_RULES, lintOrganisationCertificate, lintOrganisationTbs, type LintCode } from '../../src/ca/lint.js';
+import { LINT_RULES, isExactOrganisationTbs, lintOrganisationCertificate, lintOrganisationTbs, lintOrganisationTbsRuleByRule, type LintCode } from '../../src/ca/lint.js';
 import {
   assembleCertificate,
   authorityKeyIdentifierValue,
@@ -49,21 +49,23 @@ function replaceTbsField(tbs: Buffer, i: number, der: Buffer): Buffer {
 
 describe('ca/lint', () => {
   const ca = makeTestCa('LINTCA');
+  const issuing = readCaCertificate(ca.issuing.der);
+  /** Everything the CA expects of a template it signs, from its own certificate. */
+  const expectFor = (t: { subject: { eui: Eui64; ou: string }; keyUsage: 'digitalSignature' | 'keyAgreement' }) => ({
+    keyUsage: t.keyUsage,
+    ou: t.subject.ou,
+    eui: t.subject.eui,
+    policyOid: POLICY_OID,
+    issuerNameDer: issuing.subjectNameDer,
+    authorityKeyId: issuing.ski,
+    issuerNotBefore: issuing.notBefore,
+    issuerNotAfter: issuing.notAfter,
+  });
 
   it('a certificate from the builder, signed by the test Issuing OCA, lints clean against every expectation', () => {
     const t = orgTemplate(ca, { subject: { commonName: 'SRP LTD', ou: '87', eui: '90B3D51F30010000' as Eui64 } });
     const tbs = buildOrganisationTbs(t);
-    const issuing = readCaCertificate(ca.issuing.der);
-    const expect = {
-      keyUsage: 'digitalSignature' as const,
-      ou: '87',
-      eui: t.subject.eui,
-      policyOid: POLICY_OID,
-      issuerNameDer: issuing.subjectNameDer,
-      authorityKeyId: issuing.ski,
-      issuerNotBefore: issuing.notBefore,
-      issuerNotAfter: issuing.notAfter,
-    };
+    const expect = expectFor(t);
     assert.deepEqual(lintOrganisationTbs(tbs, expect), []);
     assert.deepEqual(lintOrganisationCertificate(issue(ca, t), expect), []);
     assert.deepEqual(lintOrganisationCertificate(issue(ca, orgTemplate(ca, { keyUsage: 'keyAgreement', subject: { ou: '02', eui: '90B3D51F30010000' as Eui64 } }))), []);
@@ -111,6 +113,66 @@ describe('ca/lint', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+
+  describe('the one-pass check of the exact bytes', () => {
+    const withCn = orgTemplate(ca, { subject: { commonName: 'SRP LTD', ou: '87', eui: '90B3D51F30010000' as Eui64 } });
+    const agreement = orgTemplate(ca, { keyUsage: 'keyAgreement', subject: { ou: '02', eui: '90B3D51F30010000' as Eui64 } });
+
+    it('takes what the builder writes, with or without a CN, for either key usage', () => {
+      for (const t of [withCn, agreement, orgTemplate(ca, { subject: { commonName: 'Ü'.repeat(64), ou: '87', eui: '90B3D51F30010000' as Eui64 } })]) {
+        assert.equal(isExactOrganisationTbs(buildOrganisationTbs(t), expectFor(t)), true, t.subject.commonName ?? t.keyUsage);
+      }
+    });
+
+    it('leaves to the rule-by-rule lint a TBS whose expectations are not all given, or not met', () => {
+      const tbs = buildOrganisationTbs(withCn);
+      const expect = expectFor(withCn);
+      for (const k of ['keyUsage', 'ou', 'eui', 'policyOid', 'issuerNameDer', 'authorityKeyId'] as const) {
+        assert.equal(isExactOrganisationTbs(tbs, { ...expect, [k]: undefined }), false, k);
+      }
+      const unmet: [Partial<typeof expect>, string][] = [
+        [{ ou: '88' }, 'OU_MISMATCH'],
+        [{ eui: '90B3D51F30010001' as Eui64 }, 'EUI_MISMATCH'],
+        [{ keyUsage: 'keyAgreement' }, 'KEY_USAGE_MISMATCH'],
+        [{ policyOid: '1.2.3.4' }, 'POLICY_MISMATCH'],
+        [{ authorityKeyId: Buffer.alloc(8) }, 'AKI_MISMATCH'],
+        [{ issuerNameDer: sequence() }, 'ISSUER_MISMATCH'],
+        [{ issuerNotAfter: new Date(withCn.notAfter.getTime() - 1000) }, 'VALIDITY_BEYOND_ISSUER'],
+        [{ issuerNotBefore: new Date(withCn.notBefore.getTime() + 1000) }, 'VALIDITY_BEYOND_ISSUER'],
+      ];
+      for (const [over, code] of unmet) {
+        assert.equal(isExactOrganisationTbs(tbs, { ...expect, ...over }), false, code);
+        assert.deepEqual(codes(lintOrganisationTbs(tbs, { ...expect, ...over })), [code]);
+      }
+    });
+
+    it('takes no TBS that the rule-by-rule lint finds fault with: every octet changed, removed or doubled', () => {
+      let taken = 0;
+      let tried = 0;
+      for (const t of [withCn, agreement]) {
+        const tbs = buildOrganisationTbs(t);
+        const expect = expectFor(t);
+        for (let i = 0; i < tbs.length; i++) {
+          const b = tbs[i]!;
+          const mutants = [0x00, 0xff, b ^ 0x01, b ^ 0x80, (b + 1) & 0xff].map((v) => {
+            const m = Buffer.from(tbs);
+            m[i] = v;
+            return m;
+          });
+          mutants.push(Buffer.concat([tbs.subarray(0, i), tbs.subarray(i + 1)]), Buffer.concat([tbs.subarray(0, i + 1), tbs.subarray(i)]));
+          for (const m of mutants) {
+            if (m.equals(tbs)) continue;
+            tried++;
+            if (!isExactOrganisationTbs(m, expect)) continue;
+            taken++;
+            assert.deepEqual(lintOrganisationTbsRuleByRule(m, expect), [], `octet ${i}: ${m.toString('hex')}`);
+          }
+        }
+      }
+      // Serial, date digits, CN letters and the key's point may change and stay clean; most changes may not.
+      assert.ok(taken > 0 && taken < tried / 2, `${taken} of ${tried}`);
+    });
   });
 
   describe('flags each deliberately broken certificate with its code', () => {

@@ -265,6 +265,28 @@ describe('ca/organisation-certificate: builder', () => {
     assert.throws(() => subjectKeyIdentifier(Buffer.from('3000', 'hex')), InputError);
   });
 
+  it('writes what the generic encoder writes from the same fields, whichever CA, profile and validity came before', () => {
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'der', type: 'spki' });
+    const variants: Partial<OrganisationCertificateTemplate>[] = [
+      {},
+      { subject: { commonName: 'SRP', ou: '87', eui: '90B3D51F30010000' as Eui64 } },
+      { subject: { commonName: 'Ü'.repeat(80), ou: '87', eui: '90B3D51F30010000' as Eui64 } },
+      { keyUsage: 'keyAgreement' },
+      { policyOid: '1.2.826.0.1.8641679.1.2.1.5' },
+      { authorityKeyId: Buffer.from('0102030405060708090A0B0C0D0E0F1011121314', 'hex') },
+      { issuerNameDer: sequence() },
+      { serial: Buffer.alloc(16, 0x81) },
+      { serial: Buffer.from([0, 0, 5]) },
+      { notBefore: new Date('2049-12-31T23:59:59.999Z'), notAfter: new Date('2118-01-01T00:00:00Z') },
+      { spkiDer: other },
+      {},
+    ];
+    for (const v of variants) {
+      const t = template(v);
+      assert.deepEqual(buildOrganisationTbs(t), encodeTbs(organisationTbsFields(t)), JSON.stringify(v));
+    }
+  });
+
   it('newSerial gives 16 octets, positive, high bit clear, no 00 pad', () => {
     for (let i = 0; i < 200; i++) {
       const s = newSerial();
