@@ -69,8 +69,10 @@ function toRecord(r: Row): CertificateRecord {
 
 export function reserveSerial(reg: Registry, serial: string, userId: Eui64, profile: ProfileName, at: Date): void {
   const row = { serial, user_id: userId, profile, reserved_at: at.toISOString() };
-  // Sealed in the INSERT itself (no sealing UPDATE after it): issuance writes one of these per certificate.
-  reg.stmt('INSERT INTO serials (serial, user_id, profile, reserved_at, row_mac) VALUES (?, ?, ?, ?, ?)').run(row.serial, row.user_id, row.profile, row.reserved_at, reg.rows.sealValue('serials', row));
+  // Sealed in the INSERT itself and its digest moved here (serials is WRITER_NOTED: no trigger calls back): issuance writes one of these per certificate.
+  const mac = reg.rows.sealValue('serials', row);
+  const { lastInsertRowid } = reg.stmt('INSERT INTO serials (serial, user_id, profile, reserved_at, row_mac) VALUES (?, ?, ?, ?, ?)').run(row.serial, row.user_id, row.profile, row.reserved_at, mac);
+  reg.rows.wrote('serials', null, null, lastInsertRowid, mac);
 }
 
 export function serialExists(reg: Registry, serial: string): boolean {
@@ -86,13 +88,16 @@ export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'sta
     serial: c.serial, user_id: c.userId, profile: c.profile, role_ou: c.roleOu, key_usage: c.keyUsage, spki_sha256: c.spkiSha256, issuer_der: c.issuerDer,
     not_before: c.notBefore, not_after: c.notAfter, der: c.der, source: c.source, officer_id: c.officerId, created_at: c.createdAt, status: 'valid',
   };
-  // Sealed in the INSERT itself (no sealing UPDATE that writes the row, DER and all, a second time).
-  reg
+  // Sealed in the INSERT itself (no sealing UPDATE that writes the row, DER and all, a second time) and
+  // its digest moved here (certificates is WRITER_NOTED: no trigger calls back).
+  const mac = reg.rows.sealValue('certificates', row);
+  const { lastInsertRowid } = reg
     .stmt(
       `INSERT INTO certificates (serial, user_id, profile, role_ou, key_usage, spki_sha256, issuer_der, not_before, not_after, der, source, officer_id, created_at, status, row_mac)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(row.serial, row.user_id, row.profile, row.role_ou, row.key_usage, row.spki_sha256, row.issuer_der, row.not_before, row.not_after, row.der, row.source, row.officer_id, row.created_at, row.status, reg.rows.sealValue('certificates', row));
+    .run(row.serial, row.user_id, row.profile, row.role_ou, row.key_usage, row.spki_sha256, row.issuer_der, row.not_before, row.not_after, row.der, row.source, row.officer_id, row.created_at, row.status, mac);
+  reg.rows.wrote('certificates', null, null, lastInsertRowid, mac);
 }
 
 export function findCertificate(reg: Registry, serial: string): CertificateRecord | undefined {

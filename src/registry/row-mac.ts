@@ -72,11 +72,12 @@ export const HOT_TABLES: ReadonlySet<string> = new Set(['sr_decisions', 'replay_
 
 /**
  * Tables whose writers set row_mac themselves and report the change (`wrote`, `wroteInserts`), so no
- * trigger calls back into JS per row: the hot tables, and devices (a device import writes a million rows
- * in one statement after another, src/registry/devices.ts). A write that leaves row_mac NULL or
- * unchanged is still sealed by trigger, its digest moved in the same call.
+ * trigger calls back into JS per row: the hot tables, devices (a device import writes a million rows
+ * in one statement after another, src/registry/devices.ts), and the serials and certificates issuance
+ * inserts (src/registry/certificates.ts). A write that leaves row_mac NULL or unchanged is still
+ * sealed by trigger, its digest moved in the same call.
  */
-export const WRITER_NOTED_TABLES: ReadonlySet<string> = new Set([...HOT_TABLES, 'devices']);
+export const WRITER_NOTED_TABLES: ReadonlySet<string> = new Set([...HOT_TABLES, 'devices', 'serials', 'certificates']);
 
 const MAC_BYTES = 16;
 const EMPTY_DIGEST = Buffer.alloc(MAC_BYTES);
