@@ -61,12 +61,19 @@ export interface IssuanceBench {
   perSecond: number;
   /** The process's CPU time over those batches (no worker thread runs meanwhile). */
   cpuSeconds: number;
-  /** The same with the CSR gate's parse and checks in worker threads (with `workers`). */
-  withWorkers?: { threads: number; certificates: number; seconds: number; perSecond: number };
+  /**
+   * The same with the CSR gate's parse and checks in worker threads and building, linting and signing
+   * in CA signing workers (with `workers`), and the process's CPU time over them (every thread).
+   */
+  withWorkers?: { threads: number; certificates: number; seconds: number; perSecond: number; cpuSeconds: number };
   /** One request per durable commit, in the same process. */
   single: { certificates: number; seconds: number; perSecond: number };
-  /** `cfssl serve` over the same CSRs, interleaved with smki-ca's batches (half each, twice). */
-  cfsslServe?: { certificates: number; seconds: number; perSecond: number } | Skipped;
+  /**
+   * `cfssl serve` over the same CSRs, interleaved with smki-ca's batches (half each, twice): its own CPU
+   * time over them (from /proc), and that of this process's HTTP clients (one thread: when it is near
+   * `seconds`, the clients, not cfssl, set the pace).
+   */
+  cfsslServe?: { certificates: number; seconds: number; perSecond: number; cpuSeconds?: number; clientCpuSeconds: number } | Skipped;
   /** One whole process (median wall seconds, mean CPU ms): `smki cert issue`, `cfssl sign`, `node -e 0`. */
   process?: { runs: number; smkiCertIssue: ProcessCost; cfsslSign: ProcessCost | Skipped; nodeNothing: ProcessCost };
   auditRecords: number;
@@ -87,6 +94,8 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
     const { reg, catalogue, srp, aroId, aroKey, aroKeyFile, ca } = await prepareIssuanceHome(home, pass);
     const aro = { id: aroId };
     const csrs = benchCsrs(srp, n);
+    // For the worker threads' first batches (their JIT warming up), not counted.
+    const warmUp = opts.workers ? benchCsrs(srp, 300) : [];
     // One request at a time: a durable commit per certificate, as `smki cert issue` runs.
     const single = Math.min(500, Math.floor(csrs.length / 5));
     const t0 = process.hrtime.bigint();
@@ -108,19 +117,24 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
       return Number(process.hrtime.bigint() - t) / 1e9;
     };
     const pool = opts.workers ? new CsrPool(opts.workers) : undefined;
-    await pool?.ready(); // worker start-up is not counted
-    // With workers: CSR checks in the CSR pool's, building, linting and signing in the CA's signing workers.
+    // With workers: CSR checks in the CSR pool's, building, linting and signing in the CA's signing
+    // workers, started once and warmed up as a long-running issuer's are (start-up and warm-up not counted).
+    let oursWithWorkersCpu = 0;
     const oursWithWorkers = async (part: Buffer[]): Promise<number> => {
-      await ca.startSigningWorkers(opts.workers); // start-up is not counted
-      try {
-        const t = process.hrtime.bigint();
-        const out = await issueCertificatesWithWorkers(reg, ca, catalogue, requests(part), pool!, 100);
-        if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
-        return Number(process.hrtime.bigint() - t) / 1e9;
-      } finally {
-        await ca.stopSigningWorkers();
-      }
+      const t = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
+      const out = await issueCertificatesWithWorkers(reg, ca, catalogue, requests(part), pool!, 100);
+      const c = process.cpuUsage(c0);
+      oursWithWorkersCpu += (c.user + c.system) / 1e6;
+      if (!out.every((o) => o.ok)) throw new Error('a benchmark request was refused');
+      return Number(process.hrtime.bigint() - t) / 1e9;
     };
+    if (pool) {
+      await pool.ready();
+      await ca.startSigningWorkers(opts.workers);
+      await oursWithWorkers(warmUp);
+      oursWithWorkersCpu = 0;
+    }
     // Two rounds, so that all of them see the same load: this thread alone, with workers, cfssl serve.
     const halves = [rest.slice(0, Math.floor(rest.length / 2)), rest.slice(Math.floor(rest.length / 2))];
     if (peers) serve = await startCfsslServe(dir, toPem(csrs[0]!, 'CERTIFICATE REQUEST'));
@@ -128,6 +142,8 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
     const both = { certificates: 0, seconds: 0 };
     let cfsslSeconds = 0;
     let cfsslCertificates = 0;
+    let cfsslCpu: number | undefined = 0;
+    let cfsslClientCpu = 0;
     try {
       for (const half of halves) {
         const mine = pool ? half.slice(0, Math.floor(half.length / 2)) : half;
@@ -139,15 +155,23 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
           both.certificates += theirs.length;
         }
         if (serve && !isSkipped(serve)) {
-          cfsslSeconds += await serve.sign(half.map((d) => toPem(d, 'CERTIFICATE REQUEST')));
+          const pems = half.map((d) => toPem(d, 'CERTIFICATE REQUEST'));
+          const c0 = serve.cpuSeconds();
+          const client0 = process.cpuUsage();
+          cfsslSeconds += await serve.sign(pems);
+          const client = process.cpuUsage(client0);
+          cfsslClientCpu += (client.user + client.system) / 1e6;
+          const c1 = serve.cpuSeconds();
+          cfsslCpu = cfsslCpu === undefined || c0 === undefined || c1 === undefined ? undefined : cfsslCpu + (c1 - c0);
           cfsslCertificates += half.length;
         }
       }
     } finally {
       await pool?.close();
+      await ca.stopSigningWorkers();
     }
     if (serve && !isSkipped(serve)) await serve.stop();
-    const cfsslServe = serve === undefined ? undefined : isSkipped(serve) ? serve : { certificates: cfsslCertificates, seconds: cfsslSeconds, perSecond: cfsslCertificates / cfsslSeconds };
+    const cfsslServe = serve === undefined ? undefined : isSkipped(serve) ? serve : { certificates: cfsslCertificates, seconds: cfsslSeconds, perSecond: cfsslCertificates / cfsslSeconds, clientCpuSeconds: cfsslClientCpu, ...(cfsslCpu === undefined ? {} : { cpuSeconds: cfsslCpu }) };
 
     let processes: IssuanceBench['process'];
     if (peers) {
@@ -174,7 +198,7 @@ export async function benchIssuance(n = 2000, opts: { peers?: boolean; processes
       ...alone,
       perSecond: alone.certificates / alone.seconds,
       cpuSeconds: oursCpu,
-      ...(pool ? { withWorkers: { threads: pool.size, ...both, perSecond: both.certificates / both.seconds } } : {}),
+      ...(pool ? { withWorkers: { threads: pool.size, ...both, perSecond: both.certificates / both.seconds, cpuSeconds: oursWithWorkersCpu } } : {}),
       single: { certificates: single, seconds: singleSeconds, perSecond: single / singleSeconds },
       ...(cfsslServe ? { cfsslServe } : {}),
       ...(processes ? { process: processes } : {}),

@@ -63,6 +63,15 @@ add({
   ...vsServe(w.perSecond, true),
   peakRssMb: issuance.peakRssMb,
 });
+if (!isSkipped(serve) && serve.cpuSeconds !== undefined) {
+  // CPU time is what the machine's load does not change: the wall-clock ratio above, on a quiet machine, tends to the inverse of this one.
+  add({
+    what: `issuance CPU time a certificate (user + system, every thread), the ${f0(w.certificates)} certificates with workers above`,
+    ours: `${((1000 * w.cpuSeconds) / w.certificates).toFixed(3)} ms`,
+    peer: `cfssl serve's own process (the bench's HTTP clients not counted): ${((1000 * serve.cpuSeconds) / serve.certificates).toFixed(3)} ms`,
+    ratio: w.cpuSeconds / w.certificates / (serve.cpuSeconds / serve.certificates),
+  });
+}
 add({
   what: `issuance, ${f0(issuance.certificates)} certificates in batches of 100, one thread`,
   ours: `${f0(issuance.perSecond)}/s`,

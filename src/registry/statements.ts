@@ -1,7 +1,7 @@
 // Signed statements (DESIGN.md "People act with keys"): every state change is a statement of the change,
 // signed by the acting person's key and kept in the audit record that carries the change. Pure: the
 // canonical form, and the check of a signature against a registered public key.
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 
 export type SignerKind = 'operator' | 'officer';
 
@@ -48,11 +48,29 @@ export function parseStatement(text: string): Statement | undefined {
   }
 }
 
+/**
+ * Public keys already loaded, by their SPKI bytes (an officer signs a statement for every ten
+ * requests of a batch; loading a key costs more than verifying with it). The SPKI given is always
+ * the one the caller read, so a key edited in the registry is loaded as it now is.
+ */
+const loadedKeys = new Map<string, KeyObject>();
+const KEYS_REMEMBERED = 64;
+
+function publicKeyOf(spkiDer: Buffer): KeyObject {
+  const id = spkiDer.toString('latin1');
+  let key = loadedKeys.get(id);
+  if (!key) {
+    key = createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
+    if (loadedKeys.size >= KEYS_REMEMBERED) loadedKeys.clear();
+    loadedKeys.set(id, key);
+  }
+  return key;
+}
+
 /** Does `signature` (base64 DER ECDSA P-256/SHA-256) over `statement` verify with this SPKI? */
 export function statementVerifies(spkiDer: Buffer, statement: string, signature: string): boolean {
   try {
-    const key = createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
-    return verify('sha256', Buffer.from(statement, 'utf8'), { key, dsaEncoding: 'der' }, Buffer.from(signature, 'base64'));
+    return verify('sha256', Buffer.from(statement, 'utf8'), { key: publicKeyOf(spkiDer), dsaEncoding: 'der' }, Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }
