@@ -93,6 +93,10 @@ export interface RowProblem {
 
 interface TableShape {
   columns: string[];
+  /** `|column:` for each column, as the row's canonical text names it. */
+  columnTags: string[];
+  /** The MAC key (hex) followed by the table's name: every row's MAC text starts with it. */
+  macPrefix: string;
   keyColumns: string[];
   withoutRowid: boolean;
   /** The key column that is the rowid (INTEGER PRIMARY KEY), if any. */
@@ -112,8 +116,9 @@ interface DigestRow {
 
 const ROWS_REMEMBERED = 16_384;
 
-function rowKey(table: string, mac: Buffer): string {
-  return table + mac.toString('latin1');
+/** A verified row's key in its table's set (the MAC as a 16-character string). */
+function macKey(mac: Buffer): string {
+  return mac.toString('latin1');
 }
 
 function bucketOf(rowid: number | bigint): number {
@@ -131,19 +136,35 @@ function sameBytes(a: Buffer | null | undefined, b: Buffer): boolean {
 
 /**
  * The row's canonical text: table, then each non-NULL column as name, type and (length-prefixed)
- * value. NULLs are left out, so adding a nullable column keeps every existing MAC valid.
+ * value. NULLs are left out, so adding a nullable column keeps every existing MAC valid. `s` is
+ * the text so far (the MAC key and the table, TableShape.macPrefix), `tag` the column's `|name:`.
  */
-function encodeRow(table: string, columns: readonly string[], values: readonly unknown[]): string {
-  let s = table;
-  for (let i = 0; i < columns.length; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) continue;
-    if (typeof v === 'string') s += `|${columns[i]}:s${v.length}:${v}`;
-    else if (typeof v === 'number' || typeof v === 'bigint') s += `|${columns[i]}:n${String(v)}`;
-    else if (Buffer.isBuffer(v) || v instanceof Uint8Array) s += `|${columns[i]}:b${v.length}:${(Buffer.isBuffer(v) ? v : Buffer.from(v)).toString('hex')}`;
-    else s += `|${columns[i]}:?${String(v)}`;
-  }
+function appendValue(s: string, tag: string, v: unknown): string {
+  if (v === null || v === undefined) return s;
+  if (typeof v === 'string') return s + tag + 's' + v.length + ':' + v;
+  if (typeof v === 'number' || typeof v === 'bigint') return s + tag + 'n' + String(v);
+  if (Buffer.isBuffer(v)) return s + tag + 'b' + v.length + ':' + v.toString('hex');
+  if (v instanceof Uint8Array) return s + tag + 'b' + v.length + ':' + Buffer.from(v.buffer, v.byteOffset, v.length).toString('hex');
+  return s + tag + '?' + String(v);
+}
+
+/** The MAC text of a row given as the values of its columns in order. */
+function encodeValues(shape: TableShape, values: readonly unknown[]): string {
+  let s = shape.macPrefix;
+  for (let i = 0; i < shape.columns.length; i++) s = appendValue(s, shape.columnTags[i]!, values[i]);
   return s;
+}
+
+/** The MAC text of a row given by column name (columns it lacks are NULL). */
+function encodeFields(shape: TableShape, row: Record<string, unknown>): string {
+  let s = shape.macPrefix;
+  for (let i = 0; i < shape.columns.length; i++) s = appendValue(s, shape.columnTags[i]!, row[shape.columns[i]!]);
+  return s;
+}
+
+/** Keyed SHA-384 of the text (which starts with the key), first 128 bits. */
+function macOfText(text: string): Buffer {
+  return hash('sha384', text, 'buffer').subarray(0, MAC_BYTES);
 }
 
 /** A row's name in reports: its primary key, else its rowid. */
@@ -153,13 +174,13 @@ function rowName(shape: TableShape, row: Record<string, unknown>): string {
 }
 
 export class RowGuard {
-  /** Keyed SHA-384 (a secret prefix; SHA-384 cannot be length-extended), first 128 bits. */
+  /** The MAC key: keyed SHA-384 (a secret prefix; SHA-384 cannot be length-extended), first 128 bits. */
   private readonly keyHex: string;
   private readonly shapes = new Map<string, TableShape>();
   /** Digest changes made inside the open transaction, per table. */
   private readonly deltas = new Map<string, Tally>();
-  /** Bucket tally changes made inside the open transaction, per `table|bucket`. */
-  private readonly bucketDeltas = new Map<string, Tally & { table: string; bucket: number }>();
+  /** Bucket tally changes made inside the open transaction, per table and bucket. */
+  private readonly bucketDeltas = new Map<string, Map<number, Tally>>();
   /**
    * What was verified while no other connection committed (the same `PRAGMA data_version`): smki's own
    * writes seal and tally as they go, so the state row, a whole table checked once (`checkTable`), a
@@ -170,8 +191,10 @@ export class RowGuard {
   private stateVerified = false;
   private readonly tablesVerified = new Set<string>();
   private readonly bucketListsVerified = new Set<string>();
-  private readonly bucketsVerified = new Set<string>();
-  private readonly rowsVerified = new Set<string>();
+  /** Per table: its buckets verified, and its rows verified by MAC (`macKey`); rowsRemembered counts the latter. */
+  private readonly bucketsVerified = new Map<string, Set<number>>();
+  private readonly rowsVerified = new Map<string, Set<string>>();
+  private rowsRemembered = 0;
   private epochCheckedInTx = false;
   private installed = false;
   private stateStmt: Statement | undefined;
@@ -198,11 +221,7 @@ export class RowGuard {
   }
 
   mac(table: string, values: readonly unknown[]): Buffer {
-    return this.macOfText(encodeRow(table, this.shape(table).columns, values));
-  }
-
-  private macOfText(text: string): Buffer {
-    return hash('sha384', this.keyHex + text, 'buffer').subarray(0, MAC_BYTES);
+    return macOfText(encodeValues(this.shape(table), values));
   }
 
   /**
@@ -211,9 +230,7 @@ export class RowGuard {
    */
   sealValue(table: string, row: object): Buffer | null {
     if (!this.enabled) return null;
-    const r = row as Record<string, unknown>;
-    const shape = this.shape(table);
-    const mac = this.macOfText(encodeRow(table, shape.columns, shape.columns.map((c) => r[c])));
+    const mac = macOfText(encodeFields(this.shape(table), row as Record<string, unknown>));
     // smki wrote this content under this MAC: reading it back needs no check while no other connection commits.
     if (this.inRegistryTx()) this.rememberRow(table, mac);
     return mac;
@@ -271,11 +288,8 @@ export class RowGuard {
   /** The MAC of each row about to be written by a statement that sets row_mac itself (columns by name; null when checks are off). */
   sealValues(table: string, rows: readonly object[]): (Buffer | null)[] {
     if (!this.enabled) return rows.map(() => null);
-    const columns = this.shape(table).columns;
-    return rows.map((row) => {
-      const r = row as Record<string, unknown>;
-      return this.macOfText(encodeRow(table, columns, columns.map((c) => r[c])));
-    });
+    const shape = this.shape(table);
+    return rows.map((row) => macOfText(encodeFields(shape, row as Record<string, unknown>)));
   }
 
   /** Also re-seals the given tables (after a migration that rewrote their rows). */
@@ -290,8 +304,7 @@ export class RowGuard {
   }
 
   private macOfRow(table: string, row: Record<string, unknown>): Buffer {
-    const shape = this.shape(table);
-    return this.mac(table, shape.columns.map((c) => row[c]));
+    return macOfText(encodeFields(this.shape(table), row));
   }
 
   private shape(table: string): TableShape {
@@ -303,8 +316,11 @@ export class RowGuard {
       const withoutRowid = this.db.withoutRowid(table);
       const types = this.db instanceof SqliteDriver ? (this.db.native.prepare('SELECT name, upper(type) AS type FROM pragma_table_info(?)').all(table) as { name: string; type: string }[]) : [];
       const single = keyColumns.length === 1 ? types.find((c) => c.name === keyColumns[0]) : undefined;
+      const columns = info.filter((c) => c.name !== 'row_mac').map((c) => c.name);
       s = {
-        columns: info.filter((c) => c.name !== 'row_mac').map((c) => c.name),
+        columns,
+        columnTags: columns.map((c) => `|${c}:`),
+        macPrefix: this.keyHex + table,
         keyColumns,
         withoutRowid,
         rowidColumn: !withoutRowid && single?.type === 'INTEGER' ? single.name : undefined,
@@ -424,11 +440,15 @@ export class RowGuard {
   }
 
   private noteBucket(table: string, bucket: number, rows: number, mac: Buffer): void {
-    const k = `${table}|${bucket}`;
-    let d = this.bucketDeltas.get(k);
+    let byBucket = this.bucketDeltas.get(table);
+    if (!byBucket) {
+      byBucket = new Map();
+      this.bucketDeltas.set(table, byBucket);
+    }
+    let d = byBucket.get(bucket);
     if (!d) {
-      d = { table, bucket, rows: 0, xor: Buffer.alloc(MAC_BYTES) };
-      this.bucketDeltas.set(k, d);
+      d = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+      byBucket.set(bucket, d);
     }
     d.rows += rows;
     xorInto(d.xor, mac);
@@ -448,7 +468,7 @@ export class RowGuard {
   }
 
   private stateMac(seq: number, auditHash: string, digests: string): Buffer {
-    return hash('sha384', `${this.keyHex}integrity_state|${seq}|${auditHash}|${digests}`, 'buffer').subarray(0, MAC_BYTES);
+    return macOfText(`${this.keyHex}integrity_state|${seq}|${auditHash}|${digests}`);
   }
 
   /**
@@ -462,13 +482,15 @@ export class RowGuard {
       const get = this.stmt('SELECT rows, digest FROM integrity_buckets WHERE name = ? AND bucket = ?');
       const put = this.stmt('INSERT INTO integrity_buckets (name, bucket, rows, digest) VALUES (?, ?, ?, ?) ON CONFLICT (name, bucket) DO UPDATE SET rows = excluded.rows, digest = excluded.digest');
       const drop = this.stmt('DELETE FROM integrity_buckets WHERE name = ? AND bucket = ?');
-      for (const d of this.bucketDeltas.values()) {
-        const row = get.get(d.table, d.bucket) as { rows: number; digest: Buffer } | undefined;
-        const digest = Buffer.from(row?.digest ?? EMPTY_DIGEST);
-        xorInto(digest, d.xor);
-        const rows = (row?.rows ?? 0) + d.rows;
-        if (rows === 0 && digest.equals(EMPTY_DIGEST)) drop.run(d.table, d.bucket);
-        else put.run(d.table, d.bucket, rows, digest);
+      for (const [table, byBucket] of this.bucketDeltas) {
+        for (const [bucket, d] of byBucket) {
+          const row = get.get(table, bucket) as { rows: number; digest: Buffer } | undefined;
+          const digest = Buffer.from(row?.digest ?? EMPTY_DIGEST);
+          xorInto(digest, d.xor);
+          const rows = (row?.rows ?? 0) + d.rows;
+          if (rows === 0 && digest.equals(EMPTY_DIGEST)) drop.run(table, bucket);
+          else put.run(table, bucket, rows, digest);
+        }
       }
       this.bucketDeltas.clear();
     }
@@ -514,6 +536,7 @@ export class RowGuard {
     this.bucketListsVerified.clear();
     this.bucketsVerified.clear();
     this.rowsVerified.clear();
+    this.rowsRemembered = 0;
     this.queriesVerified.clear();
   }
 
@@ -631,12 +654,11 @@ export class RowGuard {
 
   /** The rows of one bucket are those smki wrote: their count and XOR match the bucket's tally. */
   private requireBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown>): void {
-    const k = `${table}|${bucket}`;
-    if (this.bucketsVerified.has(k)) return;
+    if (this.bucketsVerified.get(table)?.has(bucket)) return;
     // PostgreSQL outside a transaction: the tallies and the bucket's rows are read in one snapshot
     // (REPEATABLE READ; a caller iterating over rows reads through a WITH HOLD cursor, which outlives it).
     if (!this.db.inTransaction && !(this.db instanceof SqliteDriver)) {
-      this.db.transaction(() => this.verifyBucket(table, shape, bucket, row, k), 'unlocked');
+      this.db.transaction(() => this.verifyBucket(table, shape, bucket, row), 'unlocked');
       return;
     }
     // Outside a transaction the state row, the tallies and the bucket's rows are read statement by
@@ -647,22 +669,22 @@ export class RowGuard {
         this.syncEpoch();
         const before = this.epoch;
         try {
-          return this.verifyBucket(table, shape, bucket, row, k);
+          return this.verifyBucket(table, shape, bucket, row);
         } catch (e) {
           this.syncEpoch();
           if (this.epoch === before || attempt >= 4) throw e;
         }
       }
     }
-    this.verifyBucket(table, shape, bucket, row, k);
+    this.verifyBucket(table, shape, bucket, row);
   }
 
-  private verifyBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown>, k: string): void {
+  private verifyBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown>): void {
     this.requireBucketList(table);
     const actual = this.bucketTally(table, bucket);
     const kept = this.stmt('SELECT rows, digest FROM integrity_buckets WHERE name = ? AND bucket = ?').get(table, bucket) as { rows: number; digest: Buffer } | undefined;
     const expected = { rows: kept?.rows ?? 0, xor: Buffer.from(kept?.digest ?? EMPTY_DIGEST) };
-    const pending = this.db.inTransaction ? this.bucketDeltas.get(k) : undefined;
+    const pending = this.db.inTransaction ? this.bucketDeltas.get(table)?.get(bucket) : undefined;
     if (pending) {
       expected.rows += pending.rows;
       xorInto(expected.xor, pending.xor);
@@ -670,7 +692,12 @@ export class RowGuard {
     if (actual.rows !== expected.rows || !actual.xor.equals(expected.xor)) {
       throw integrityError([{ table, row: rowName(shape, row), problem: `its rows ${bucket << BUCKET_BITS}..${((bucket + 1) << BUCKET_BITS) - 1} (by rowid) are not those smki wrote: ${actual.rows !== expected.rows ? `${actual.rows} row(s) where smki wrote ${expected.rows}` : 'a row restored from an older copy, or deleted and another put in its place'}` }]);
     }
-    this.bucketsVerified.add(k);
+    let verified = this.bucketsVerified.get(table);
+    if (!verified) {
+      verified = new Set();
+      this.bucketsVerified.set(table, verified);
+    }
+    verified.add(bucket);
   }
 
   private bucketTally(table: string, bucket: number): Tally {
@@ -702,9 +729,10 @@ export class RowGuard {
     this.syncEpoch();
     // While no other connection commits, a row is known by its MAC (which covers its table, key and
     // every value): its content can change only by a write of smki's own, sealed under a new MAC.
-    const key = Buffer.isBuffer(stored) && stored.length === MAC_BYTES ? rowKey(table, stored) : undefined;
-    if (key !== undefined && this.rowsVerified.has(key)) return row;
-    if (!sameBytes(stored, this.macOfText(encodeRow(table, shape.columns, shape.columns.map((c) => r[c]))))) {
+    const key = Buffer.isBuffer(stored) && stored.length === MAC_BYTES ? macKey(stored) : undefined;
+    const verified = key === undefined ? undefined : this.rowsVerified.get(table);
+    if (verified?.has(key!)) return row;
+    if (!sameBytes(stored, macOfText(encodeFields(shape, r)))) {
       throw integrityError([{ table, row: rowName(shape, r), problem: problemOf(r.row_mac) }]);
     }
     // A valid MAC may be an older copy's: the row's bucket must add up as smki left it.
@@ -712,14 +740,29 @@ export class RowGuard {
       const rowid = this.rowidOf(table, shape, r);
       if (rowid !== undefined) this.requireBucket(table, shape, bucketOf(rowid), r);
     }
-    if (key !== undefined) this.rememberRow(table, stored as Buffer);
+    if (key !== undefined) this.rememberKey(table, key);
     return row;
   }
 
   /** At most ROWS_REMEMBERED rows are remembered (a cache: forgetting costs one more check). */
   private rememberRow(table: string, mac: Buffer): void {
-    if (this.rowsVerified.size >= ROWS_REMEMBERED) this.rowsVerified.clear();
-    this.rowsVerified.add(rowKey(table, mac));
+    this.rememberKey(table, macKey(mac));
+  }
+
+  private rememberKey(table: string, key: string): void {
+    if (this.rowsRemembered >= ROWS_REMEMBERED) {
+      this.rowsVerified.clear();
+      this.rowsRemembered = 0;
+    }
+    let verified = this.rowsVerified.get(table);
+    if (!verified) {
+      verified = new Set();
+      this.rowsVerified.set(table, verified);
+    }
+    if (!verified.has(key)) {
+      verified.add(key);
+      this.rowsRemembered++;
+    }
   }
 
   checkAll<T>(table: string, rows: T[]): T[] {
@@ -801,12 +844,11 @@ export class RowGuard {
     }
     const listProblems = this.bucketListProblems(table);
     if (this.db.inTransaction) {
-      for (const d of this.bucketDeltas.values()) {
-        if (d.table !== table) continue;
-        const k = kept.get(d.bucket) ?? { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+      for (const [bucket, d] of this.bucketDeltas.get(table) ?? []) {
+        const k = kept.get(bucket) ?? { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
         k.rows += d.rows;
         xorInto(k.xor, d.xor);
-        kept.set(d.bucket, k);
+        kept.set(bucket, k);
       }
     }
     for (const bucket of new Set([...kept.keys(), ...actual.buckets.keys()])) {
