@@ -1,7 +1,6 @@
 // Gate benchmark: 20,000 signed SR 1.6 requests (half CommandVariant 4 Credit bodies, half Signed
 // Pre-Commands) through the whole gate (parse, two ECDSA verifications, rules, decision recorded with
 // its audit record), on one core, in batches of 500 per transaction as `smki sr check` runs them.
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,14 +31,8 @@ import { checkWithWorkers, VerifyPool } from '../src/gate/verify-pool.js';
 import { verifyRegistry } from './checks.js';
 import { growRegistry } from './scale.js';
 import { xmlsec1Verify } from './peers.js';
+import { countInstructions } from './callgrind.js';
 
-/**
- * SMKI_BENCH_CALLGRIND=1 under `valgrind --tool=callgrind --instr-atstart=no`: instructions are
- * counted over the one-core gate runs alone (set-up, signing and the final checks left out).
- */
-function callgrindInstr(on: boolean): void {
-  if (process.env.SMKI_BENCH_CALLGRIND === '1') spawnSync('callgrind_control', ['-i', on ? 'on' : 'off', String(process.pid)], { stdio: 'ignore' });
-}
 
 /** The bench home's RA operator (a key in memory). */
 const benchAdmin = generatePersonKey('bench-operator');
@@ -142,7 +135,8 @@ export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: b
     let oneCoreCpu = 0;
     const oneCore = (from: number, to: number): number => {
       const t0 = process.hrtime.bigint();
-      callgrindInstr(true);
+      // Under callgrind (bench/callgrind.ts) instructions are counted over the one-core runs alone.
+      countInstructions(true);
       const c0 = process.cpuUsage();
       for (let i = from; i < to; i += 500) {
         reg.tx(() => {
@@ -150,7 +144,7 @@ export async function benchGate(n = 20000, opts: { workers?: number; xmlsec1?: b
         });
       }
       const c = process.cpuUsage(c0);
-      callgrindInstr(false);
+      countInstructions(false);
       oneCoreCpu += (c.user + c.system) / 1e6;
       return Number(process.hrtime.bigint() - t0) / 1e9;
     };
