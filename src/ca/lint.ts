@@ -35,6 +35,7 @@ import {
   KEY_USAGE_NAMES,
   organisationSubjectAttributes,
   subjectKeyIdentifier,
+  P256_SPKI_PREFIX,
   type OrganisationKeyUsage,
 } from './organisation-certificate.js';
 
@@ -192,8 +193,6 @@ const hex = (h: string): Buffer => Buffer.from(h.replace(/ /g, ''), 'hex');
 const EXACT_VERSION = hex('a0 03 02 01 02');
 /** ecdsa-with-SHA256, parameters absent. */
 const EXACT_SIGNATURE_ALGORITHM = hex('30 0a 06 08 2a8648ce3d040302');
-/** id-ecPublicKey, prime256v1, BIT STRING of 66 octets with 0 unused bits, then the uncompressed point's 04. */
-const EXACT_SPKI_HEAD = hex('30 59 30 13 06 07 2a8648ce3d0201 06 08 2a8648ce3d030107 03 42 00 04');
 /** keyUsage, critical, one bit: digitalSignature (bit 0) or keyAgreement (bit 4), DER named bits. */
 const EXACT_KEY_USAGE: Record<OrganisationKeyUsage, Buffer> = {
   digitalSignature: hex('30 0e 06 03 551d0f 01 01 ff 04 04 03 02 07 80'),
@@ -285,7 +284,7 @@ export function isExactOrganisationTbs(tbsDer: Buffer, expect: LintExpectations)
     at = subject.end;
 
     const spkiStart = at;
-    if (!exactly(EXACT_SPKI_HEAD) || at + 64 > end) return false;
+    if (!exactly(P256_SPKI_PREFIX) || at + 64 > end) return false;
     at += 64;
     const spki = tbsDer.subarray(spkiStart, at);
 

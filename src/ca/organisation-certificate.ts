@@ -152,7 +152,7 @@ export function authorityKeyIdentifierValue(keyId: Buffer): Buffer {
 }
 
 /** A P-256 SubjectPublicKeyInfo up to its point's leading 04: id-ecPublicKey, prime256v1, BIT STRING of 66 octets. */
-const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200' + '04', 'hex');
+export const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200' + '04', 'hex');
 
 /**
  * RFC 5280 4.2.1.2 method (2): the 4-bit type 0100 followed by the least significant 60 bits of the
