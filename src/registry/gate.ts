@@ -132,35 +132,40 @@ export function countAgainstAdt(reg: Registry, originator: string, supplier: str
     .stmt(`INSERT INTO adt_minute_counts (originator, supplier_eui, service_reference_variant, minute, n, row_mac) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (originator, supplier_eui, service_reference_variant, minute) DO UPDATE SET n = excluded.n, row_mac = excluded.row_mac`)
     .run(row.originator, row.supplier_eui, row.service_reference_variant, row.minute, row.n, mac);
-  reg.rows.wrote('adt_minute_counts', null, old?.row_mac ?? null, null, mac);
+  // The minute names the row's bucket of tallies (src/registry/row-mac.ts BUCKET_COLUMNS).
+  reg.rows.wrote('adt_minute_counts', old ? minute : null, old?.row_mac ?? null, minute, mac);
 }
 
 /**
  * Requests counted against an ADT in the window (since, at] from any of `originators` (the SoLRContingency
- * User IDs of one Party: thresholds and counts share the Party's scope): whole minutes from the
- * per-minute counts, the minute the window starts in from the decisions themselves, so the count is exact.
+ * User IDs of one Party: thresholds and counts share the Party's scope), from the per-minute counts.
+ * The minute the window starts in is counted whole less the requests of that minute at or before
+ * `since` (decisions and releases), so the count is exact and a row deleted outside smki can only
+ * raise it. Every row it rests on is checked, and so are the tallies of the window's minute buckets:
+ * a minute count deleted (or lowered) outside smki would let requests past the thresholds.
  */
 export function countInWindow(reg: Registry, originators: readonly string[], supplier: string, srv: string, since: Date, at: Date): number {
   if (originators.length === 0) return 0;
   const firstMinute = Math.floor(since.getTime() / 60_000);
-  const ids = originators.map(() => '?').join(', ');
   const lastMinute = Math.floor(at.getTime() / 60_000);
-  const where = `WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ? AND minute > ? AND minute <= ?`;
-  // The window's minute rows are checked (a count lowered outside smki would let requests past the
-  // thresholds), once per window while no other connection commits; then they are summed in SQL.
-  reg.rows.verifyOnce(`adt_minute_counts|${originators.join(',')}|${supplier}|${srv}|${firstMinute}|${lastMinute}`, () => {
-    reg.rows.checkAll('adt_minute_counts', reg.stmt(`SELECT * FROM adt_minute_counts ${where}`).all(...originators, supplier, srv, firstMinute, lastMinute));
+  const minuteStart = new Date(firstMinute * 60_000).toISOString();
+  const minuteEnd = new Date((firstMinute + 1) * 60_000).toISOString();
+  const ids = originators.map(() => '?').join(', ');
+  const minutes = `WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ? AND minute >= ? AND minute <= ?`;
+  const counted = `FROM sr_decisions WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ?
+       AND decision = 'accept' AND command_variant NOT IN (5, 6, 7) AND decided_at >= ? AND decided_at`;
+  // Checked once per window while no other connection commits; then summed in SQL. Every decision
+  // of the first minute that counts is checked, so an edit that would make one count is refused.
+  reg.rows.verifyOnce(`adt_window|${originators.join(',')}|${supplier}|${srv}|${firstMinute}|${lastMinute}`, () => {
+    reg.rows.checkAll('adt_minute_counts', reg.stmt(`SELECT * FROM adt_minute_counts ${minutes}`).all(...originators, supplier, srv, firstMinute, lastMinute));
+    reg.rows.checkBuckets('adt_minute_counts', firstMinute, lastMinute);
+    reg.rows.checkAll('sr_decisions', reg.stmt(`SELECT * ${counted} < ?`).all(...originators, supplier, srv, minuteStart, minuteEnd));
   });
-  const whole = (reg.stmt(`SELECT COALESCE(SUM(n), 0) AS n FROM adt_minute_counts ${where}`).get(...originators, supplier, srv, firstMinute, lastMinute) as { n: number }).n;
-  const edge = reg
-    .stmt(
-      `SELECT COUNT(*) AS n FROM sr_decisions WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ?
-       AND decision = 'accept' AND command_variant NOT IN (5, 6, 7) AND decided_at > ? AND decided_at < ?`,
-    )
-    .get(...originators, supplier, srv, since.toISOString(), new Date((firstMinute + 1) * 60_000).toISOString()) as { n: number };
+  const whole = (reg.stmt(`SELECT COALESCE(SUM(n), 0) AS n FROM adt_minute_counts ${minutes}`).get(...originators, supplier, srv, firstMinute, lastMinute) as { n: number }).n;
+  const before = (reg.stmt(`SELECT COUNT(*) AS n ${counted} <= ?`).get(...originators, supplier, srv, minuteStart, since.toISOString()) as { n: number }).n;
   // Quarantined requests an ARO released count from their release (sr quarantine release).
-  const released = countReleasedBetween(reg, originators, supplier, srv, since.toISOString(), new Date((firstMinute + 1) * 60_000).toISOString());
-  return whole + edge.n + released;
+  const releasedBefore = countReleasedBetween(reg, originators, supplier, srv, minuteStart, since.toISOString(), minuteEnd);
+  return Math.max(0, whole - before - releasedBefore);
 }
 
 function toDecision(r: Record<string, unknown>): DecisionRow & { id: number } {

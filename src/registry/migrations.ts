@@ -13,6 +13,11 @@ export interface Migration {
    * (src/registry/pg-baseline.ts): a PostgreSQL registry starts at the baseline's version.
    */
   pg?: string;
+  /**
+   * Protected tables that keep bucket tallies (src/registry/row-mac.ts) from this migration on: on a
+   * registry that had tallies already, they are verified as they stand and their tallies built.
+   */
+  buckets?: string[];
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -503,6 +508,14 @@ export const MIGRATIONS: Migration[] = [
     // at this upgrade (RowGuard.buildBuckets), after dropping any an export from SQLite brought along.
     sql: '',
     pg: 'DELETE FROM integrity_buckets',
+  },
+  {
+    version: 16,
+    name: 'ADT minute counts tallied by buckets of 64 minutes, so a minute count deleted outside smki is refused by the gate that sums its ADT window',
+    // A bucket is read by its range of minutes (the primary key leads with the originator).
+    sql: 'CREATE INDEX IF NOT EXISTS adt_minute_counts_minute ON adt_minute_counts(minute);',
+    pg: 'CREATE INDEX IF NOT EXISTS adt_minute_counts_minute ON adt_minute_counts(minute);',
+    buckets: ['adt_minute_counts'],
   },
 ];
 

@@ -19,6 +19,8 @@ export interface SealingHooks {
   mac(table: string, row: Record<string, unknown>): Buffer;
   /** Throws IntegrityError unless the row (with its row_mac) is as smki wrote it. */
   check(table: string, row: Record<string, unknown>): void;
+  /** The value that names the row's bucket of tallies (its rowid, or the table's bucket column), or null. */
+  bucketKey(table: string, row: Record<string, unknown>): number | null;
   /** A MAC left the table (`removed`, from the row at `oldRowid`) and/or came into it (`added`, at `newRowid`). */
   note(table: string, oldRowid: number | null, removed: Buffer | null, newRowid: number | null, added: Buffer | null): void;
 }
@@ -112,9 +114,9 @@ export class PgSealer implements WriteObserver {
           const after = c.new_row === null ? null : this.decode(c.tbl, c.new_row);
           const oldMac = (before?.row_mac as Buffer | null | undefined) ?? null;
           const newMac = (after?.row_mac as Buffer | null | undefined) ?? null;
-          // The rowid (a column here, generated or an identity) names the row's bucket of tallies.
-          const oldRowid = (before?.rowid as number | null | undefined) ?? null;
-          const newRowid = (after?.rowid as number | null | undefined) ?? null;
+          // The rowid (a column here, generated or an identity), or the table's bucket column, names the row's bucket of tallies.
+          const oldRowid = before ? this.hooks.bucketKey(c.tbl, before) : null;
+          const newRowid = after ? this.hooks.bucketKey(c.tbl, after) : null;
           if (c.op === 'DELETE') this.hooks.note(c.tbl, oldRowid, oldMac, null, null);
           else if (c.op === 'INSERT') {
             if (newMac === null) seal.push({ table: c.tbl, row: after! });

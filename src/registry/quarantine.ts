@@ -116,14 +116,19 @@ export function setQuarantineStatus(reg: Registry, id: string, status: Exclude<Q
     .run(status, officerId, actor, at.toISOString(), id);
 }
 
-/** Released requests counted against an ADT in (since, until): the window's first minute, as decisions count it. */
-export function countReleasedBetween(reg: Registry, originators: readonly string[], supplier: string, srv: string, since: string, until: string): number {
+/**
+ * Released requests counted against an ADT with their release in [from, through] (the part of the ADT
+ * window's first minute before the window). Every release of that minute, up to `minuteEnd`, is read
+ * and checked, so an edit outside smki that would make one count is refused.
+ */
+export function countReleasedBetween(reg: Registry, originators: readonly string[], supplier: string, srv: string, from: string, through: string, minuteEnd: string): number {
   if (originators.length === 0) return 0;
   const ids = originators.map(() => '?').join(', ');
-  return (reg
+  const rows = reg
     .stmt(
-      `SELECT COUNT(*) AS n FROM sr_quarantine WHERE status = 'released' AND originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ?
-       AND acted_at > ? AND acted_at < ?`,
+      `SELECT * FROM sr_quarantine WHERE status = 'released' AND originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ?
+       AND acted_at >= ? AND acted_at < ?`,
     )
-    .get(...originators, supplier, srv, since, until) as { n: number }).n;
+    .all(...originators, supplier, srv, from, minuteEnd) as Row[];
+  return reg.rows.checkAll('sr_quarantine', rows).filter((r) => r.acted_at! <= through).length;
 }

@@ -284,11 +284,12 @@ export class Registry {
             continue;
           }
           if (m.pg === undefined) throw new Error(`migration ${m.version} (${m.name}) has no PostgreSQL SQL`);
-          this.db.exec(m.pg);
-        } else this.db.exec(m.sql);
+          if (m.pg.trim()) this.db.exec(m.pg);
+        } else if (m.sql.trim()) this.db.exec(m.sql);
         this.db.setSchemaVersion(m.version);
       }
       if (integrityBefore && !bucketsBefore) this.rows.buildBuckets(reseal);
+      else if (integrityBefore) this.rows.buildBuckets(reseal, [...new Set(pending.flatMap((m) => m.buckets ?? []))]);
       this.rows.resealTables(reseal);
       this.rows.sealNewTables(this.head());
     }, 'write'));

@@ -79,6 +79,13 @@ export const HOT_TABLES: ReadonlySet<string> = new Set(['sr_decisions', 'replay_
  */
 export const WRITER_NOTED_TABLES: ReadonlySet<string> = new Set([...HOT_TABLES, 'devices', 'serials', 'certificates']);
 
+/**
+ * WITHOUT ROWID tables tallied by bucket all the same, by an integer column that orders them as their
+ * readers do: a bucket of adt_minute_counts is 64 minutes of every originator's counts, so the gate
+ * can check that no minute row of its ADT window was deleted by checking the window's buckets alone.
+ */
+const BUCKET_COLUMNS: Readonly<Record<string, string>> = { adt_minute_counts: 'minute' };
+
 const MAC_BYTES = 16;
 const EMPTY_DIGEST = Buffer.alloc(MAC_BYTES);
 /** A bucket is the rows whose rowid >> BUCKET_BITS is the same (64 rows). */
@@ -101,6 +108,8 @@ interface TableShape {
   withoutRowid: boolean;
   /** The key column that is the rowid (INTEGER PRIMARY KEY), if any. */
   rowidColumn: string | undefined;
+  /** The column whose value >> BUCKET_BITS names a row's bucket: `rowid`, a BUCKET_COLUMNS column, or none. */
+  bucketColumn: string | undefined;
 }
 
 interface Tally {
@@ -324,6 +333,7 @@ export class RowGuard {
         keyColumns,
         withoutRowid,
         rowidColumn: !withoutRowid && single?.type === 'INTEGER' ? single.name : undefined,
+        bucketColumn: withoutRowid ? BUCKET_COLUMNS[table] : 'rowid',
       };
       if (!info.some((c) => c.name === 'row_mac')) throw new Error(`protected table ${table} has no row_mac column (add it in a migration)`);
       this.shapes.set(table, s);
@@ -351,7 +361,15 @@ export class RowGuard {
     if (!this.enabled || this.installed) return;
     if (!(this.db instanceof SqliteDriver)) {
       // PostgreSQL: sealed in this process after each write (src/registry/pg-sealing.ts); the key stays here.
-      installPgSealing(this.db, { mac: (t, row) => this.macOfRow(t, row), check: (t, row) => void this.check(t, row), note: (t, oldRowid, removed, newRowid, added) => this.noteChange(t, oldRowid, removed, newRowid, added) }, PROTECTED_TABLES);
+      installPgSealing(this.db, {
+        mac: (t, row) => this.macOfRow(t, row),
+        check: (t, row) => void this.check(t, row),
+        bucketKey: (t, row) => {
+          const k = bucketKeyOf(this.shape(t), row);
+          return k === undefined ? null : Number(k);
+        },
+        note: (t, oldRowid, removed, newRowid, added) => this.noteChange(t, oldRowid, removed, newRowid, added),
+      }, PROTECTED_TABLES);
       this.installed = true;
       return;
     }
@@ -384,8 +402,9 @@ export class RowGuard {
       const macNew = `smki_row_mac('${t}', ${s.columns.map((c) => `NEW.${c}`).join(', ')})`;
       const checkOld = `smki_row_check('${t}', OLD.row_mac, ${s.columns.map((c) => `OLD.${c}`).join(', ')})`;
       const where = s.withoutRowid ? s.keyColumns.map((c) => `${c} = NEW.${c}`).join(' AND ') : 'rowid = NEW.rowid';
-      const oldRowid = s.withoutRowid ? 'NULL' : 'OLD.rowid';
-      const newRowid = s.withoutRowid ? 'NULL' : 'NEW.rowid';
+      // What names the row's bucket (rowid, or its BUCKET_COLUMNS column) is handed on with its MAC.
+      const oldRowid = s.bucketColumn ? `OLD.${s.bucketColumn}` : 'NULL';
+      const newRowid = s.bucketColumn ? `NEW.${s.bucketColumn}` : 'NULL';
       if (WRITER_NOTED_TABLES.has(t)) {
         // Written with row_mac set (and the change reported by `wrote`); any other write is
         // sealed here and its digest moved in the same call, so no trigger fires for gate.ts's writes.
@@ -652,8 +671,20 @@ export class RowGuard {
     return [];
   }
 
+  /**
+   * No row with a bucket key (BUCKET_COLUMNS, or rowid) in [from, to] was deleted, moved or restored
+   * outside smki: each bucket in that range adds up to its tally. For a reader that sums rows of a
+   * range, where a missing row would weaken its decision (the gate's ADT window, by minute).
+   */
+  checkBuckets(table: string, from: number, to: number): void {
+    if (!this.enabled || !this.hasBuckets()) return;
+    const shape = this.shape(table);
+    if (!shape.bucketColumn) throw new Error(`table ${table} has no buckets to check`);
+    for (let b = bucketOf(from); b <= bucketOf(to); b++) this.requireBucket(table, shape, b, undefined);
+  }
+
   /** The rows of one bucket are those smki wrote: their count and XOR match the bucket's tally. */
-  private requireBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown>): void {
+  private requireBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown> | undefined): void {
     if (this.bucketsVerified.get(table)?.has(bucket)) return;
     // PostgreSQL outside a transaction: the tallies and the bucket's rows are read in one snapshot
     // (REPEATABLE READ; a caller iterating over rows reads through a WITH HOLD cursor, which outlives it).
@@ -679,9 +710,9 @@ export class RowGuard {
     this.verifyBucket(table, shape, bucket, row);
   }
 
-  private verifyBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown>): void {
+  private verifyBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown> | undefined): void {
     this.requireBucketList(table);
-    const actual = this.bucketTally(table, bucket);
+    const actual = this.bucketTally(table, shape, bucket);
     const kept = this.stmt('SELECT rows, digest FROM integrity_buckets WHERE name = ? AND bucket = ?').get(table, bucket) as { rows: number; digest: Buffer } | undefined;
     const expected = { rows: kept?.rows ?? 0, xor: Buffer.from(kept?.digest ?? EMPTY_DIGEST) };
     const pending = this.db.inTransaction ? this.bucketDeltas.get(table)?.get(bucket) : undefined;
@@ -690,7 +721,7 @@ export class RowGuard {
       xorInto(expected.xor, pending.xor);
     }
     if (actual.rows !== expected.rows || !actual.xor.equals(expected.xor)) {
-      throw integrityError([{ table, row: rowName(shape, row), problem: `its rows ${bucket << BUCKET_BITS}..${((bucket + 1) << BUCKET_BITS) - 1} (by rowid) are not those smki wrote: ${actual.rows !== expected.rows ? `${actual.rows} row(s) where smki wrote ${expected.rows}` : 'a row restored from an older copy, or deleted and another put in its place'}` }]);
+      throw integrityError([{ table, row: row ? rowName(shape, row) : bucketRange(shape, bucket), problem: `its rows ${bucketRange(shape, bucket)} are not those smki wrote: ${actual.rows !== expected.rows ? `${actual.rows} row(s) where smki wrote ${expected.rows}` : 'a row restored from an older copy, or deleted and another put in its place'}` }]);
     }
     let verified = this.bucketsVerified.get(table);
     if (!verified) {
@@ -700,9 +731,10 @@ export class RowGuard {
     verified.add(bucket);
   }
 
-  private bucketTally(table: string, bucket: number): Tally {
+  private bucketTally(table: string, shape: TableShape, bucket: number): Tally {
     const t: Tally = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
-    for (const mac of this.stmt(`SELECT row_mac FROM main.${table} WHERE rowid >= ? AND rowid < ?`).pluck().iterate(bucket << BUCKET_BITS, (bucket + 1) << BUCKET_BITS) as IterableIterator<Buffer | null>) {
+    const by = shape.bucketColumn!;
+    for (const mac of this.stmt(`SELECT row_mac FROM main.${table} WHERE ${by} >= ? AND ${by} < ?`).pluck().iterate(bucket << BUCKET_BITS, (bucket + 1) << BUCKET_BITS) as IterableIterator<Buffer | null>) {
       t.rows++;
       if (Buffer.isBuffer(mac) && mac.length === MAC_BYTES) xorInto(t.xor, mac);
     }
@@ -711,6 +743,7 @@ export class RowGuard {
 
   /** The rowid of a row selected whole (its INTEGER PRIMARY KEY, `rowid AS __rowid`, or looked up by its key). */
   private rowidOf(table: string, shape: TableShape, r: Record<string, unknown>): number | bigint | undefined {
+    if (shape.bucketColumn !== 'rowid') return bucketKeyOf(shape, r);
     if (typeof r.__rowid === 'number' || typeof r.__rowid === 'bigint') return r.__rowid;
     if (shape.rowidColumn) return r[shape.rowidColumn] as number;
     if (!shape.keyColumns.length) return undefined;
@@ -736,7 +769,7 @@ export class RowGuard {
       throw integrityError([{ table, row: rowName(shape, r), problem: problemOf(r.row_mac) }]);
     }
     // A valid MAC may be an older copy's: the row's bucket must add up as smki left it.
-    if (!shape.withoutRowid && !this.tablesVerified.has(table) && this.hasBuckets()) {
+    if (shape.bucketColumn && !this.tablesVerified.has(table) && this.hasBuckets()) {
       const rowid = this.rowidOf(table, shape, r);
       if (rowid !== undefined) this.requireBucket(table, shape, bucketOf(rowid), r);
     }
@@ -798,20 +831,20 @@ export class RowGuard {
     }
     const digest = Buffer.alloc(MAC_BYTES);
     let rows = 0;
-    const buckets = shape.withoutRowid || !this.hasBuckets() ? undefined : new BucketTallies();
+    const buckets = !shape.bucketColumn || !this.hasBuckets() ? undefined : new BucketTallies();
     const sql = shape.withoutRowid ? `SELECT * FROM main.${table}` : `SELECT rowid AS __rowid, * FROM main.${table}`;
     for (const r of this.stmt(sql).iterate() as IterableIterator<Record<string, unknown>>) {
       rows++;
       const stored = r.row_mac as Buffer | null;
       if (Buffer.isBuffer(stored) && stored.length === MAC_BYTES) xorInto(digest, stored);
-      buckets?.add(r.__rowid as number, stored);
+      buckets?.add(bucketKeyOf(shape, r)!, stored);
       if (!sameBytes(stored, this.macOfRow(table, r))) {
         problems.push({ table, row: rowName(shape, r), problem: problemOf(stored) });
         if (stopAtFirst) return problems;
       }
     }
     if (buckets) {
-      problems.push(...this.bucketProblems(table, buckets));
+      problems.push(...this.bucketProblems(table, shape, buckets));
       if (stopAtFirst && problems.length) return problems;
     }
     const kept = (this.stmt('SELECT rows, digest FROM integrity_digests WHERE name = ?').get(table) as { rows: number; digest: Buffer } | undefined);
@@ -836,7 +869,7 @@ export class RowGuard {
    * A table's rows, tallied by bucket while it was scanned, against its kept bucket tallies (with
    * this transaction's pending changes), and the kept tallies against the table's digest.
    */
-  private bucketProblems(table: string, actual: BucketTallies): RowProblem[] {
+  private bucketProblems(table: string, shape: TableShape, actual: BucketTallies): RowProblem[] {
     const problems: RowProblem[] = [];
     const kept = new Map<number, Tally>();
     for (const b of this.stmt('SELECT bucket, rows, digest FROM integrity_buckets WHERE name = ?').iterate(table) as IterableIterator<{ bucket: number; rows: number; digest: Buffer }>) {
@@ -855,7 +888,7 @@ export class RowGuard {
       const a = actual.buckets.get(bucket) ?? { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
       const k = kept.get(bucket) ?? { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
       if (a.rows !== k.rows || !a.xor.equals(k.xor)) {
-        problems.push({ table, row: `rowid ${bucket << BUCKET_BITS}..${((bucket + 1) << BUCKET_BITS) - 1}`, problem: a.rows !== k.rows ? `holds ${a.rows} row(s) where smki wrote ${k.rows}` : 'its rows do not add up to their bucket tally (a row restored from an older copy, or moved)' });
+        problems.push({ table, row: bucketRange(shape, bucket), problem: a.rows !== k.rows ? `holds ${a.rows} row(s) where smki wrote ${k.rows}` : 'its rows do not add up to their bucket tally (a row restored from an older copy, or moved)' });
       }
     }
     return [...problems, ...listProblems];
@@ -895,13 +928,13 @@ export class RowGuard {
       const set = this.db.prepare(`UPDATE main.${t} SET row_mac = ? WHERE ${where}`);
       const sql = shape.withoutRowid ? `SELECT * FROM main.${t}` : `SELECT rowid AS __rowid, * FROM main.${t}`;
       const digest = Buffer.from(EMPTY_DIGEST);
-      const buckets = shape.withoutRowid || !this.hasBuckets() ? undefined : new BucketTallies();
+      const buckets = !shape.bucketColumn || !this.hasBuckets() ? undefined : new BucketTallies();
       let rows = 0;
       for (const r of this.db.prepare(sql).all() as Record<string, unknown>[]) {
         const m = this.macOfRow(t, r);
         set.run(m, ...(shape.withoutRowid ? shape.keyColumns.map((c) => r[c]) : [r.__rowid]));
         xorInto(digest, m);
-        buckets?.add(r.__rowid as number, m);
+        buckets?.add(bucketKeyOf(shape, r)!, m);
         rows++;
       }
       ins.run(t, rows, digest);
@@ -921,16 +954,16 @@ export class RowGuard {
    * (its rows and digest) and its bucket tallies are built from it. A table that does not verify is
    * not trusted: the upgrade is refused.
    */
-  buildBuckets(resealed: readonly string[] = []): void {
+  buildBuckets(resealed: readonly string[] = [], only: readonly string[] = PROTECTED_TABLES): void {
     if (!this.enabled || !this.hasBuckets()) return;
     this.forgetEpoch();
-    for (const t of PROTECTED_TABLES) {
+    for (const t of only) {
       const shape = this.shape(t);
       // A table the same upgrade rewrote was verified before it and is sealed (buckets too) after it.
       // A table the same upgrade created has no digest yet: sealNewTables seals it (buckets too).
-      if (shape.withoutRowid || resealed.includes(t) || !this.stmt('SELECT 1 FROM integrity_digests WHERE name = ?').get(t)) continue;
+      if (!shape.bucketColumn || resealed.includes(t) || !this.stmt('SELECT 1 FROM integrity_digests WHERE name = ?').get(t)) continue;
       const buckets = new BucketTallies();
-      for (const r of this.db.prepare(`SELECT rowid AS __rowid, row_mac FROM main.${t}`).all() as { __rowid: number; row_mac: Buffer | null }[]) buckets.add(r.__rowid, r.row_mac);
+      for (const r of this.db.prepare(`SELECT ${shape.bucketColumn} AS __key, row_mac FROM main.${t}`).all() as { __key: number; row_mac: Buffer | null }[]) buckets.add(r.__key, r.row_mac);
       this.writeBuckets(t, buckets);
       const problems = this.tableProblems(t);
       if (problems.length) throw new IntegrityError(`registry tampered: ${describeRowProblem(problems[0]!)}; not migrated`, { table: t });
@@ -967,6 +1000,18 @@ class BucketTallies {
     t.rows++;
     if (Buffer.isBuffer(mac) && mac.length === MAC_BYTES) xorInto(t.xor, mac);
   }
+}
+
+/** The value that names a row's bucket (its rowid, or its BUCKET_COLUMNS column); undefined for a table without buckets. */
+function bucketKeyOf(shape: TableShape, r: Record<string, unknown>): number | bigint | undefined {
+  if (!shape.bucketColumn) return undefined;
+  const v = shape.bucketColumn === 'rowid' ? (r.__rowid ?? r.rowid) : r[shape.bucketColumn];
+  return typeof v === 'number' || typeof v === 'bigint' ? v : v === undefined || v === null ? undefined : Number(v);
+}
+
+/** A bucket's rows in reports: `rowid 64..127`, or `minute 29000000..29000063`. */
+function bucketRange(shape: TableShape, bucket: number): string {
+  return `${shape.bucketColumn} ${bucket * (1 << BUCKET_BITS)}..${(bucket + 1) * (1 << BUCKET_BITS) - 1}`;
 }
 
 function problemOf(stored: unknown): string {

@@ -11,6 +11,7 @@ import { IntegrityError } from '../../src/domain/errors.js';
 import type { Eui64 } from '../../src/domain/eui.js';
 import { AuditLog } from '../../src/registry/audit.js';
 import { listAlerts } from '../../src/registry/alerts.js';
+import { countAgainstAdt } from '../../src/registry/gate.js';
 import { homePaths } from '../../src/registry/home.js';
 import { MIGRATIONS } from '../../src/registry/migrations.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -174,5 +175,64 @@ describe('registry/migrations: upgrading a home made at schema 7', () => {
     assert.throws(() => Registry.open(home), (e: unknown) => e instanceof IntegrityError && /table user_ids/.test(e.message));
     assert.equal(pgVersion(home), PG_BUCKETS_VERSION - 1);
     assert.equal(query(home, 'SELECT 1 FROM integrity_buckets').length, 0);
+  });
+});
+
+describe('registry migration 16: ADT minute counts tallied by minute', () => {
+  const t = tempDir('smki-migrate-16-');
+  after(() => t.cleanup());
+
+  /** A SQLite home as smki at schema 15 left it: minute counts sealed, no tallies for them. `edit` runs outside smki first. */
+  function homeAt15(name: string, edit?: string): string {
+    const paths = homePaths(join(t.dir, name));
+    mkdirSync(paths.keysDir, { recursive: true });
+    writeFileSync(paths.auditKey, AUDIT_KEY.toString('hex'), { mode: 0o600 });
+    const reg = Registry.create(paths, AUDIT_KEY);
+    try {
+      for (const minutesAgo of [300, 200, 2]) {
+        const at = new Date(Date.now() - minutesAgo * 60_000);
+        reg.tx(() => {
+          countAgainstAdt(reg, SRP, SUPPLIER, '1.6', at);
+          reg.audit.append(at, { name: 'test' } as never, 'sr.accept', `r${minutesAgo}`, {});
+        });
+      }
+    } finally {
+      reg.close();
+    }
+    const db = new Database(paths.db);
+    try {
+      db.exec(`DELETE FROM integrity_buckets WHERE name = 'adt_minute_counts'; ${edit ?? ''}`);
+      db.pragma('user_version = 15');
+    } finally {
+      db.close();
+    }
+    return paths.dir;
+  }
+
+  sqliteIt('a home at schema 15 gets its minute tallies from its verified rows: verify passes, and a minute count deleted later is found', () => {
+    const home = homeAt15('ok');
+    const reg = Registry.open(home);
+    try {
+      assert.equal(reg.schemaVersion(), 16);
+      assert.deepEqual(reg.verify().problems, []);
+    } finally {
+      reg.close();
+    }
+    assert.ok(query(home, "SELECT 1 FROM integrity_buckets WHERE name = 'adt_minute_counts'").length >= 1);
+    const db = new Database(homePaths(home).db);
+    db.exec('DELETE FROM adt_minute_counts WHERE n = 1 AND minute = (SELECT min(minute) FROM adt_minute_counts)');
+    db.close();
+    const after16 = Registry.open(home);
+    try {
+      assert.ok(after16.verify().problems.some((p) => p.table === 'adt_minute_counts'));
+    } finally {
+      after16.close();
+    }
+  });
+
+  sqliteIt('a minute count edited outside smki at schema 15: migration 16 refuses (IntegrityError), nothing is migrated', () => {
+    const home = homeAt15('edited', 'UPDATE adt_minute_counts SET n = 0');
+    assert.throws(() => Registry.open(home), (e: unknown) => e instanceof IntegrityError && /table adt_minute_counts/.test(e.message));
+    assert.equal(query<{ user_version: number }>(home, 'PRAGMA user_version')[0]!.user_version, 15);
   });
 });

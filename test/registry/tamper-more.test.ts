@@ -296,6 +296,12 @@ describe('registry/tamper (more tables): state edited outside smki', function ()
       await verifyNames(t, 'adt_minute_counts');
       await refused(t, srArgs(t, g.request(REQUEST, ++counter)), 'adt_minute_counts');
     });
+
+    it('the ADT minute counts deleted: verify 5, the gate refuses (5) instead of counting the window as empty', async () => {
+      const t = tampered(quarantined, ['DELETE FROM adt_minute_counts']);
+      await verifyNames(t, 'adt_minute_counts');
+      await refused(t, srArgs(t, g.request(REQUEST, ++counter)), 'adt_minute_counts');
+    });
   });
 
   describe('counters', () => {
