@@ -198,6 +198,7 @@ export function listedRevocations(reg: Registry, crlNumber: number): RevokedIssu
 export function latestCrl(reg: Registry): { number: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
   const r = reg.rows.check('crls', reg.stmt('SELECT * FROM crls ORDER BY number DESC LIMIT 1').get() as
     { number: number; der: Buffer | null; this_update: string; next_update: string } | undefined);
+  reg.rows.checkTail('crls', r?.number);
   if (!r) return undefined;
   if (!r.der) throw new IntegrityError(`the newest CRL (${r.number}) is not kept whole in the registry`, { table: 'crls' });
   return { number: r.number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
@@ -205,7 +206,10 @@ export function latestCrl(reg: Registry): { number: number; der: Buffer; thisUpd
 
 /** The newest CRL's number, without reading the CRL itself. */
 export function latestCrlNumber(reg: Registry): number | undefined {
-  return (reg.stmt('SELECT max(number) AS n FROM crls').get() as { n: number | null }).n ?? undefined;
+  const n = (reg.stmt('SELECT max(number) AS n FROM crls').get() as { n: number | null }).n ?? undefined;
+  // The newest CRL deleted outside smki would hand its number out again: the table's tail must add up.
+  reg.rows.checkTail('crls', n);
+  return n;
 }
 
 /** The row MAC a stored CRL was sealed with (a few bytes: the CRL itself is not read). */

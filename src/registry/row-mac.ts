@@ -683,6 +683,23 @@ export class RowGuard {
     for (let b = bucketOf(from); b <= bucketOf(to); b++) this.requireBucket(table, shape, b, undefined);
   }
 
+  /**
+   * No row after `lastKey` (the table's last row as read, by rowid; undefined for none) was deleted
+   * outside smki: every bucket from lastKey's to the last one tallied adds up. For readers that rely on
+   * the newest row of an append-only table (the next CRL Number follows the newest CRL's).
+   */
+  checkTail(table: string, lastKey: number | undefined): void {
+    if (!this.enabled || !this.hasBuckets()) return;
+    this.syncEpoch();
+    const shape = this.shape(table);
+    if (!shape.bucketColumn) throw new Error(`table ${table} has no buckets to check`);
+    let last = (this.stmt('SELECT max(bucket) AS b FROM integrity_buckets WHERE name = ?').get(table) as { b: number | null }).b ?? -1;
+    if (this.db.inTransaction) for (const b of this.bucketDeltas.get(table)?.keys() ?? []) last = Math.max(last, b);
+    // The tallies listed are checked against the digest first (requireBucket): none can be dropped unseen.
+    for (let b = lastKey === undefined ? 0 : bucketOf(lastKey); b <= last; b++) this.requireBucket(table, shape, b, undefined);
+    if (last < 0) this.requireBucketList(table);
+  }
+
   /** The rows of one bucket are those smki wrote: their count and XOR match the bucket's tally. */
   private requireBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown> | undefined): void {
     if (this.bucketsVerified.get(table)?.has(bucket)) return;

@@ -248,6 +248,12 @@ describe('registry/tamper (more tables): state edited outside smki', function ()
       await verifyNames(t, 'crls');
       await refused(t, ['crl', '--refresh', '--passphrase-file', g.pass], 'crls');
     });
+
+    it('the newest CRL deleted: verify 5, signing the next CRL refuses (5) instead of giving its number out again', async () => {
+      const t = tampered(undefined, ['DELETE FROM crls WHERE number = (SELECT max(number) FROM crls)']);
+      await verifyNames(t, 'crls');
+      await refused(t, ['crl', '--refresh', '--passphrase-file', g.pass], 'crls');
+    });
   });
 
   describe('dsp_certificates', () => {
