@@ -1,26 +1,21 @@
 // CRL Numbers from the registry's CRL table (src/registry/certificates.ts): the next number follows the
 // newest CRL, so the newest CRLs deleted outside smki must be refused, never handed out again.
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { IntegrityError } from '../../src/domain/errors.js';
 import { insertCrl, latestCrl, nextCrlNumber } from '../../src/registry/certificates.js';
-import { homePaths, type HomePaths } from '../../src/registry/home.js';
+import type { HomePaths } from '../../src/registry/home.js';
 import { Registry } from '../../src/registry/registry.js';
+import { registryHome, type RegistryHome } from '../support/registry-home.js';
 
 describe('registry/certificates: the next CRL Number', () => {
-  let dir: string;
+  let home: RegistryHome;
   let paths: HomePaths;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'smki-crl-number-'));
-    paths = homePaths(join(dir, 'home'));
-    mkdirSync(paths.keysDir, { recursive: true });
-    const key = randomBytes(32);
-    writeFileSync(paths.auditKey, key.toString('hex'), { mode: 0o600 });
+    home = registryHome('smki-crl-number-');
+    paths = home.paths;
+    const key = home.key;
     // CRLs 1 to 64: the 64th is the first of the second bucket of 64 rowids (the number is the rowid).
     const reg = Registry.create(paths, key);
     try {
@@ -35,7 +30,7 @@ describe('registry/certificates: the next CRL Number', () => {
       reg.close();
     }
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => home.cleanup());
 
   function withRegistry<T>(fn: (reg: Registry) => T): T {
     const reg = Registry.open(paths.dir);

@@ -1,15 +1,12 @@
 // The gate's ADT window count (src/registry/gate.ts countInWindow) over hand-written decisions: exact
 // at the window's edge, and never lowered by rows deleted or edited outside smki.
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { IntegrityError } from '../../src/domain/errors.js';
 import { countAgainstAdt, countInWindow, insertDecision } from '../../src/registry/gate.js';
-import { homePaths, type HomePaths } from '../../src/registry/home.js';
+import type { HomePaths } from '../../src/registry/home.js';
 import { Registry } from '../../src/registry/registry.js';
+import { registryHome, type RegistryHome } from '../support/registry-home.js';
 
 const SRP = '90B3D51F300C0001';
 const SUPPLIER = '90B3D51F30010000';
@@ -19,18 +16,15 @@ const AT = new Date('2026-12-02T10:00:30.000Z');
 const SINCE = new Date(AT.getTime() - WINDOW_MS);
 
 describe('registry/gate: the ADT window count', () => {
-  let dir: string;
+  let home: RegistryHome;
   let paths: HomePaths;
   let key: Buffer;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'smki-adt-window-'));
-    paths = homePaths(join(dir, 'home'));
-    mkdirSync(paths.keysDir, { recursive: true });
-    key = randomBytes(32);
-    writeFileSync(paths.auditKey, key.toString('hex'), { mode: 0o600 });
+    home = registryHome('smki-adt-window-');
+    ({ paths, key } = home);
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => home.cleanup());
 
   /** A registry whose gate accepted one request at each of `times` (ms before AT), as the gate records them. */
   function withAccepted(times: number[]): void {
