@@ -147,6 +147,21 @@ describe('ca/lint', () => {
       }
     });
 
+    it('takes a validity that meets the issuer validity exactly, a serial with zero octets inside, and says a plain false for what it cannot read', () => {
+      const expect = expectFor(withCn);
+      const tbs = buildOrganisationTbs(withCn);
+      assert.equal(isExactOrganisationTbs(tbs, { ...expect, issuerNotBefore: withCn.notBefore, issuerNotAfter: withCn.notAfter }), true);
+      const serial = Buffer.from('0100000000000000000000000000007f', 'hex');
+      const zeros = orgTemplate(ca, { serial, subject: withCn.subject });
+      assert.equal(isExactOrganisationTbs(buildOrganisationTbs(zeros), expectFor(zeros)), true);
+      assert.equal(isExactOrganisationTbs(tbs.subarray(0, tbs.length - 3), expect), false);
+    });
+
+    it('leaves a CN of 65 characters to the rule-by-rule lint', () => {
+      const long = orgTemplate(ca, { subject: { commonName: 'A'.repeat(65), ou: '87', eui: '90B3D51F30010000' as Eui64 } });
+      assert.equal(isExactOrganisationTbs(buildOrganisationTbs(long), expectFor(long)), false);
+    });
+
     it('takes no TBS that the rule-by-rule lint finds fault with: every octet changed, removed or doubled', () => {
       let taken = 0;
       let tried = 0;
