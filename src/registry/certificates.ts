@@ -206,10 +206,7 @@ export function latestCrl(reg: Registry): { number: number; der: Buffer; thisUpd
 
 /** The newest CRL's number, without reading the CRL itself. */
 export function latestCrlNumber(reg: Registry): number | undefined {
-  const n = (reg.stmt('SELECT max(number) AS n FROM crls').get() as { n: number | null }).n ?? undefined;
-  // The newest CRL deleted outside smki would hand its number out again: the table's tail must add up.
-  reg.rows.checkTail('crls', n);
-  return n;
+  return (reg.stmt('SELECT max(number) AS n FROM crls').get() as { n: number | null }).n ?? undefined;
 }
 
 /** The row MAC a stored CRL was sealed with (a few bytes: the CRL itself is not read). */
@@ -219,7 +216,10 @@ export function crlRowMac(reg: Registry, number: number): Buffer | undefined {
 
 /** The number the next CRL gets (inside a transaction: the one that transaction signs). */
 export function nextCrlNumber(reg: Registry): number {
-  return (latestCrlNumber(reg) ?? 0) + 1;
+  const newest = latestCrlNumber(reg);
+  // The newest CRL deleted outside smki would hand its number out again: the table's tail must add up.
+  reg.rows.checkTail('crls', newest);
+  return (newest ?? 0) + 1;
 }
 
 export function insertCrl(reg: Registry, number: number, thisUpdate: Date, nextUpdate: Date, der: Buffer): void {

@@ -678,6 +678,7 @@ export class RowGuard {
    */
   checkBuckets(table: string, from: number, to: number): void {
     if (!this.enabled || !this.hasBuckets()) return;
+    this.syncEpoch();
     const shape = this.shape(table);
     if (!shape.bucketColumn) throw new Error(`table ${table} has no buckets to check`);
     for (let b = bucketOf(from); b <= bucketOf(to); b++) this.requireBucket(table, shape, b, undefined);
