@@ -134,16 +134,13 @@ export class ServiceRequestGate {
     return k;
   }
 
-  private readonly partyOriginators = new Map<number, string[]>();
-
-  /** ADT scope is the Party: every SoLRContingency User ID of it counts against the same window. */
+  /**
+   * ADT scope is the Party: every SoLRContingency User ID of it counts against the same window. Read
+   * once per transaction, not per process: a User ID added by another process since counts at once.
+   */
   private solrUserIdsOfParty(partyId: number): string[] {
-    let ids = this.partyOriginators.get(partyId);
-    if (!ids) {
-      ids = listUserIds(this.reg, partyId).filter((u) => u.roles.includes(SOLR_CONTINGENCY)).map((u) => u.eui);
-      this.partyOriginators.set(partyId, ids);
-    }
-    return ids;
+    return this.reg.readOnce(`gate:party-solr:${partyId}`, () =>
+      listUserIds(this.reg, partyId).filter((u) => u.roles.includes(SOLR_CONTINGENCY)).map((u) => u.eui));
   }
 
   /** Steps 1-3 (no registry writes): parse, look up, verify, classify. */

@@ -41,6 +41,7 @@ interface Row {
 const SELECT = `SELECT a.*, p.name AS party_name FROM adt_files a JOIN parties p ON p.id = a.party_id`;
 
 function thresholdsOf(reg: Registry, id: string): AdtThreshold[] {
+  requireAdtTables(reg);
   return reg.rows.checkAll('adt_thresholds', reg.stmt('SELECT * FROM adt_thresholds WHERE adt_id = ? ORDER BY rowid').all(id) as ThresholdRow[]).map((t) => ({
     serviceReferenceVariant: t.service_reference_variant,
     warning: t.warning_threshold,
@@ -72,8 +73,19 @@ function toRecord(reg: Registry, r: Row): AdtRecord {
   };
 }
 
+/**
+ * ADT files and thresholds are few; where one is not found, or a file's thresholds are read, both
+ * tables are checked whole, so a file or threshold deleted outside smki is refused (exit 5) instead of
+ * reading as none (or as an older file).
+ */
+function requireAdtTables(reg: Registry): void {
+  reg.rows.checkTable('adt_files');
+  reg.rows.checkTable('adt_thresholds');
+}
+
 export function findAdt(reg: Registry, id: string): AdtRecord | undefined {
   const r = reg.stmt(`${SELECT} WHERE a.id = ? COLLATE NOCASE`).get(id) as Row | undefined;
+  if (!r) requireAdtTables(reg);
   return r && toRecord(reg, r);
 }
 
@@ -82,6 +94,7 @@ export function findActiveAdt(reg: Registry, partyId: number, supplier: Eui64): 
   const r = reg
     .stmt(`${SELECT} WHERE a.party_id = ? AND a.supplier_eui = ? AND a.status = 'active' ORDER BY a.rowid DESC LIMIT 1`)
     .get(partyId, supplier) as Row | undefined;
+  if (!r) requireAdtTables(reg);
   return r && toRecord(reg, r);
 }
 
@@ -99,7 +112,10 @@ export function findActiveThreshold(
         ORDER BY a.rowid DESC LIMIT 1`,
     )
     .get(partyId, supplier, srv) as Row | undefined);
-  if (!a) return undefined;
+  if (!a) {
+    requireAdtTables(reg);
+    return undefined;
+  }
   const t = reg.rows.check('adt_thresholds', reg.stmt('SELECT * FROM adt_thresholds WHERE adt_id = ? AND service_reference_variant = ?').get(a.id, srv) as ThresholdRow);
   return { adtId: a.id, warning: t.warning_threshold, quarantine: t.quarantine_threshold };
 }
@@ -116,6 +132,7 @@ export function listAdts(reg: Registry, filter: { partyId?: number; supplier?: E
     args.push(filter.supplier);
   }
   if (!filter.all) where.push("a.status = 'active'");
+  requireAdtTables(reg);
   const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY a.rowid`;
   return (reg.stmt(sql).all(...args) as Row[]).map((r) => toRecord(reg, r));
 }

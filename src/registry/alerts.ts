@@ -81,10 +81,14 @@ export function insertAlert(reg: Registry, a: Omit<AlertRecord, 'releasedAt'>): 
 
 export function findAlert(reg: Registry, id: string): AlertRecord | undefined {
   const r = reg.rows.check('alerts', reg.stmt('SELECT * FROM alerts WHERE id = ? COLLATE NOCASE').get(id) as Row | undefined);
+  // Not found: a held alert deleted outside smki is refused (exit 5), not reported as unknown.
+  if (!r) reg.rows.checkTable('alerts');
   return r && toRecord(r);
 }
 
+/** The table is checked whole first: a held alert deleted outside smki would silently never be released. */
 export function listAlerts(reg: Registry, filter: { status?: AlertStatus; solrEventId?: string } = {}): AlertRecord[] {
+  reg.rows.checkTable('alerts');
   const where: string[] = [];
   const args: string[] = [];
   if (filter.status) { where.push('status = ?'); args.push(filter.status); }

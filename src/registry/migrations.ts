@@ -517,6 +517,20 @@ export const MIGRATIONS: Migration[] = [
     pg: 'CREATE INDEX IF NOT EXISTS adt_minute_counts_minute ON adt_minute_counts(minute);',
     buckets: ['adt_minute_counts'],
   },
+  {
+    version: 17,
+    name: "A User ID's role count in its own row, so a role (and its acting-for) deleted outside smki is refused where the User ID is read",
+    // The count is covered by the User ID row's MAC; its role rows are verified before and counted here.
+    sql: `
+      ALTER TABLE user_ids ADD COLUMN role_count INTEGER;
+      UPDATE user_ids SET role_count = (SELECT count(*) FROM user_id_roles r WHERE r.eui = user_ids.eui);
+    `,
+    pg: `
+      ALTER TABLE user_ids ADD COLUMN IF NOT EXISTS role_count bigint;
+      UPDATE user_ids SET role_count = (SELECT count(*) FROM user_id_roles r WHERE r.eui = user_ids.eui);
+    `,
+    reseal: ['user_ids', 'user_id_roles'],
+  },
 ];
 
 /** The PostgreSQL registry keeps bucket tallies (src/registry/row-mac.ts) from this version on. */

@@ -3,6 +3,7 @@
 import type { Eui64 } from '../domain/eui.js';
 import type { UserRoleCode } from '../domain/roles.js';
 import type { Registry } from './registry.js';
+import { integrityError } from './row-mac.js';
 
 export interface UserIdRecord {
   eui: Eui64;
@@ -24,18 +25,26 @@ interface Row {
   roles: string;
   acting_for: string | null;
   created_at: string;
+  role_count: number | null;
 }
 
 // One row per User ID, its roles in registration order.
-const SELECT = `SELECT u.eui, u.party_id, p.name AS party_name, u.created_at, u.row_mac,
+const SELECT = `SELECT u.eui, u.party_id, p.name AS party_name, u.created_at, u.role_count, u.row_mac,
     (SELECT string_agg(role, ',' ORDER BY r.created_at, r.rowid) FROM user_id_roles r WHERE r.eui = u.eui) AS roles,
     (SELECT acting_for FROM user_id_roles r WHERE r.eui = u.eui AND r.acting_for IS NOT NULL) AS acting_for
   FROM user_ids u JOIN parties p ON p.id = u.party_id`;
 
-/** The User ID row and each of its role rows must be as smki wrote them (row MACs). */
+/**
+ * The User ID row and each of its role rows must be as smki wrote them (row MACs), and there must be
+ * as many role rows as the User ID row counts: a role row deleted outside smki (a SoLRContingency
+ * role, or its acting-for) is refused here rather than read as a User ID with fewer roles.
+ */
 function checked(reg: Registry, r: Row): Row {
   reg.rows.check('user_ids', r);
-  reg.rows.checkAll('user_id_roles', reg.stmt('SELECT * FROM user_id_roles WHERE eui = ?').all(r.eui));
+  const roles = reg.rows.checkAll('user_id_roles', reg.stmt('SELECT * FROM user_id_roles WHERE eui = ?').all(r.eui));
+  if (reg.rows.enabled && Number(r.role_count) !== roles.length) {
+    throw integrityError([{ table: 'user_id_roles', row: `eui=${r.eui}`, problem: `${roles.length} role row(s) where smki wrote ${String(r.role_count)} (deleted outside smki)` }]);
+  }
   return r;
 }
 
@@ -54,19 +63,22 @@ function toRecord(r: Row): UserIdRecord {
 
 export function findUserId(reg: Registry, eui: Eui64): UserIdRecord | undefined {
   const r = reg.stmt(`${SELECT} WHERE u.eui = ?`).get(eui) as Row | undefined;
-  return r && toRecord(checked(reg, r));
+  // Not found: the table must be whole, so that a User ID deleted outside smki is refused (exit 5),
+  // not taken for one never registered.
+  if (!r) {
+    reg.rows.checkTable('user_ids');
+    return undefined;
+  }
+  return toRecord(checked(reg, r));
 }
 
+/** Every User ID (of one Party): the table is checked whole, so none deleted outside smki goes missing. */
 export function listUserIds(reg: Registry, partyId?: number): UserIdRecord[] {
+  reg.rows.checkTable('user_ids');
   const rows = (partyId === undefined
     ? reg.stmt(`${SELECT} ORDER BY p.name, u.eui`).all()
     : reg.stmt(`${SELECT} WHERE u.party_id = ? ORDER BY u.eui`).all(partyId)) as Row[];
   return rows.map((r) => toRecord(checked(reg, r)));
-}
-
-/** SoLRContingency User IDs that act for the given Supplier User ID. */
-export function userIdsActingFor(reg: Registry, supplier: Eui64): UserIdRecord[] {
-  return (reg.stmt(`${SELECT} WHERE u.eui IN (SELECT eui FROM user_id_roles WHERE acting_for = ?) ORDER BY u.eui`).all(supplier) as Row[]).map((r) => toRecord(checked(reg, r)));
 }
 
 export function findPartyByName(reg: Registry, name: string): { id: number; name: string } | undefined {
@@ -80,11 +92,16 @@ export function insertParty(reg: Registry, name: string, at: Date): number {
 
 /** A new User ID in its first role. */
 export function insertUserId(reg: Registry, u: { eui: Eui64; partyId: number; role: UserRoleCode; actingFor: Eui64 | null }, at: Date): void {
-  reg.stmt('INSERT INTO user_ids (eui, party_id, created_at) VALUES (?, ?, ?)').run(u.eui, u.partyId, at.toISOString());
-  insertUserIdRole(reg, u, at);
+  reg.stmt('INSERT INTO user_ids (eui, party_id, created_at, role_count) VALUES (?, ?, ?, 1)').run(u.eui, u.partyId, at.toISOString());
+  insertRoleRow(reg, u, at);
 }
 
-/** One more User Role for a registered User ID. */
+/** One more User Role for a registered User ID (its row counts its roles). */
 export function insertUserIdRole(reg: Registry, u: { eui: Eui64; role: UserRoleCode; actingFor: Eui64 | null }, at: Date): void {
+  reg.stmt('UPDATE user_ids SET role_count = role_count + 1 WHERE eui = ?').run(u.eui);
+  insertRoleRow(reg, u, at);
+}
+
+function insertRoleRow(reg: Registry, u: { eui: Eui64; role: UserRoleCode; actingFor: Eui64 | null }, at: Date): void {
   reg.stmt('INSERT INTO user_id_roles (eui, role, acting_for, created_at) VALUES (?, ?, ?, ?)').run(u.eui, u.role, u.actingFor, at.toISOString());
 }

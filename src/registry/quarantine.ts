@@ -92,10 +92,14 @@ export function insertQuarantine(reg: Registry, q: Omit<QuarantineRecord, 'statu
 
 export function findQuarantine(reg: Registry, id: string): QuarantineRecord | undefined {
   const r = reg.rows.check('sr_quarantine', reg.stmt('SELECT * FROM sr_quarantine WHERE id = ?').get(id) as Row | undefined);
+  // Not found: a quarantined request deleted outside smki is refused (exit 5), not reported as unknown.
+  if (!r) reg.rows.checkTable('sr_quarantine');
   return r && toRecord(r);
 }
 
+/** The table is checked whole first: a quarantined request deleted outside smki would silently drop out of the officers' queue. */
 export function listQuarantine(reg: Registry, filter: { status?: QuarantineStatus; solrEventId?: string } = {}): QuarantineRecord[] {
+  reg.rows.checkTable('sr_quarantine');
   const where: string[] = [];
   const args: string[] = [];
   if (filter.status) {

@@ -1042,7 +1042,8 @@ export function describeRowProblem(p: RowProblem): string {
   return `table ${p.table}${p.row ? `, row ${p.row}` : ''}: ${p.problem}`;
 }
 
-function integrityError(problems: RowProblem[]): IntegrityError {
+/** The exit-5 error for problems found on read, naming the first. */
+export function integrityError(problems: RowProblem[]): IntegrityError {
   const first = problems[0]!;
   return new IntegrityError(`registry tampered: ${describeRowProblem(first)}; run 'smki audit verify'`, {
     ok: false,

@@ -17,6 +17,7 @@ import { MIGRATIONS } from '../../src/registry/migrations.js';
 import { Registry } from '../../src/registry/registry.js';
 import { PROTECTED_TABLES, RowGuard } from '../../src/registry/row-mac.js';
 import { findSolrEvent, revocationEventForSupplier } from '../../src/registry/solr.js';
+import { findUserId } from '../../src/registry/parties.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { SqliteDriver } from '../../src/registry/sqlite-driver.js';
 import { PG_BUCKETS_VERSION } from '../../src/registry/migrations.js';
@@ -98,6 +99,8 @@ describe('registry/migrations: upgrading a home made at schema 7', () => {
       assert.deepEqual(alerts.map((a) => [a.id, a.destinationKind, a.addressee, a.alertKind]), [['ALERT-1', 'srp', SUPPLIER, 'flags'], ['ALERT-2', 'held', null, 'flags']]);
       assert.equal(findSolrEvent(reg, 'SOLR-1')?.handoverTo, null);
       assert.equal(revocationEventForSupplier(reg, SUPPLIER as Eui64)?.id, 'SOLR-1');
+      // Migration 17 counted each User ID's roles into its row.
+      assert.deepEqual([SUPPLIER, SRP].map((eui) => findUserId(reg, eui as Eui64)?.roles), [['IS'], ['SC']]);
       // The upgraded home takes writes as any other: the change seals, and verify still passes.
       reg.tx(() => {
         reg.db.prepare("UPDATE alerts SET status = 'released', released_at = ? WHERE id = 'ALERT-2'").run(T);
@@ -113,12 +116,24 @@ describe('registry/migrations: upgrading a home made at schema 7', () => {
     } finally {
       again.close();
     }
+    // After the upgrade a role row deleted outside smki is refused where its User ID is read.
+    const db = new Database(homePaths(home).db);
+    db.prepare('DELETE FROM user_id_roles WHERE eui = ?').run(SRP);
+    db.close();
+    const upgraded = Registry.open(home);
+    try {
+      assert.throws(() => findUserId(upgraded, SRP as Eui64), (e: unknown) => e instanceof IntegrityError && /table user_id_roles, row eui=90B3D51F300C0001: 0 role row\(s\) where smki wrote 1/.test(e.message));
+    } finally {
+      upgraded.close();
+    }
   });
 
   for (const [what, sql, table] of [
     ['an alert re-routed', "UPDATE alerts SET destination = '90B3D51F30030000' WHERE id = 'ALERT-1'", 'alerts'],
     ['an ended event reopened', "UPDATE solr_events SET ends_at = '2027-12-20T10:00:00.000Z' WHERE id = 'SOLR-1'", 'solr_events'],
     ['an alert deleted', "DELETE FROM alerts WHERE id = 'ALERT-2'", 'alerts'],
+    // Migration 17 counts each User ID's role rows: a role deleted before it must not be counted as never there.
+    ["the SRP's SoLRContingency role deleted", `DELETE FROM user_id_roles WHERE eui = '${SRP}'`, 'user_id_roles'],
   ] as const) {
     sqliteIt(`(SQLite: schema 7 predates the PostgreSQL baseline) ${what} outside smki before the upgrade: the upgrade refuses (exit 5), nothing is migrated`, () => {
       const home = homeAtSchema7(t.dir, (db) => db.exec(sql));
@@ -201,7 +216,8 @@ describe('registry migration 16: ADT minute counts tallied by minute', () => {
     }
     const db = new Database(paths.db);
     try {
-      db.exec(`DELETE FROM integrity_buckets WHERE name = 'adt_minute_counts'; ${edit ?? ''}`);
+      // Back to 15: what later migrations added goes too (this home has no User IDs, whose MACs it would change).
+      db.exec(`DELETE FROM integrity_buckets WHERE name = 'adt_minute_counts'; ALTER TABLE user_ids DROP COLUMN role_count; ${edit ?? ''}`);
       db.pragma('user_version = 15');
     } finally {
       db.close();
@@ -213,7 +229,7 @@ describe('registry migration 16: ADT minute counts tallied by minute', () => {
     const home = homeAt15('ok');
     const reg = Registry.open(home);
     try {
-      assert.equal(reg.schemaVersion(), 16);
+      assert.equal(reg.schemaVersion(), Math.max(...MIGRATIONS.map((m) => m.version)));
       assert.deepEqual(reg.verify().problems, []);
     } finally {
       reg.close();

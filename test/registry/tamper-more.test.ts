@@ -324,6 +324,62 @@ describe('registry/tamper (more tables): state edited outside smki', function ()
     });
   });
 
+  // Deletions where a look-up would otherwise read "none": each is refused (5), not taken as never there.
+  describe('user_id_roles and user_ids', () => {
+    it("the SRP's SoLRContingency role row deleted: verify 5, the gate and cert issue refuse (5) instead of reading a User ID with no role", async () => {
+      const t = tampered(undefined, ['DELETE FROM user_id_roles WHERE eui = ?', SRP]);
+      await verifyNames(t, 'user_id_roles');
+      await refused(t, srArgs(t, g.request(REQUEST, ++counter)), 'user_id_roles');
+      const csr = t.write('x.csr', (await makeCsr({ eui: SRP, keyPair: generateKeyPairSync('ec', { namedCurve: 'P-256' }) })).pem);
+      await refused(t, ['cert', 'issue', '--csr', csr, '--profile', 'xml-sign', '--party', SRP, '--officer', g.aro, '--passphrase-file', g.pass], 'user_id_roles');
+    });
+
+    it("the SRP's User ID deleted with its role: verify 5, the gate refuses (5) instead of refusing an unknown originator (3)", async () => {
+      const t = fresh();
+      // Another client need not enforce foreign keys (SQLite's default is off).
+      const db = openOutside(t.home);
+      try {
+        db.exec(db.dialect === 'sqlite' ? 'PRAGMA foreign_keys = OFF' : 'SET session_replication_role = replica');
+        for (const table of ['user_id_roles', 'user_ids']) assert.equal(db.prepare(`DELETE FROM ${table} WHERE eui = ?`).run(SRP).changes, 1);
+      } finally {
+        db.close();
+      }
+      await verifyNames(t, 'user_ids');
+      await refused(t, srArgs(t, g.request(REQUEST, ++counter)), 'user_ids');
+    });
+  });
+
+  describe('adt_files and adt_thresholds', () => {
+    it("the active ADT file's 1.6 threshold deleted: verify 5, the gate refuses (5) instead of refusing for no ADT (3)", async () => {
+      const t = tampered(undefined, ["DELETE FROM adt_thresholds WHERE service_reference_variant = '1.6'"]);
+      await verifyNames(t, 'adt_thresholds');
+      await refused(t, srArgs(t, g.request(REQUEST, ++counter)), 'adt_thresholds');
+    });
+
+    it('the active ADT file deleted with its thresholds: verify 5, the gate refuses (5)', async () => {
+      const t = tampered(undefined, ['DELETE FROM adt_thresholds'], ["DELETE FROM adt_files WHERE status = 'active'"]);
+      await verifyNames(t, 'adt_files');
+      await refused(t, srArgs(t, g.request(REQUEST, ++counter)), 'adt_files');
+    });
+  });
+
+  describe('held alerts and quarantined requests deleted', () => {
+    it('a held alert deleted: alert held, alert release and alert release ID refuse (5) instead of reporting none held', async () => {
+      const t = tampered(undefined, ['DELETE FROM alerts WHERE id = ?', heldAlert]);
+      await refused(t, ['alert', 'held'], 'alerts');
+      await refused(t, ['alert', 'list'], 'alerts');
+      await refused(t, ['alert', 'release'], 'alerts');
+      await refused(t, ['alert', 'release', heldAlert], 'alerts');
+    });
+
+    it('a quarantined request deleted: verify 5, quarantine list and release refuse (5) instead of reporting none', async () => {
+      const t = tampered(quarantined, ["DELETE FROM sr_quarantine WHERE id = 'QUA-1'"]);
+      await verifyNames(t, 'sr_quarantine');
+      await refused(t, ['sr', 'quarantine', 'list'], 'sr_quarantine');
+      await refused(t, ['sr', 'quarantine', 'release', 'QUA-1', '--officer', g.aro], 'sr_quarantine');
+    });
+  });
+
   describe('parties', () => {
     it("the SRP's Party renamed: verify 5, party add under the new name refuses (5) instead of joining the SRP's Party", async () => {
       const t = tampered(undefined, ["UPDATE parties SET name = 'Mallory Ltd' WHERE name = 'Shared Resources Ltd'"]);
