@@ -184,8 +184,13 @@ export function takeUnlistedRevocations(reg: Registry, crlNumber: number): Revok
   return rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at, reason: r.revocation_reason })).sort(byRevocation);
 }
 
-/** Revocations of issued certificates that a CRL before `crlNumber` listed, in revocation order (each row checked). */
+/**
+ * Revocations of issued certificates that a CRL before `crlNumber` listed, in revocation order. The
+ * table is checked whole first: a revoked certificate deleted outside smki would otherwise drop out
+ * of the CRL. (Read only where no previous CRL can be carried: the first CRL of an Issuing key.)
+ */
 export function listedRevocations(reg: Registry, crlNumber: number): RevokedIssued[] {
+  reg.rows.checkTable('certificates');
   const out: RevokedIssued[] = [];
   for (const r of reg.stmt("SELECT * FROM certificates WHERE status = 'revoked' AND source = 'issued' AND crl_number < ?").iterate(crlNumber) as IterableIterator<Row>) {
     reg.rows.check('certificates', r);
@@ -279,6 +284,8 @@ export function latestRetiredCrl(reg: Registry, issuerSerial: string): { number:
  * with their creation time: the candidates for one Issuing OCA's own CRL.
  */
 export function revokedIssuedBetween(reg: Registry, from: string, until: string): (RevokedIssued & { createdAt: string })[] {
+  // Checked whole, as in listedRevocations: a retired Issuing OCA's CRL must not lose a deleted revocation.
+  reg.rows.checkTable('certificates');
   const out: (RevokedIssued & { createdAt: string })[] = [];
   for (const r of reg.stmt("SELECT * FROM certificates WHERE status = 'revoked' AND source = 'issued' AND created_at >= ? AND created_at < ?").iterate(from, until) as IterableIterator<Row>) {
     reg.rows.check('certificates', r);
