@@ -262,6 +262,8 @@ export function replaceIssuingCertificate(reg: Registry, serial: string, der: Bu
 
 /** Issuing OCA certificates replaced by `smki ca issue-issuing`, oldest first. */
 export function retiredIssuingCertificates(reg: Registry): { serial: string; der: Buffer; keyFile: string; retiredAt: string }[] {
+  // Whole: a retired Issuing OCA deleted outside smki would stop signing the CRL of what it issued.
+  reg.rows.checkTable('ca_certificate_history');
   const rows = reg.rows.checkAll('ca_certificate_history', reg.stmt("SELECT * FROM ca_certificate_history WHERE kind = 'issuing' ORDER BY retired_at, serial").all() as
     { serial: string; der: Buffer; key_file: string; retired_at: string }[]);
   return rows.map((r) => ({ serial: r.serial, der: r.der, keyFile: r.key_file, retiredAt: r.retired_at }));
@@ -274,8 +276,10 @@ export function insertRetiredCrl(reg: Registry, issuerSerial: string, number: nu
 
 /** The newest CRL a retired Issuing OCA signed (after its rollover). */
 export function latestRetiredCrl(reg: Registry, issuerSerial: string): { number: number; der: Buffer; thisUpdate: string; nextUpdate: string } | undefined {
-  const r = reg.rows.check('retired_crls', reg.stmt('SELECT * FROM retired_crls WHERE issuer_serial = ? ORDER BY number DESC LIMIT 1').get(issuerSerial) as
-    { number: number; der: Buffer; this_update: string; next_update: string } | undefined);
+  const r = reg.rows.check('retired_crls', reg.stmt('SELECT rowid AS __rowid, * FROM retired_crls WHERE issuer_serial = ? ORDER BY number DESC LIMIT 1').get(issuerSerial) as
+    { __rowid: number; number: number; der: Buffer; this_update: string; next_update: string } | undefined);
+  // As for the current CRL: the newest deleted outside smki is refused, not an older one published.
+  reg.rows.checkTail('retired_crls', r === undefined ? undefined : Number(r.__rowid));
   return r && { number: r.number, der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
 }
 

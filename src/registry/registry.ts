@@ -433,7 +433,10 @@ export class Registry {
   }
 
   getMeta(key: string): string | undefined {
-    return (this.rows.check('meta', this.stmt('SELECT * FROM meta WHERE key = ?').get(key)) as { value: string } | undefined)?.value;
+    const r = this.rows.check('meta', this.stmt('SELECT * FROM meta WHERE key = ?').get(key)) as { value: string } | undefined;
+    // Not found: a setting deleted outside smki (the CA's name, its PKCS#11 module) is refused, not defaulted.
+    if (!r) this.rows.checkTable('meta');
+    return r?.value;
   }
 
   setMeta(key: string, value: string): void {

@@ -56,6 +56,9 @@ describe('registry/tamper (more tables): state edited outside smki', function ()
   let dsp: { der: Buffer; key: KeyObject; serialDecimal: string; issuerName: string };
   /** A copy of the scenario's home where the gate quarantined a request (QUA-1) over a low ADT. */
   let quarantined: string;
+  /** A copy of the scenario's home after an Issuing OCA rollover, the retired OCA (`retiredSerial`) having signed a CRL. */
+  let rolled: string;
+  let retiredSerial: string;
   const rogue = makeTestCa('ROGUE');
   const copies: string[] = [];
 
@@ -89,6 +92,13 @@ describe('registry/tamper (more tables): state edited outside smki', function ()
     const r = await q(['sr', 'check', ...files, '--json']);
     assert.ok(r.json.items.some((x: { decision: string }) => x.decision === 'quarantine'), r.stdout);
     assert.equal(query(quarantined, "SELECT id FROM sr_quarantine WHERE id = 'QUA-1'").length, 1);
+    // The rollover home: a new Issuing OCA, and a CRL signed by the retired one too.
+    const r2 = fresh();
+    rolled = r2.home;
+    retiredSerial = (await r2.run(['ca', 'export', '--json'])).json.issuing.serial;
+    const rollover = await r2.run(['ca', 'issue-issuing', '--root-passphrase-file', g.pass, '--passphrase-file', g.pass]);
+    assert.equal(rollover.code, 0, rollover.stderr);
+    assert.equal((await r2.run(['crl', '--refresh', '--passphrase-file', g.pass])).code, 0);
   });
   after(() => {
     for (const dir of copies) rmSync(dir, { recursive: true, force: true });
@@ -156,6 +166,12 @@ describe('registry/tamper (more tables): state edited outside smki', function ()
     const q = fresh(quarantined);
     assert.equal((await q.run(['audit', 'verify'])).code, 0);
     assert.equal((await q.run(['sr', 'quarantine', 'release', 'QUA-1', '--officer', g.aro])).code, 0);
+    const r = fresh(rolled);
+    assert.equal((await r.run(['audit', 'verify'])).code, 0);
+    assert.equal((await r.run(['crl', '--issuer', retiredSerial, '--out', r.write('old.crl', '')])).code, 0);
+    assert.equal((await r.run(['crl', '--refresh', '--passphrase-file', g.pass])).code, 0);
+    const roll = await fresh().run(['ca', 'issue-issuing', '--root-passphrase-file', g.pass, '--passphrase-file', g.pass]);
+    assert.equal(roll.code, 0, roll.stderr);
   });
 
   describe('transforms', () => {
@@ -377,6 +393,54 @@ describe('registry/tamper (more tables): state edited outside smki', function ()
       await verifyNames(t, 'sr_quarantine');
       await refused(t, ['sr', 'quarantine', 'list'], 'sr_quarantine');
       await refused(t, ['sr', 'quarantine', 'release', 'QUA-1', '--officer', g.aro], 'sr_quarantine');
+    });
+  });
+
+  describe('meta', () => {
+    it("the CA's name edited: verify 5, a rollover (which names the new Issuing OCA by it) refuses (5)", async () => {
+      const t = tampered(undefined, ["UPDATE meta SET value = 'Mallory OCA' WHERE key = 'ca_name'"]);
+      await verifyNames(t, 'meta', /ca_name/);
+      await refused(t, ['ca', 'issue-issuing', '--root-passphrase-file', g.pass, '--passphrase-file', g.pass], 'meta');
+    });
+
+    it("the CA's name deleted: verify 5, a rollover refuses (5) instead of naming the new Issuing OCA by the default", async () => {
+      const t = tampered(undefined, ["DELETE FROM meta WHERE key = 'ca_name'"]);
+      await verifyNames(t, 'meta');
+      await refused(t, ['ca', 'issue-issuing', '--root-passphrase-file', g.pass, '--passphrase-file', g.pass], 'meta');
+    });
+  });
+
+  describe('serials', () => {
+    // A reserved serial is read for its existence only (serials are 16 random octets): verify finds the edit.
+    it("a reserved serial's User ID edited: verify 5", async () => {
+      await verifyNames(tampered(undefined, ["UPDATE serials SET user_id = '90B3D51F30030000' WHERE rowid = 1"]), 'serials');
+    });
+  });
+
+  describe('ca_certificate_history and retired_crls', () => {
+    it("the retired Issuing OCA's retirement moved: verify 5, crl --refresh and crl --issuer refuse (5)", async () => {
+      const t = tampered(rolled, ["UPDATE ca_certificate_history SET retired_at = '2020-01-01T00:00:00.000Z'"]);
+      await verifyNames(t, 'ca_certificate_history');
+      await refused(t, ['crl', '--refresh', '--passphrase-file', g.pass], 'ca_certificate_history');
+      await refused(t, ['crl', '--issuer', retiredSerial, '--out', t.write('old.crl', '')], 'ca_certificate_history');
+    });
+
+    it('the retired Issuing OCA deleted from the history: verify 5, crl --refresh refuses (5) instead of no longer signing its CRL', async () => {
+      const t = tampered(rolled, ['DELETE FROM ca_certificate_history']);
+      await verifyNames(t, 'ca_certificate_history');
+      await refused(t, ['crl', '--refresh', '--passphrase-file', g.pass], 'ca_certificate_history');
+    });
+
+    it("the retired OCA's newest CRL edited (a later next update): verify 5, crl --issuer refuses (5)", async () => {
+      const t = tampered(rolled, ["UPDATE retired_crls SET next_update = '2099-01-01T00:00:00.000Z' WHERE number = (SELECT max(number) FROM retired_crls)"]);
+      await verifyNames(t, 'retired_crls');
+      await refused(t, ['crl', '--issuer', retiredSerial, '--out', t.write('old.crl', '')], 'retired_crls');
+    });
+
+    it("the retired OCA's newest CRL deleted: verify 5, crl --issuer refuses (5) instead of publishing the one before it", async () => {
+      const t = tampered(rolled, ['DELETE FROM retired_crls WHERE number = (SELECT max(number) FROM retired_crls)']);
+      await verifyNames(t, 'retired_crls');
+      await refused(t, ['crl', '--issuer', retiredSerial, '--out', t.write('old.crl', '')], 'retired_crls');
     });
   });
 
