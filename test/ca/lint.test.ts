@@ -157,6 +157,73 @@ describe('ca/lint', () => {
       assert.equal(isExactOrganisationTbs(tbs.subarray(0, tbs.length - 3), expect), false);
     });
 
+    it('leaves to the rule-by-rule lint every TBS in another form than the one it writes', () => {
+      const expect = expectFor(withCn);
+      const fields = () => organisationTbsFields(withCn);
+      const subjectRdns = (f: TbsFields) => {
+        const name = f.subjectNameDer;
+        return children(name, readWhole(name, 'Name')).map((t) => whole(name, t));
+      };
+      const cnRdn = (value: Buffer) => tlv(TAG.SET, sequence(oid(OID.commonName), value));
+      const other: [string, () => Buffer][] = [
+        ['an extension after the authorityKeyIdentifier', () => {
+          const f = fields();
+          f.extensions.push({ oid: '2.5.29.19', critical: false, value: sequence() });
+          return encodeTbs(f);
+        }],
+        ['the extensions in another order', () => {
+          const f = fields();
+          f.extensions = [f.extensions[1]!, f.extensions[0]!, ...f.extensions.slice(2)];
+          return encodeTbs(f);
+        }],
+        ['notAfter equal to notBefore', () => {
+          const f = fields();
+          f.notAfter = f.notBefore;
+          return encodeTbs(f);
+        }],
+        ['a CN as a PrintableString', () => {
+          const f = fields();
+          const [, ou, eui] = subjectRdns(f);
+          f.subjectNameDer = sequence(cnRdn(tlv(TAG.PRINTABLE_STRING, Buffer.from('SRP LTD'))), ou!, eui!);
+          return encodeTbs(f);
+        }],
+        ['a CN of no characters', () => {
+          const f = fields();
+          const [, ou, eui] = subjectRdns(f);
+          f.subjectNameDer = sequence(cnRdn(tlv(TAG.UTF8_STRING, Buffer.alloc(0))), ou!, eui!);
+          return encodeTbs(f);
+        }],
+        ['a second attribute in the CN RDN', () => {
+          const f = fields();
+          const [, ou, eui] = subjectRdns(f);
+          f.subjectNameDer = sequence(tlv(TAG.SET, Buffer.concat([sequence(oid(OID.commonName), tlv(TAG.UTF8_STRING, Buffer.from('A'))), sequence(oid(OID.commonName), tlv(TAG.UTF8_STRING, Buffer.from('B')))])), ou!, eui!);
+          return encodeTbs(f);
+        }],
+        ['an RDN after the x500UniqueIdentifier', () => {
+          const f = fields();
+          const rdns = subjectRdns(f);
+          f.subjectNameDer = sequence(...rdns, rdns[0]!);
+          return encodeTbs(f);
+        }],
+        ['a serial of 16 octets with a leading zero octet it does not need', () => {
+          const f = fields();
+          f.serial = Buffer.concat([Buffer.from([0, 0x7f]), Buffer.alloc(14, 1)]);
+          return replaceTbsField(encodeTbs(f), 1, tlv(TAG.INTEGER, f.serial));
+        }],
+        ['an octet after the TBS', () => Buffer.concat([buildOrganisationTbs(withCn), Buffer.from([0])])],
+      ];
+      for (const [what, make] of other) assert.equal(isExactOrganisationTbs(make(), expect), false, what);
+      // An OU in lower-case hex, even as expected, and not as the upper-case one either.
+      for (const [ou, asked] of [['8a', '8a'], ['8a', '8A'], ['a8', 'a8'], ['g8', 'g8'], ['8g', '8g'], ['/8', '/8'], ['8:', '8:']]) {
+        const t = orgTemplate(ca, { subject: { ou: ou!, eui: '90B3D51F30010000' as Eui64 } });
+        assert.equal(isExactOrganisationTbs(buildOrganisationTbs(t), { ...expectFor(t), ou: asked! }), false, `${ou} as ${asked}`);
+      }
+      // An empty issuer name is never the form, even where it is what was expected.
+      const f = fields();
+      f.issuerNameDer = sequence();
+      assert.equal(isExactOrganisationTbs(encodeTbs(f), { ...expect, issuerNameDer: sequence() }), false);
+    });
+
     it('leaves a CN of 65 characters to the rule-by-rule lint', () => {
       const long = orgTemplate(ca, { subject: { commonName: 'A'.repeat(65), ou: '87', eui: '90B3D51F30010000' as Eui64 } });
       assert.equal(isExactOrganisationTbs(buildOrganisationTbs(long), expectFor(long)), false);
