@@ -211,6 +211,24 @@ describe('ca/lint', () => {
           return replaceTbsField(encodeTbs(f), 1, tlv(TAG.INTEGER, f.serial));
         }],
         ['an octet after the TBS', () => Buffer.concat([buildOrganisationTbs(withCn), Buffer.from([0])])],
+        ['a third time in the validity', () => {
+          const tbs = buildOrganisationTbs(withCn);
+          const validity = children(tbs, readWhole(tbs, 'tbs'))[4]!;
+          const times = children(tbs, validity).map((t) => whole(tbs, t));
+          return replaceTbsField(tbs, 4, sequence(...times, times[1]!));
+        }],
+        ['the extensions under [2] instead of [3]', () => {
+          const tbs = buildOrganisationTbs(withCn);
+          const wrapper = children(tbs, readWhole(tbs, 'tbs'))[7]!;
+          return replaceTbsField(tbs, 7, tlv(0xa2, tbs.subarray(wrapper.contentStart, wrapper.end)));
+        }],
+        ['an extension list that is not a SEQUENCE', () => {
+          const tbs = buildOrganisationTbs(withCn);
+          const wrapper = children(tbs, readWhole(tbs, 'tbs'))[7]!;
+          const list = children(tbs, wrapper)[0]!;
+          return replaceTbsField(tbs, 7, tlv(0xa3, tlv(TAG.SET, tbs.subarray(list.contentStart, list.end))));
+        }],
+
       ];
       for (const [what, make] of other) assert.equal(isExactOrganisationTbs(make(), expect), false, what);
       // An OU in lower-case hex, even as expected, and not as the upper-case one either.
@@ -218,7 +236,11 @@ describe('ca/lint', () => {
         const t = orgTemplate(ca, { subject: { ou: ou!, eui: '90B3D51F30010000' as Eui64 } });
         assert.equal(isExactOrganisationTbs(buildOrganisationTbs(t), { ...expectFor(t), ou: asked! }), false, `${ou} as ${asked}`);
       }
-      // An empty issuer name is never the form, even where it is what was expected.
+      // An issuer that is not a SEQUENCE, or is empty, is never the form, even where it is what was expected.
+      const tbs = buildOrganisationTbs(withCn);
+      const issuer = children(tbs, readWhole(tbs, 'tbs'))[3]!;
+      const asSet = tlv(TAG.SET, tbs.subarray(issuer.contentStart, issuer.end));
+      assert.equal(isExactOrganisationTbs(replaceTbsField(tbs, 3, asSet), { ...expect, issuerNameDer: asSet }), false);
       const f = fields();
       f.issuerNameDer = sequence();
       assert.equal(isExactOrganisationTbs(encodeTbs(f), { ...expect, issuerNameDer: sequence() }), false);
