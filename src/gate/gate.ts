@@ -134,13 +134,22 @@ export class ServiceRequestGate {
     return k;
   }
 
+  private readonly partyScopes = new Map<number, { stamp: string; ids: string[] }>();
+
   /**
-   * ADT scope is the Party: every SoLRContingency User ID of it counts against the same window. Read
-   * once per transaction, not per process: a User ID added by another process since counts at once.
+   * ADT scope is the Party: every SoLRContingency User ID of it counts against the same window. Kept
+   * only while no User ID can have changed (Registry.userIdsStamp; per transaction on PostgreSQL): a
+   * User ID added to the Party, by this process or another, counts from the next request on.
    */
   private solrUserIdsOfParty(partyId: number): string[] {
-    return this.reg.readOnce(`gate:party-solr:${partyId}`, () =>
-      listUserIds(this.reg, partyId).filter((u) => u.roles.includes(SOLR_CONTINGENCY)).map((u) => u.eui));
+    const read = () => listUserIds(this.reg, partyId).filter((u) => u.roles.includes(SOLR_CONTINGENCY)).map((u) => u.eui);
+    const stamp = this.reg.userIdsStamp();
+    if (stamp === undefined) return this.reg.readOnce(`gate:party-solr:${partyId}`, read);
+    const kept = this.partyScopes.get(partyId);
+    if (kept?.stamp === stamp) return kept.ids;
+    const ids = read();
+    this.partyScopes.set(partyId, { stamp, ids });
+    return ids;
   }
 
   /** Steps 1-3 (no registry writes): parse, look up, verify, classify. */

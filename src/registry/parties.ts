@@ -92,12 +92,14 @@ export function insertParty(reg: Registry, name: string, at: Date): number {
 
 /** A new User ID in its first role. */
 export function insertUserId(reg: Registry, u: { eui: Eui64; partyId: number; role: UserRoleCode; actingFor: Eui64 | null }, at: Date): void {
+  reg.userIdsWritten++;
   reg.stmt('INSERT INTO user_ids (eui, party_id, created_at, role_count) VALUES (?, ?, ?, 1)').run(u.eui, u.partyId, at.toISOString());
   insertRoleRow(reg, u, at);
 }
 
 /** One more User Role for a registered User ID (its row counts its roles). */
 export function insertUserIdRole(reg: Registry, u: { eui: Eui64; role: UserRoleCode; actingFor: Eui64 | null }, at: Date): void {
+  reg.userIdsWritten++;
   reg.stmt('UPDATE user_ids SET role_count = role_count + 1 WHERE eui = ?').run(u.eui);
   insertRoleRow(reg, u, at);
 }

@@ -358,6 +358,21 @@ export class Registry {
 
   private readonly txMemo = new Map<string, unknown>();
 
+  /** Bumped by this connection's writes to User IDs and their roles (src/registry/parties.ts). */
+  userIdsWritten = 0;
+  private dataVersionStmt: Statement | undefined;
+
+  /**
+   * A stamp that changes whenever the User IDs may have changed: another connection committed
+   * (SQLite's `PRAGMA data_version`) or this one wrote a User ID. Undefined on PostgreSQL, which has
+   * no such counter: there a reader re-reads per transaction (readOnce).
+   */
+  userIdsStamp(): string | undefined {
+    if (this.db.dialect !== 'sqlite') return undefined;
+    this.dataVersionStmt ??= this.db.prepare('PRAGMA data_version').pluck();
+    return `${String(this.dataVersionStmt.get())}:${this.userIdsWritten}`;
+  }
+
   /**
    * Inside a transaction: `read()`'s value, read once per transaction under `key`. The transaction
    * holds the write lock, so no other process changes the rows meanwhile; use it only for rows the

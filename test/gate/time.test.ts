@@ -5,6 +5,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { query } from '../support/query.js';
+import { loadCatalogue } from '../../src/config/catalogue.js';
+import { ServiceRequestGate } from '../../src/gate/gate.js';
+import { Registry } from '../../src/registry/registry.js';
 import { readOrganisationCertificate } from '../../src/ca/organisation-certificate.js';
 import type { Eui64 } from '../../src/domain/eui.js';
 import { formatRequestId, withRequestId } from '../../src/gate/duis-compose.js';
@@ -64,25 +67,53 @@ describe('gate: time belongs to the registry', function () {
   });
 
   it('a second SoLRContingency User ID of the same Party shares the ADT window (scope: the Party)', async () => {
-    const SRP2 = '90B3D51F300C0002' as Eui64;
-    const ok = async (args: string[]) => {
-      const r = await g.run([...args, '--json']);
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-      return r.json;
-    };
-    await ok(['party', 'add', '--name', 'Shared Resources Ltd', '--role', 'SC', '--eui', SRP2, '--acting-for', SUPPLIER, ...actAs('ra1')]);
-    const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const csrFile = join(g.dir, 'srp2.csr');
-    writeFileSync(csrFile, (await makeCsr({ eui: SRP2, keyPair: kp })).pem);
-    const issued = await ok(['cert', 'issue', '--csr', csrFile, '--profile', 'xml-sign', '--party', SRP2, '--officer', g.aro, '--passphrase-file', g.pass]);
-    const signer2: Signer = { key: kp.privateKey, cert: readOrganisationCertificate(issued.pem), certPem: issued.pem };
-    const e = await ok(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP2, '--instruction', 'OFGEM-LRSD-TEST-2',
-      '--from', hoursFromNow(-1), '--until', hoursFromNow(24 * 20), ...actAs('ra1')]);
-    await ok(['solr', 'approve', e.id, ...actAs('ra2')]);
-    const fromSrp2 = g.sign(withRequestId(template(CREDIT), formatRequestId(SRP2, ESME, next())), signer2);
-    const r = await g.check([g.write('srp2.xml', fromSrp2)]);
-    assert.equal(r.json[0].solrEventId, e.id, JSON.stringify(r.json[0]));
+    const { eventId, request } = await addSecondSrp(g);
+    const r = await g.check([g.write('srp2.xml', request(next()))]);
+    assert.equal(r.json[0].solrEventId, eventId, JSON.stringify(r.json[0]));
     assert.deepEqual(codes(r.json[0]), ['ADT_QUARANTINE'], 'the Party already sent 3 in the window through ' + SRP);
+  });
+});
+
+/** A second SoLRContingency User ID of the SRP's Party, with its certificate and an approved event (other processes). */
+async function addSecondSrp(g: GateScenario): Promise<{ eventId: string; request: (counter: bigint) => string }> {
+  const SRP2 = '90B3D51F300C0002' as Eui64;
+  const ok = async (args: string[]) => {
+    const r = await g.run([...args, '--json']);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    return r.json;
+  };
+  await ok(['party', 'add', '--name', 'Shared Resources Ltd', '--role', 'SC', '--eui', SRP2, '--acting-for', SUPPLIER, ...actAs('ra1')]);
+  const kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const csrFile = join(g.dir, 'srp2.csr');
+  writeFileSync(csrFile, (await makeCsr({ eui: SRP2, keyPair: kp })).pem);
+  const issued = await ok(['cert', 'issue', '--csr', csrFile, '--profile', 'xml-sign', '--party', SRP2, '--officer', g.aro, '--passphrase-file', g.pass]);
+  const signer2: Signer = { key: kp.privateKey, cert: readOrganisationCertificate(issued.pem), certPem: issued.pem };
+  const e = await ok(['solr', 'record', '--failed-supplier', SUPPLIER, '--srp', SRP2, '--instruction', 'OFGEM-LRSD-TEST-2',
+    '--from', hoursFromNow(-1), '--until', hoursFromNow(24 * 20), ...actAs('ra1')]);
+  await ok(['solr', 'approve', e.id, ...actAs('ra2')]);
+  return { eventId: e.id, request: (counter) => g.sign(withRequestId(template(CREDIT), formatRequestId(SRP2, ESME, counter)), signer2) };
+}
+
+describe('gate: one gate process and a User ID added to the Party by another', function () {
+  let g: GateScenario;
+  let counter = 30_000n;
+  before(async () => { g = await setupGateScenario({ warning: 2, quarantine: 3 }); });
+  after(() => g.cleanup());
+
+  it("counts the new User ID's requests in the Party's window from its next request on", async () => {
+    const reg = Registry.open(g.home);
+    try {
+      const gate = new ServiceRequestGate(reg, loadCatalogue());
+      const check = (xml: string) => gate.check('req.xml', Buffer.from(xml), 'test');
+      // The gate reads the Party's SoLRContingency User IDs (only the SRP's so far) and accepts one.
+      assert.equal(check(g.request(CREDIT, ++counter, ESME)).decision, 'accept');
+      const { request } = await addSecondSrp(g);
+      for (let i = 0; i < 2; i++) assert.equal(check(request(++counter)).decision, 'accept');
+      // Three in the window from the Party: the SRP's next is over the quarantine threshold.
+      assert.deepEqual(codes(check(g.request(CREDIT, ++counter, ESME))), ['ADT_QUARANTINE']);
+    } finally {
+      reg.close();
+    }
   });
 });
 
