@@ -113,14 +113,16 @@ export function listCertificates(reg: Registry, filter: { userIds?: Eui64[] } = 
  * Certificates in issue order, one row at a time (each checked against its row MAC as it is read):
  * for lists of any length. The registry connection is busy until the iteration ends.
  */
-export function* iterateCertificates(reg: Registry, filter: { userIds?: Eui64[] } = {}): Generator<CertificateRecord> {
-  let rows: IterableIterator<Row>;
-  if (filter.userIds) {
-    if (filter.userIds.length === 0) return;
-    const marks = filter.userIds.map(() => '?').join(',');
-    rows = reg.stmt(`SELECT * FROM certificates WHERE user_id IN (${marks}) ORDER BY created_at, serial`).iterate(...filter.userIds) as IterableIterator<Row>;
-  } else rows = reg.stmt('SELECT * FROM certificates ORDER BY created_at, serial').iterate() as IterableIterator<Row>;
-  for (const r of rows) yield toRecord(reg.rows.check('certificates', r));
+export function iterateCertificates(reg: Registry, filter: { userIds?: Eui64[] } = {}): Generator<CertificateRecord> {
+  return reg.inSnapshot(function* () {
+    let rows: IterableIterator<Row>;
+    if (filter.userIds) {
+      if (filter.userIds.length === 0) return;
+      const marks = filter.userIds.map(() => '?').join(',');
+      rows = reg.stmt(`SELECT * FROM certificates WHERE user_id IN (${marks}) ORDER BY created_at, serial`).iterate(...filter.userIds) as IterableIterator<Row>;
+    } else rows = reg.stmt('SELECT * FROM certificates ORDER BY created_at, serial').iterate() as IterableIterator<Row>;
+    for (const r of rows) yield toRecord(reg.rows.check('certificates', r));
+  });
 }
 
 /**

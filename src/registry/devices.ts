@@ -54,12 +54,16 @@ export function listDevices(reg: Registry, opts: { supplier?: Eui64; limit?: num
 }
 
 /** As listDevices, one row at a time (each checked as it is read): for lists of any length. */
-export function* iterateDevices(reg: Registry, opts: { supplier?: Eui64; limit?: number } = {}): Generator<DeviceRecord> {
-  const limit = opts.limit ?? -1;
-  const rows = (opts.supplier === undefined
-    ? reg.stmt('SELECT * FROM devices ORDER BY eui LIMIT ?').iterate(limit)
-    : reg.stmt('SELECT * FROM devices WHERE supplier_eui = ? ORDER BY eui LIMIT ?').iterate(opts.supplier, limit)) as IterableIterator<Row>;
-  for (const r of rows) yield toRecord(reg.rows.check('devices', r));
+export function iterateDevices(reg: Registry, opts: { supplier?: Eui64; limit?: number } = {}): Generator<DeviceRecord> {
+  // No LIMIT without a limit: PostgreSQL refuses SQLite's LIMIT -1.
+  const limit = opts.limit === undefined ? '' : ' LIMIT ?';
+  const args = opts.limit === undefined ? [] : [opts.limit];
+  return reg.inSnapshot(function* () {
+    const rows = (opts.supplier === undefined
+      ? reg.stmt(`SELECT * FROM devices ORDER BY eui${limit}`).iterate(...args)
+      : reg.stmt(`SELECT * FROM devices WHERE supplier_eui = ? ORDER BY eui${limit}`).iterate(opts.supplier, ...args)) as IterableIterator<Row>;
+    for (const r of rows) yield toRecord(reg.rows.check('devices', r));
+  });
 }
 
 /** Number of Devices per Supplier User ID. */

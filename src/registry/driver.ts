@@ -53,6 +53,15 @@ export interface Driver {
    * the open transaction. Commits when `fn` returns, rolls back when it throws.
    */
   transaction<T>(fn: () => T, mode: 'write' | 'unlocked'): T;
+  /**
+   * Opens one read snapshot for a long read made statement by statement (a list streamed to the
+   * output), and returns what closes it: PostgreSQL BEGIN ISOLATION LEVEL REPEATABLE READ, so that what
+   * the row checks verified holds for every later row of the read (see `transactionId`). A no-op on
+   * SQLite (its checks follow `PRAGMA data_version`) or inside a transaction. No write may run in it.
+   */
+  openSnapshot(): () => void;
+  /** PostgreSQL: a number naming the open top-level transaction (or snapshot), undefined outside one. */
+  readonly transactionId: number | undefined;
   /** This commit only may skip waiting for the disk (batches; the next durable commit covers it). */
   relaxedCommits(on: boolean): void;
   readonly inTransaction: boolean;

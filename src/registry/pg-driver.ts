@@ -340,7 +340,11 @@ export class PgDriver implements Driver {
   }
 
   /** Throws the result's error, if any, as a PgError (or DatabaseUnavailableError when the connection is gone). */
+  /** Results read from the server so far (every statement's goes through check): what a long read costs in round trips. */
+  roundTrips = 0;
+
   check(pq: PQ): void {
+    this.roundTrips++;
     const status = pq.resultStatus();
     if (status === 'PGRES_COMMAND_OK' || status === 'PGRES_TUPLES_OK' || status === 'PGRES_EMPTY_QUERY') return;
     const fields = pq.resultErrorFields();
@@ -395,7 +399,39 @@ export class PgDriver implements Driver {
     this.check(pq);
   }
 
+  private transactions = 0;
+  private snapshotOpen = false;
+
+  get transactionId(): number | undefined {
+    return this.depth > 0 ? this.transactions : undefined;
+  }
+
+  openSnapshot(): () => void {
+    if (this.depth > 0) return () => undefined;
+    this.simple('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    this.transactions++;
+    this.depth = 1;
+    this.snapshotOpen = true;
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      this.snapshotOpen = false;
+      this.depth = 0;
+      // Nothing was written in it: COMMIT and ROLLBACK end it alike; a connection already gone ended it too.
+      if (this.pq) {
+        try {
+          this.simple('COMMIT');
+        } catch {
+          // The snapshot ended with its connection.
+        }
+      }
+    };
+  }
+
   transaction<T>(fn: () => T, mode: 'write' | 'unlocked'): T {
+    // A write joined to a read snapshot would run without the write lock: refused, not joined.
+    if (this.snapshotOpen && mode === 'write') throw new Error('a registry write inside a read snapshot');
     if (this.depth > 0) {
       const sp = `smki_sp${this.depth}`;
       this.simple(`SAVEPOINT ${sp}`);
@@ -413,6 +449,7 @@ export class PgDriver implements Driver {
     }
     // A write holds the lock, so each statement sees every commit before it; a read without it is one snapshot.
     this.simple(mode === 'write' ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ');
+    this.transactions++;
     this.depth = 1;
     try {
       if (mode === 'write') {

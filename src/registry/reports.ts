@@ -182,7 +182,8 @@ export function certificatesOf(reg: Registry, userId: string): (ReportCertificat
  */
 export function deviceTypeCounts(reg: Registry, supplierEui: string): { deviceType: string; devices: number }[] {
   const counts = new Map<string, number>();
-  for (const r of reg.stmt('SELECT * FROM devices WHERE supplier_eui = ?').iterate(supplierEui) as IterableIterator<{ device_type: string }>) {
+  const rows = reg.inSnapshot(() => reg.stmt('SELECT * FROM devices WHERE supplier_eui = ?').iterate(supplierEui) as IterableIterator<{ device_type: string }>);
+  for (const r of rows) {
     reg.rows.check('devices', r);
     counts.set(r.device_type, (counts.get(r.device_type) ?? 0) + 1);
   }

@@ -583,8 +583,13 @@ export class RowGuard {
   private syncEpoch(): void {
     if (this.epochCheckedInTx && this.inRegistryTx()) return;
     if (!(this.db instanceof SqliteDriver)) {
-      // PostgreSQL has no data_version: what was verified is remembered inside one transaction only.
-      this.forgetEpoch();
+      // PostgreSQL has no data_version: what was verified is remembered inside one transaction (or
+      // read snapshot, Driver.openSnapshot) only, which holds the write lock or reads one snapshot.
+      const t = this.db.transactionId;
+      if (t === undefined || t !== this.epoch) {
+        this.forgetEpoch();
+        this.epoch = t;
+      }
       if (this.inRegistryTx()) this.epochCheckedInTx = true;
       return;
     }
@@ -764,6 +769,8 @@ export class RowGuard {
     if (shape.bucketColumn !== 'rowid') return bucketKeyOf(shape, r);
     if (typeof r.__rowid === 'number' || typeof r.__rowid === 'bigint') return r.__rowid;
     if (shape.rowidColumn) return r[shape.rowidColumn] as number;
+    // PostgreSQL: rowid is a column of its own, so a row selected whole carries it (no look-up a row).
+    if (!(this.db instanceof SqliteDriver) && (typeof r.rowid === 'number' || typeof r.rowid === 'bigint')) return r.rowid;
     if (!shape.keyColumns.length) return undefined;
     const v = this.stmt(`SELECT rowid FROM main.${table} WHERE ${shape.keyColumns.map((c) => `${c} = ?`).join(' AND ')}`).pluck().get(...shape.keyColumns.map((c) => r[c])) as number | undefined;
     return v;

@@ -25,6 +25,12 @@ export class SqliteDriver implements Driver {
     return mode === 'write' ? t.immediate() : t();
   }
 
+  openSnapshot(): () => void {
+    return () => undefined;
+  }
+
+  readonly transactionId = undefined;
+
   relaxedCommits(on: boolean): void {
     // WAL keeps commit order, so the next FULL commit makes a NORMAL one durable too.
     this.native.pragma(on ? 'synchronous = NORMAL' : 'synchronous = FULL');
