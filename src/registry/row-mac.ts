@@ -663,11 +663,16 @@ export class RowGuard {
   }
 
   private bucketListProblems(table: string): RowProblem[] {
-    const kept = this.stmt('SELECT rows, digest FROM integrity_digests WHERE name = ?').get(table) as { rows: number; digest: Buffer } | undefined;
+    // The digest (k = 0) and every bucket tally (k = 1) in one query: one round trip on PostgreSQL.
+    const rows = this.stmt(
+      'SELECT 0 AS k, rows, digest FROM integrity_digests WHERE name = ? UNION ALL SELECT 1 AS k, rows, digest FROM integrity_buckets WHERE name = ?',
+    ).all(table, table) as { k: number; rows: number; digest: Buffer }[];
+    const kept = rows.find((r) => Number(r.k) === 0);
     if (!kept) return [{ table, row: null, problem: 'its integrity digest is missing (deleted outside smki)' }];
     const sum = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
-    for (const b of this.stmt('SELECT rows, digest FROM integrity_buckets WHERE name = ?').iterate(table) as IterableIterator<{ rows: number; digest: Buffer }>) {
-      sum.rows += b.rows;
+    for (const b of rows) {
+      if (Number(b.k) !== 1) continue;
+      sum.rows += Number(b.rows);
       xorInto(sum.xor, b.digest);
     }
     if (sum.rows !== kept.rows || !sum.xor.equals(Buffer.from(kept.digest))) {
@@ -686,7 +691,36 @@ export class RowGuard {
     this.syncEpoch();
     const shape = this.shape(table);
     if (!shape.bucketColumn) throw new Error(`table ${table} has no buckets to check`);
-    for (let b = bucketOf(from); b <= bucketOf(to); b++) this.requireBucket(table, shape, b, undefined);
+    const first = bucketOf(from);
+    const last = bucketOf(to);
+    // Inside a transaction (the gate's): the range's rows and tallies in two queries, not two a bucket.
+    if (this.db.inTransaction && last > first) return this.verifyBucketRange(table, shape, first, last);
+    for (let b = first; b <= last; b++) this.requireBucket(table, shape, b, undefined);
+  }
+
+  /** verifyBucket for every bucket in [first, last] not yet verified, reading the range at once. */
+  private verifyBucketRange(table: string, shape: TableShape, first: number, last: number): void {
+    const verified = this.bucketsVerified.get(table);
+    const todo: number[] = [];
+    for (let b = first; b <= last; b++) if (!verified?.has(b)) todo.push(b);
+    if (todo.length === 0) return;
+    this.requireBucketList(table);
+    const lo = todo[0]!;
+    const hi = todo[todo.length - 1]!;
+    const by = shape.bucketColumn!;
+    const actual = new Map<number, Tally>();
+    for (const r of this.stmt(`SELECT ${by} AS __key, row_mac FROM main.${table} WHERE ${by} >= ? AND ${by} < ?`).all(lo << BUCKET_BITS, (hi + 1) << BUCKET_BITS) as { __key: number | bigint; row_mac: Buffer | null }[]) {
+      const b = bucketOf(r.__key);
+      let t = actual.get(b);
+      if (!t) actual.set(b, (t = { rows: 0, xor: Buffer.alloc(MAC_BYTES) }));
+      t.rows++;
+      if (Buffer.isBuffer(r.row_mac) && r.row_mac.length === MAC_BYTES) xorInto(t.xor, r.row_mac);
+    }
+    const kept = new Map<number, { rows: number; digest: Buffer }>();
+    for (const k of this.stmt('SELECT bucket, rows, digest FROM integrity_buckets WHERE name = ? AND bucket >= ? AND bucket <= ?').all(table, lo, hi) as { bucket: number; rows: number; digest: Buffer }[]) {
+      kept.set(Number(k.bucket), k);
+    }
+    for (const b of todo) this.compareBucket(table, shape, b, actual.get(b) ?? { rows: 0, xor: Buffer.alloc(MAC_BYTES) }, kept.get(b), undefined);
   }
 
   /**
@@ -735,8 +769,26 @@ export class RowGuard {
 
   private verifyBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown> | undefined): void {
     this.requireBucketList(table);
-    const actual = this.bucketTally(table, shape, bucket);
-    const kept = this.stmt('SELECT rows, digest FROM integrity_buckets WHERE name = ? AND bucket = ?').get(table, bucket) as { rows: number; digest: Buffer } | undefined;
+    // The bucket's row MACs (k = 0) and its tally (k = 1) in one query: one round trip on PostgreSQL.
+    const by = shape.bucketColumn!;
+    const actual: Tally = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+    let kept: { rows: number; digest: Buffer } | undefined;
+    for (const r of this.stmt(
+      `SELECT 0 AS k, 0 AS n, row_mac AS d FROM main.${table} WHERE ${by} >= ? AND ${by} < ?
+       UNION ALL SELECT 1 AS k, rows AS n, digest AS d FROM integrity_buckets WHERE name = ? AND bucket = ?`,
+    ).all(bucket << BUCKET_BITS, (bucket + 1) << BUCKET_BITS, table, bucket) as { k: number; n: number; d: Buffer | null }[]) {
+      if (Number(r.k) === 1) {
+        kept = { rows: Number(r.n), digest: r.d! };
+        continue;
+      }
+      actual.rows++;
+      if (Buffer.isBuffer(r.d) && r.d.length === MAC_BYTES) xorInto(actual.xor, r.d);
+    }
+    this.compareBucket(table, shape, bucket, actual, kept, row);
+  }
+
+  /** Throws unless the bucket's rows (`actual`) add up to its tally (`kept`, with this transaction's changes); then remembers it. */
+  private compareBucket(table: string, shape: TableShape, bucket: number, actual: Tally, kept: { rows: number; digest: Buffer } | undefined, row: Record<string, unknown> | undefined): void {
     const expected = { rows: kept?.rows ?? 0, xor: Buffer.from(kept?.digest ?? EMPTY_DIGEST) };
     const pending = this.db.inTransaction ? this.bucketDeltas.get(table)?.get(bucket) : undefined;
     if (pending) {
@@ -752,16 +804,6 @@ export class RowGuard {
       this.bucketsVerified.set(table, verified);
     }
     verified.add(bucket);
-  }
-
-  private bucketTally(table: string, shape: TableShape, bucket: number): Tally {
-    const t: Tally = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
-    const by = shape.bucketColumn!;
-    for (const mac of this.stmt(`SELECT row_mac FROM main.${table} WHERE ${by} >= ? AND ${by} < ?`).pluck().iterate(bucket << BUCKET_BITS, (bucket + 1) << BUCKET_BITS) as IterableIterator<Buffer | null>) {
-      t.rows++;
-      if (Buffer.isBuffer(mac) && mac.length === MAC_BYTES) xorInto(t.xor, mac);
-    }
-    return t;
   }
 
   /** The rowid of a row selected whole (its INTEGER PRIMARY KEY, `rowid AS __rowid`, or looked up by its key). */
