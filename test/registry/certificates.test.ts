@@ -1,7 +1,6 @@
 // CRL Numbers from the registry's CRL table (src/registry/certificates.ts): the next number follows the
 // newest CRL, so the newest CRLs deleted outside smki must be refused, never handed out again.
 import { strict as assert } from 'node:assert';
-import Database from 'better-sqlite3';
 import { IntegrityError } from '../../src/domain/errors.js';
 import { insertCertificate, insertCrl, latestCrl, listedRevocations, markRevoked, nextCrlNumber, revokedIssuedBetween } from '../../src/registry/certificates.js';
 import type { Eui64 } from '../../src/domain/eui.js';
@@ -17,9 +16,8 @@ describe('registry/certificates: the next CRL Number', () => {
   beforeEach(() => {
     home = registryHome('smki-crl-number-');
     paths = home.paths;
-    const key = home.key;
     // CRLs 1 to 64: the 64th is the first of the second bucket of 64 rowids (the number is the rowid).
-    const reg = Registry.create(paths, key);
+    const reg = home.create();
     try {
       for (let n = 1; n <= 64; n++) {
         const at = new Date(Date.UTC(2026, 11, 1, 0, n));
@@ -49,9 +47,7 @@ describe('registry/certificates: the next CRL Number', () => {
   });
 
   it('the newest CRL deleted outside smki (alone in its bucket): refused (IntegrityError), not number 64 again', () => {
-    const db = new Database(paths.db);
-    assert.equal(db.prepare('DELETE FROM crls WHERE number = 64').run().changes, 1);
-    db.close();
+    assert.equal(home.outside('DELETE FROM crls WHERE number = 64'), 1);
     const tampered = (e: unknown) => e instanceof IntegrityError && /table crls/.test(e.message);
     assert.throws(() => withRegistry((reg) => nextCrlNumber(reg)), tampered);
     assert.throws(() => withRegistry((reg) => latestCrl(reg)), tampered);
@@ -67,7 +63,7 @@ describe('registry/certificates: the revocations a CRL is rebuilt from', () => {
     home = registryHome('smki-crl-revoked-');
     // 64 issued certificates, the 1st and the 64th revoked and listed on CRL 1: the 64th is alone in
     // the second bucket of 64 rowids, so no row read beside it would find it gone.
-    const reg = Registry.create(home.paths, home.key);
+    const reg = home.create();
     try {
       reg.tx(() => {
         insertUserId(reg, { eui: SRP, partyId: insertParty(reg, 'Shared Resources Ltd', at), role: 'SC', actingFor: null }, at);
@@ -105,9 +101,7 @@ describe('registry/certificates: the revocations a CRL is rebuilt from', () => {
   });
 
   it('a revoked certificate deleted outside smki: refused (IntegrityError), not left off the CRL', () => {
-    const db = new Database(home.paths.db);
-    assert.equal(db.prepare("DELETE FROM certificates WHERE serial = '40'").run().changes, 1);
-    db.close();
+    assert.equal(home.outside("DELETE FROM certificates WHERE serial = '40'"), 1);
     const tampered = (e: unknown) => e instanceof IntegrityError && /table certificates/.test(e.message);
     assert.throws(() => read((reg) => listedRevocations(reg, 2)), tampered);
     assert.throws(() => read((reg) => revokedIssuedBetween(reg, '2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z')), tampered);

@@ -1,7 +1,6 @@
 // The gate's ADT window count (src/registry/gate.ts countInWindow) over hand-written decisions: exact
 // at the window's edge, and never lowered by rows deleted or edited outside smki.
 import { strict as assert } from 'node:assert';
-import Database from 'better-sqlite3';
 import { IntegrityError } from '../../src/domain/errors.js';
 import { countAgainstAdt, countInWindow, insertDecision } from '../../src/registry/gate.js';
 import type { HomePaths } from '../../src/registry/home.js';
@@ -28,7 +27,7 @@ describe('registry/gate: the ADT window count', () => {
 
   /** A registry whose gate accepted one request at each of `times` (ms before AT), as the gate records them. */
   function withAccepted(times: number[]): void {
-    const reg = Registry.create(paths, key);
+    const reg = home.create();
     try {
       for (const ago of times) {
         const at = new Date(AT.getTime() - ago);
@@ -56,12 +55,7 @@ describe('registry/gate: the ADT window count', () => {
   }
 
   function outside(sql: string): void {
-    const db = new Database(paths.db);
-    try {
-      assert.ok(db.prepare(sql).run().changes > 0, `no row changed: ${sql}`);
-    } finally {
-      db.close();
-    }
+    assert.ok(home.outside(sql) > 0, `no row changed: ${sql}`);
   }
 
   // 20 s and 40 s past 10:00 a day before AT (the first minute, one each side of SINCE), an hour before AT, and at AT.
