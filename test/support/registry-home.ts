@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { homePaths, type HomePaths } from '../../src/registry/home.js';
 import { Registry, type Clock } from '../../src/registry/registry.js';
 import { testDatabaseUrl, testSchema } from './database.js';
-import { openOutside } from './query.js';
+import { outsideRun } from './query.js';
 
 export interface RegistryHome {
   paths: HomePaths;
@@ -33,13 +33,5 @@ export function registryHome(prefix: string): RegistryHome {
     u.searchParams.set('schema', testSchema(paths.dir));
     return Registry.create(paths, key, clock, { database: u.toString() });
   };
-  const outside = (sql: string, ...args: unknown[]): number => {
-    const db = openOutside(paths.dir);
-    try {
-      return db.prepare(sql).run(...args).changes;
-    } finally {
-      db.close();
-    }
-  };
-  return { paths, key, create, outside, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { paths, key, create, outside: (sql, ...args) => outsideRun(paths.dir, sql, ...args), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
