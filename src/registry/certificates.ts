@@ -4,6 +4,8 @@ import type { Eui64 } from '../domain/eui.js';
 import { IntegrityError } from '../domain/errors.js';
 import type { ProfileName } from '../domain/profiles.js';
 import type { Registry } from './registry.js';
+import { BATCH_BUCKETS } from './row-mac.js';
+import { inChunks } from '../util/chunks.js';
 
 export interface CertificateRecord {
   serial: string;
@@ -97,11 +99,13 @@ export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'sta
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(row.serial, row.user_id, row.profile, row.role_ou, row.key_usage, row.spki_sha256, row.issuer_der, row.not_before, row.not_after, row.der, row.source, row.officer_id, row.created_at, row.status, mac);
-  reg.rows.wrote('certificates', null, null, lastInsertRowid, mac);
+  reg.rows.wrote('certificates', null, null, reg.rows.bucketKeyFor('certificates', lastInsertRowid, row.serial), mac);
 }
 
 export function findCertificate(reg: Registry, serial: string): CertificateRecord | undefined {
   const r = reg.rows.check('certificates', reg.stmt('SELECT * FROM certificates WHERE serial = ?').get(serial) as Row | undefined);
+  // None: unless one was deleted outside smki (exit 5), the serial was never registered.
+  if (!r) reg.rows.checkAbsent('certificates', serial);
   return r && toRecord(r);
 }
 
@@ -121,7 +125,7 @@ export function iterateCertificates(reg: Registry, filter: { userIds?: Eui64[] }
       const marks = filter.userIds.map(() => '?').join(',');
       rows = reg.stmt(`SELECT * FROM certificates WHERE user_id IN (${marks}) ORDER BY created_at, serial`).iterate(...filter.userIds) as IterableIterator<Row>;
     } else rows = reg.stmt('SELECT * FROM certificates ORDER BY created_at, serial').iterate() as IterableIterator<Row>;
-    for (const r of rows) yield toRecord(reg.rows.check('certificates', r));
+    for (const chunk of inChunks(rows, BATCH_BUCKETS)) for (const r of reg.rows.checkBatch('certificates', chunk)) yield toRecord(r);
   });
 }
 

@@ -3,6 +3,8 @@
 import type { Statement } from './driver.js';
 import type { Eui64 } from '../domain/eui.js';
 import type { Registry } from './registry.js';
+import { BATCH_BUCKETS } from './row-mac.js';
+import { inChunks } from '../util/chunks.js';
 
 export const DEVICE_TYPES = ['ESME', 'GSME', 'CHF', 'GPF', 'PPMID', 'IHD'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
@@ -37,6 +39,8 @@ function toRecord(r: Row): DeviceRecord {
 export function findDevice(reg: Registry, eui: Eui64): DeviceRecord | undefined {
   // The rowid comes with the row: checking its bucket needs no second look-up by key.
   const r = reg.rows.check('devices', reg.stmt('SELECT rowid AS __rowid, * FROM devices WHERE eui = ?').get(eui) as Row | undefined);
+  // None: unless one was deleted outside smki (exit 5), the Device was never registered.
+  if (!r) reg.rows.checkAbsent('devices', eui);
   return r && toRecord(r);
 }
 
@@ -62,7 +66,7 @@ export function iterateDevices(reg: Registry, opts: { supplier?: Eui64; limit?: 
     const rows = (opts.supplier === undefined
       ? reg.stmt(`SELECT * FROM devices ORDER BY eui${limit}`).iterate(...args)
       : reg.stmt(`SELECT * FROM devices WHERE supplier_eui = ? ORDER BY eui${limit}`).iterate(opts.supplier, ...args)) as IterableIterator<Row>;
-    for (const r of rows) yield toRecord(reg.rows.check('devices', r));
+    for (const chunk of inChunks(rows, BATCH_BUCKETS)) for (const r of reg.rows.checkBatch('devices', chunk)) yield toRecord(r);
   });
 }
 
@@ -338,7 +342,8 @@ export class DeviceStage {
       // Never re-seal a row that is not as smki wrote it.
       this.reg.rows.check('devices', old);
       upd.run(row.device_type, row.smets, row.supplier_eui, row.updated_at, macs[i], old.__rowid);
-      this.reg.rows.wrote('devices', old.__rowid, old.row_mac, old.__rowid, macs[i]!);
+      const bucket = this.reg.rows.bucketKeyFor('devices', old.__rowid, old.eui);
+      this.reg.rows.wrote('devices', bucket, old.row_mac, bucket, macs[i]!);
     });
   }
 
@@ -381,6 +386,8 @@ class InsertBuffer {
   private readonly values: unknown[] = [];
   private readonly macs: Buffer[] = [];
   private readonly rowids: number[] = [];
+  /** Each row's bucket key (its key hash, or its rowid before the table's upgrade). */
+  private readonly bucketKeys: number[] = [];
 
   constructor(private readonly reg: Registry, private nextRowid: number) {}
 
@@ -388,6 +395,7 @@ class InsertBuffer {
     if (rows.length === 0) return;
     const macs = this.reg.rows.sealValues('devices', rows);
     rows.forEach((r, i) => {
+      this.bucketKeys.push(Number(this.reg.rows.bucketKeyFor('devices', this.nextRowid, r.eui as string)));
       this.rowids.push(this.nextRowid);
       this.macs.push(macs[i]!);
       this.values.push(this.nextRowid++, r.eui, r.device_type, r.smets, r.supplier_eui, r.updated_at, macs[i]);
@@ -405,9 +413,10 @@ class InsertBuffer {
     const per = rowsPerStatement * 7;
     for (let i = 0; i < this.values.length; i += per) stmt.run(...this.values.slice(i, i + per));
     // Sealed rows (checks on): their digest and buckets move now, as they are in the table.
-    if (this.macs[0]) this.reg.rows.wroteInserts('devices', this.rowids, this.macs);
+    if (this.macs[0]) this.reg.rows.wroteInserts('devices', this.bucketKeys, this.macs);
     this.values.length = 0;
     this.macs.length = 0;
     this.rowids.length = 0;
+    this.bucketKeys.length = 0;
   }
 }

@@ -71,8 +71,10 @@ export interface Driver {
   schemaVersion(): number;
   setSchemaVersion(version: number): void;
   tableExists(name: string): boolean;
-  /** The table's columns in order, empty when the table does not exist. */
+  /** The table's stored columns in order (not generated ones), empty when the table does not exist. */
   tableColumns(name: string): ColumnInfo[];
+  /** Whether the table has the column, generated columns included. */
+  columnExists(table: string, column: string): boolean;
   /** Whether the table's rows are named by their primary key alone (SQLite WITHOUT ROWID; no `rowid` column on PostgreSQL). */
   withoutRowid(name: string): boolean;
   /** Whether `e` is a lock wait that gave up (retried by the registry within its bound). */

@@ -1,4 +1,5 @@
 // Versioned schema migrations. Each runs once, in order, inside one transaction with its version bump.
+import { KEY_HASH_COLUMN, keyHashSql } from './key-hash.js';
 export interface Migration {
   version: number;
   name: string;
@@ -530,6 +531,25 @@ export const MIGRATIONS: Migration[] = [
       UPDATE user_ids SET role_count = (SELECT count(*) FROM user_id_roles r WHERE r.eui = user_ids.eui);
     `,
     reseal: ['user_ids', 'user_id_roles'],
+  },
+  {
+    version: 18,
+    name: 'Devices and certificates tallied by a key hash (generated from the key), so a row deleted outside smki is refused where its key is looked up',
+    // Generated from the key (never edited apart from it) and not covered by the row MAC: no re-seal;
+    // the tallies are rebuilt from the verified rows (src/registry/key-hash.ts, RowGuard.checkAbsent).
+    sql: `
+      ALTER TABLE devices ADD COLUMN ${KEY_HASH_COLUMN} INTEGER GENERATED ALWAYS AS ${keyHashSql('eui', 'sqlite')} VIRTUAL;
+      CREATE INDEX devices_key_hash ON devices(${KEY_HASH_COLUMN});
+      ALTER TABLE certificates ADD COLUMN ${KEY_HASH_COLUMN} INTEGER GENERATED ALWAYS AS ${keyHashSql('serial', 'sqlite')} VIRTUAL;
+      CREATE INDEX certificates_key_hash ON certificates(${KEY_HASH_COLUMN});
+    `,
+    pg: `
+      ALTER TABLE devices ADD COLUMN IF NOT EXISTS ${KEY_HASH_COLUMN} bigint GENERATED ALWAYS AS ${keyHashSql('eui', 'postgres')} STORED;
+      CREATE INDEX IF NOT EXISTS devices_key_hash ON devices(${KEY_HASH_COLUMN});
+      ALTER TABLE certificates ADD COLUMN IF NOT EXISTS ${KEY_HASH_COLUMN} bigint GENERATED ALWAYS AS ${keyHashSql('serial', 'postgres')} STORED;
+      CREATE INDEX IF NOT EXISTS certificates_key_hash ON certificates(${KEY_HASH_COLUMN});
+    `,
+    buckets: ['devices', 'certificates'],
   },
 ];
 

@@ -510,14 +510,18 @@ export class PgDriver implements Driver {
     return this.prepare("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = ? AND c.relkind IN ('r', 'p')").get(name) !== undefined;
   }
 
-  /** The columns (without the `rowid` column that stands for SQLite's), each with its type's OID. */
+  /** The stored columns (without the `rowid` column that stands for SQLite's, or generated ones), each with its type's OID. */
   tableColumns(name: string): (ColumnInfo & { type: number })[] {
     return (this.prepare(`
       SELECT a.attname AS name, a.atttypid::integer AS type,
              coalesce((SELECT k.n FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(att, n) WHERE i.indrelid = c.oid AND i.indisprimary AND k.att = a.attnum), 0) AS pk
         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace s ON s.oid = c.relnamespace
-       WHERE s.nspname = current_schema() AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'rowid'
+       WHERE s.nspname = current_schema() AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'rowid' AND a.attgenerated = ''
        ORDER BY a.attnum`).all(name) as (ColumnInfo & { type: number })[]);
+  }
+
+  columnExists(table: string, column: string): boolean {
+    return this.prepare('SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = current_schema() AND c.relname = ? AND a.attname = ? AND NOT a.attisdropped').get(table, column) !== undefined;
   }
 
   withoutRowid(name: string): boolean {

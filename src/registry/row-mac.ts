@@ -10,7 +10,9 @@
 // count and XOR of MACs; a table's buckets add up to its digest). A row checked on read is found by
 // its rowid and its bucket (a rowid range of at most 64 rows) is checked against its tally, so a row
 // put back whole from an older copy, with its old valid MAC, is refused on read without scanning the
-// table. A deletion is found the same way where a reader asks for it (`checkTable` on a small table).
+// table. A deletion is found the same way where a reader asks for it (`checkTable` on a small table;
+// on the large keyed tables, devices and certificates, `checkAbsent` checks the bucket that a key
+// that was not found names: those tables are tallied by a key_hash column, src/registry/key-hash.ts).
 //
 // Sealing is automatic: TEMP triggers, which exist only on smki's own connection, recompute a row's
 // MAC whenever smki inserts or updates it and keep the digests in step inside the same transaction.
@@ -33,6 +35,7 @@ import { SqliteDriver } from './sqlite-driver.js';
 import { installPgSealing } from './pg-sealing.js';
 import { PG_BUCKETS_VERSION } from './migrations.js';
 import { IntegrityError } from '../domain/errors.js';
+import { BUCKET_BITS, KEY_HASH_COLUMN, keyHash } from './key-hash.js';
 
 /** Tables whose rows decisions rely on. New security tables are added here (see above). */
 export const PROTECTED_TABLES: readonly string[] = [
@@ -86,10 +89,18 @@ export const WRITER_NOTED_TABLES: ReadonlySet<string> = new Set([...HOT_TABLES, 
  */
 const BUCKET_COLUMNS: Readonly<Record<string, string>> = { adt_minute_counts: 'minute' };
 
+/**
+ * Large rowid tables looked up by key and tallied by their generated key_hash column (from migration
+ * 18, src/registry/key-hash.ts): a look-up that finds nothing checks the bucket its key names
+ * (`checkAbsent`), so a row deleted outside smki is refused, not read as unknown.
+ */
+export const KEY_HASHED_TABLES: ReadonlySet<string> = new Set(['devices', 'certificates']);
+
 const MAC_BYTES = 16;
+/** Buckets verified by one query of checkBatch (the chunk a long list is read in names at most this many). */
+export const BATCH_BUCKETS = 256;
 const EMPTY_DIGEST = Buffer.alloc(MAC_BYTES);
-/** A bucket is the rows whose rowid >> BUCKET_BITS is the same (64 rows). */
-export const BUCKET_BITS = 6;
+export { BUCKET_BITS };
 
 export interface RowProblem {
   table: string;
@@ -247,8 +258,8 @@ export class RowGuard {
 
   /**
    * A statement on a WRITER_NOTED_TABLES table set row_mac itself: the row at `oldRowid` with `oldMac` (null
-   * for an insert) is now at `newRowid` with `newMac` (null for a delete). Rowids are null for a
-   * WITHOUT ROWID table.
+   * for an insert) is now at `newRowid` with `newMac` (null for a delete). "Rowid" is the row's bucket
+   * key: its rowid, its key_hash (KEY_HASHED_TABLES) or its BUCKET_COLUMNS value; null for none.
    */
   wrote(table: string, oldRowid: number | bigint | null, oldMac: Buffer | null, newRowid: number | bigint | null, newMac: Buffer | null): void {
     if (!this.enabled) return;
@@ -257,11 +268,17 @@ export class RowGuard {
     this.noteChange(table, oldRowid, oldMac, newRowid, newMac);
   }
 
+  /** The bucket key `wrote` takes for a KEY_HASHED_TABLES row: its key's hash (its rowid before the table's upgrade). */
+  bucketKeyFor(table: string, rowid: number | bigint, key: string): number | bigint {
+    return this.shape(table).bucketColumn === KEY_HASH_COLUMN ? keyHash(key) : rowid;
+  }
+
   /**
    * Bulk `wrote` for rows a statement inserted with row_mac set (a WRITER_NOTED_TABLES table): row i
-   * at `rowids[i]` with `macs[i]`. The digest and the bucket tallies move once per bucket, not per row.
+   * with bucket key `bucketKeys[i]` (its rowid or key_hash) and `macs[i]`. The digest and the bucket
+   * tallies move once per run of rows in one bucket, not per row.
    */
-  wroteInserts(table: string, rowids: ArrayLike<number>, macs: readonly Buffer[]): void {
+  wroteInserts(table: string, bucketKeys: ArrayLike<number>, macs: readonly Buffer[]): void {
     if (!this.enabled || !(this.db instanceof SqliteDriver) || macs.length === 0) return;
     const sum = Buffer.alloc(MAC_BYTES);
     let bucket = -1;
@@ -274,7 +291,7 @@ export class RowGuard {
       }
     };
     for (let i = 0; i < macs.length; i++) {
-      const b = Math.floor(rowids[i]! / (1 << BUCKET_BITS));
+      const b = Math.floor(bucketKeys[i]! / (1 << BUCKET_BITS));
       if (b !== bucket) {
         close();
         bucket = b;
@@ -333,7 +350,8 @@ export class RowGuard {
         keyColumns,
         withoutRowid,
         rowidColumn: !withoutRowid && single?.type === 'INTEGER' ? single.name : undefined,
-        bucketColumn: withoutRowid ? BUCKET_COLUMNS[table] : 'rowid',
+        // Before its upgrade (a registry only read) a keyed table is still tallied by rowid.
+        bucketColumn: KEY_HASHED_TABLES.has(table) && this.db.columnExists(table, KEY_HASH_COLUMN) ? KEY_HASH_COLUMN : withoutRowid ? BUCKET_COLUMNS[table] : 'rowid',
       };
       if (!info.some((c) => c.name === 'row_mac')) throw new Error(`protected table ${table} has no row_mac column (add it in a migration)`);
       this.shapes.set(table, s);
@@ -743,10 +761,15 @@ export class RowGuard {
   /** The rows of one bucket are those smki wrote: their count and XOR match the bucket's tally. */
   private requireBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown> | undefined): void {
     if (this.bucketsVerified.get(table)?.has(bucket)) return;
+    this.consistently(() => this.verifyBucket(table, shape, bucket, row));
+  }
+
+  /** Runs `verify` (reads of tallies and rows that must agree) as if in one snapshot. */
+  private consistently(verify: () => void): void {
     // PostgreSQL outside a transaction: the tallies and the bucket's rows are read in one snapshot
     // (REPEATABLE READ; a caller iterating over rows reads through a WITH HOLD cursor, which outlives it).
     if (!this.db.inTransaction && !(this.db instanceof SqliteDriver)) {
-      this.db.transaction(() => this.verifyBucket(table, shape, bucket, row), 'unlocked');
+      this.db.transaction(verify, 'unlocked');
       return;
     }
     // Outside a transaction the state row, the tallies and the bucket's rows are read statement by
@@ -757,14 +780,62 @@ export class RowGuard {
         this.syncEpoch();
         const before = this.epoch;
         try {
-          return this.verifyBucket(table, shape, bucket, row);
+          return verify();
         } catch (e) {
           this.syncEpoch();
           if (this.epoch === before || attempt >= 4) throw e;
         }
       }
     }
-    this.verifyBucket(table, shape, bucket, row);
+    verify();
+  }
+
+  /**
+   * check() for each of many rows read together (a long list, in chunks): the buckets of a
+   * KEY_HASHED_TABLES table that they name are verified in one query, not one query a row (a list in
+   * key order names a new bucket with nearly every row).
+   */
+  checkBatch<T>(table: string, rows: T[]): T[] {
+    if (!this.enabled || rows.length === 0) return rows;
+    const shape = this.shape(table);
+    if (shape.bucketColumn === KEY_HASH_COLUMN && !this.tablesVerified.has(table) && this.hasBuckets()) {
+      this.syncEpoch();
+      const verified = this.bucketsVerified.get(table);
+      const todo = new Set<number>();
+      for (const r of rows) {
+        const k = bucketKeyOf(shape, r as Record<string, unknown>);
+        if (k !== undefined && !verified?.has(bucketOf(k))) todo.add(bucketOf(k));
+      }
+      if (todo.size > 1) this.consistently(() => this.verifyBucketSet(table, shape, [...todo]));
+    }
+    for (const r of rows) this.check(table, r);
+    return rows;
+  }
+
+  /** verifyBucket for each of `buckets` (of a KEY_HASHED_TABLES table, whose key_hash is bucket << BUCKET_BITS), in one query. */
+  private verifyBucketSet(table: string, shape: TableShape, buckets: number[]): void {
+    this.requireBucketList(table);
+    // One statement for every set (padded with its first bucket: IN is unchanged by repeats).
+    const slots = Math.max(BATCH_BUCKETS, buckets.length);
+    const padded = Array.from({ length: slots }, (_, i) => buckets[i] ?? buckets[0]!);
+    const marks = padded.map(() => '?').join(', ');
+    const actual = new Map<number, Tally>();
+    const kept = new Map<number, { rows: number; digest: Buffer }>();
+    for (const r of this.stmt(
+      `SELECT 0 AS k, ${KEY_HASH_COLUMN} AS b, 0 AS n, row_mac AS d FROM main.${table} WHERE ${KEY_HASH_COLUMN} IN (${marks})
+       UNION ALL SELECT 1 AS k, bucket AS b, rows AS n, digest AS d FROM integrity_buckets WHERE name = ? AND bucket IN (${marks})`,
+    ).all(...padded.map((b) => b << BUCKET_BITS), table, ...padded) as { k: number; b: number; n: number; d: Buffer | null }[]) {
+      if (Number(r.k) === 1) {
+        kept.set(Number(r.b), { rows: Number(r.n), digest: r.d! });
+        continue;
+      }
+      const b = bucketOf(Number(r.b));
+      let t = actual.get(b);
+      if (!t) actual.set(b, (t = { rows: 0, xor: Buffer.alloc(MAC_BYTES) }));
+      t.rows++;
+      if (Buffer.isBuffer(r.d) && r.d.length === MAC_BYTES) xorInto(t.xor, r.d);
+    }
+    for (const b of buckets) this.compareBucket(table, shape, b, actual.get(b) ?? { rows: 0, xor: Buffer.alloc(MAC_BYTES) }, kept.get(b), undefined);
   }
 
   private verifyBucket(table: string, shape: TableShape, bucket: number, row: Record<string, unknown> | undefined): void {
@@ -819,6 +890,26 @@ export class RowGuard {
   }
 
   // ---- checks on read -----------------------------------------------------------------------------
+
+  /**
+   * A look-up of `key` in a KEY_HASHED_TABLES table found nothing: throws IntegrityError (exit 5) if a
+   * row was deleted from the bucket the key names, or another put in its place (each row there is
+   * checked too), so the caller may treat the key as never registered.
+   */
+  checkAbsent(table: string, key: string): void {
+    if (!this.enabled || !this.hasBuckets()) return;
+    this.syncEpoch();
+    const shape = this.shape(table);
+    if (shape.bucketColumn !== KEY_HASH_COLUMN || this.tablesVerified.has(table)) return;
+    const hash = keyHash(key);
+    const bucket = bucketOf(hash);
+    if (this.bucketsVerified.get(table)?.has(bucket)) return;
+    // Read in one snapshot with the tallies (PostgreSQL outside a transaction), as checkTable does.
+    if (!this.db.inTransaction && !(this.db instanceof SqliteDriver)) return this.db.transaction(() => this.checkAbsent(table, key), 'unlocked');
+    const rows = this.stmt(`SELECT * FROM main.${table} WHERE ${KEY_HASH_COLUMN} = ?`).all(hash) as Record<string, unknown>[];
+    for (const r of rows) this.check(table, r);
+    this.requireBucket(table, shape, bucket, undefined);
+  }
 
   /** Throws IntegrityError (exit 5) unless `row` (selected whole) is as smki wrote it. */
   check<T>(table: string, row: T): T {
@@ -1024,6 +1115,8 @@ export class RowGuard {
   buildBuckets(resealed: readonly string[] = [], only: readonly string[] = PROTECTED_TABLES): void {
     if (!this.enabled || !this.hasBuckets()) return;
     this.forgetEpoch();
+    // The upgrade may have given a table its bucket column (key_hash): shapes are read again.
+    this.shapes.clear();
     for (const t of only) {
       const shape = this.shape(t);
       // A table the same upgrade rewrote was verified before it and is sealed (buckets too) after it.

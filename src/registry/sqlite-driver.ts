@@ -60,6 +60,11 @@ export class SqliteDriver implements Driver {
     return this.native.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
+  columnExists(table: string, column: string): boolean {
+    // table_xinfo lists generated columns too (table_info leaves them out).
+    return this.native.prepare('SELECT 1 FROM pragma_table_xinfo(?) WHERE name = ?').get(table, column) !== undefined;
+  }
+
   tableColumns(name: string): ColumnInfo[] {
     return this.native.prepare('SELECT name, pk FROM pragma_table_info(?)').all(name) as ColumnInfo[];
   }

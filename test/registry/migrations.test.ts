@@ -18,6 +18,7 @@ import { Registry } from '../../src/registry/registry.js';
 import { PROTECTED_TABLES, RowGuard } from '../../src/registry/row-mac.js';
 import { findSolrEvent, revocationEventForSupplier } from '../../src/registry/solr.js';
 import { findUserId } from '../../src/registry/parties.js';
+import { findDevice } from '../../src/registry/devices.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { SqliteDriver } from '../../src/registry/sqlite-driver.js';
 import { PG_BUCKETS_VERSION } from '../../src/registry/migrations.js';
@@ -31,6 +32,16 @@ const sqliteIt = onPg ? it.skip : it;
 const pgIt = onPg ? it : it.skip;
 
 const AUDIT_KEY = Buffer.alloc(32, 7);
+/** A home at `dir` with the test audit key and a registry made by today's smki (then taken back to an earlier schema). */
+function newHome(dir: string): { paths: ReturnType<typeof homePaths>; reg: Registry } {
+  const paths = homePaths(dir);
+  mkdirSync(paths.keysDir, { recursive: true });
+  writeFileSync(paths.auditKey, AUDIT_KEY.toString('hex'), { mode: 0o600 });
+  return { paths, reg: Registry.create(paths, AUDIT_KEY) };
+}
+
+/** What migration 18 added (SQLite), taken away again to make a home of an earlier schema. */
+const KEY_HASHED_BACK = 'DROP INDEX devices_key_hash; ALTER TABLE devices DROP COLUMN key_hash; DROP INDEX certificates_key_hash; ALTER TABLE certificates DROP COLUMN key_hash;';
 const SUPPLIER = '90B3D51F30010000';
 const SRP = '90B3D51F300C0001';
 const T = '2026-11-20T10:00:00.000Z';
@@ -199,10 +210,7 @@ describe('registry migration 16: ADT minute counts tallied by minute', () => {
 
   /** A SQLite home as smki at schema 15 left it: minute counts sealed, no tallies for them. `edit` runs outside smki first. */
   function homeAt15(name: string, edit?: string): string {
-    const paths = homePaths(join(t.dir, name));
-    mkdirSync(paths.keysDir, { recursive: true });
-    writeFileSync(paths.auditKey, AUDIT_KEY.toString('hex'), { mode: 0o600 });
-    const reg = Registry.create(paths, AUDIT_KEY);
+    const { paths, reg } = newHome(join(t.dir, name));
     try {
       for (const minutesAgo of [300, 200, 2]) {
         const at = new Date(Date.now() - minutesAgo * 60_000);
@@ -217,7 +225,7 @@ describe('registry migration 16: ADT minute counts tallied by minute', () => {
     const db = new Database(paths.db);
     try {
       // Back to 15: what later migrations added goes too (this home has no User IDs, whose MACs it would change).
-      db.exec(`DELETE FROM integrity_buckets WHERE name = 'adt_minute_counts'; ALTER TABLE user_ids DROP COLUMN role_count; ${edit ?? ''}`);
+      db.exec(`DELETE FROM integrity_buckets WHERE name = 'adt_minute_counts'; ALTER TABLE user_ids DROP COLUMN role_count; ${KEY_HASHED_BACK} ${edit ?? ''}`);
       db.pragma('user_version = 15');
     } finally {
       db.close();
@@ -250,5 +258,78 @@ describe('registry migration 16: ADT minute counts tallied by minute', () => {
     const home = homeAt15('edited', 'UPDATE adt_minute_counts SET n = 0');
     assert.throws(() => Registry.open(home), (e: unknown) => e instanceof IntegrityError && /table adt_minute_counts/.test(e.message));
     assert.equal(query<{ user_version: number }>(home, 'PRAGMA user_version')[0]!.user_version, 15);
+  });
+});
+
+describe('registry migration 18: devices and certificates tallied by key hash', function () {
+  this.timeout(120_000);
+  const t = tempDir('smki-migrate-18-');
+  after(() => t.cleanup());
+
+  /** A SQLite home with Devices, as smki at schema 17 left it (tallied by rowid). `edit` runs outside smki first. */
+  function homeAt17(name: string, edit?: string): string {
+    const { paths, reg } = newHome(join(t.dir, name));
+    try {
+      reg.tx(() => {
+        reg.db.prepare("INSERT INTO parties (id, name, created_at) VALUES (1, 'Failed Energy', ?)").run(T);
+        reg.db.prepare("INSERT INTO user_ids (eui, party_id, created_at, role_count) VALUES (?, 1, ?, 1)").run(SUPPLIER, T);
+        reg.db.prepare("INSERT INTO user_id_roles (eui, role, acting_for, created_at) VALUES (?, 'IS', NULL, ?)").run(SUPPLIER, T);
+        const ins = reg.db.prepare("INSERT INTO devices (eui, device_type, smets, supplier_eui, updated_at) VALUES (?, 'ESME', 2, ?, ?)");
+        for (let i = 0; i < 200; i++) ins.run(`00DB${i.toString(16).toUpperCase().padStart(12, '0')}`, SUPPLIER, T);
+        reg.audit.append(new Date(T), { name: 'test' } as never, 'device.import', 'devices', {});
+      });
+    } finally {
+      reg.close();
+    }
+    const db = new Database(paths.db);
+    try {
+      // Back to 17: the key-hash tallies go, the rowid tallies smki 17 kept come back.
+      db.exec(`DELETE FROM integrity_buckets WHERE name IN ('devices', 'certificates'); ${KEY_HASHED_BACK}`);
+      const put = db.prepare("INSERT INTO integrity_buckets (name, bucket, rows, digest) VALUES ('devices', ?, ?, ?)");
+      const tallies = new Map<number, { rows: number; xor: Buffer }>();
+      for (const r of db.prepare('SELECT rowid AS id, row_mac FROM devices').all() as { id: number; row_mac: Buffer }[]) {
+        const b = r.id >> 6;
+        const x = tallies.get(b) ?? { rows: 0, xor: Buffer.alloc(16) };
+        x.rows++;
+        for (let i = 0; i < 16; i++) x.xor[i]! ^= r.row_mac[i]!;
+        tallies.set(b, x);
+      }
+      for (const [b, x] of tallies) put.run(b, x.rows, x.xor);
+      db.pragma('user_version = 17');
+      if (edit) db.exec(edit);
+    } finally {
+      db.close();
+    }
+    return paths.dir;
+  }
+
+  sqliteIt('a home at schema 17 gets its key-hash tallies from its verified rows: verify passes, and a Device deleted later is refused where it is looked up', () => {
+    const home = homeAt17('ok');
+    assert.equal(query(home, "SELECT 1 FROM pragma_table_xinfo('devices') WHERE name = 'key_hash'").length, 0);
+    const reg = Registry.open(home);
+    try {
+      assert.equal(reg.schemaVersion(), Math.max(...MIGRATIONS.map((m) => m.version)));
+      assert.deepEqual(reg.verify().problems, []);
+      assert.equal(findDevice(reg, '00DB000000000007' as Eui64)?.supplierEui, SUPPLIER);
+    } finally {
+      reg.close();
+    }
+    const db = new Database(homePaths(home).db);
+    db.exec("DELETE FROM devices WHERE eui = '00DB000000000007'");
+    db.close();
+    const after18 = Registry.open(home);
+    try {
+      assert.throws(() => findDevice(after18, '00DB000000000007' as Eui64), (e: unknown) => e instanceof IntegrityError && /table devices/.test(e.message));
+      // A Device that never was is still just unknown.
+      assert.equal(findDevice(after18, '00DB0000DEADBEEF' as Eui64), undefined);
+    } finally {
+      after18.close();
+    }
+  });
+
+  sqliteIt('a Device deleted outside smki at schema 17: migration 18 refuses (IntegrityError), nothing is migrated', () => {
+    const home = homeAt17('deleted', "DELETE FROM devices WHERE eui = '00DB000000000007'");
+    assert.throws(() => Registry.open(home), (e: unknown) => e instanceof IntegrityError && /table devices/.test(e.message));
+    assert.equal(query<{ user_version: number }>(home, 'PRAGMA user_version')[0]!.user_version, 17);
   });
 });

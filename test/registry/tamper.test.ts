@@ -87,7 +87,8 @@ describe('registry/tamper: state edited outside smki', function () {
   /** Every column of the row keyed `key` set back to `old` (an older copy of the whole row, row_mac included). */
   function restoreRow(home: string, table: string, key: string, old: Record<string, unknown>) {
     // PostgreSQL's rowid stands for SQLite's implicit one: not a column an UPDATE sets (it may be generated).
-    const cols = Object.keys(old).filter((c) => c !== key && c !== 'rowid');
+    // key_hash is generated from the key (migration 18): not a column an UPDATE sets either.
+    const cols = Object.keys(old).filter((c) => c !== key && c !== 'rowid' && c !== 'key_hash');
     const changes = outside(home, (db) => db.prepare(`UPDATE ${table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ?`).run(...cols.map((c) => old[c]), old[key]).changes);
     assert.equal(changes, 1);
   }
@@ -235,6 +236,38 @@ describe('registry/tamper: state edited outside smki', function () {
     await verifyNames(t, 'user_ids', /90B3D51F300C0009/);
     await verifyNames(t, 'user_id_roles', /90B3D51F300C0009/);
     await verifyNames(t, 'devices');
+  });
+
+  it('a Device deleted: verify 5, the gate and device show refuse (5) instead of reading an unknown Device', async () => {
+    // Untouched, OTHER_ESME is a Device of another Supplier: the gate refuses the SRP (3), and a Device never registered is exit 4 in device show.
+    const clean = tampered();
+    assert.equal((await clean.sr(g.request(REQUEST, ++counter, OTHER_ESME))).code, 3);
+    assert.equal((await clean.run(['device', 'show', '00DB0000DEADBEEF'])).code, 4);
+    const t = tampered(`DELETE FROM devices WHERE eui = '${ESME}'`);
+    await verifyNames(t, 'devices');
+    refusedWithIntegrity(await t.sr(g.request(REQUEST, ++counter, ESME)), 'devices');
+    refusedWithIntegrity(await t.run(['device', 'show', ESME, '--json']), 'devices');
+  });
+
+  it('a Device deleted and a row put in its place with its MAC (same bucket, other EUI): the gate refuses (5)', async () => {
+    // The EUI ends in the same four hex digits, so the row falls in the deleted one's bucket with its MAC: the bucket adds up, the row does not.
+    const other = `${'00DB00000000'}${ESME.slice(-4)}`;
+    const t = tampered(
+      `CREATE TABLE gone AS SELECT * FROM devices WHERE eui = '${ESME}'`,
+      `DELETE FROM devices WHERE eui = '${ESME}'`,
+      `INSERT INTO devices (eui, device_type, smets, supplier_eui, updated_at, row_mac) SELECT '${other}', device_type, smets, supplier_eui, updated_at, row_mac FROM gone`,
+      'DROP TABLE gone',
+    );
+    refusedWithIntegrity(await t.sr(g.request(REQUEST, ++counter, ESME)), 'devices');
+    await verifyNames(t, 'devices', new RegExp(other));
+  });
+
+  it("the SRP's certificate deleted: verify 5, the gate refuses its requests (5) instead of an unknown certificate (3), cert revoke refuses (5)", async () => {
+    const serial = g.srp.cert.serialHex;
+    const t = tampered(`DELETE FROM certificates WHERE serial = '${serial}'`);
+    await verifyNames(t, 'certificates');
+    refusedWithIntegrity(await t.sr(g.request(REQUEST, ++counter)), 'certificates');
+    refusedWithIntegrity(await t.run(['cert', 'revoke', serial, '--reason', 'superseded', '--passphrase-file', g.pass]), 'certificates');
   });
 
   it('a table rolled back together with its digest row: verify 5 (the state binds digests to the audit head)', async () => {
