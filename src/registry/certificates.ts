@@ -6,6 +6,7 @@ import type { ProfileName } from '../domain/profiles.js';
 import type { Registry } from './registry.js';
 import { BATCH_BUCKETS } from './row-mac.js';
 import { inChunks } from '../util/chunks.js';
+import { keyHash } from './key-hash.js';
 
 export interface CertificateRecord {
   serial: string;
@@ -89,17 +90,18 @@ export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'sta
   const row = {
     serial: c.serial, user_id: c.userId, profile: c.profile, role_ou: c.roleOu, key_usage: c.keyUsage, spki_sha256: c.spkiSha256, issuer_der: c.issuerDer,
     not_before: c.notBefore, not_after: c.notAfter, der: c.der, source: c.source, officer_id: c.officerId, created_at: c.createdAt, status: 'valid',
+    key_hash: keyHash(c.serial),
   };
   // Sealed in the INSERT itself (no sealing UPDATE that writes the row, DER and all, a second time) and
   // its digest moved here (certificates is WRITER_NOTED: no trigger calls back).
   const mac = reg.rows.sealValue('certificates', row);
-  const { lastInsertRowid } = reg
+  reg
     .stmt(
-      `INSERT INTO certificates (serial, user_id, profile, role_ou, key_usage, spki_sha256, issuer_der, not_before, not_after, der, source, officer_id, created_at, status, row_mac)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO certificates (serial, user_id, profile, role_ou, key_usage, spki_sha256, issuer_der, not_before, not_after, der, source, officer_id, created_at, status, key_hash, row_mac)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(row.serial, row.user_id, row.profile, row.role_ou, row.key_usage, row.spki_sha256, row.issuer_der, row.not_before, row.not_after, row.der, row.source, row.officer_id, row.created_at, row.status, mac);
-  reg.rows.wrote('certificates', null, null, reg.rows.bucketKeyFor('certificates', lastInsertRowid, row.serial), mac);
+    .run(row.serial, row.user_id, row.profile, row.role_ou, row.key_usage, row.spki_sha256, row.issuer_der, row.not_before, row.not_after, row.der, row.source, row.officer_id, row.created_at, row.status, row.key_hash, mac);
+  reg.rows.wrote('certificates', null, null, row.key_hash, mac);
 }
 
 export function findCertificate(reg: Registry, serial: string): CertificateRecord | undefined {

@@ -4,6 +4,7 @@ import type { Statement } from './driver.js';
 import type { Eui64 } from '../domain/eui.js';
 import type { Registry } from './registry.js';
 import { BATCH_BUCKETS } from './row-mac.js';
+import { KEY_HASH_COLUMN, keyHash } from './key-hash.js';
 import { inChunks } from '../util/chunks.js';
 
 export const DEVICE_TYPES = ['ESME', 'GSME', 'CHF', 'GPF', 'PPMID', 'IHD'] as const;
@@ -266,6 +267,11 @@ export class DeviceStage {
     const registered = (this.reg.db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM devices LIMIT 1) AS d').get() as { n: number }).n > 0;
     const nextRowid = sqlite ? Number((this.reg.db.prepare('SELECT coalesce(max(rowid), 0) AS m FROM main.devices').get() as { m: number }).m) + 1 : 0;
     const inserts = new InsertBuffer(this.reg, nextRowid);
+    // A large import into an empty table (nothing is looked up or checked by bucket meanwhile) builds
+    // the key-hash index once after its rows instead of one scattered entry a row: the same index, in
+    // the same transaction.
+    const rebuildIndex = sqlite && !registered && order.length >= 10_000 && this.reg.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'devices_key_hash'").get() !== undefined;
+    if (rebuildIndex) this.reg.db.exec('DROP INDEX devices_key_hash');
     for (let start = 0, end = 0; start < order.length; start = end) {
       // Chunks end on every step, for its progress.
       end = Math.min(order.length, start + CHUNK, (Math.floor(start / step) + 1) * step);
@@ -284,7 +290,7 @@ export class DeviceStage {
           out.unchanged++;
           continue;
         }
-        const row = { eui, device_type: deviceType, smets, supplier_eui: supplierEui, updated_at: updatedAt };
+        const row = { eui, device_type: deviceType, smets, supplier_eui: supplierEui, updated_at: updatedAt, key_hash: keyHash(eui) };
         if (old === undefined) {
           fresh.push(row);
         } else {
@@ -300,7 +306,10 @@ export class DeviceStage {
       } else {
         this.upsertPg([...fresh, ...updates.map((u) => u.row)], updates.map((u) => u.old));
       }
-      if (end === order.length) inserts.finish();
+      if (end === order.length) {
+        inserts.finish();
+        if (rebuildIndex) this.reg.db.exec(`CREATE INDEX devices_key_hash ON devices(${KEY_HASH_COLUMN})`);
+      }
       onStep?.(end);
     }
     return out;
@@ -342,8 +351,7 @@ export class DeviceStage {
       // Never re-seal a row that is not as smki wrote it.
       this.reg.rows.check('devices', old);
       upd.run(row.device_type, row.smets, row.supplier_eui, row.updated_at, macs[i], old.__rowid);
-      const bucket = this.reg.rows.bucketKeyFor('devices', old.__rowid, old.eui);
-      this.reg.rows.wrote('devices', bucket, old.row_mac, bucket, macs[i]!);
+      this.reg.rows.wrote('devices', old.key_hash, old.row_mac, old.key_hash, macs[i]!);
     });
   }
 
@@ -358,8 +366,8 @@ export class DeviceStage {
     const PART = 500;
     for (let i = 0; i < rows.length; i += PART) {
       const part = rows.slice(i, i + PART);
-      const values = part.flatMap((r, j) => [r.eui, r.device_type, r.smets, r.supplier_eui, r.updated_at, macs[i + j]]);
-      this.reg.stmt(`INSERT INTO devices (eui, device_type, smets, supplier_eui, updated_at, row_mac) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
+      const values = part.flatMap((r, j) => [r.eui, r.device_type, r.smets, r.supplier_eui, r.updated_at, r.key_hash, macs[i + j]]);
+      this.reg.stmt(`INSERT INTO devices (eui, device_type, smets, supplier_eui, updated_at, key_hash, row_mac) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
         ON CONFLICT(eui) DO UPDATE SET device_type = excluded.device_type, smets = excluded.smets,
           supplier_eui = excluded.supplier_eui, updated_at = excluded.updated_at, row_mac = excluded.row_mac`).run(...values);
     }
@@ -374,6 +382,7 @@ export class DeviceStage {
 
 interface DeviceRowWithRowid extends Row {
   __rowid: number;
+  key_hash: number;
   row_mac: Buffer | null;
 }
 
@@ -386,7 +395,7 @@ class InsertBuffer {
   private readonly values: unknown[] = [];
   private readonly macs: Buffer[] = [];
   private readonly rowids: number[] = [];
-  /** Each row's bucket key (its key hash, or its rowid before the table's upgrade). */
+  /** Each row's bucket key (its key_hash). */
   private readonly bucketKeys: number[] = [];
 
   constructor(private readonly reg: Registry, private nextRowid: number) {}
@@ -395,10 +404,10 @@ class InsertBuffer {
     if (rows.length === 0) return;
     const macs = this.reg.rows.sealValues('devices', rows);
     rows.forEach((r, i) => {
-      this.bucketKeys.push(Number(this.reg.rows.bucketKeyFor('devices', this.nextRowid, r.eui as string)));
+      this.bucketKeys.push(r.key_hash as number);
       this.rowids.push(this.nextRowid);
       this.macs.push(macs[i]!);
-      this.values.push(this.nextRowid++, r.eui, r.device_type, r.smets, r.supplier_eui, r.updated_at, macs[i]);
+      this.values.push(this.nextRowid++, r.eui, r.device_type, r.smets, r.supplier_eui, r.updated_at, r.key_hash, macs[i]);
       if (this.rowids.length === INSERT_ROWS) this.write(INSERT_ROWS);
     });
   }
@@ -409,8 +418,8 @@ class InsertBuffer {
   }
 
   private write(rowsPerStatement: number): void {
-    const stmt = this.reg.stmt(`INSERT INTO main.devices (rowid, eui, device_type, smets, supplier_eui, updated_at, row_mac) VALUES ${Array.from({ length: rowsPerStatement }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
-    const per = rowsPerStatement * 7;
+    const stmt = this.reg.stmt(`INSERT INTO main.devices (rowid, eui, device_type, smets, supplier_eui, updated_at, key_hash, row_mac) VALUES ${Array.from({ length: rowsPerStatement }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
+    const per = rowsPerStatement * 8;
     for (let i = 0; i < this.values.length; i += per) stmt.run(...this.values.slice(i, i + per));
     // Sealed rows (checks on): their digest and buckets move now, as they are in the table.
     if (this.macs[0]) this.reg.rows.wroteInserts('devices', this.bucketKeys, this.macs);

@@ -534,22 +534,26 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 18,
-    name: 'Devices and certificates tallied by a key hash (generated from the key), so a row deleted outside smki is refused where its key is looked up',
-    // Generated from the key (never edited apart from it) and not covered by the row MAC: no re-seal;
-    // the tallies are rebuilt from the verified rows (src/registry/key-hash.ts, RowGuard.checkAbsent).
+    name: 'Devices and certificates tallied by a hash of their key, so a row deleted outside smki is refused where its key is looked up',
+    // smki writes key_hash with each row (src/registry/key-hash.ts) and the row MAC covers it; here it is
+    // computed by the same function in SQL, after the rows were verified, and the rows sealed again.
     sql: `
-      ALTER TABLE devices ADD COLUMN ${KEY_HASH_COLUMN} INTEGER GENERATED ALWAYS AS ${keyHashSql('eui', 'sqlite')} VIRTUAL;
+      ALTER TABLE devices ADD COLUMN ${KEY_HASH_COLUMN} INTEGER;
+      UPDATE devices SET ${KEY_HASH_COLUMN} = ${keyHashSql('eui', 'sqlite')};
       CREATE INDEX devices_key_hash ON devices(${KEY_HASH_COLUMN});
-      ALTER TABLE certificates ADD COLUMN ${KEY_HASH_COLUMN} INTEGER GENERATED ALWAYS AS ${keyHashSql('serial', 'sqlite')} VIRTUAL;
+      ALTER TABLE certificates ADD COLUMN ${KEY_HASH_COLUMN} INTEGER;
+      UPDATE certificates SET ${KEY_HASH_COLUMN} = ${keyHashSql('serial', 'sqlite')};
       CREATE INDEX certificates_key_hash ON certificates(${KEY_HASH_COLUMN});
     `,
     pg: `
-      ALTER TABLE devices ADD COLUMN IF NOT EXISTS ${KEY_HASH_COLUMN} bigint GENERATED ALWAYS AS ${keyHashSql('eui', 'postgres')} STORED;
+      ALTER TABLE devices ADD COLUMN IF NOT EXISTS ${KEY_HASH_COLUMN} bigint;
+      UPDATE devices SET ${KEY_HASH_COLUMN} = ${keyHashSql('eui', 'postgres')};
       CREATE INDEX IF NOT EXISTS devices_key_hash ON devices(${KEY_HASH_COLUMN});
-      ALTER TABLE certificates ADD COLUMN IF NOT EXISTS ${KEY_HASH_COLUMN} bigint GENERATED ALWAYS AS ${keyHashSql('serial', 'postgres')} STORED;
+      ALTER TABLE certificates ADD COLUMN IF NOT EXISTS ${KEY_HASH_COLUMN} bigint;
+      UPDATE certificates SET ${KEY_HASH_COLUMN} = ${keyHashSql('serial', 'postgres')};
       CREATE INDEX IF NOT EXISTS certificates_key_hash ON certificates(${KEY_HASH_COLUMN});
     `,
-    buckets: ['devices', 'certificates'],
+    reseal: ['devices', 'certificates'],
   },
 ];
 

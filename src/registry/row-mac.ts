@@ -90,7 +90,7 @@ export const WRITER_NOTED_TABLES: ReadonlySet<string> = new Set([...HOT_TABLES, 
 const BUCKET_COLUMNS: Readonly<Record<string, string>> = { adt_minute_counts: 'minute' };
 
 /**
- * Large rowid tables looked up by key and tallied by their generated key_hash column (from migration
+ * Large rowid tables looked up by key and tallied by their key_hash column (from migration
  * 18, src/registry/key-hash.ts): a look-up that finds nothing checks the bucket its key names
  * (`checkAbsent`), so a row deleted outside smki is refused, not read as unknown.
  */
@@ -266,11 +266,6 @@ export class RowGuard {
     // On PostgreSQL every change already reaches noteChange through pg-sealing's record of it.
     if (!(this.db instanceof SqliteDriver)) return;
     this.noteChange(table, oldRowid, oldMac, newRowid, newMac);
-  }
-
-  /** The bucket key `wrote` takes for a KEY_HASHED_TABLES row: its key's hash (its rowid before the table's upgrade). */
-  bucketKeyFor(table: string, rowid: number | bigint, key: string): number | bigint {
-    return this.shape(table).bucketColumn === KEY_HASH_COLUMN ? keyHash(key) : rowid;
   }
 
   /**
@@ -926,6 +921,8 @@ export class RowGuard {
     if (!sameBytes(stored, macOfText(encodeFields(shape, r)))) {
       throw integrityError([{ table, row: rowName(shape, r), problem: problemOf(r.row_mac) }]);
     }
+    const misplaced = keyHashProblem(shape, r);
+    if (misplaced) throw integrityError([{ table, row: rowName(shape, r), problem: misplaced }]);
     // A valid MAC may be an older copy's: the row's bucket must add up as smki left it.
     if (shape.bucketColumn && !this.tablesVerified.has(table) && this.hasBuckets()) {
       const rowid = this.rowidOf(table, shape, r);
@@ -996,8 +993,9 @@ export class RowGuard {
       const stored = r.row_mac as Buffer | null;
       if (Buffer.isBuffer(stored) && stored.length === MAC_BYTES) xorInto(digest, stored);
       buckets?.add(bucketKeyOf(shape, r)!, stored);
-      if (!sameBytes(stored, this.macOfRow(table, r))) {
-        problems.push({ table, row: rowName(shape, r), problem: problemOf(stored) });
+      const problem = !sameBytes(stored, this.macOfRow(table, r)) ? problemOf(stored) : keyHashProblem(shape, r);
+      if (problem) {
+        problems.push({ table, row: rowName(shape, r), problem });
         if (stopAtFirst) return problems;
       }
     }
@@ -1167,6 +1165,16 @@ function bucketKeyOf(shape: TableShape, r: Record<string, unknown>): number | bi
   if (!shape.bucketColumn) return undefined;
   const v = shape.bucketColumn === 'rowid' ? (r.__rowid ?? r.rowid) : r[shape.bucketColumn];
   return typeof v === 'number' || typeof v === 'bigint' ? v : v === undefined || v === null ? undefined : Number(v);
+}
+
+/**
+ * A KEY_HASHED_TABLES row whose key_hash is not its key's (a writer's mistake: the MAC covers the
+ * value smki wrote) would sit in a bucket no look-up of its key checks: refused like an edit.
+ */
+function keyHashProblem(shape: TableShape, r: Record<string, unknown>): string | undefined {
+  if (shape.bucketColumn !== KEY_HASH_COLUMN) return undefined;
+  const key = String(r[shape.keyColumns[0]!]);
+  return Number(r[KEY_HASH_COLUMN]) === keyHash(key) ? undefined : `its key_hash ${String(r[KEY_HASH_COLUMN])} is not its key's (${keyHash(key)})`;
 }
 
 /** A bucket's rows in reports: `rowid 64..127`, or `minute 29000000..29000063`. */

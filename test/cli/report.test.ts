@@ -117,8 +117,12 @@ describe('cli: report --event', function () {
   this.timeout(30_000);
   let g: GateScenario;
   let decisions: Record<string, string>;
-  before(async () => { ({ g, decisions } = await seedEvent()); });
-  after(() => g.cleanup());
+  // Seeding runs many smki processes: on PostgreSQL beside another test file it has taken over 30 s.
+  before(async function () {
+    this.timeout(180_000);
+    ({ g, decisions } = await seedEvent());
+  });
+  after(() => g?.cleanup());
 
   it('the seeded event has every kind of decision', () => {
     assert.deepEqual(decisions, {
@@ -313,7 +317,7 @@ describe('cli: report --event, what it counts and warns about', function () {
   this.timeout(60_000);
   let g: GateScenario;
   before(async () => { g = await setupGateScenario(); });
-  after(() => g.cleanup());
+  after(() => g?.cleanup());
   const at = (ms: number) => () => new Date(Date.now() + ms);
   const run = (args: string[], clock?: () => Date) => smki(['--home', g.home, ...actAs('ra1'), ...args], clock ? { clock } : {});
 

@@ -5,6 +5,7 @@ import { listDevices } from '../../src/registry/devices.js';
 import { IntegrityError } from '../../src/domain/errors.js';
 import { buildFixture, DEVICE_HEADER, DISTRIBUTOR, OTHER_SUPPLIER, snapshot, SUPPLIER, SUPPLIER_GAS, type Fixture } from '../support/devices-adt.js';
 import { operatorSigner } from '../support/keys.js';
+import { outsideRun } from '../support/query.js';
 
 const A0 = '00DB1234567890A0' as Eui64;
 const A1 = '00DB1234567890A1' as Eui64;
@@ -95,6 +96,17 @@ describe('ra/devices: device import', () => {
     assert.deepEqual([r2.updated, r2.unchanged, r2.auditSeq], [1, 2499, auditBefore + 2]);
     assert.deepEqual(f.reg.audit.verify().problems, []);
     assert.deepEqual(f.reg.verify().problems, []);
+  });
+
+  it('a large file into an empty table: the key-hash index is built after the rows, every row and bucket verifies, and a Device deleted later is refused where looked up', async () => {
+    const hex = (i: number) => `00DB4000${i.toString(16).toUpperCase().padStart(8, '0')}`;
+    const rows = Array.from({ length: 12_000 }, (_, i) => `${hex(i)},ESME,2,${SUPPLIER}`);
+    assert.equal((await importDevices(f.reg, f.file('bulk.csv', csv(...rows)), { operator: operatorSigner() })).imported, 12_000);
+    if (f.reg.db.dialect === 'sqlite') assert.ok(f.reg.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'devices_key_hash'").get(), 'the key-hash index is there again');
+    assert.deepEqual(f.reg.verify().problems, []);
+    outsideRun(f.home, `DELETE FROM devices WHERE eui = '${hex(77)}'`);
+    assert.throws(() => findDevice(f.reg, hex(77) as Eui64), (e: unknown) => e instanceof IntegrityError && /table devices/.test(e.message));
+    assert.equal(findDevice(f.reg, '00DB0000DEADBEEF' as Eui64), undefined);
   });
 
   it('imports over a registry that holds Devices: new ones after its last rows, changed ones updated, a sparse file looked up one by one; every row and bucket verifies', async () => {

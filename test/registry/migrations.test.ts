@@ -283,18 +283,13 @@ describe('registry migration 18: devices and certificates tallied by key hash', 
     }
     const db = new Database(paths.db);
     try {
-      // Back to 17: the key-hash tallies go, the rowid tallies smki 17 kept come back.
-      db.exec(`DELETE FROM integrity_buckets WHERE name IN ('devices', 'certificates'); ${KEY_HASHED_BACK}`);
-      const put = db.prepare("INSERT INTO integrity_buckets (name, bucket, rows, digest) VALUES ('devices', ?, ?, ?)");
-      const tallies = new Map<number, { rows: number; xor: Buffer }>();
-      for (const r of db.prepare('SELECT rowid AS id, row_mac FROM devices').all() as { id: number; row_mac: Buffer }[]) {
-        const b = r.id >> 6;
-        const x = tallies.get(b) ?? { rows: 0, xor: Buffer.alloc(16) };
-        x.rows++;
-        for (let i = 0; i < 16; i++) x.xor[i]! ^= r.row_mac[i]!;
-        tallies.set(b, x);
-      }
-      for (const [b, x] of tallies) put.run(b, x.rows, x.xor);
+      // Back to 17: no key_hash, the rows sealed and tallied by rowid as smki 17 sealed them, bound to the audit head.
+      db.exec(KEY_HASHED_BACK);
+      const guard = new RowGuard(new SqliteDriver(db, paths.db), AUDIT_KEY);
+      db.transaction(() => {
+        guard.resealTables(['devices', 'certificates']);
+        guard.flush(db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string }, true);
+      })();
       db.pragma('user_version = 17');
       if (edit) db.exec(edit);
     } finally {

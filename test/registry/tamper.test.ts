@@ -87,8 +87,7 @@ describe('registry/tamper: state edited outside smki', function () {
   /** Every column of the row keyed `key` set back to `old` (an older copy of the whole row, row_mac included). */
   function restoreRow(home: string, table: string, key: string, old: Record<string, unknown>) {
     // PostgreSQL's rowid stands for SQLite's implicit one: not a column an UPDATE sets (it may be generated).
-    // key_hash is generated from the key (migration 18): not a column an UPDATE sets either.
-    const cols = Object.keys(old).filter((c) => c !== key && c !== 'rowid' && c !== 'key_hash');
+    const cols = Object.keys(old).filter((c) => c !== key && c !== 'rowid');
     const changes = outside(home, (db) => db.prepare(`UPDATE ${table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ?`).run(...cols.map((c) => old[c]), old[key]).changes);
     assert.equal(changes, 1);
   }
@@ -255,7 +254,7 @@ describe('registry/tamper: state edited outside smki', function () {
     const t = tampered(
       `CREATE TABLE gone AS SELECT * FROM devices WHERE eui = '${ESME}'`,
       `DELETE FROM devices WHERE eui = '${ESME}'`,
-      `INSERT INTO devices (eui, device_type, smets, supplier_eui, updated_at, row_mac) SELECT '${other}', device_type, smets, supplier_eui, updated_at, row_mac FROM gone`,
+      `INSERT INTO devices (eui, device_type, smets, supplier_eui, updated_at, key_hash, row_mac) SELECT '${other}', device_type, smets, supplier_eui, updated_at, key_hash, row_mac FROM gone`,
       'DROP TABLE gone',
     );
     refusedWithIntegrity(await t.sr(g.request(REQUEST, ++counter, ESME)), 'devices');

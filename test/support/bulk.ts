@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Registry } from '../../src/registry/registry.js';
 import { WRITER_NOTED_TABLES, KEY_HASHED_TABLES } from '../../src/registry/row-mac.js';
+import { keyHash } from '../../src/registry/key-hash.js';
 
 /** A 16-octet serial for certificate `i` of a bulk batch (top bit clear, like issued serials). */
 export function bulkSerial(tag: number, i: number): string {
@@ -71,15 +72,14 @@ function bulkInsert(home: string, table: string, rows: Iterable<Record<string, u
     reg.tx(() => {
       let count = 0;
       for (const row of rows) {
-        const values = columns.map((c) => row[c] ?? null);
+        // Devices and certificates are tallied by their key's hash (which their rows carry), the other tables by rowid.
+        const keyed = KEY_HASHED_TABLES.has(table) ? { key_hash: keyHash(String(table === 'devices' ? row.eui : row.serial)) } : {};
+        const full: Record<string, unknown> = { ...row, ...keyed };
+        const values = columns.map((c) => full[c] ?? null);
         const mac = reg.rows.mac(table, values);
         const { lastInsertRowid } = insert.run(...values, mac);
         // A table whose writers report their own changes (devices) runs no digest trigger for a sealed row.
-        // Devices and certificates are tallied by their key's hash, the other tables by rowid.
-        if (WRITER_NOTED_TABLES.has(table)) {
-          const bucket = KEY_HASHED_TABLES.has(table) ? reg.rows.bucketKeyFor(table, lastInsertRowid, String(table === 'devices' ? row.eui : row.serial)) : lastInsertRowid;
-          reg.rows.wrote(table, null, null, bucket, mac);
-        }
+        if (WRITER_NOTED_TABLES.has(table)) reg.rows.wrote(table, null, null, keyed.key_hash ?? lastInsertRowid, mac);
         count++;
       }
       reg.audit.append(audit.at, 'test-bulk', `test.bulk-${table}`, audit.subject, { count });
