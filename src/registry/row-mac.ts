@@ -276,27 +276,23 @@ export class RowGuard {
   wroteInserts(table: string, bucketKeys: ArrayLike<number>, macs: readonly Buffer[]): void {
     if (!this.enabled || !(this.db instanceof SqliteDriver) || macs.length === 0) return;
     const sum = Buffer.alloc(MAC_BYTES);
-    let bucket = -1;
-    let tally: Buffer | undefined;
-    let count = 0;
-    const close = () => {
-      if (tally) {
-        this.noteBucket(table, bucket, count, tally);
-        xorInto(sum, tally);
-      }
-    };
+    let byBucket = this.bucketDeltas.get(table);
+    if (!byBucket) {
+      byBucket = new Map();
+      this.bucketDeltas.set(table, byBucket);
+    }
+    // Straight into each bucket's delta: rows in key order fall in a new key-hash bucket nearly every row.
     for (let i = 0; i < macs.length; i++) {
       const b = Math.floor(bucketKeys[i]! / (1 << BUCKET_BITS));
-      if (b !== bucket) {
-        close();
-        bucket = b;
-        tally = Buffer.alloc(MAC_BYTES);
-        count = 0;
+      let d = byBucket.get(b);
+      if (!d) {
+        d = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
+        byBucket.set(b, d);
       }
-      xorInto(tally!, macs[i]!);
-      count++;
+      d.rows++;
+      xorInto(d.xor, macs[i]!);
+      xorInto(sum, macs[i]!);
     }
-    close();
     let d = this.deltas.get(table);
     if (!d) {
       d = { rows: 0, xor: Buffer.alloc(MAC_BYTES) };
