@@ -241,7 +241,8 @@ export class AuditLog {
   }
 
   /** Checks the whole chain and the checkpoint; returns every problem found (empty: intact). */
-  verify(): { records: number; problems: AuditProblem[] } {
+  /** `checkpoint`: the checkpoint file's text as read before the chain's snapshot (Registry.verify); else read now. */
+  verify(checkpoint?: CheckpointText): { records: number; problems: AuditProblem[] } {
     const problems: AuditProblem[] = [];
     let expectedSeq = 1;
     let prevHash = GENESIS_HASH;
@@ -268,7 +269,7 @@ export class AuditLog {
         count++;
         check(r);
       }
-      problems.push(...this.checkpointProblems(count));
+      problems.push(...this.checkpointProblems(count, undefined, checkpoint));
       return { records: count, problems };
     }
     // On SQLite each record comes as four values: its seq (exact, as a BigInt), the JSON text its hash
@@ -294,7 +295,7 @@ export class AuditLog {
       prevIsHex = h === storedHash;
       expectedSeq = seq + 1;
     }
-    problems.push(...this.checkpointProblems(count));
+    problems.push(...this.checkpointProblems(count, undefined, checkpoint));
     return { records: count, problems };
   }
 
@@ -307,14 +308,14 @@ export class AuditLog {
    * The checkpoint against the chain (cheap: one record looked up). The chain may be ahead of the
    * checkpoint (a crash between commit and checkpoint write); behind it means evidence was lost.
    */
-  checkpointProblems(records?: number, hashOf: (seq: number) => string | undefined = (seq) => this.hashOf(seq)): AuditProblem[] {
+  checkpointProblems(records?: number, hashOf: (seq: number) => string | undefined = (seq) => this.hashOf(seq), checkpoint: CheckpointText = this.readCheckpoint()): AuditProblem[] {
     const count = records ?? ((this.last.get() as { seq: number } | undefined) ? 1 : 0);
-    if (!existsSync(this.checkpointPath)) {
+    if (checkpoint === null) {
       return count > 0 ? [{ seq: null, problem: 'the audit checkpoint file is missing' }] : [];
     }
     let cp: { seq?: unknown; hash?: unknown; mac?: unknown };
     try {
-      cp = JSON.parse(readFileSync(this.checkpointPath, 'utf8').trim());
+      cp = JSON.parse(checkpoint.trim());
     } catch {
       return [{ seq: null, problem: 'the audit checkpoint file is unreadable' }];
     }
@@ -326,6 +327,19 @@ export class AuditLog {
     if (h === undefined) return [{ seq: cp.seq, problem: `the checkpoint names record ${cp.seq}, which is missing (the chain is behind the checkpoint: tail truncated or lost)` }];
     if (h !== cp.hash) return [{ seq: cp.seq, problem: 'the checkpointed record was replaced' }];
     return [];
+  }
+
+  /**
+   * The checkpoint file's text (null when there is none). Read before a snapshot of the chain is
+   * taken, it can only name a record that snapshot holds: the file is written after each commit.
+   */
+  readCheckpoint(): CheckpointText {
+    if (!existsSync(this.checkpointPath)) return null;
+    try {
+      return readFileSync(this.checkpointPath, 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   /** An anchor naming the chain's head, MACed, for `smki audit anchor`. */
@@ -354,3 +368,6 @@ export class AuditLog {
     return [];
   }
 }
+
+/** A checkpoint file's text, null when there is none. */
+export type CheckpointText = string | null;

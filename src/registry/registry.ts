@@ -6,7 +6,7 @@ import { accessSync, closeSync, constants, copyFileSync, existsSync, mkdtempSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, IntegrityError, RegistryBusyError } from '../domain/errors.js';
-import { AuditLog, GENESIS_HASH, type AuditProblem } from './audit.js';
+import { AuditLog, GENESIS_HASH, type AuditProblem, type CheckpointText } from './audit.js';
 import { homePaths, readAuditKey, type HomePaths } from './home.js';
 import { MIGRATIONS, PG_BUCKETS_VERSION } from './migrations.js';
 import { RowGuard } from './row-mac.js';
@@ -408,10 +408,12 @@ export class Registry {
   verify(anchor?: unknown): { records: number; problems: AuditProblem[] } {
     // One snapshot (PostgreSQL REPEATABLE READ, an SQLite read transaction): a commit by another node
     // while the chain, the state and the tables are read one after another never looks like tampering.
-    return this.inTransaction ? this.verifyNow(anchor) : this.db.transaction(() => this.verifyNow(anchor), 'unlocked');
+    // The checkpoint is read first: written after each commit, it then names no record newer than the snapshot.
+    const checkpoint = this.audit.readCheckpoint();
+    return this.inTransaction ? this.verifyNow(anchor, checkpoint) : this.db.transaction(() => this.verifyNow(anchor, checkpoint), 'unlocked');
   }
 
-  private verifyNow(anchor?: unknown): { records: number; problems: AuditProblem[] } {
+  private verifyNow(anchor: unknown, checkpoint: CheckpointText): { records: number; problems: AuditProblem[] } {
     let records = 0;
     const problems: AuditProblem[] = [];
     const guarded = (what: string, fn: () => void): void => {
@@ -425,7 +427,7 @@ export class Registry {
       }
     };
     guarded('the audit chain', () => {
-      const v = this.audit.verify();
+      const v = this.audit.verify(checkpoint);
       records = v.records;
       problems.push(...v.problems);
     });
