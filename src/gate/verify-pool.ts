@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../domain/errors.js';
 import { INPUT_LIMITS, readInputFile } from '../util/read-input.js';
 import type { CertificateRecord } from '../registry/certificates.js';
-import type { Registry } from '../registry/registry.js';
 import { parseDuisRequest, type DuisRequest, type ParsedDuisRequest } from './duis.js';
 import type { GateInput, GateOutcome, ServiceRequestGate } from './gate.js';
 import { verifyGbcsSignature } from './gbcs.js';
@@ -89,7 +88,6 @@ export const STDIN = '-';
  * `onOutcome` sees each outcome as it is decided.
  */
 export async function checkWithWorkers(
-  reg: Registry,
   gate: ServiceRequestGate,
   pool: VerifyPool,
   docs: VerifyItem[],
@@ -102,14 +100,17 @@ export async function checkWithWorkers(
   const decide = () => {
     const first = outcomes.length;
     // Reported only once committed: a failure rolls the whole group back.
-    const decided = reg.tx(() => pendingAnswers.map((a, k) => {
+    const decided = gate.checkGroup(pendingAnswers.map((a, k) => {
       const d = docs[first + k]!;
       const file = d.file;
       const bytes = 'bytes' in d ? d.bytes : () => readInputFile(d.path, 'FILE', INPUT_LIMITS.duis);
-      return 'malformed' in a
-        ? { file, decision: 'malformed' as const, reasons: [], warnings: [], error: a.malformed, recorded: false }
-        : gate.checkInput(file, inputFromAnswer(a, bytes), actor);
-    }));
+      return {
+        file,
+        read: () => 'malformed' in a
+          ? { file, decision: 'malformed' as const, reasons: [], warnings: [], error: a.malformed, recorded: false }
+          : inputFromAnswer(a, bytes),
+      };
+    }), actor);
     pendingAnswers = [];
     decided.forEach((o, k) => {
       outcomes.push(o);

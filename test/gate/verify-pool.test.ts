@@ -60,7 +60,7 @@ describe('gate: verification workers decide nothing (src/gate/verify-pool.ts)', 
     try {
       // Every other document as a file that the worker reads itself.
       const items = docs.map((d, i) => (i % 2 ? { file: d.file, path: g.write(d.file, d.bytes.toString()) } : d));
-      parallel = await checkWithWorkers(reg, new ServiceRequestGate(reg, catalogue), pool, items, 'test', { batch: 3 });
+      parallel = await checkWithWorkers(new ServiceRequestGate(reg, catalogue), pool, items, 'test', { batch: 3 });
     } finally {
       await pool.close();
     }
@@ -111,7 +111,7 @@ describe('gate: verification workers decide nothing (src/gate/verify-pool.ts)', 
     const pool = new VerifyPool(g.home, 1);
     try {
       assert.throws(() => pool.answers([{ path: '-' }]), (e: unknown) => e instanceof InputError && /stdin/.test(e.message));
-      await assert.rejects(checkWithWorkers(reg, new ServiceRequestGate(reg, loadCatalogue()), pool, [{ file: '(stdin)', path: '-' }], 'test'), InputError);
+      await assert.rejects(checkWithWorkers(new ServiceRequestGate(reg, loadCatalogue()), pool, [{ file: '(stdin)', path: '-' }], 'test'), InputError);
       // Past the pool's guard (its base class), the worker itself does not open '-'.
       const answers: VerifyAnswer[] = [];
       for await (const chunk of WorkerPool.prototype.answers.call(pool, [{ path: '-' }, { path: join(g.dir, '-') }]) as AsyncGenerator<VerifyAnswer[]>) answers.push(...chunk);

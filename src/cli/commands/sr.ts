@@ -133,12 +133,15 @@ export const registerSr: Register = (program, wrap) => {
           if (read) {
             const answers = (await read.next()).value as VerifyAnswer[];
             if (interrupted) break;
-            const decided = reg.tx(() => slice.map((f, j) => {
+            const decided = gate.checkGroup(slice.map((f, j) => {
               const a = answers[j]!;
-              return 'malformed' in a
-                ? { file: f, decision: 'malformed' as const, reasons: [], warnings: [], error: a.malformed, recorded: false }
-                : gate.checkInput(f, inputFromAnswer(a, () => readInputFile(f, 'FILE', INPUT_LIMITS.duis)), actor);
-            }));
+              return {
+                file: f,
+                read: () => 'malformed' in a
+                  ? { file: f, decision: 'malformed' as const, reasons: [], warnings: [], error: a.malformed, recorded: false }
+                  : inputFromAnswer(a, () => readInputFile(f, 'FILE', INPUT_LIMITS.duis)),
+              };
+            }), actor);
             for (const d of decided) report.add(d);
             progress.update((done += slice.length));
             await new Promise<void>((resolve) => setImmediate(resolve));
@@ -161,7 +164,7 @@ export const registerSr: Register = (program, wrap) => {
           // durable commit, each decision in it with its effects and audit record, reported right after.
           const decided = at
             ? slice.map((f, j) => { const b = bytes[j]!; return b instanceof InputError ? unreadable(f, b) : gate.evaluate(name(f), b, at); })
-            : reg.tx(() => slice.map((f, j) => { const b = bytes[j]!; return b instanceof InputError ? unreadable(f, b) : gate.check(name(f), b, actor); }));
+            : gate.checkGroup(slice.map((f, j) => { const b = bytes[j]!; return { file: name(f), read: () => (b instanceof InputError ? unreadable(f, b) : gate.read(name(f), b)) }; }), actor);
           for (const d of decided) report.add(d);
           progress.update((done += slice.length));
           // Lets a Ctrl+C in (and progress redraw) between commits.

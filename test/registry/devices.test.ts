@@ -1,0 +1,77 @@
+import { strict as assert } from 'node:assert';
+import type { Eui64 } from '../../src/domain/eui.js';
+import { IntegrityError } from '../../src/domain/errors.js';
+import { importDevices } from '../../src/ra/devices.js';
+import { checkDevicesAhead, findDevice } from '../../src/registry/devices.js';
+import { Registry } from '../../src/registry/registry.js';
+import { RowGuard } from '../../src/registry/row-mac.js';
+import { buildFixture, DEVICE_HEADER, SUPPLIER, SUPPLIER_GAS, type Fixture } from '../support/devices-adt.js';
+import { operatorSigner } from '../support/keys.js';
+import { outsideRun } from '../support/query.js';
+
+// EUIs whose last four hex digits differ: each Device in a key-hash bucket of its own.
+const eui = (i: number) => `00DB5000${i.toString(16).toUpperCase().padStart(8, '0')}` as Eui64;
+const DEVICES = 600;
+
+/** Counts the RowGuard's bucket queries (one bucket each, or a set of buckets at once) while `fn` runs. */
+function bucketQueries(fn: () => void): { single: number; sets: number } {
+  const proto = RowGuard.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const single = proto.verifyBucket!;
+  const sets = proto.verifyBucketSet!;
+  const n = { single: 0, sets: 0 };
+  proto.verifyBucket = function (this: unknown, ...a: unknown[]) { n.single++; return single.apply(this, a); };
+  proto.verifyBucketSet = function (this: unknown, ...a: unknown[]) { n.sets++; return sets.apply(this, a); };
+  try {
+    fn();
+  } finally {
+    proto.verifyBucket = single;
+    proto.verifyBucketSet = sets;
+  }
+  return n;
+}
+
+describe('registry/devices: Devices checked ahead of a group of gate decisions', () => {
+  let f: Fixture;
+  beforeEach(async () => {
+    f = buildFixture();
+    const rows = Array.from({ length: DEVICES }, (_, i) => `${eui(i)},ESME,2,${SUPPLIER}`);
+    await importDevices(f.reg, f.file('devices.csv', `${[DEVICE_HEADER, ...rows].join('\n')}\n`), { operator: operatorSigner() });
+  });
+  afterEach(() => f.cleanup());
+
+  const all = Array.from({ length: DEVICES }, (_, i) => eui(i));
+
+  it('verifies the buckets of many Devices in a few queries, after which each findDevice needs none', () => {
+    // Each side in a registry opened afresh (nothing verified yet).
+    const fresh = (fn: (reg: Registry) => void) => {
+      const reg = Registry.open(f.home);
+      try {
+        return bucketQueries(() => reg.tx(() => fn(reg)));
+      } finally {
+        reg.close();
+      }
+    };
+    // Without the read ahead: one bucket query a Device (the baseline the read ahead removes).
+    const alone = fresh((reg) => { for (const e of all) assert.equal(findDevice(reg, e)!.eui, e); });
+    assert.equal(alone.single, DEVICES);
+    const ahead = fresh((reg) => {
+      checkDevicesAhead(reg, [...all, ...all]);
+      for (const e of all) assert.equal(findDevice(reg, e)!.supplierEui, SUPPLIER);
+    });
+    assert.equal(ahead.single, 0);
+    assert.ok(ahead.sets >= 1 && ahead.sets <= 3, `${ahead.sets} bucket-set queries for ${DEVICES} Devices`);
+  });
+
+  it('refuses (IntegrityError) a Device of the group edited outside smki, and leaves an unknown EUI to findDevice', () => {
+    assert.doesNotThrow(() => f.reg.tx(() => checkDevicesAhead(f.reg, [eui(3), '00DB5FFFFFFFFFFF'])));
+    assert.equal(findDevice(f.reg, '00DB5FFFFFFFFFFF' as Eui64), undefined);
+    outsideRun(f.home, `UPDATE devices SET supplier_eui = '${SUPPLIER_GAS}' WHERE eui = '${eui(400)}'`);
+    assert.throws(() => f.reg.tx(() => checkDevicesAhead(f.reg, all)), (e: unknown) => e instanceof IntegrityError && /devices/.test(e.message));
+  });
+
+  it('refuses a Device of the group deleted outside smki (its bucket no longer adds up)', () => {
+    outsideRun(f.home, `DELETE FROM devices WHERE eui = '${eui(5)}'`);
+    // The deleted Device's bucket is among the group's (another Device in it is read ahead).
+    assert.throws(() => f.reg.tx(() => { checkDevicesAhead(f.reg, all); findDevice(f.reg, eui(5)); }), (e: unknown) => e instanceof IntegrityError && /devices/.test(e.message));
+  });
+});
