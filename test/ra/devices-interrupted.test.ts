@@ -39,7 +39,7 @@ function readOffset(pid: number, file: string): number | undefined {
 }
 
 /** `read`: the process has had the file open and closed it again (the validation pass is over). */
-type Point = { name: string; signal: 'SIGKILL' | 'SIGINT'; reached: (pid: number, read: boolean) => boolean };
+type Point = { name: string; signal: 'SIGKILL' | 'SIGINT'; reached: (pid: number, read: boolean) => boolean; says?: RegExp };
 
 describe('ra/devices: a 1,000,000-row import interrupted (real processes)', function () {
   this.timeout(900_000);
@@ -72,6 +72,7 @@ describe('ra/devices: a 1,000,000-row import interrupted (real processes)', func
     else assert.ok(r.signal === 'SIGINT' || r.code === 130, `${point.name}: ended with ${r.signal ?? r.code}: ${r.stderr}`);
     assert.ok(sent, `${point.name}: the import finished before the point was reached (code ${r.code}): ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /SQLITE|at \S+:\d+:\d+/, r.stderr);
+    if (point.says) assert.match(r.stderr, point.says, point.name);
     const after = devices(s.home);
     // All or nothing, wherever it stopped.
     assert.ok((after.n === 0 && after.imports === 0) || (after.n === ROWS && after.imports === 1), `${point.name}: ${after.n} Devices, ${after.imports} import record(s)`);
@@ -79,10 +80,11 @@ describe('ra/devices: a 1,000,000-row import interrupted (real processes)', func
     assert.equal(v.code, 0, `${point.name}: audit verify: ${v.stdout}${v.stderr}`);
   }
 
-  it('kill -9 while reading, as the transaction starts, and twice inside it; Ctrl+C inside it: none of the file each time', async () => {
+  it('kill -9 while reading, as the transaction starts, and twice inside it; Ctrl+C while reading (said) and inside it: none of the file each time', async () => {
     const inside = (bytes: number) => (_pid: number, read: boolean) => read && walBytes(s.home) > bytes;
     const points: Point[] = [
       { name: 'kill -9 half way through reading the file', signal: 'SIGKILL', reached: (pid) => (readOffset(pid, file) ?? 0) > fileBytes / 2 },
+      { name: 'Ctrl+C (SIGINT) half way through reading the file', signal: 'SIGINT', reached: (pid) => (readOffset(pid, file) ?? 0) > fileBytes / 2, says: /^smki: interrupted while checking .*million\.csv: nothing was imported; run the same command again$/m },
       { name: 'kill -9 once the file is read', signal: 'SIGKILL', reached: (_pid, read) => read },
       { name: 'kill -9 inside the transaction (4 MiB written)', signal: 'SIGKILL', reached: inside(4 << 20) },
       { name: 'kill -9 inside the transaction (40 MiB written)', signal: 'SIGKILL', reached: inside(40 << 20) },

@@ -66,12 +66,23 @@ ${examples([
       const bar = progress(ctx.io, 'checking', 'bytes');
       let phase = '';
       let r: DeviceImportResult;
+      // Ctrl+C while the file is checked: nothing is written yet, so say so and stop. The handler is
+      // removed as the import's one transaction begins: a JavaScript handler runs only between two
+      // statements of JavaScript, so inside that synchronous transaction it would run after the commit;
+      // there Ctrl+C keeps its default (the process ends, the transaction rolls back).
+      const onSigint = () => {
+        bar.end();
+        ctx.note(`smki: interrupted while checking ${file}: nothing was imported; run the same command again`);
+        process.exit(130);
+      };
+      process.on('SIGINT', onSigint);
       try {
         r = await importDevices(reg, file, {
           operator: await ctx.operatorKey(),
           onProgress: (p) => {
             if (p.phase !== phase) {
               phase = p.phase;
+              if (p.phase === 'import') process.off('SIGINT', onSigint);
               if (p.phase === 'validate') bar.phase('checking', 'bytes', p.totalBytes);
               else bar.phase('importing', 'rows', p.totalRows);
             }
@@ -80,6 +91,7 @@ ${examples([
           },
         });
       } finally {
+        process.off('SIGINT', onSigint);
         bar.end();
       }
       if (r.status === 'refused') {
