@@ -42,6 +42,13 @@ function revive(r: DuisRequest): DuisRequest {
   return { ...r, body: { ...r.body, gbcsPayload: asBuffer(r.body.gbcsPayload) } };
 }
 
+/** What checkGroup reads for one worker's answer: its input, or the malformed outcome the worker found. */
+export function answerInput(file: string, answer: VerifyAnswer, bytes: Buffer | (() => Buffer)): GateInput | GateOutcome {
+  return 'malformed' in answer
+    ? { file, decision: 'malformed', reasons: [], warnings: [], error: answer.malformed, recorded: false }
+    : inputFromAnswer(answer, bytes);
+}
+
 /** The gate's input from a worker's answer; a certificate the worker did not use is checked here. */
 export function inputFromAnswer(answer: Exclude<VerifyAnswer, { malformed: string }>, bytes: Buffer | (() => Buffer)): GateInput {
   const xml = new Map(answer.xml);
@@ -104,12 +111,7 @@ export async function checkWithWorkers(
       const d = docs[first + k]!;
       const file = d.file;
       const bytes = 'bytes' in d ? d.bytes : () => readInputFile(d.path, 'FILE', INPUT_LIMITS.duis);
-      return {
-        file,
-        read: () => 'malformed' in a
-          ? { file, decision: 'malformed' as const, reasons: [], warnings: [], error: a.malformed, recorded: false }
-          : inputFromAnswer(a, bytes),
-      };
+      return { file, read: () => answerInput(file, a, bytes) };
     }), actor);
     pendingAnswers = [];
     decided.forEach((o, k) => {

@@ -4,7 +4,7 @@ import { InputError } from '../../domain/errors.js';
 import { formatReason } from '../../domain/reasons.js';
 import { parseTime } from '../../domain/time.js';
 import { ServiceRequestGate, type GateOutcome } from '../../gate/gate.js';
-import { inputFromAnswer, VerifyPool, type VerifyAnswer } from '../../gate/verify-pool.js';
+import { answerInput, VerifyPool, type VerifyAnswer } from '../../gate/verify-pool.js';
 import type { CliContext } from '../context.js';
 import { decisionColour, examples, painter, type Painter } from '../format.js';
 import { jsonListWriter } from '../json.js';
@@ -133,15 +133,7 @@ export const registerSr: Register = (program, wrap) => {
           if (read) {
             const answers = (await read.next()).value as VerifyAnswer[];
             if (interrupted) break;
-            const decided = gate.checkGroup(slice.map((f, j) => {
-              const a = answers[j]!;
-              return {
-                file: f,
-                read: () => 'malformed' in a
-                  ? { file: f, decision: 'malformed' as const, reasons: [], warnings: [], error: a.malformed, recorded: false }
-                  : inputFromAnswer(a, () => readInputFile(f, 'FILE', INPUT_LIMITS.duis)),
-              };
-            }), actor);
+            const decided = gate.checkGroup(slice.map((f, j) => ({ file: f, read: () => answerInput(f, answers[j]!, () => readInputFile(f, 'FILE', INPUT_LIMITS.duis)) })), actor);
             for (const d of decided) report.add(d);
             progress.update((done += slice.length));
             await new Promise<void>((resolve) => setImmediate(resolve));
