@@ -1,5 +1,5 @@
 // The one issuance pipeline (docs/issuance.md): CSR gate, RA policy, template, signer re-check + lint +
-// sign, then serial, certificate and audit record stored; all inside one transaction, so the decision
+// sign, then certificate, its key and audit record stored; all inside one transaction, so the decision
 // is made where its effects are written. One request or a batch go through the same steps; a batch
 // shares its commit.
 import { createHash } from 'node:crypto';
@@ -15,7 +15,7 @@ import type { UserIdRecord } from '../registry/parties.js';
 import { InputError, PolicyRefusal } from '../domain/errors.js';
 import type { Eui64 } from '../domain/eui.js';
 import type { ProfileName } from '../domain/profiles.js';
-import { insertCertificate, reserveSerial, spkiCertified, type CertificateRecord } from '../registry/certificates.js';
+import { checkCertifiedKeysAhead, insertCertificate, spkiCertified, type CertificateRecord } from '../registry/certificates.js';
 import { findOfficer } from '../registry/officers.js';
 import type { Registry } from '../registry/registry.js';
 import { decideIssuance, subjectOuFor } from './issuance-policy.js';
@@ -75,6 +75,19 @@ function checkedAnswer(a: CsrAnswer): { facts: CsrFacts; reasons: Reason[] } {
   return a;
 }
 
+/** Steps 1-2 of one request, here or by a CSR worker, with its key's fingerprint; a malformed CSR is its InputError. */
+type Gated = { facts: CsrFacts; reasons: Reason[]; spkiSha256: string } | InputError;
+
+function gate(req: IssueRequest, read: CsrAnswer | undefined): Gated {
+  try {
+    const g = read ? checkedAnswer(read) : csrGate(req.csr);
+    return { ...g, spkiSha256: spkiFingerprint(g.facts.spkiDer) };
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
+}
+
 export function spkiFingerprint(spkiDer: Buffer): string {
   return createHash('sha256').update(spkiDer).digest('hex');
 }
@@ -109,7 +122,7 @@ interface Planned {
 /** One request through steps 1-5 of docs/issuance.md: the decision and the template, nothing written (call inside the issuing transaction). */
 /**
  * Registry facts one issueCertificates call reads once: its transaction holds the write lock and
- * writes only serials, certificates and audit records, so a User ID or officer read for the first
+ * writes only certificates, certified keys and audit records, so a User ID or officer read for the first
  * request of a batch is what the last one would read too.
  */
 class BatchFacts {
@@ -129,9 +142,10 @@ class BatchFacts {
   }
 }
 
-function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: IssueRequest, now: Date, batch: { keys: Set<string>; facts: BatchFacts }, acting: OfficerActing | PolicyRefusal, read?: CsrAnswer): Planned {
-  // 1-2. CSR gate: parse (malformed input is exit 4) and the pure checks, here or by a CSR worker.
-  const { facts: csr, reasons: csrReasons } = read ? checkedAnswer(read) : csrGate(req.csr);
+function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: IssueRequest, now: Date, batch: { keys: Set<string>; facts: BatchFacts }, acting: OfficerActing | PolicyRefusal, gated: Gated): Planned {
+  // 1-2. CSR gate: parse (malformed input is exit 4) and the pure checks, done for the whole batch first.
+  if (gated instanceof InputError) throw gated;
+  const { facts: csr, reasons: csrReasons, spkiSha256 } = gated;
   // 3. Facts from the registry: the requesting officer is the one whose key signed (--officer, if
   //    given, must name them), then 4. the RA decision.
   requireClaimedOfficer(reg, req.officerId, (id) => batch.facts.officer(id));
@@ -142,7 +156,6 @@ function plan(reg: Registry, ca: IssuingAuthority, catalogue: Catalogue, req: Is
   const officer = batch.facts.officer(acting.officer.id);
   const role = catalogue.roles.get(userId.role)!;
   const profile = catalogue.profiles.get(req.profile)!;
-  const spkiSha256 = spkiFingerprint(csr.spkiDer);
   const reasons = decideIssuance({
     csrReasons,
     csrEui: csr.subjectEui,
@@ -190,6 +203,10 @@ export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue
     //    lints the exact bytes before signing them, in this thread or in its signing workers.
     const signing = ca.organisationBatch();
     const planned: Planned[] = new Array(reqs.length);
+    // 1-2 for every request first, so that the buckets of the keys the batch asks about (is this key
+    // certified?) are verified together, not one query a request.
+    const gated = reqs.map((req, index) => gate(req, read?.[index]));
+    checkCertifiedKeysAhead(reg, gated.flatMap((g) => (g instanceof InputError ? [] : [g.spkiSha256])));
     // 8. Store the serial, the certificate and its audit record, in request order as each is signed.
     const stored = (done: BatchSigned[]) => {
       for (const d of done) {
@@ -199,7 +216,7 @@ export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue
     reqs.forEach((req, index) => {
       try {
         // 1-5. The decision and the template, from the registry as it is inside this transaction.
-        const p = plan(reg, ca, catalogue, req, now, batch, actings.get(req)!, read?.[index]);
+        const p = plan(reg, ca, catalogue, req, now, batch, actings.get(req)!, gated[index]!);
         // 6. The serial goes on record with the certificate; nothing leaves this process before commit.
         planned[index] = p;
         signing.add(index, p.template, { role: p.role.code, profile: p.profile.name });
@@ -217,9 +234,8 @@ export function issueCertificates(reg: Registry, ca: IssuingAuthority, catalogue
   });
 }
 
-/** Stores the serial, the certificate and its audit record; returns the certificate as stored. */
+/** Stores the certificate (with its key, in certified_keys) and its audit record; returns the certificate as stored. */
 function store(reg: Registry, ca: IssuingAuthority, p: Planned, der: Buffer, now: Date): CertificateRecord {
-  reserveSerial(reg, p.serialHex, p.userId.eui, p.profile.name, now);
   const stored = {
     serial: p.serialHex,
     userId: p.userId.eui,

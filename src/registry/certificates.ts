@@ -1,4 +1,4 @@
-// Issued and registered Organisation Certificates, serial reservations and CRLs.
+// Issued and registered Organisation Certificates, the keys they certify, and CRLs.
 import { createHash } from 'node:crypto';
 import type { Eui64 } from '../domain/eui.js';
 import { IntegrityError } from '../domain/errors.js';
@@ -70,20 +70,20 @@ function toRecord(r: Row): CertificateRecord {
   };
 }
 
-export function reserveSerial(reg: Registry, serial: string, userId: Eui64, profile: ProfileName, at: Date): void {
-  const row = { serial, user_id: userId, profile, reserved_at: at.toISOString() };
-  // Sealed in the INSERT itself and its digest moved here (serials is WRITER_NOTED: no trigger calls back): issuance writes one of these per certificate.
-  const mac = reg.rows.sealValue('serials', row);
-  const { lastInsertRowid } = reg.stmt('INSERT INTO serials (serial, user_id, profile, reserved_at, row_mac) VALUES (?, ?, ?, ?, ?)').run(row.serial, row.user_id, row.profile, row.reserved_at, mac);
-  reg.rows.wrote('serials', null, null, lastInsertRowid, mac);
-}
-
-export function serialExists(reg: Registry, serial: string): boolean {
-  return reg.stmt('SELECT 1 FROM serials WHERE serial = ? UNION SELECT 1 FROM certificates WHERE serial = ?').get(serial, serial) !== undefined;
-}
-
+/**
+ * The serial of the certificate that certified this key (SPKI SHA-256), if any. Looked up in
+ * certified_keys, which is tallied by the key's hash: a certificate (and its key row) deleted outside
+ * smki is refused here (exit 5), so its key cannot be certified a second time unnoticed.
+ */
 export function spkiCertified(reg: Registry, spkiSha256: string): string | undefined {
-  return (reg.rows.check('certificates', reg.stmt('SELECT * FROM certificates WHERE spki_sha256 = ?').get(spkiSha256)) as { serial: string } | undefined)?.serial;
+  const r = reg.rows.check('certified_keys', reg.stmt('SELECT * FROM certified_keys WHERE spki_sha256 = ?').get(spkiSha256) as { serial: string } | undefined);
+  if (!r) reg.rows.checkAbsent('certified_keys', spkiSha256);
+  return r?.serial;
+}
+
+/** For a batch that will ask spkiCertified of each of these keys: their buckets verified together (a query a chunk, not one a key). */
+export function checkCertifiedKeysAhead(reg: Registry, spkiSha256s: Iterable<string>): void {
+  reg.rows.checkKeysAhead('certified_keys', spkiSha256s);
 }
 
 export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'status' | 'revokedAt' | 'revocationReason' | 'solrEventId'>): void {
@@ -93,7 +93,7 @@ export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'sta
     key_hash: keyHash(c.serial),
   };
   // Sealed in the INSERT itself (no sealing UPDATE that writes the row, DER and all, a second time) and
-  // its digest moved here (certificates is WRITER_NOTED: no trigger calls back).
+  // its digest moved here (certificates and certified_keys are WRITER_NOTED: no trigger calls back).
   const mac = reg.rows.sealValue('certificates', row);
   reg
     .stmt(
@@ -102,6 +102,10 @@ export function insertCertificate(reg: Registry, c: Omit<CertificateRecord, 'sta
     )
     .run(row.serial, row.user_id, row.profile, row.role_ou, row.key_usage, row.spki_sha256, row.issuer_der, row.not_before, row.not_after, row.der, row.source, row.officer_id, row.created_at, row.status, row.key_hash, mac);
   reg.rows.wrote('certificates', null, null, row.key_hash, mac);
+  const key = { spki_sha256: c.spkiSha256, serial: c.serial, key_hash: keyHash(c.spkiSha256) };
+  const keyMac = reg.rows.sealValue('certified_keys', key);
+  reg.stmt('INSERT INTO certified_keys (spki_sha256, serial, key_hash, row_mac) VALUES (?, ?, ?, ?)').run(key.spki_sha256, key.serial, key.key_hash, keyMac);
+  reg.rows.wrote('certified_keys', null, null, key.key_hash, keyMac);
 }
 
 export function findCertificate(reg: Registry, serial: string): CertificateRecord | undefined {

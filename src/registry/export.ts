@@ -12,10 +12,10 @@ import { MIGRATIONS } from './migrations.js';
 import type { Driver } from './driver.js';
 import type { Registry } from './registry.js';
 import { databasePassword } from './database.js';
-import { PG_BASELINE, PG_BASELINE_VERSION } from './pg-baseline.js';
+import { PG_BASELINE_VERSION } from './pg-baseline.js';
 import { parsePostgresUrl, PgDriver } from './pg-driver.js';
-import { pgSealingDdl } from './pg-sealing.js';
-import { PROTECTED_TABLES, RowGuard } from './row-mac.js';
+import { pgBaselineDdl, pgMigrationDdl } from './pg-schema.js';
+import { RowGuard } from './row-mac.js';
 import { SqliteDriver } from './sqlite-driver.js';
 import { readAuditKey } from './home.js';
 
@@ -142,12 +142,11 @@ export function copySqliteIntoPg(source: Driver, target: ExportTarget): Exported
     db.transaction(() => {
       const n = pgTables(db);
       if (n > 0) throw new InputError(`--to: ${target.location} is not empty (it holds ${n} table(s)): export only into a new or empty schema`);
-      for (const sql of [...PG_BASELINE, ...pgSealingDdl(PROTECTED_TABLES)]) db.exec(sql);
+      for (const sql of pgBaselineDdl()) db.exec(sql);
       db.setSchemaVersion(PG_BASELINE_VERSION);
       // The migrations after the baseline, in their PostgreSQL form, as a new PostgreSQL home gets them.
       for (const m of MIGRATIONS.filter((x) => x.version > PG_BASELINE_VERSION)) {
-        if (m.pg === undefined) throw new Error(`migration ${m.version} (${m.name}) has no PostgreSQL SQL`);
-        db.exec(m.pg);
+        for (const sql of pgMigrationDdl(m)) db.exec(sql);
         db.setSchemaVersion(m.version);
       }
       for (const t of sqliteTables(source)) {

@@ -35,8 +35,13 @@ BEGIN
     CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END, CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END);
   RETURN NULL;
 END $f$`,
-    ...tables.map((t) => `CREATE TRIGGER smki_note_change AFTER INSERT OR UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION smki_note_change()`),
+    ...tables.map(noteChangeTrigger),
   ];
+}
+
+/** The trigger that records a protected table's changes for sealing (created with the table). */
+export function noteChangeTrigger(table: string): string {
+  return `CREATE TRIGGER smki_note_change AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION smki_note_change()`;
 }
 
 interface Change {

@@ -15,9 +15,8 @@ import type { Driver, Statement } from './driver.js';
 import { SqliteDriver } from './sqlite-driver.js';
 import { databaseChoice, databasePassword, homeDatabase, newHomeTarget, writeHomeDatabase } from './database.js';
 import { PgDriver, type PgTarget } from './pg-driver.js';
-import { PG_BASELINE, PG_BASELINE_VERSION } from './pg-baseline.js';
-import { pgSealingDdl } from './pg-sealing.js';
-import { PROTECTED_TABLES } from './row-mac.js';
+import { PG_BASELINE_VERSION } from './pg-baseline.js';
+import { pgBaselineDdl, pgMigrationDdl } from './pg-schema.js';
 
 // CommonJS with a native addon: required directly (start-up time), not through the ESM loader's export scan.
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
@@ -270,7 +269,8 @@ export class Registry {
       // PostgreSQL has the table from migration 14 but keeps its tallies from PG_BUCKETS_VERSION on.
       const bucketsBefore = this.db.tableExists('integrity_buckets') && (this.db.dialect === 'sqlite' || current >= PG_BUCKETS_VERSION);
       const reseal = integrityBefore ? [...new Set(pending.flatMap((m) => m.reseal ?? []))] : [];
-      for (const t of reseal) {
+      const verified = integrityBefore ? [...new Set(pending.flatMap((m) => [...(m.reseal ?? []), ...(m.verify ?? [])]))] : [];
+      for (const t of verified) {
         const problems = this.rows.tableProblems(t);
         if (problems.length) throw new IntegrityError(`registry tampered: table ${t}: ${problems[0]!.problem}; not migrated`);
       }
@@ -279,12 +279,11 @@ export class Registry {
         if (this.db.dialect === 'postgres') {
           // PostgreSQL starts at its baseline (the schema at that version); later migrations carry their own SQL.
           if (m.version <= PG_BASELINE_VERSION) {
-            for (const sql of [...PG_BASELINE, ...pgSealingDdl(PROTECTED_TABLES)]) this.db.exec(sql);
+            for (const sql of pgBaselineDdl()) this.db.exec(sql);
             this.db.setSchemaVersion(PG_BASELINE_VERSION);
             continue;
           }
-          if (m.pg === undefined) throw new Error(`migration ${m.version} (${m.name}) has no PostgreSQL SQL`);
-          if (m.pg.trim()) this.db.exec(m.pg);
+          for (const sql of pgMigrationDdl(m)) this.db.exec(sql);
         } else if (m.sql.trim()) this.db.exec(m.sql);
         this.db.setSchemaVersion(m.version);
       }

@@ -11,7 +11,7 @@
 // its rowid and its bucket (a rowid range of at most 64 rows) is checked against its tally, so a row
 // put back whole from an older copy, with its old valid MAC, is refused on read without scanning the
 // table. A deletion is found the same way where a reader asks for it (`checkTable` on a small table;
-// on the large keyed tables, devices and certificates, `checkAbsent` checks the bucket that a key
+// on the large keyed tables, devices, certificates and certified_keys, `checkAbsent` checks the bucket that a key
 // that was not found names: those tables are tallied by a key_hash column, src/registry/key-hash.ts).
 //
 // Sealing is automatic: TEMP triggers, which exist only on smki's own connection, recompute a row's
@@ -36,6 +36,7 @@ import { installPgSealing } from './pg-sealing.js';
 import { PG_BUCKETS_VERSION } from './migrations.js';
 import { IntegrityError } from '../domain/errors.js';
 import { BUCKET_BITS, KEY_HASH_COLUMN, keyHash } from './key-hash.js';
+import { inChunks } from '../util/chunks.js';
 
 /** Tables whose rows decisions rely on. New security tables are added here (see above). */
 export const PROTECTED_TABLES: readonly string[] = [
@@ -50,6 +51,7 @@ export const PROTECTED_TABLES: readonly string[] = [
   'ca_certificate_history',
   'serials',
   'certificates',
+  'certified_keys',
   'crls',
   'devices',
   'adt_files',
@@ -76,11 +78,12 @@ export const HOT_TABLES: ReadonlySet<string> = new Set(['sr_decisions', 'replay_
 /**
  * Tables whose writers set row_mac themselves and report the change (`wrote`, `wroteInserts`), so no
  * trigger calls back into JS per row: the hot tables, devices (a device import writes a million rows
- * in one statement after another, src/registry/devices.ts), and the serials and certificates issuance
- * inserts (src/registry/certificates.ts). A write that leaves row_mac NULL or unchanged is still
+ * in one statement after another, src/registry/devices.ts), and the certificates and certified_keys
+ * inserts of issuance and registration (src/registry/certificates.ts; serials, written by issuance
+ * before schema 19, likewise). A write that leaves row_mac NULL or unchanged is still
  * sealed by trigger, its digest moved in the same call.
  */
-export const WRITER_NOTED_TABLES: ReadonlySet<string> = new Set([...HOT_TABLES, 'devices', 'serials', 'certificates']);
+export const WRITER_NOTED_TABLES: ReadonlySet<string> = new Set([...HOT_TABLES, 'devices', 'serials', 'certificates', 'certified_keys']);
 
 /**
  * WITHOUT ROWID tables tallied by bucket all the same, by an integer column that orders them as their
@@ -91,10 +94,11 @@ const BUCKET_COLUMNS: Readonly<Record<string, string>> = { adt_minute_counts: 'm
 
 /**
  * Large rowid tables looked up by key and tallied by their key_hash column (from migration
- * 18, src/registry/key-hash.ts): a look-up that finds nothing checks the bucket its key names
- * (`checkAbsent`), so a row deleted outside smki is refused, not read as unknown.
+ * 18, src/registry/key-hash.ts; certified_keys, by SPKI digest, from 19): a look-up that finds
+ * nothing checks the bucket its key names (`checkAbsent`), so a row deleted outside smki is
+ * refused, not read as unknown.
  */
-export const KEY_HASHED_TABLES: ReadonlySet<string> = new Set(['devices', 'certificates']);
+export const KEY_HASHED_TABLES: ReadonlySet<string> = new Set(['devices', 'certificates', 'certified_keys']);
 
 const MAC_BYTES = 16;
 /** Buckets verified by one query of checkBatch (the chunk a long list is read in names at most this many). */
@@ -801,6 +805,25 @@ export class RowGuard {
     }
     for (const r of rows) this.check(table, r);
     return rows;
+  }
+
+  /**
+   * checkAbsent ahead of a batch that looks up many keys of a KEY_HASHED_TABLES table (issuance asking
+   * whether each CSR's key is certified): the buckets the keys name are verified in one query each
+   * BATCH_BUCKETS, so that each look-up, found or not, then meets a bucket already verified.
+   */
+  checkKeysAhead(table: string, keys: Iterable<string>): void {
+    if (!this.enabled || !this.hasBuckets()) return;
+    this.syncEpoch();
+    const shape = this.shape(table);
+    if (shape.bucketColumn !== KEY_HASH_COLUMN || this.tablesVerified.has(table)) return;
+    const verified = this.bucketsVerified.get(table);
+    const todo = new Set<number>();
+    for (const k of keys) {
+      const b = bucketOf(keyHash(k));
+      if (!verified?.has(b)) todo.add(b);
+    }
+    for (const chunk of inChunks(todo, BATCH_BUCKETS)) this.consistently(() => this.verifyBucketSet(table, shape, chunk));
   }
 
   /** verifyBucket for each of `buckets` (of a KEY_HASHED_TABLES table, whose key_hash is bucket << BUCKET_BITS), in one query. */

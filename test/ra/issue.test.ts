@@ -30,7 +30,7 @@ describe('ra/issue: the issuance pipeline', () => {
   });
   after(() => { reg.close(); s.cleanup(); });
 
-  it('a crash between signing and storing leaves nothing half-done: no certificate, no serial, no audit record', async () => {
+  it('a crash between signing and storing leaves nothing half-done: no certificate, no certified key, no audit record', async () => {
     const csr = (await makeCsr({ eui: SRP })).der;
     const before = listCertificates(reg).length;
     const audit = reg.audit.tail(1)[0]!.seq;
@@ -42,8 +42,9 @@ describe('ra/issue: the issuance pipeline', () => {
       ca.signOrganisationCertificate = original;
     }
     assert.equal(listCertificates(reg).length, before);
-    const reserved = reg.db.prepare('SELECT COUNT(*) AS n FROM serials WHERE serial NOT IN (SELECT serial FROM certificates)').get() as { n: number };
-    assert.equal(reserved.n, 0);
+    const keys = reg.db.prepare('SELECT COUNT(*) AS n FROM certified_keys WHERE serial NOT IN (SELECT serial FROM certificates)').get() as { n: number };
+    assert.equal(keys.n, 0);
+    assert.equal((reg.db.prepare('SELECT COUNT(*) AS n FROM certified_keys').get() as { n: number }).n, before);
     assert.equal(reg.audit.tail(1)[0]!.seq, audit);
     assert.deepEqual(reg.audit.verify().problems, []);
     // The same CSR can be issued afterwards: nothing half-done blocks it.
@@ -94,14 +95,14 @@ describe('ra/issue: the issuance pipeline', () => {
     assert.deepEqual(reg.audit.verify().problems, []);
   });
 
-  it('a LINT_FAILED refusal leaves no serial reservation and no audit record', async () => {
+  it('a LINT_FAILED refusal leaves no certified key and no audit record', async () => {
     // A 65-character CN passes the RA but not the signer's lint (RFC 5280 ub-common-name).
     const csr = (await makeCsr({ eui: SRP, commonName: 'x'.repeat(65) })).der;
-    const serials = (reg.db.prepare('SELECT COUNT(*) AS n FROM serials').get() as { n: number }).n;
+    const keys = (reg.db.prepare('SELECT COUNT(*) AS n FROM certified_keys').get() as { n: number }).n;
     const audit = reg.audit.tail(1)[0]!.seq;
     assert.throws(() => issueCertificate(reg, ca, catalogue, { csr, profile: 'xml-sign', party: srp, officerId: s.aro, officer: officerSignerOf(s.home, s.aro) }),
       (e: Error) => e instanceof PolicyRefusal && e.reasons.some((r) => r.code === 'LINT_FAILED'));
-    assert.equal((reg.db.prepare('SELECT COUNT(*) AS n FROM serials').get() as { n: number }).n, serials);
+    assert.equal((reg.db.prepare('SELECT COUNT(*) AS n FROM certified_keys').get() as { n: number }).n, keys);
     assert.equal(reg.audit.tail(1)[0]!.seq, audit);
   });
 

@@ -4,7 +4,7 @@ import { IntegrityError } from '../../src/domain/errors.js';
 import { importDevices } from '../../src/ra/devices.js';
 import { checkDevicesAhead, findDevice } from '../../src/registry/devices.js';
 import { Registry } from '../../src/registry/registry.js';
-import { RowGuard } from '../../src/registry/row-mac.js';
+import { bucketQueries } from '../support/bucket-queries.js';
 import { buildFixture, DEVICE_HEADER, SUPPLIER, SUPPLIER_GAS, type Fixture } from '../support/devices-adt.js';
 import { operatorSigner } from '../support/keys.js';
 import { outsideRun } from '../support/query.js';
@@ -12,23 +12,6 @@ import { outsideRun } from '../support/query.js';
 // EUIs whose last four hex digits differ: each Device in a key-hash bucket of its own.
 const eui = (i: number) => `00DB5000${i.toString(16).toUpperCase().padStart(8, '0')}` as Eui64;
 const DEVICES = 600;
-
-/** Counts the RowGuard's bucket queries (one bucket each, or a set of buckets at once) while `fn` runs. */
-function bucketQueries(fn: () => void): { single: number; sets: number } {
-  const proto = RowGuard.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const single = proto.verifyBucket!;
-  const sets = proto.verifyBucketSet!;
-  const n = { single: 0, sets: 0 };
-  proto.verifyBucket = function (this: unknown, ...a: unknown[]) { n.single++; return single.apply(this, a); };
-  proto.verifyBucketSet = function (this: unknown, ...a: unknown[]) { n.sets++; return sets.apply(this, a); };
-  try {
-    fn();
-  } finally {
-    proto.verifyBucket = single;
-    proto.verifyBucketSet = sets;
-  }
-  return n;
-}
 
 describe('registry/devices: Devices checked ahead of a group of gate decisions', () => {
   let f: Fixture;

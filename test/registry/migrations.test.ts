@@ -19,6 +19,7 @@ import { PROTECTED_TABLES, RowGuard } from '../../src/registry/row-mac.js';
 import { findSolrEvent, revocationEventForSupplier } from '../../src/registry/solr.js';
 import { findUserId } from '../../src/registry/parties.js';
 import { findDevice } from '../../src/registry/devices.js';
+import { insertCertificate, spkiCertified } from '../../src/registry/certificates.js';
 import { passphraseFile, smki, tempDir } from '../support/cli.js';
 import { SqliteDriver } from '../../src/registry/sqlite-driver.js';
 import { PG_BUCKETS_VERSION } from '../../src/registry/migrations.js';
@@ -40,8 +41,10 @@ function newHome(dir: string): { paths: ReturnType<typeof homePaths>; reg: Regis
   return { paths, reg: Registry.create(paths, AUDIT_KEY) };
 }
 
-/** What migration 18 added (SQLite), taken away again to make a home of an earlier schema. */
-const KEY_HASHED_BACK = 'DROP INDEX devices_key_hash; ALTER TABLE devices DROP COLUMN key_hash; DROP INDEX certificates_key_hash; ALTER TABLE certificates DROP COLUMN key_hash;';
+/** What migration 19 added (SQLite), taken away again: for homes with no certificates, whose certified_keys digest is that of an empty table. */
+const CERTIFIED_KEYS_BACK = 'DROP TABLE certified_keys;';
+/** What migrations 18 and 19 added (SQLite), taken away again to make a home of an earlier schema. */
+const KEY_HASHED_BACK = `${CERTIFIED_KEYS_BACK} DROP INDEX devices_key_hash; ALTER TABLE devices DROP COLUMN key_hash; DROP INDEX certificates_key_hash; ALTER TABLE certificates DROP COLUMN key_hash;`;
 const SUPPLIER = '90B3D51F30010000';
 const SRP = '90B3D51F300C0001';
 const T = '2026-11-20T10:00:00.000Z';
@@ -326,5 +329,75 @@ describe('registry migration 18: devices and certificates tallied by key hash', 
     const home = homeAt17('deleted', "DELETE FROM devices WHERE eui = '00DB000000000007'");
     assert.throws(() => Registry.open(home), (e: unknown) => e instanceof IntegrityError && /table devices/.test(e.message));
     assert.equal(query<{ user_version: number }>(home, 'PRAGMA user_version')[0]!.user_version, 17);
+  });
+});
+
+describe('registry migration 19: certified keys in a table of their own', function () {
+  this.timeout(120_000);
+  const t = tempDir('smki-migrate-19-');
+  after(() => t.cleanup());
+  const spki = (n: number) => `${n.toString(16).padStart(60, '0')}${(0x1000 + n).toString(16)}`;
+  const serial = (n: number) => `6E${n.toString(16).padStart(30, '0')}`.toUpperCase();
+
+  /** A SQLite home with 100 certificates, as smki at schema 18 left it (no certified_keys). `edit` runs outside smki first. */
+  function homeAt18(name: string, edit?: string): string {
+    const { paths, reg } = newHome(join(t.dir, name));
+    try {
+      reg.tx(() => {
+        reg.db.prepare("INSERT INTO parties (id, name, created_at) VALUES (1, 'Shared Resources', ?)").run(T);
+        reg.db.prepare("INSERT INTO user_ids (eui, party_id, created_at, role_count) VALUES (?, 1, ?, 1)").run(SRP, T);
+        reg.db.prepare("INSERT INTO user_id_roles (eui, role, acting_for, created_at) VALUES (?, 'SC', NULL, ?)").run(SRP, T);
+        for (let n = 0; n < 100; n++) {
+          insertCertificate(reg, {
+            serial: serial(n), userId: SRP as Eui64, profile: 'xml-sign', roleOu: '87', keyUsage: 'digitalSignature', spkiSha256: spki(n),
+            issuerDer: Buffer.from('issuer'), notBefore: T, notAfter: T, der: Buffer.from(`cert ${n}`), source: 'issued', officerId: null, createdAt: T,
+          });
+        }
+        reg.audit.append(new Date(T), { name: 'test' } as never, 'cert.issue', 'many', {});
+      });
+    } finally {
+      reg.close();
+    }
+    const db = new Database(paths.db);
+    try {
+      // Back to 18: no certified_keys, its digest and tallies gone, the state bound to the audit head again.
+      db.exec("DROP TABLE certified_keys; DELETE FROM integrity_digests WHERE name = 'certified_keys'; DELETE FROM integrity_buckets WHERE name = 'certified_keys'");
+      const guard = new RowGuard(new SqliteDriver(db, paths.db), AUDIT_KEY);
+      db.transaction(() => guard.flush(db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string }, true))();
+      db.pragma('user_version = 18');
+      if (edit) db.exec(edit);
+    } finally {
+      db.close();
+    }
+    return paths.dir;
+  }
+
+  sqliteIt("a home at schema 18 gets every certificate's key, sealed and tallied: verify passes, and a key deleted later is refused where issuance looks it up", () => {
+    const home = homeAt18('ok');
+    const reg = Registry.open(home);
+    try {
+      assert.equal(reg.schemaVersion(), Math.max(...MIGRATIONS.map((m) => m.version)));
+      assert.deepEqual(reg.verify().problems, []);
+      assert.equal(reg.tx(() => spkiCertified(reg, spki(42))), serial(42));
+    } finally {
+      reg.close();
+    }
+    assert.equal(query<{ n: number }>(home, 'SELECT count(*) AS n FROM certified_keys')[0]!.n, 100);
+    const db = new Database(homePaths(home).db);
+    db.exec(`DELETE FROM certified_keys WHERE serial = '${serial(42)}'; DELETE FROM certificates WHERE serial = '${serial(42)}'`);
+    db.close();
+    const after19 = Registry.open(home);
+    try {
+      assert.throws(() => after19.tx(() => spkiCertified(after19, spki(42))), (e: unknown) => e instanceof IntegrityError && /table certified_keys/.test(e.message));
+    } finally {
+      after19.close();
+    }
+  });
+
+  sqliteIt("a certificate's key edited outside smki at schema 18: migration 19 refuses (IntegrityError) rather than copy it, nothing is migrated", () => {
+    const home = homeAt18('edited', `UPDATE certificates SET spki_sha256 = '${'f'.repeat(64)}' WHERE serial = '${serial(0)}'`);
+    assert.throws(() => Registry.open(home), (e: unknown) => e instanceof IntegrityError && /table certificates/.test(e.message));
+    assert.equal(query<{ user_version: number }>(home, 'PRAGMA user_version')[0]!.user_version, 18);
+    assert.equal(query(home, "SELECT 1 FROM sqlite_schema WHERE name = 'certified_keys'").length, 0);
   });
 });

@@ -410,10 +410,31 @@ describe('registry/tamper (more tables): state edited outside smki', function ()
     });
   });
 
-  describe('serials', () => {
-    // A reserved serial is read for its existence only (serials are 16 random octets): verify finds the edit.
-    it("a reserved serial's User ID edited: verify 5", async () => {
-      await verifyNames(tampered(undefined, ["UPDATE serials SET user_id = '90B3D51F30030000' WHERE rowid = 1"]), 'serials');
+  describe('certified_keys (and serials, written before schema 19)', () => {
+    // Issuance asks certified_keys whether a CSR's key is certified already: the SRP's own CSR again.
+    const issueAgain = () => ['cert', 'issue', '--csr', join(g.dir, 'srp-xml.csr'), '--profile', 'xml-sign', '--party', SRP, '--officer', g.aro, '--passphrase-file', g.pass];
+
+    it("the SRP's certificate deleted with its key's row: verify 5, issuing its CSR again refuses (5) instead of certifying the key a second time", async () => {
+      const serial = g.srp.cert.serialHex;
+      const t = tampered(undefined, ['DELETE FROM certified_keys WHERE serial = ?', serial], ['DELETE FROM certificates WHERE serial = ?', serial]);
+      await verifyNames(t, 'certified_keys');
+      await refused(t, issueAgain(), 'certified_keys');
+    });
+
+    it("a certified key's serial edited: verify 5 naming the row, issuing its CSR again refuses (5)", async () => {
+      const t = tampered(undefined, ["UPDATE certified_keys SET serial = '00' WHERE serial = ?", g.srp.cert.serialHex]);
+      await verifyNames(t, 'certified_keys', /spki_sha256=/);
+      await refused(t, issueAgain(), 'certified_keys');
+    });
+
+    it('untouched, the same CSR is refused as already certified (3), not as tampering', async () => {
+      const r = await fresh().run([...issueAgain(), '--json']);
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`CSR_KEY_REUSED[\\s\\S]*certified by serial ${g.srp.cert.serialHex}`));
+    });
+
+    it('a serial row put in outside smki (nothing writes serials now; its rows from before are verified): verify 5', async () => {
+      await verifyNames(tampered(undefined, ["INSERT INTO serials (serial, user_id, profile, reserved_at) VALUES ('7F00', '90B3D51F30030000', 'xml-sign', '2026-11-01T00:00:00.000Z')"]), 'serials');
     });
   });
 

@@ -7,6 +7,9 @@ import { Registry } from '../../src/registry/registry.js';
 import { WRITER_NOTED_TABLES, KEY_HASHED_TABLES } from '../../src/registry/row-mac.js';
 import { keyHash } from '../../src/registry/key-hash.js';
 
+/** The key column of each KEY_HASHED_TABLES table. */
+const KEY_OF: Record<string, string> = { devices: 'eui', certificates: 'serial', certified_keys: 'spki_sha256' };
+
 /** A 16-octet serial for certificate `i` of a bulk batch (top bit clear, like issued serials). */
 export function bulkSerial(tag: number, i: number): string {
   return `${(0x40 + tag).toString(16).padStart(2, '0')}${i.toString(16).padStart(30, '0')}`.toUpperCase();
@@ -32,7 +35,7 @@ export function addBulkCertificates(home: string, opts: { userId: string; count:
         profile: 'xml-sign',
         role_ou: '87',
         key_usage: 'digitalSignature',
-        spki_sha256: createHash('sha256').update(serial).digest('hex'),
+        spki_sha256: bulkSpki(serial),
         issuer_der: Buffer.from([0x30, 0x00]),
         not_before: iso,
         not_after: '2027-11-01T00:00:00.000Z',
@@ -46,7 +49,16 @@ export function addBulkCertificates(home: string, opts: { userId: string; count:
       };
     }
   })(), { at, subject: opts.userId });
+  // Each certificate's key, as insertCertificate records it with the certificate.
+  bulkInsert(home, 'certified_keys', (function* () {
+    for (const serial of serials) yield { spki_sha256: bulkSpki(serial), serial };
+  })(), { at, subject: opts.userId });
   return serials;
+}
+
+/** The stand-in SPKI SHA-256 of a bulk certificate. */
+function bulkSpki(serial: string): string {
+  return createHash('sha256').update(serial).digest('hex');
 }
 
 /** Adds `count` Devices (ESME, SMETS2) registered to `supplier`, EUIs 00DB000000000000 upwards. */
@@ -72,8 +84,8 @@ function bulkInsert(home: string, table: string, rows: Iterable<Record<string, u
     reg.tx(() => {
       let count = 0;
       for (const row of rows) {
-        // Devices and certificates are tallied by their key's hash (which their rows carry), the other tables by rowid.
-        const keyed = KEY_HASHED_TABLES.has(table) ? { key_hash: keyHash(String(table === 'devices' ? row.eui : row.serial)) } : {};
+        // Devices, certificates and certified keys are tallied by their key's hash (which their rows carry), the other tables by rowid.
+        const keyed = KEY_HASHED_TABLES.has(table) ? { key_hash: keyHash(String(row[KEY_OF[table]!])) } : {};
         const full: Record<string, unknown> = { ...row, ...keyed };
         const values = columns.map((c) => full[c] ?? null);
         const mac = reg.rows.mac(table, values);
