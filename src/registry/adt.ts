@@ -2,6 +2,7 @@
 // kept as superseded, with their per-Service-Reference-Variant thresholds.
 import type { Eui64 } from '../domain/eui.js';
 import type { Registry } from './registry.js';
+import { checkJoinedParty, JOINED_PARTY, type JoinedPartyRow } from './parties.js';
 
 export type AdtStatus = 'active' | 'superseded';
 
@@ -25,10 +26,8 @@ export interface AdtRecord {
   thresholds: AdtThreshold[];
 }
 
-interface Row {
+interface Row extends JoinedPartyRow {
   id: string;
-  party_id: number;
-  party_name: string;
   supplier_eui: string;
   officer_id: string;
   submitted_at: string;
@@ -38,7 +37,7 @@ interface Row {
   superseded_by: string | null;
 }
 
-const SELECT = `SELECT a.*, p.name AS party_name FROM adt_files a JOIN parties p ON p.id = a.party_id`;
+const SELECT = `SELECT a.*, ${JOINED_PARTY} FROM adt_files a JOIN parties p ON p.id = a.party_id`;
 
 function thresholdsOf(reg: Registry, id: string): AdtThreshold[] {
   requireAdtTables(reg);
@@ -58,6 +57,7 @@ interface ThresholdRow {
 
 function toRecord(reg: Registry, r: Row): AdtRecord {
   reg.rows.check('adt_files', r);
+  checkJoinedParty(reg, r);
   return {
     id: r.id,
     partyId: r.party_id,

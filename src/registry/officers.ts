@@ -1,5 +1,6 @@
 // Senior and Authorised Responsible Officers, with their status history.
 import type { Registry } from './registry.js';
+import { checkJoinedParty, JOINED_PARTY, type JoinedPartyRow } from './parties.js';
 
 export type OfficerKind = 'sro' | 'aro';
 export type OfficerStatus = 'nominated' | 'active' | 'suspended' | 'revoked';
@@ -20,10 +21,8 @@ export interface OfficerRecord {
   publicKey: Buffer | null;
 }
 
-interface Row {
+interface Row extends JoinedPartyRow {
   id: string;
-  party_id: number;
-  party_name: string;
   kind: OfficerKind;
   name: string;
   status: OfficerStatus;
@@ -35,7 +34,7 @@ interface Row {
   public_key: Buffer | null;
 }
 
-const SELECT = `SELECT o.*, p.name AS party_name FROM officers o JOIN parties p ON p.id = o.party_id`;
+const SELECT = `SELECT o.*, ${JOINED_PARTY} FROM officers o JOIN parties p ON p.id = o.party_id`;
 
 function toRecord(r: Row): OfficerRecord {
   return {
@@ -56,19 +55,19 @@ function toRecord(r: Row): OfficerRecord {
 
 export function findOfficer(reg: Registry, id: string): OfficerRecord | undefined {
   const r = reg.rows.check('officers', reg.stmt(`${SELECT} WHERE o.id = ? COLLATE NOCASE`).get(id) as Row | undefined);
-  return r && toRecord(r);
+  return r && toRecord(checkJoinedParty(reg, r));
 }
 
 /** The officers registered with this key (one, unless the registry was edited), each row checked. */
 export function officersWithKey(reg: Registry, keyId: string): OfficerRecord[] {
-  return reg.rows.checkAll('officers', reg.stmt(`${SELECT} WHERE o.key_id = ? ORDER BY o.rowid`).all(keyId) as Row[]).map(toRecord);
+  return reg.rows.checkAll('officers', reg.stmt(`${SELECT} WHERE o.key_id = ? ORDER BY o.rowid`).all(keyId) as Row[]).map((r) => toRecord(checkJoinedParty(reg, r)));
 }
 
 export function listOfficers(reg: Registry, partyId?: number): OfficerRecord[] {
   const rows = (partyId === undefined
     ? reg.stmt(`${SELECT} ORDER BY o.rowid`).all()
     : reg.stmt(`${SELECT} WHERE o.party_id = ? ORDER BY o.rowid`).all(partyId)) as Row[];
-  return reg.rows.checkAll('officers', rows).map(toRecord);
+  return reg.rows.checkAll('officers', rows).map((r) => toRecord(checkJoinedParty(reg, r)));
 }
 
 export function insertOfficer(

@@ -18,18 +18,35 @@ export interface UserIdRecord {
   createdAt: string;
 }
 
-interface Row {
+interface Row extends JoinedPartyRow {
   eui: string;
-  party_id: number;
-  party_name: string;
   roles: string;
   acting_for: string | null;
   created_at: string;
   role_count: number | null;
 }
 
+/** What a join reads of a Party beside another table's row: its name and the rest its row MAC covers. */
+export const JOINED_PARTY = 'p.name AS party_name, p.created_at AS party_created_at, p.row_mac AS party_row_mac';
+
+export interface JoinedPartyRow {
+  party_id: number;
+  party_name: string;
+  party_created_at: string;
+  party_row_mac: Buffer | null;
+}
+
+/**
+ * The Party a row was read with (JOINED_PARTY) is as smki wrote it: a Party renamed outside smki is
+ * refused (exit 5) wherever its name is shown or recorded beside a User ID, officer or ADT file.
+ */
+export function checkJoinedParty<T extends JoinedPartyRow>(reg: Registry, r: T): T {
+  reg.rows.check('parties', { id: r.party_id, rowid: r.party_id, name: r.party_name, created_at: r.party_created_at, row_mac: r.party_row_mac });
+  return r;
+}
+
 // One row per User ID, its roles in registration order.
-const SELECT = `SELECT u.eui, u.party_id, p.name AS party_name, u.created_at, u.role_count, u.row_mac,
+const SELECT = `SELECT u.eui, u.party_id, ${JOINED_PARTY}, u.created_at, u.role_count, u.row_mac,
     (SELECT string_agg(role, ',' ORDER BY r.created_at, r.rowid) FROM user_id_roles r WHERE r.eui = u.eui) AS roles,
     (SELECT acting_for FROM user_id_roles r WHERE r.eui = u.eui AND r.acting_for IS NOT NULL) AS acting_for
   FROM user_ids u JOIN parties p ON p.id = u.party_id`;
@@ -41,6 +58,7 @@ const SELECT = `SELECT u.eui, u.party_id, p.name AS party_name, u.created_at, u.
  */
 function checked(reg: Registry, r: Row): Row {
   reg.rows.check('user_ids', r);
+  checkJoinedParty(reg, r);
   const roles = reg.rows.checkAll('user_id_roles', reg.stmt('SELECT * FROM user_id_roles WHERE eui = ?').all(r.eui));
   if (reg.rows.enabled && Number(r.role_count) !== roles.length) {
     throw integrityError([{ table: 'user_id_roles', row: `eui=${r.eui}`, problem: `${roles.length} role row(s) where smki wrote ${String(r.role_count)} (deleted outside smki)` }]);

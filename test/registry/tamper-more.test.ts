@@ -471,5 +471,18 @@ describe('registry/tamper (more tables): state edited outside smki', function ()
       await verifyNames(t, 'parties');
       await refused(t, ['party', 'add', '--name', 'Mallory Ltd', '--role', 'SC', '--eui', '90B3D51F300C0009', '--acting-for', SUPPLIER], 'parties');
     });
+
+    // The name read beside a User ID, an officer or an ADT file (a join) is checked with the Party's own row.
+    it("the SRP's Party renamed: its name is not shown or recorded beside its User ID, officers or ADT files (exit 5)", async () => {
+      const t = tampered(undefined, ["UPDATE parties SET name = 'Mallory Ltd' WHERE name = 'Shared Resources Ltd'"]);
+      const csr = t.write('srp.csr', (await makeCsr({ eui: SRP })).pem);
+      await refused(t, ['cert', 'issue', '--csr', csr, '--profile', 'xml-sign', '--party', SRP, '--officer', g.aro, '--passphrase-file', g.pass], 'parties');
+      for (const args of [['party', 'list'], ['officer', 'list', '--party', SRP], ['adt', 'list']]) {
+        const r = await t.run(args);
+        assert.equal(r.code, 5, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /table parties/);
+        assert.doesNotMatch(r.stdout, /Mallory/);
+      }
+    });
   });
 });
