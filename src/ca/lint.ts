@@ -143,7 +143,7 @@ const UPPER_HEX2 = /^[0-9A-F]{2}$/;
 /** Lints a DER TBSCertificate against the Organisation Certificate profile. Empty list = clean. */
 export function lintOrganisationTbs(tbsDer: Buffer, expect: LintExpectations = {}): LintFinding[] {
   // The certificates smki-ca signs take the one-pass check; anything else is linted rule by rule.
-  return isExactOrganisationTbs(tbsDer, expect) ? [] : lintOrganisationTbsRuleByRule(tbsDer, expect);
+  return hasExactExpectations(expect) && isExactOrganisationTbs(tbsDer, expect) ? [] : lintOrganisationTbsRuleByRule(tbsDer, expect);
 }
 
 /** Every rule of LINT_RULES over the decoded TBS, each finding named (what lintOrganisationTbs runs unless the one-pass check passes). */
@@ -220,82 +220,133 @@ function exactAuthorityKeyExtension(keyId: Buffer): Buffer {
   return sequence(oid(OID.authorityKeyIdentifier), octetString(sequence(tlv(0x80, keyId))));
 }
 
+/** Expectations with everything the one-pass check compares given (the Issuing OCA's validity may still be absent). */
+export type ExactExpectations = LintExpectations & Required<Pick<LintExpectations, 'keyUsage' | 'ou' | 'eui' | 'policyOid' | 'issuerNameDer' | 'authorityKeyId'>>;
+
+/** Whether `expect` gives everything the one-pass check compares; without them only the rule-by-rule lint can answer. */
+export function hasExactExpectations(expect: LintExpectations): expect is ExactExpectations {
+  return (
+    expect.keyUsage !== undefined &&
+    expect.ou !== undefined &&
+    expect.eui !== undefined &&
+    expect.policyOid !== undefined &&
+    expect.issuerNameDer !== undefined &&
+    expect.authorityKeyId !== undefined
+  );
+}
+
+/**
+ * The one-pass check's reader: a position inside `[at, end)` of `buf`. Every read checks its bound
+ * here, once, and never looks at what lies past `end` in `buf`: reading past it throws a DerError
+ * (which the check answers `false`), except `skip`, which says `false`.
+ */
+export class DerCursor {
+  constructor(
+    readonly buf: Buffer,
+    private at: number,
+    readonly end: number,
+  ) {}
+
+  /** The next `n` octets without moving, or undefined when fewer are left before the end. */
+  private peek(n: number): Buffer | undefined {
+    return this.at + n > this.end ? undefined : this.buf.subarray(this.at, this.at + n);
+  }
+
+  /** The next `n` octets; moves past them. */
+  take(n: number): Buffer {
+    const bytes = this.peek(n);
+    if (bytes === undefined) throw new DerError(`${n} octets at offset ${this.at} run past offset ${this.end}`);
+    this.at += n;
+    return bytes;
+  }
+
+  /** Whether the next octets are `bytes` (not when fewer are left); moves past them only when they are. */
+  skip(bytes: Buffer): boolean {
+    if (!this.peek(bytes.length)?.equals(bytes)) return false;
+    this.at += bytes.length;
+    return true;
+  }
+
+  /** The next TLV (strict DER, within the end); moves past it. */
+  next(): Tlv {
+    const t = readTlv(this.buf, this.at, this.end);
+    this.at = t.end;
+    return t;
+  }
+
+  /** A cursor over the content of the next TLV, which must have tag `tag`; moves past it. */
+  enter(tag: number): DerCursor {
+    const t = this.next();
+    if (t.tag !== tag) throw new DerError(`expected tag 0x${tag.toString(16)} at offset ${t.start}, found 0x${t.tag.toString(16)}`);
+    return new DerCursor(this.buf, t.contentStart, t.end);
+  }
+
+  /** Throws unless everything up to the end has been read. */
+  done(): void {
+    if (this.at !== this.end) throw new DerError(`octets left from offset ${this.at} to ${this.end}`);
+  }
+}
+
 /**
  * True only when `tbsDer` is, byte for byte, an Organisation Certificate in the one form smki-ca writes
- * (fields and extensions in profile order, nothing else) that meets every expectation, which must all
- * be given: then every rule of LINT_RULES passes (test/ca/lint.test.ts holds this against the rule-by-rule
- * lint, over every byte changed). False says nothing but "lint rule by rule".
+ * (fields and extensions in profile order, nothing else) that meets every expectation (the type makes
+ * them all given; hasExactExpectations tells): then every rule of LINT_RULES passes (test/ca/lint.test.ts
+ * holds this against the rule-by-rule lint, over every byte changed). False says nothing but "lint
+ * rule by rule". Every read goes through a DerCursor, so each bound is checked once, where it is read.
  */
-export function isExactOrganisationTbs(tbsDer: Buffer, expect: LintExpectations): boolean {
-  const { keyUsage, ou, eui, policyOid, issuerNameDer, authorityKeyId } = expect;
-  if (keyUsage === undefined || ou === undefined || eui === undefined || policyOid === undefined || !issuerNameDer || !authorityKeyId) return false;
+export function isExactOrganisationTbs(tbsDer: Buffer, expect: ExactExpectations): boolean {
   try {
-    const top = readWhole(tbsDer, 'TBSCertificate');
-    if (top.tag !== TAG.SEQUENCE) return false;
-    let at = top.contentStart;
-    const end = top.end;
-    /** The next `bytes.length` octets are `bytes`. */
-    const exactly = (bytes: Buffer): boolean => {
-      if (at + bytes.length > end || !tbsDer.subarray(at, at + bytes.length).equals(bytes)) return false;
-      at += bytes.length;
-      return true;
-    };
-    if (!exactly(EXACT_VERSION)) return false;
-    const serial = readTlv(tbsDer, at, end);
+    const outer = new DerCursor(tbsDer, 0, tbsDer.length);
+    const tbs = outer.enter(TAG.SEQUENCE);
+    outer.done();
+    if (!tbs.skip(EXACT_VERSION)) return false;
+    const serial = tbs.next();
     const s = content(tbsDer, serial);
-    // 16 octets, positive, not zero, minimal.
-    if (serial.tag !== TAG.INTEGER || s.length !== 16 || s[0]! & 0x80 || (s[0] === 0 && !(s[1]! & 0x80)) || s.every((b) => b === 0)) return false;
-    at = serial.end;
-    if (!exactly(EXACT_SIGNATURE_ALGORITHM)) return false;
-    const issuer = readTlv(tbsDer, at, end);
-    if (issuer.tag !== TAG.SEQUENCE || issuer.end - issuer.start <= 2 || !whole(tbsDer, issuer).equals(issuerNameDer)) return false;
-    at = issuer.end;
+    // 16 octets, positive, minimal (and so not zero: a leading zero octet must come before one with its high bit set).
+    if (serial.tag !== TAG.INTEGER || s.length !== 16 || s[0]! & 0x80 || (s[0] === 0 && !(s[1]! & 0x80))) return false;
+    if (!tbs.skip(EXACT_SIGNATURE_ALGORITHM)) return false;
+    const issuer = tbs.next();
+    if (issuer.tag !== TAG.SEQUENCE || issuer.end - issuer.start <= 2 || !whole(tbsDer, issuer).equals(expect.issuerNameDer)) return false;
 
-    const validity = readTlv(tbsDer, at, end);
-    if (validity.tag !== TAG.SEQUENCE) return false;
-    const nb = readTlv(tbsDer, validity.contentStart, validity.end);
-    const na = readTlv(tbsDer, nb.end, validity.end);
-    if (na.end !== validity.end) return false;
-    const notBefore = exactTime(tbsDer, nb);
-    const notAfter = exactTime(tbsDer, na);
+    const validity = tbs.enter(TAG.SEQUENCE);
+    const notBefore = exactTime(tbsDer, validity.next());
+    const notAfter = exactTime(tbsDer, validity.next());
+    validity.done();
     if (notBefore === undefined || notAfter === undefined || notAfter <= notBefore) return false;
     if (expect.issuerNotBefore && notBefore < expect.issuerNotBefore.getTime()) return false;
     if (expect.issuerNotAfter && notAfter > expect.issuerNotAfter.getTime()) return false;
-    at = validity.end;
 
-    const subject = readTlv(tbsDer, at, end);
-    if (subject.tag !== TAG.SEQUENCE) return false;
-    at = subject.contentStart;
-    const rdn = readTlv(tbsDer, at, subject.end);
-    const atv = readTlv(tbsDer, rdn.contentStart, rdn.end);
-    if (rdn.tag !== TAG.SET || atv.tag !== TAG.SEQUENCE || atv.end !== rdn.end) return false;
-    if (tbsDer.subarray(atv.contentStart, atv.contentStart + EXACT_CN_TYPE.length).equals(EXACT_CN_TYPE)) {
-      // An optional CN first: SET { SEQUENCE { commonName, UTF8String of 1 to 64 characters } }.
-      at = atv.contentStart + EXACT_CN_TYPE.length;
-      const value = readTlv(tbsDer, at, atv.end);
-      if (value.tag !== TAG.UTF8_STRING || value.end !== atv.end) return false;
+    const subject = tbs.enter(TAG.SEQUENCE);
+    if (!subject.skip(EXACT_OU_HEAD)) {
+      // An optional CN first: SET { SEQUENCE { commonName, UTF8String of 1 to 64 characters } }, then the OU.
+      const rdn = subject.enter(TAG.SET);
+      const atv = rdn.enter(TAG.SEQUENCE);
+      rdn.done();
+      if (!atv.skip(EXACT_CN_TYPE)) return false;
+      const value = atv.next();
+      atv.done();
+      if (value.tag !== TAG.UTF8_STRING) return false;
       const length = [...content(tbsDer, value).toString('utf8')].length;
-      if (length === 0 || length > 64) return false;
-      at = rdn.end;
+      if (length === 0 || length > 64 || !subject.skip(EXACT_OU_HEAD)) return false;
     }
-    if (!exactly(EXACT_OU_HEAD) || at + 2 > subject.end || !UPPER_HEX_DIGIT(tbsDer[at]!) || !UPPER_HEX_DIGIT(tbsDer[at + 1]!) || tbsDer.toString('latin1', at, at + 2) !== ou) return false;
-    at += 2;
-    if (!exactly(EXACT_EUI_HEAD) || at + 8 !== subject.end || tbsDer.toString('hex', at, at + 8).toUpperCase() !== eui) return false;
-    at = subject.end;
+    const ouDigits = subject.take(2);
+    if (!UPPER_HEX_DIGIT(ouDigits[0]!) || !UPPER_HEX_DIGIT(ouDigits[1]!) || ouDigits.toString('latin1') !== expect.ou) return false;
+    if (!subject.skip(EXACT_EUI_HEAD)) return false;
+    const euiOctets = subject.take(8);
+    subject.done();
+    if (euiOctets.toString('hex').toUpperCase() !== expect.eui) return false;
 
-    const spkiStart = at;
-    if (!exactly(P256_SPKI_PREFIX) || at + 64 > end) return false;
-    at += 64;
-    const spki = tbsDer.subarray(spkiStart, at);
+    const spki = tbs.take(P256_SPKI_PREFIX.length + 64);
+    if (!spki.subarray(0, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX)) return false;
 
-    const wrapper = readTlv(tbsDer, at, end);
-    if (wrapper.tag !== 0xa3 || wrapper.end !== end) return false;
-    const list = readTlv(tbsDer, wrapper.contentStart, wrapper.end);
-    if (list.tag !== TAG.SEQUENCE || list.end !== wrapper.end) return false;
-    at = list.contentStart;
-    if (!exactly(EXACT_KEY_USAGE[keyUsage]) || !exactly(EXACT_SKI_HEAD) || !exactly(subjectKeyIdentifier(spki))) return false;
-    if (!exactly(exactPolicyExtension(policyOid)) || !exactly(exactAuthorityKeyExtension(authorityKeyId))) return false;
-    return at === end;
+    const wrapper = tbs.enter(0xa3);
+    tbs.done();
+    const list = wrapper.enter(TAG.SEQUENCE);
+    wrapper.done();
+    if (!list.skip(EXACT_KEY_USAGE[expect.keyUsage]) || !list.skip(EXACT_SKI_HEAD) || !list.skip(subjectKeyIdentifier(spki))) return false;
+    if (!list.skip(exactPolicyExtension(expect.policyOid)) || !list.skip(exactAuthorityKeyExtension(expect.authorityKeyId))) return false;
+    list.done();
+    return true;
   } catch {
     return false;
   }

@@ -3,11 +3,13 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  DerError,
   NULL,
   OID,
   TAG,
   bitString,
   children,
+  content,
   integer,
   oid,
   octetString,
@@ -19,7 +21,17 @@ import {
 import { certificateToPem, derFromInput } from '../../src/ca/pem.js';
 import { assembleCrl, buildCrlTbs, crlToPem, RevocationReason } from '../../src/ca/crl.js';
 import { readCaCertificate } from '../../src/ca/ca-certificates.js';
-import { LINT_RULES, isExactOrganisationTbs, lintOrganisationCertificate, lintOrganisationTbs, lintOrganisationTbsRuleByRule, type LintCode } from '../../src/ca/lint.js';
+import {
+  DerCursor,
+  LINT_RULES,
+  hasExactExpectations,
+  isExactOrganisationTbs,
+  lintOrganisationCertificate,
+  lintOrganisationTbs,
+  lintOrganisationTbsRuleByRule,
+  type ExactExpectations,
+  type LintCode,
+} from '../../src/ca/lint.js';
 import {
   assembleCertificate,
   authorityKeyIdentifierValue,
@@ -128,8 +140,13 @@ describe('ca/lint', () => {
     it('leaves to the rule-by-rule lint a TBS whose expectations are not all given, or not met', () => {
       const tbs = buildOrganisationTbs(withCn);
       const expect = expectFor(withCn);
+      assert.equal(hasExactExpectations(expect), true);
+      assert.equal(hasExactExpectations({ ...expect, issuerNotBefore: undefined, issuerNotAfter: undefined }), true, 'the issuer validity may be absent');
       for (const k of ['keyUsage', 'ou', 'eui', 'policyOid', 'issuerNameDer', 'authorityKeyId'] as const) {
-        assert.equal(isExactOrganisationTbs(tbs, { ...expect, [k]: undefined }), false, k);
+        assert.equal(hasExactExpectations({ ...expect, [k]: undefined }), false, k);
+        // A caller without the types still gets false: the comparison with the missing one fails.
+        assert.equal(isExactOrganisationTbs(tbs, { ...expect, [k]: undefined } as ExactExpectations), false, k);
+        assert.deepEqual(lintOrganisationTbs(tbs, { ...expect, [k]: undefined }), [], k);
       }
       const unmet: [Partial<typeof expect>, string][] = [
         [{ ou: '88' }, 'OU_MISMATCH'],
@@ -244,6 +261,78 @@ describe('ca/lint', () => {
       const f = fields();
       f.issuerNameDer = sequence();
       assert.equal(isExactOrganisationTbs(encodeTbs(f), { ...expect, issuerNameDer: sequence() }), false);
+    });
+
+    it('reads through a DerCursor that never reads past its end, and throws a DerError where it would', () => {
+      // Octets 1 to 3 of five: the octets on either side exist in the buffer but lie outside the cursor.
+      const h = (x: string): Buffer => Buffer.from(x, 'hex');
+      const buf = h('aa010203bb');
+      const at = () => new DerCursor(buf, 1, 4);
+      let c = at();
+      assert.deepEqual(c.take(3), h('010203'));
+      c.done();
+      assert.throws(() => c.take(1), DerError);
+      assert.throws(() => at().take(4), DerError);
+      c = at();
+      assert.deepEqual(c.take(1), h('01'));
+      assert.throws(() => c.done(), DerError);
+      assert.deepEqual(c.take(2), h('0203'));
+
+      c = at();
+      assert.equal(c.skip(h('010203bb')), false, 'the octets past the end are not read');
+      assert.equal(c.skip(h('0102ff')), false);
+      assert.equal(c.skip(h('0102')), true);
+      assert.deepEqual(c.take(1), h('03'), 'skip moves past what it matched, and only then');
+      assert.equal(c.skip(h('bb')), false);
+      c.done();
+
+      // TLVs: within the end only, and enter() gives a cursor bounded by the TLV.
+      // SEQUENCE { aa bb }, INTEGER 5, an OCTET STRING of one octet: the cursor ends before its content.
+      const tlvs = h('3002aabb020105040100');
+      c = new DerCursor(tlvs, 0, 8);
+      const inner = c.enter(TAG.SEQUENCE);
+      assert.deepEqual(inner.take(2), h('aabb'));
+      assert.throws(() => inner.take(1), DerError, 'the content of the SEQUENCE ends there');
+      inner.done();
+      assert.deepEqual(c.next(), { tag: TAG.INTEGER, start: 4, contentStart: 6, end: 7 });
+      assert.throws(() => c.next(), DerError, 'the OCTET STRING runs past the end of the cursor');
+      assert.throws(() => new DerCursor(tlvs, 0, 10).enter(TAG.SET), DerError);
+      assert.throws(() => new DerCursor(tlvs, 4, 10).enter(TAG.INTEGER).done(), DerError, 'entered content not read');
+      new DerCursor(tlvs, 4, 10).enter(TAG.INTEGER).take(1);
+    });
+
+    it('leaves to the rule-by-rule lint octets after the extension list, inside the [3] or the TBS, and extensions outside the [3]', () => {
+      const expect = expectFor(withCn);
+      const tbs = buildOrganisationTbs(withCn);
+      const fieldTlvs = children(tbs, readWhole(tbs, 'tbs'));
+      const parts = fieldTlvs.map((t) => whole(tbs, t));
+      const list = children(tbs, fieldTlvs[7]!)[0]!;
+      const trailing = Buffer.from([5, 0]);
+      assert.equal(isExactOrganisationTbs(replaceTbsField(tbs, 7, tlv(0xa3, Buffer.concat([whole(tbs, list), trailing]))), expect), false, 'inside [3]');
+      assert.equal(isExactOrganisationTbs(sequence(...parts, trailing), expect), false, 'inside the TBS');
+      const outside = sequence(...parts.slice(0, 7), tlv(0xa3, sequence()), content(tbs, list));
+      assert.equal(isExactOrganisationTbs(outside, expect), false, 'the extensions after an empty list in [3]');
+      // The CN attribute with a second value after its UTF8String.
+      const rdns = children(tbs, fieldTlvs[5]!).map((t) => whole(tbs, t));
+      const twoValues = tlv(TAG.SET, sequence(oid(OID.commonName), tlv(TAG.UTF8_STRING, Buffer.from('A')), tlv(TAG.UTF8_STRING, Buffer.from('B'))));
+      assert.equal(isExactOrganisationTbs(replaceTbsField(tbs, 5, sequence(twoValues, ...rdns.slice(1))), expect), false, 'a second value in the CN attribute');
+      assert.equal(isExactOrganisationTbs(replaceTbsField(tbs, 5, sequence(...rdns)), expect), true, 'the subject rebuilt as it was');
+    });
+
+    it('takes a serial whose leading zero octet is needed (the next has its high bit set), and no serial that is negative or not 16 octets', () => {
+      const needed = orgTemplate(ca, { serial: Buffer.concat([Buffer.from([0x80]), Buffer.alloc(14, 1)]), subject: withCn.subject });
+      const tbs = buildOrganisationTbs(needed);
+      assert.equal(children(tbs, readWhole(tbs, 'tbs'))[1]!.end - children(tbs, readWhole(tbs, 'tbs'))[1]!.contentStart, 16);
+      assert.equal(isExactOrganisationTbs(tbs, expectFor(needed)), true);
+      const negative = replaceTbsField(tbs, 1, tlv(TAG.INTEGER, Buffer.concat([Buffer.from([0x80]), Buffer.alloc(15, 1)])));
+      assert.equal(isExactOrganisationTbs(negative, expectFor(needed)), false);
+      assert.deepEqual(codes(lintOrganisationTbs(negative, expectFor(needed))), ['SERIAL_NOT_POSITIVE']);
+      // Positive and minimal, but not 16 octets: 8, 15, and 17 (16 with the high bit set, padded).
+      for (const [serial, code] of [[Buffer.alloc(8, 0x11), 'SERIAL_TOO_SHORT'], [Buffer.alloc(15, 0x11), 'SERIAL_TOO_SHORT'], [Buffer.alloc(16, 0x81), 'SERIAL_TOO_LONG']] as const) {
+        const t = orgTemplate(ca, { serial, subject: withCn.subject });
+        assert.equal(isExactOrganisationTbs(buildOrganisationTbs(t), expectFor(t)), false, code);
+        assert.deepEqual(codes(lintOrganisationTbs(buildOrganisationTbs(t), expectFor(t))), [code]);
+      }
     });
 
     it('leaves a CN of 65 characters to the rule-by-rule lint', () => {
