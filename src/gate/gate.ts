@@ -11,7 +11,7 @@ import type { Reason } from '../domain/reasons.js';
 import { activeAdtThresholds } from '../ra/adt.js';
 import { isActive } from '../ra/solr.js';
 import { caCertificate, findCertificate, listCertificates, type CertificateRecord } from '../registry/certificates.js';
-import { checkDevicesAhead, findDevice } from '../registry/devices.js';
+import { checkDevicesAhead, findDevice, type DeviceRecord } from '../registry/devices.js';
 import {
   countAgainstAdt,
   countInWindow,
@@ -57,7 +57,7 @@ export function inlineInput(parsed: ParsedDuisRequest, bytes: Buffer): GateInput
     request: parsed.request,
     signer: parsed.signature,
     docSha256: createHash('sha256').update(bytes).digest('hex'),
-    verifyXml: (_cert, key) => verifyEnveloped(parsed.doc, key()),
+    verifyXml: (_cert, key) => verifyEnveloped(parsed.doc, key(), parsed.signature),
     verifyGbcs: (message, _cert, key) => verifyGbcsSignature(message, key()),
   };
 }
@@ -138,6 +138,8 @@ export class ServiceRequestGate {
   }
 
   private readonly partyScopes = new Map<number, { stamp: string; ids: string[] }>();
+  /** The Devices checkGroup read ahead for the chunk it is deciding (inside its transaction only). */
+  private devicesAhead: ReadonlyMap<string, DeviceRecord> | undefined;
 
   /**
    * ADT scope is the Party: every SoLRContingency User ID of it counts against the same window. Kept
@@ -169,7 +171,8 @@ export class ServiceRequestGate {
     const xmlSignature = signingCert && issuerIsThisCa && signingCert.source === 'issued'
       ? input.verifyXml(signingCert, () => this.publicKey(signingCert))
       : undefined;
-    const d = findDevice(reg, target);
+    // Read and checked ahead with the group's other Devices (checkGroup), or looked up now.
+    const d = this.devicesAhead?.get(target) ?? findDevice(reg, target);
     const device: DeviceFacts | undefined = d ? { eui: d.eui, deviceType: d.deviceType, smets: d.smets, supplierEui: d.supplierEui } : undefined;
     const event = device && sender
       ? once(`events:${originator}:${device.supplierEui}`, () => listSolrEvents(reg, { srp: originator, supplier: device.supplierEui })).find((e) => isActive(e, at))
@@ -266,8 +269,13 @@ export class ServiceRequestGate {
       const out: GateOutcome[] = [];
       for (let i = 0; i < items.length; i += READ_AHEAD) {
         const ahead = items.slice(i, i + READ_AHEAD).map((it) => ({ file: it.file, input: it.read() }));
-        checkDevicesAhead(this.reg, ahead.flatMap((it) => ('decision' in it.input ? [] : [it.input.request.requestId.target])));
-        for (const it of ahead) out.push('decision' in it.input ? it.input : this.checkInput(it.file, it.input, actor));
+        // The gate never writes Devices: those read here stand for findDevice's answer until the chunk is decided.
+        this.devicesAhead = checkDevicesAhead(this.reg, ahead.flatMap((it) => ('decision' in it.input ? [] : [it.input.request.requestId.target])));
+        try {
+          for (const it of ahead) out.push('decision' in it.input ? it.input : this.checkInput(it.file, it.input, actor));
+        } finally {
+          this.devicesAhead = undefined;
+        }
       }
       return out;
     });

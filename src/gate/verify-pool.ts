@@ -58,7 +58,12 @@ export function inputFromAnswer(answer: Exclude<VerifyAnswer, { malformed: strin
     request: revive(answer.request),
     signer: answer.signer,
     docSha256: answer.docSha256,
-    verifyXml: (cert, key) => xml.get(certificateDigest(cert)) ?? verifyEnveloped((parsed ??= parseDuisRequest(typeof bytes === 'function' ? bytes() : bytes)).doc, key()),
+    verifyXml: (cert, key) => {
+      const known = xml.get(certificateDigest(cert));
+      if (known) return known;
+      parsed ??= parseDuisRequest(typeof bytes === 'function' ? bytes() : bytes);
+      return verifyEnveloped(parsed.doc, key(), parsed.signature);
+    },
     verifyGbcs: (message, cert, key) => gbcs.get(certificateDigest(cert)) ?? verifyGbcsSignature(message, key()),
   };
 }

@@ -74,7 +74,7 @@ function read(bytes: Buffer): VerifyAnswer {
   const cert = remembered(`cert:${parsed.signature.serialHex}`, () => findCertificate(db, parsed.signature.serialHex));
   if (cert) {
     const k = keyOf(cert);
-    answer.xml.push([k.digest, verifyEnveloped(parsed.doc, k.key)]);
+    answer.xml.push([k.digest, verifyEnveloped(parsed.doc, k.key, parsed.signature)]);
   }
   const body = parsed.request.body;
   if (body.kind === 'SignedPreCommand') {

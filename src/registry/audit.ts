@@ -107,12 +107,17 @@ class ChainMacs {
     }
   }
 
+  /** The MAC (hex) of `hashHex`, which must be 64 lower-case hex digits (a hash computed here). */
+  of(hashHex: string): string {
+    this.inner.write(hashHex, 64, 'latin1');
+    this.outer.write(hash('sha256', this.inner, 'hex'), 64, 'hex');
+    return hash('sha256', this.outer, 'hex');
+  }
+
   /** `hashHex` must be 64 lower-case hex digits (a hash recomputed here). */
   matches(hashHex: string, macHex: string): boolean {
     if (macHex.length !== 64) return false;
-    this.inner.write(hashHex, 64, 'latin1');
-    this.outer.write(hash('sha256', this.inner, 'hex'), 64, 'hex');
-    const want = hash('sha256', this.outer, 'hex');
+    const want = this.of(hashHex);
     let diff = 0;
     for (let i = 0; i < 64; i++) diff |= want.charCodeAt(i) ^ macHex.charCodeAt(i);
     return diff === 0;
@@ -127,6 +132,7 @@ export class AuditLog {
   /** Records were committed that the checkpoint does not name yet (after a relaxed commit). */
   private checkpointDue = false;
   private bySeqStmt: Statement | undefined;
+  private macs: ChainMacs | undefined;
 
   constructor(
     private readonly db: Driver,
@@ -164,7 +170,9 @@ export class AuditLog {
       signature: typeof actor === 'string' ? null : actor.signature,
     };
     const hash = recordHash(rec);
-    this.insert.run(rec.seq, rec.at, rec.actor, rec.action, rec.subject, rec.details, rec.prev_hash, hash, mac(this.key, hash), rec.statement, rec.signature);
+    // The record's MAC is the audit key's HMAC of its hash (a 64-digit hex SHA-256 made just above).
+    this.macs ??= new ChainMacs(this.key);
+    this.insert.run(rec.seq, rec.at, rec.actor, rec.action, rec.subject, rec.details, rec.prev_hash, hash, this.macs.of(hash), rec.statement, rec.signature);
     this.pending = { seq: rec.seq, hash, at: rec.at };
     return rec.seq;
   }

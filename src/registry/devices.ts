@@ -49,18 +49,23 @@ export function findDevice(reg: Registry, eui: Eui64): DeviceRecord | undefined 
  * The Devices of `euis` read and checked together (BATCH_BUCKETS at a time): their key-hash buckets
  * are verified in one query a chunk, not one a Device, and a findDevice of one of them later in the
  * same transaction finds its row already checked. For a group of gate decisions, whose targets are
- * scattered over the buckets. An EUI with no Device is left to findDevice (checkAbsent).
+ * scattered over the buckets. An EUI with no Device is left to findDevice (checkAbsent). Returns the
+ * Devices found, each checked, by EUI: inside the same transaction a caller that does not write
+ * Devices may take them for findDevice's answer.
  */
-export function checkDevicesAhead(reg: Registry, euis: Iterable<string>): void {
-  if (!reg.rows.enabled) return;
+export function checkDevicesAhead(reg: Registry, euis: Iterable<string>): Map<string, DeviceRecord> {
+  const found = new Map<string, DeviceRecord>();
+  if (!reg.rows.enabled) return found;
   // One statement for every chunk (padded with its first EUI: IN is unchanged by repeats).
-  const marks = Array.from({ length: BATCH_BUCKETS }, () => '?').join(', ');
-  const stmt = reg.stmt(`SELECT * FROM devices WHERE eui IN (${marks})`);
+  const stmt = reg.stmt(DEVICES_AHEAD_SQL);
   for (const chunk of inChunks(new Set(euis), BATCH_BUCKETS)) {
     const padded = Array.from({ length: BATCH_BUCKETS }, (_, i) => chunk[i] ?? chunk[0]!);
-    reg.rows.checkBatch('devices', stmt.all(...padded) as Row[]);
+    for (const r of reg.rows.checkBatch('devices', stmt.all(...padded) as Row[])) found.set(r.eui, toRecord(r));
   }
+  return found;
 }
+
+const DEVICES_AHEAD_SQL = `SELECT * FROM devices WHERE eui IN (${Array.from({ length: BATCH_BUCKETS }, () => '?').join(', ')})`;
 
 export function countDevicesBySupplier(reg: Registry, supplier: Eui64): number {
   return (reg.stmt('SELECT count(*) AS n FROM devices WHERE supplier_eui = ?').get(supplier) as { n: number }).n;

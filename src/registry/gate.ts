@@ -28,14 +28,26 @@ export function counterKey(counter: bigint): string {
 // The gate's tables are hot (row-mac.ts HOT_TABLES): every write here sets row_mac itself (`sealValue`)
 // and reports the change (`wrote`), after checking the row it replaces; no trigger calls back into JS.
 
+/**
+ * What this transaction last read or wrote of one of the gate's tables, under `key` (Registry.readOnce:
+ * kept for the transaction, which holds the write lock, and only the functions here write these
+ * tables, each updating its slot after its statement; outside a transaction read afresh each time).
+ * A decision reads its counter, transform and ADT minute rows in gathering its facts and then writes
+ * them: the row it replaces is the one it read, checked then, and is not read a second time.
+ */
+function slot<T>(reg: Registry, key: string, read: () => T): { row: T } {
+  return reg.readOnce(`gate-row:${key}`, () => ({ row: read() }));
+}
+
 /** The next decision id inside this transaction (ids are the rowid; the MAC covers the id). */
-function nextDecisionId(reg: Registry): number {
-  return ((reg.stmt('SELECT max(id) AS id FROM sr_decisions').get() as { id: number | null }).id ?? 0) + 1;
+function nextDecisionId(reg: Registry): { row: number } {
+  return slot(reg, 'next-decision-id', () => ((reg.stmt('SELECT max(id) AS id FROM sr_decisions').get() as { id: number | null }).id ?? 0) + 1);
 }
 
 export function insertDecision(reg: Registry, d: DecisionRow): number {
+  const next = nextDecisionId(reg);
   const row = {
-    id: nextDecisionId(reg), decided_at: d.decidedAt, source: d.source, request_id: d.requestId, originator: d.originator, target: d.target, counter: d.counter,
+    id: next.row, decided_at: d.decidedAt, source: d.source, request_id: d.requestId, originator: d.originator, target: d.target, counter: d.counter,
     command_variant: d.commandVariant, service_reference_variant: d.serviceReferenceVariant, device_type: d.deviceType, supplier_eui: d.supplierEui,
     solr_event_id: d.solrEventId, decision: d.decision, reasons: JSON.stringify(d.reasons), warnings: JSON.stringify(d.warnings), doc_sha256: d.docSha256,
   };
@@ -48,6 +60,7 @@ export function insertDecision(reg: Registry, d: DecisionRow): number {
     .run(row.id, row.decided_at, row.source, row.request_id, row.originator, row.target, row.counter, row.command_variant, row.service_reference_variant,
       row.device_type, row.supplier_eui, row.solr_event_id, row.decision, row.reasons, row.warnings, row.doc_sha256, mac);
   reg.rows.wrote('sr_decisions', null, null, row.id, mac);
+  next.row = row.id + 1;
   return row.id;
 }
 
@@ -63,19 +76,24 @@ interface CounterRow {
  * older copy is refused). No row: the whole table is checked (once while no other connection
  * commits), so a deleted counter row cannot let a replay through.
  */
-function counterRow(reg: Registry, originator: string): CounterRow | undefined {
+function counterRow(reg: Registry, originator: string): { row: CounterRow | undefined } {
+  return slot(reg, `replay:${originator}`, () => readCounterRow(reg, originator));
+}
+
+function readCounterRow(reg: Registry, originator: string): CounterRow | undefined {
   const r = reg.rows.check('replay_counters', reg.stmt('SELECT rowid AS __rowid, * FROM replay_counters WHERE originator = ?').get(originator) as CounterRow | undefined);
   if (!r) reg.rows.checkTable('replay_counters');
   return r;
 }
 
 export function highestCounter(reg: Registry, originator: string): bigint | undefined {
-  const r = counterRow(reg, originator);
+  const r = counterRow(reg, originator).row;
   return r ? BigInt(r.counter) : undefined;
 }
 
 export function setHighestCounter(reg: Registry, originator: string, counter: bigint): void {
-  const old = counterRow(reg, originator);
+  const kept = counterRow(reg, originator);
+  const old = kept.row;
   const row = { originator, counter: counterKey(counter) };
   const mac = reg.rows.sealValue('replay_counters', row);
   const at = reg
@@ -83,6 +101,7 @@ export function setHighestCounter(reg: Registry, originator: string, counter: bi
     .pluck()
     .get(row.originator, row.counter, mac) as number;
   reg.rows.wrote('replay_counters', old?.__rowid ?? null, old?.row_mac ?? null, at, mac);
+  kept.row = { __rowid: at, originator: row.originator, counter: row.counter, row_mac: mac };
 }
 
 interface TransformRow {
@@ -94,12 +113,16 @@ interface TransformRow {
   signed_precommand_at: string | null;
 }
 
-function transformRow(reg: Registry, requestId: string): TransformRow | undefined {
+function transformRow(reg: Registry, requestId: string): { row: TransformRow | undefined } {
+  return slot(reg, `transform:${requestId}`, () => readTransformRow(reg, requestId));
+}
+
+function readTransformRow(reg: Registry, requestId: string): TransformRow | undefined {
   return reg.rows.check('transforms', reg.stmt('SELECT rowid AS __rowid, * FROM transforms WHERE request_id = ?').get(requestId) as TransformRow | undefined);
 }
 
 export function findTransform(reg: Registry, requestId: string): { requestId: string; signedPreCommandAt: string | null } | undefined {
-  const r = transformRow(reg, requestId);
+  const r = transformRow(reg, requestId).row;
   return r && { requestId: r.request_id, signedPreCommandAt: r.signed_precommand_at };
 }
 
@@ -108,24 +131,29 @@ export function insertTransform(reg: Registry, requestId: string, originator: st
   const mac = reg.rows.sealValue('transforms', row);
   const { lastInsertRowid } = reg.stmt('INSERT INTO transforms (request_id, originator, accepted_at, row_mac) VALUES (?, ?, ?, ?)').run(row.request_id, row.originator, row.accepted_at, mac);
   reg.rows.wrote('transforms', null, null, lastInsertRowid, mac);
+  transformRow(reg, requestId).row = { ...row, __rowid: Number(lastInsertRowid), row_mac: mac };
 }
 
 export function markSignedPreCommand(reg: Registry, requestId: string, at: Date): void {
   // The row it changes is checked first; the new row's MAC is written with the change.
-  const old = transformRow(reg, requestId);
+  const kept = transformRow(reg, requestId);
+  const old = kept.row;
   if (!old) return;
   const row: TransformRow = { request_id: old.request_id, originator: old.originator, accepted_at: old.accepted_at, signed_precommand_at: at.toISOString() };
   const mac = reg.rows.sealValue('transforms', row);
   reg.stmt('UPDATE transforms SET signed_precommand_at = ?, row_mac = ? WHERE request_id = ?').run(row.signed_precommand_at, mac, requestId);
   reg.rows.wrote('transforms', old.__rowid ?? null, old.row_mac ?? null, old.__rowid ?? null, mac);
+  kept.row = { ...row, __rowid: old.__rowid, row_mac: mac };
 }
 
 /** Records one request that counts against an ADT (accepted, CommandVariant 1-4 or 8). */
 export function countAgainstAdt(reg: Registry, originator: string, supplier: string, srv: string, at: Date): void {
   const minute = Math.floor(at.getTime() / 60_000);
   // The minute's row it replaces is checked first (free when this transaction wrote it); the new row's MAC is written with it.
-  const old = reg.rows.check('adt_minute_counts', reg.stmt('SELECT * FROM adt_minute_counts WHERE originator = ? AND supplier_eui = ? AND service_reference_variant = ? AND minute = ?')
-    .get(originator, supplier, srv, minute) as { n: number; row_mac: Buffer | null } | undefined);
+  const kept = slot(reg, `adt-minute:${originator}|${supplier}|${srv}|${minute}`, () =>
+    reg.rows.check('adt_minute_counts', reg.stmt('SELECT * FROM adt_minute_counts WHERE originator = ? AND supplier_eui = ? AND service_reference_variant = ? AND minute = ?')
+      .get(originator, supplier, srv, minute) as { n: number; row_mac: Buffer | null } | undefined));
+  const old = kept.row;
   const row = { originator, supplier_eui: supplier, service_reference_variant: srv, minute, n: (old?.n ?? 0) + 1 };
   const mac = reg.rows.sealValue('adt_minute_counts', row);
   reg
@@ -134,6 +162,7 @@ export function countAgainstAdt(reg: Registry, originator: string, supplier: str
     .run(row.originator, row.supplier_eui, row.service_reference_variant, row.minute, row.n, mac);
   // The minute names the row's bucket of tallies (src/registry/row-mac.ts BUCKET_COLUMNS).
   reg.rows.wrote('adt_minute_counts', old ? minute : null, old?.row_mac ?? null, minute, mac);
+  kept.row = { n: row.n, row_mac: mac };
 }
 
 /**

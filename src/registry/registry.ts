@@ -382,8 +382,12 @@ export class Registry {
    */
   userIdsStamp(): string | undefined {
     if (this.db.dialect !== 'sqlite') return undefined;
-    this.dataVersionStmt ??= this.db.prepare('PRAGMA data_version').pluck();
-    return `${String(this.dataVersionStmt.get())}:${this.userIdsWritten}`;
+    // Asked once a transaction: it holds the write lock, so no other connection commits meanwhile.
+    const version = this.readOnce('registry:data_version', () => {
+      this.dataVersionStmt ??= this.db.prepare('PRAGMA data_version').pluck();
+      return String(this.dataVersionStmt.get());
+    });
+    return `${version}:${this.userIdsWritten}`;
   }
 
   /**

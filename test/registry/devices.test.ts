@@ -46,7 +46,10 @@ describe('registry/devices: Devices checked ahead of a group of gate decisions',
   });
 
   it('refuses (IntegrityError) a Device of the group edited outside smki, and leaves an unknown EUI to findDevice', () => {
-    assert.doesNotThrow(() => f.reg.tx(() => checkDevicesAhead(f.reg, [eui(3), '00DB5FFFFFFFFFFF'])));
+    const found = f.reg.tx(() => checkDevicesAhead(f.reg, [eui(3), '00DB5FFFFFFFFFFF']));
+    // The Devices found, as findDevice reads them; the unknown EUI is not among them.
+    assert.deepEqual([...found.keys()], [eui(3)]);
+    assert.deepEqual(found.get(eui(3)), findDevice(f.reg, eui(3) as Eui64));
     assert.equal(findDevice(f.reg, '00DB5FFFFFFFFFFF' as Eui64), undefined);
     outsideRun(f.home, `UPDATE devices SET supplier_eui = '${SUPPLIER_GAS}' WHERE eui = '${eui(400)}'`);
     assert.throws(() => f.reg.tx(() => checkDevicesAhead(f.reg, all)), (e: unknown) => e instanceof IntegrityError && /devices/.test(e.message));

@@ -72,10 +72,17 @@ export interface XmlSignatureInfo {
 export type VerifyResult = { ok: true } | { ok: false; why: string };
 
 const MAX_SERIAL = (1n << 160n) - 1n; // 20 octets (RFC 5280)
-// One-slot cache: parseDuisRequest extracts, then the caller verifies the same document. (A WeakMap
-// over every parsed document costs more in garbage collection than extracting twice.)
+// One-slot cache: a caller that extracts and then verifies the same document (src/alerts/routing.ts).
+// (A WeakMap over every parsed document costs more in garbage collection than extracting twice.) A
+// caller that holds the result of extractSignature passes it to verifyEnveloped instead: the gate
+// reads documents ahead in groups, so the last one extracted is seldom the one verified.
 let lastDoc: XmlDocument | null = null;
 let lastInfo: XmlSignatureInfo | null = null;
+/**
+ * The document an XmlSignatureInfo was extracted from, on the info itself (non-enumerable, under a
+ * symbol no other module holds): verifyEnveloped takes a given info only for that very document.
+ */
+const EXTRACTED_FROM = Symbol('extracted from');
 
 function refuse(message: string): never {
   throw new InputError(`XML signature: ${message}`);
@@ -91,8 +98,10 @@ const elementsOnly = (el: XmlElement): XmlElement[] => elementChildrenOnly(el, r
 /** Checks `el` has exactly the named ds children in order, and returns them. */
 function dsChildren(el: XmlElement, names: readonly string[]): XmlElement[] {
   const kids = elementsOnly(el);
-  const got = kids.map((k) => (k.namespaceURI === DSIG_NS ? `ds:${k.localName}` : `{${k.namespaceURI}}${k.localName}`));
-  if (kids.length !== names.length || kids.some((k, i) => !isDs(k, names[i]!))) {
+  let same = kids.length === names.length;
+  for (let i = 0; same && i < kids.length; i++) same = isDs(kids[i]!, names[i]!);
+  if (!same) {
+    const got = kids.map((k) => (k.namespaceURI === DSIG_NS ? `ds:${k.localName}` : `{${k.namespaceURI}}${k.localName}`));
     refuse(`${elementPath(el)} must contain exactly ${names.map((n) => `ds:${n}`).join(', ')}; found ${got.join(', ') || 'nothing'}`);
   }
   return kids;
@@ -231,7 +240,7 @@ export function extractSignature(doc: XmlDocument): XmlSignatureInfo {
   let serialHex = serial.toString(16).toUpperCase();
   if (serialHex.length % 2 === 1) serialHex = `0${serialHex}`;
 
-  const info: XmlSignatureInfo = Object.freeze({
+  const info: XmlSignatureInfo = {
     element: sigEl,
     signedInfo,
     canonicalizationAlgorithm,
@@ -243,7 +252,9 @@ export function extractSignature(doc: XmlDocument): XmlSignatureInfo {
     serial,
     serialDecimal: serial.toString(),
     serialHex,
-  });
+  };
+  Object.defineProperty(info, EXTRACTED_FROM, { value: doc });
+  Object.freeze(info);
   lastDoc = doc;
   lastInfo = info;
   return info;
@@ -257,14 +268,19 @@ function isP256(key: KeyObject): boolean {
  * Verifies the document's enveloped signature with `publicKey` (ECDSA P-256). Never throws for bad
  * input: a malformed signature or document gives `{ ok: false, why }` with the InputError's message.
  * The digest is computed over `doc` itself, so what verified is exactly what the caller then reads.
+ * `extracted`, the caller's extractSignature(doc), spares extracting again; an info extracted from
+ * any other document is not used (the signature is extracted from `doc` then).
  */
-export function verifyEnveloped(doc: XmlDocument, publicKey: KeyObject): VerifyResult {
+export function verifyEnveloped(doc: XmlDocument, publicKey: KeyObject, extracted?: XmlSignatureInfo): VerifyResult {
   let sig: XmlSignatureInfo;
-  try {
-    sig = extractSignature(doc);
-  } catch (e) {
-    if (e instanceof InputError) return { ok: false, why: e.message };
-    throw e;
+  if (extracted !== undefined && (extracted as { [EXTRACTED_FROM]?: XmlDocument })[EXTRACTED_FROM] === doc) sig = extracted;
+  else {
+    try {
+      sig = extractSignature(doc);
+    } catch (e) {
+      if (e instanceof InputError) return { ok: false, why: e.message };
+      throw e;
+    }
   }
   if (!isP256(publicKey)) return { ok: false, why: 'the verification key is not an ECDSA P-256 key' };
   const digest = createHash('sha256').update(canonicalize(doc, 'inclusive', { exclude: sig.element }), 'utf8').digest();

@@ -105,6 +105,26 @@ describe('gate/xml/dsig', () => {
     });
   });
 
+  describe('verifyEnveloped with the signature already extracted', () => {
+    it('uses the extracted signature only for the document it was extracted from', () => {
+      const good = parseXml(signedCredit);
+      const sig = extractSignature(good);
+      assert.deepEqual(verifyEnveloped(good, signerCert.publicKey, sig), { ok: true });
+      // The same document with its content changed: another document, whose own signature is checked.
+      const changed = parseXml(signedCredit.replace('<sr:Credit/>', '<sr:Prepayment/>'));
+      assert.notEqual(changed.root, good.root);
+      const r = verifyEnveloped(changed, signerCert.publicKey, sig);
+      assert.equal(r.ok, false);
+      assert.match((r as { why: string }).why, /digest does not match/);
+      // A copy of the info, made outside the module, is not taken for an extracted one either.
+      const forged = { ...extractSignature(changed), reference: sig.reference };
+      assert.equal(verifyEnveloped(changed, signerCert.publicKey, forged).ok, false);
+      // A malformed document is still refused with its own reason.
+      const noSig = parseXml('<m:Msg xmlns:m="urn:m"/>');
+      assert.match((verifyEnveloped(noSig, signerCert.publicKey, sig) as { why: string }).why, /exactly one ds:Signature/);
+    });
+  });
+
   describe('signEnveloped', () => {
     for (const file of templates) {
       it(`signs ${file} and the result verifies`, () => {
