@@ -6,10 +6,12 @@
 import { InputError } from '../domain/errors.js';
 import { parseEui64, type Eui64 } from '../domain/eui.js';
 import { DSIG_NS, decodeBase64Strict, extractSignature, type XmlSignatureInfo } from './xml/dsig.js';
-import { elementChildrenOnly, elementPath, parseXml, trimXmlWhitespace, type XmlDocument, type XmlElement, type XmlLimits } from './xml/parse.js';
+import { elementChildrenOnly, elementPath, parseXml, registerNamespace, trimXmlWhitespace, type XmlDocument, type XmlElement, type XmlLimits } from './xml/parse.js';
 
 export const SR_NS = 'http://www.dccinterface.co.uk/ServiceUserGateway';
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
+registerNamespace(SR_NS);
+registerNamespace(XSI_NS);
 
 export type CommandVariant = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 

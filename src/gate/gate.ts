@@ -352,7 +352,9 @@ export class ServiceRequestGate {
         reasons: d.reasons.map((x) => x.code),
         warnings: d.warnings.map((x) => x.code),
       });
-      return { ...outcome(file, r, d, eventId, true, at), decisionId };
+      const o = outcome(file, r, d, eventId, true, at);
+      o.decisionId = decisionId;
+      return o;
     });
   }
 }

@@ -650,7 +650,10 @@ export function classifyPaymentMode(msg: GeneralSigningMessage): PaymentModeClas
       why: `message code ${hex16(code)} says Credit but the content ${reading.mode === 'prepayment' ? 'sets Prepayment' : 'is not confirmed as Credit'}${reading.why ? `: ${reading.why}` : ''}`,
     };
   }
-  return reading.execution ? { ...base, credit: true, payloadMode: 'credit', execution: reading.execution } : { ...base, credit: true, payloadMode: 'credit' };
+  // Written out, not spread from base: this is every accepted Pre-Command's path, and V8 copies a spread slowly.
+  const credit: PaymentModeClassification = { useCase: known.useCase, fuel: known.fuel, messageCode: code, credit: true, payloadMode: 'credit' };
+  if (reading.execution) credit.execution = reading.execution;
+  return credit;
 }
 
 /** Reads the content with error offsets counted from the start of the whole message. */
@@ -792,7 +795,11 @@ function isAccount(s: AccessRequestSpecification): boolean {
 
 function readEsmePaymentMode(msg: GeneralSigningMessage): PayloadReading {
   const { specs, data } = readAccessRequest(msg);
-  const modeIdx = specs.flatMap((s, i) => (s.choice === 2 && isAccount(s) && s.id === ACCOUNT_MODE_AND_STATUS ? [i] : []));
+  const modeIdx: number[] = [];
+  for (let i = 0; i < specs.length; i++) {
+    const s = specs[i]!;
+    if (s.choice === 2 && isAccount(s) && s.id === ACCOUNT_MODE_AND_STATUS) modeIdx.push(i);
+  }
   if (modeIdx.length !== 1) {
     return { mode: 'unconfirmed', why: `expected one SET of Account 0-1:19.0.0.255 attribute 2, found ${modeIdx.length}` };
   }
@@ -808,7 +815,8 @@ function readEsmePaymentMode(msg: GeneralSigningMessage): PayloadReading {
   if (extra !== undefined) {
     return { mode: 'unconfirmed', why: `the Access-Request also does ${describeSpec(extra)}, which is not part of ECS02` };
   }
-  const activation = specs.flatMap((s, i) => (s.id === ACCOUNT_ACTIVATION_TIME ? [data[i]!] : []));
+  const activation: DlmsValue[] = [];
+  for (let i = 0; i < specs.length; i++) if (specs[i]!.id === ACCOUNT_ACTIVATION_TIME) activation.push(data[i]!);
   if (activation.length > 1) return { mode: 'unconfirmed', why: 'the Account activation time is set more than once' };
   if (activation.length === 0) return { mode: 'credit', execution: { kind: 'immediate' } };
   const at = activation[0]!;

@@ -22,6 +22,7 @@ import {
   isXmlWhitespace,
   lookupNamespaceURI,
   parseXml,
+  registerNamespace,
   trimXmlWhitespace,
   type XmlDocument,
   type XmlElement,
@@ -29,6 +30,7 @@ import {
 } from './parse.js';
 
 export const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+registerNamespace(DSIG_NS);
 export const ALG_ECDSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256';
 export const ALG_SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
 export const ALG_ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';

@@ -95,6 +95,21 @@ export interface XmlDocument {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+/** The attributes or namespace declarations of an element that has none (one frozen array for all). */
+const NONE: readonly never[] = Object.freeze([]);
+
+/**
+ * Namespace names the readers of the tree compare elements against (registerNamespace): a declaration
+ * of one of them gives its element and attribute names the very string the reader holds, so each
+ * comparison is one of identity instead of some 40 characters. Equal strings either way.
+ */
+const KNOWN_NAMESPACES = new Map<string, string>([[XML_NS, XML_NS]]);
+
+/** Lets `uri` be recognised by identity in trees parsed from now on (see KNOWN_NAMESPACES). */
+export function registerNamespace(uri: string): void {
+  if (KNOWN_NAMESPACES.size < 64) KNOWN_NAMESPACES.set(uri, uri);
+}
+
 /** Anything that is not an XML 1.0 Char (lone surrogates included). */
 const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:/;
@@ -226,6 +241,9 @@ class Parser {
   /** In-scope namespace bindings as a flat [prefix, uri, prefix, uri, ...] stack. */
   private readonly nsStack: string[] = [];
   private readonly nsMarks: number[] = [];
+  /** Set by startTag beside the element it returns: its (still open) child list, and whether it was empty (`<a/>`). */
+  private startedChildren: XmlNode[] = [];
+  private startedEmpty = false;
 
   constructor(
     private readonly s: string,
@@ -372,7 +390,9 @@ class Parser {
       const parent = stack.length > 0 ? stack[stack.length - 1]! : null;
       const depth = stack.length + 1;
       if (depth > this.maxDepth) this.fail(`elements nested deeper than ${this.maxDepth}`);
-      const [el, children, empty] = this.startTag(parent, depth);
+      const el = this.startTag(parent, depth);
+      const children = this.startedChildren;
+      const empty = this.startedEmpty;
       if (parent) kids[kids.length - 1]!.push(el);
       else root = el;
       if (empty) {
@@ -448,7 +468,8 @@ class Parser {
   }
 
   private popNamespaces(): void {
-    this.nsStack.length = this.nsMarks.pop()!;
+    const mark = this.nsMarks.pop()!;
+    if (this.nsStack.length !== mark) this.nsStack.length = mark;
   }
 
   private splitQName(qName: string, pos: number): [string, string] {
@@ -462,7 +483,7 @@ class Parser {
     return [prefix, local];
   }
 
-  private startTag(parent: XmlElement | null, depth: number): [XmlElement, XmlNode[], boolean] {
+  private startTag(parent: XmlElement | null, depth: number): XmlElement {
     const s = this.s;
     const tagStart = this.pos;
     const nameEnd = this.readName(this.pos + 1);
@@ -516,7 +537,7 @@ class Parser {
       if (r.qName === 'xmlns') prefix = '';
       else if (r.qName.startsWith('xmlns:')) prefix = r.qName.slice(6);
       else continue;
-      const uri = r.value;
+      const uri = KNOWN_NAMESPACES.get(r.value) ?? r.value;
       if (prefix !== '') {
         this.splitQName(`x:${prefix}`, r.pos);
         if (prefix === 'xmlns') this.fail('the xmlns prefix must not be declared', r.pos);
@@ -555,13 +576,15 @@ class Parser {
       localName,
       namespaceURI,
       qName,
-      attributes: Object.freeze(attributes),
-      namespaces: Object.freeze(namespaces),
+      attributes: attributes.length === 0 ? NONE : Object.freeze(attributes),
+      namespaces: namespaces.length === 0 ? NONE : Object.freeze(namespaces),
       children,
       parent,
       depth,
     });
-    return [el, children, empty];
+    this.startedChildren = children;
+    this.startedEmpty = empty;
+    return el;
   }
 }
 
