@@ -1,7 +1,7 @@
 // The Service Request gate (docs/gate.md): parse untrusted DUIS, gather facts (certificates, Device,
 // SoLR event, GBCS, replay, ADT), decide with the pure rules, and record each decision with its
 // effects (replay counter, open transform, ADT count) and audit record in one transaction.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, hash, type KeyObject } from 'node:crypto';
 import { readCaCertificate } from '../ca/ca-certificates.js';
 import { readOrganisationCertificate } from '../ca/organisation-certificate.js';
 import type { Catalogue } from '../config/catalogue.js';
@@ -56,7 +56,7 @@ export function inlineInput(parsed: ParsedDuisRequest, bytes: Buffer): GateInput
   return {
     request: parsed.request,
     signer: parsed.signature,
-    docSha256: createHash('sha256').update(bytes).digest('hex'),
+    docSha256: hash('sha256', bytes, 'hex'),
     verifyXml: (_cert, key) => verifyEnveloped(parsed.doc, key(), parsed.signature),
     verifyGbcs: (message, _cert, key) => verifyGbcsSignature(message, key()),
   };
@@ -138,6 +138,14 @@ export class ServiceRequestGate {
   }
 
   private readonly partyScopes = new Map<number, { stamp: string; ids: string[] }>();
+  /** The last issuer name asked about and its answer (a batch's requests name one issuer, written alike). */
+  private lastIssuer: { name: string; thisCa: boolean } | undefined;
+
+  /** The signature's X509IssuerName, normalised, is this CA's Issuing OCA. */
+  private isThisCa(issuerName: string): boolean {
+    if (this.lastIssuer?.name !== issuerName) this.lastIssuer = { name: issuerName, thisCa: normaliseDn(issuerName) === this.issuerName };
+    return this.lastIssuer.thisCa;
+  }
   /** The Devices checkGroup read ahead for the chunk it is deciding (inside its transaction only). */
   private devicesAhead: ReadonlyMap<string, DeviceRecord> | undefined;
 
@@ -167,7 +175,7 @@ export class ServiceRequestGate {
     const sender = once(`user:${originator}`, () => findUserId(reg, originator));
     const senderRole = sender ? this.catalogue.roles.get(sender.role) : undefined;
     const signingCert = once(`cert:${input.signer.serialHex}`, () => findCertificate(reg, input.signer.serialHex));
-    const issuerIsThisCa = normaliseDn(input.signer.issuerName) === this.issuerName;
+    const issuerIsThisCa = this.isThisCa(input.signer.issuerName);
     const xmlSignature = signingCert && issuerIsThisCa && signingCert.source === 'issued'
       ? input.verifyXml(signingCert, () => this.publicKey(signingCert))
       : undefined;

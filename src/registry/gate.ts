@@ -179,22 +179,46 @@ export function countInWindow(reg: Registry, originators: readonly string[], sup
   const lastMinute = Math.floor(at.getTime() / 60_000);
   const minuteStart = new Date(firstMinute * 60_000).toISOString();
   const minuteEnd = new Date((firstMinute + 1) * 60_000).toISOString();
-  const ids = originators.map(() => '?').join(', ');
-  const minutes = `WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ? AND minute >= ? AND minute <= ?`;
-  const counted = `FROM sr_decisions WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ?
-       AND decision = 'accept' AND command_variant NOT IN (5, 6, 7) AND decided_at >= ? AND decided_at`;
+  const sql = windowSql(originators.length);
   // Checked once per window while no other connection commits; then summed in SQL. Every decision
   // of the first minute that counts is checked, so an edit that would make one count is refused.
   reg.rows.verifyOnce(`adt_window|${originators.join(',')}|${supplier}|${srv}|${firstMinute}|${lastMinute}`, () => {
-    reg.rows.checkAll('adt_minute_counts', reg.stmt(`SELECT * FROM adt_minute_counts ${minutes}`).all(...originators, supplier, srv, firstMinute, lastMinute));
+    reg.rows.checkAll('adt_minute_counts', reg.stmt(sql.minuteRows).all(...originators, supplier, srv, firstMinute, lastMinute));
     reg.rows.checkBuckets('adt_minute_counts', firstMinute, lastMinute);
-    reg.rows.checkAll('sr_decisions', reg.stmt(`SELECT * ${counted} < ?`).all(...originators, supplier, srv, minuteStart, minuteEnd));
+    reg.rows.checkAll('sr_decisions', reg.stmt(sql.firstMinuteDecisions).all(...originators, supplier, srv, minuteStart, minuteEnd));
   });
-  const whole = (reg.stmt(`SELECT COALESCE(SUM(n), 0) AS n FROM adt_minute_counts ${minutes}`).get(...originators, supplier, srv, firstMinute, lastMinute) as { n: number }).n;
-  const before = (reg.stmt(`SELECT COUNT(*) AS n ${counted} <= ?`).get(...originators, supplier, srv, minuteStart, since.toISOString()) as { n: number }).n;
+  const sinceText = since.toISOString();
+  // The minutes' whole counts and the first minute's decisions at or before `since`, in one statement.
+  const { whole_n: whole, before_n: before } = reg.stmt(sql.wholeAndBefore).get(...originators, supplier, srv, firstMinute, lastMinute, ...originators, supplier, srv, minuteStart, sinceText) as { whole_n: number; before_n: number };
   // Quarantined requests an ARO released count from their release (sr quarantine release).
-  const releasedBefore = countReleasedBetween(reg, originators, supplier, srv, minuteStart, since.toISOString(), minuteEnd);
+  const releasedBefore = countReleasedBetween(reg, originators, supplier, srv, minuteStart, sinceText, minuteEnd);
   return Math.max(0, whole - before - releasedBefore);
+}
+
+interface WindowSql {
+  minuteRows: string;
+  firstMinuteDecisions: string;
+  wholeAndBefore: string;
+}
+
+const windowSqlByCount = new Map<number, WindowSql>();
+
+/** countInWindow's statements for `n` originators, written once (the statement cache then finds each by the same string). */
+function windowSql(n: number): WindowSql {
+  let sql = windowSqlByCount.get(n);
+  if (!sql) {
+    const ids = Array.from({ length: n }, () => '?').join(', ');
+    const minutes = `WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ? AND minute >= ? AND minute <= ?`;
+    const counted = `FROM sr_decisions WHERE originator IN (${ids}) AND supplier_eui = ? AND service_reference_variant = ?
+       AND decision = 'accept' AND command_variant NOT IN (5, 6, 7) AND decided_at >= ? AND decided_at`;
+    sql = {
+      minuteRows: `SELECT * FROM adt_minute_counts ${minutes}`,
+      firstMinuteDecisions: `SELECT * ${counted} < ?`,
+      wholeAndBefore: `SELECT (SELECT COALESCE(SUM(n), 0) FROM adt_minute_counts ${minutes}) AS whole_n, (SELECT COUNT(*) ${counted} <= ?) AS before_n`,
+    };
+    windowSqlByCount.set(n, sql);
+  }
+  return sql;
 }
 
 function toDecision(r: Record<string, unknown>): DecisionRow & { id: number } {

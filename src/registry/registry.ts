@@ -398,7 +398,8 @@ export class Registry {
    */
   readOnce<T>(key: string, read: () => T): T {
     if (this.depth === 0) return read();
-    if (this.txMemo.has(key)) return this.txMemo.get(key) as T;
+    const kept = this.txMemo.get(key);
+    if (kept !== undefined || this.txMemo.has(key)) return kept as T;
     const v = read();
     this.txMemo.set(key, v);
     return v;

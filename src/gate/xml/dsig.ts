@@ -12,7 +12,7 @@
 // the root, no other element of the XMLDSig namespace appears outside it, the single Reference covers
 // the whole document (URI=""), and the digest is computed over the very tree object the caller goes on
 // to read. Every other shape, algorithm or attribute is refused.
-import { createHash, createPublicKey, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, hash, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { FileKeySigner, type Signer } from '../../ca/signer.js';
 import { InputError } from '../../domain/errors.js';
 import { canonicalize, escapeAttribute, escapeText, EXC_C14N_10 } from './c14n.js';
@@ -129,14 +129,19 @@ function emptyElement(el: XmlElement): void {
   if (!isXmlWhitespace(leafText(el))) refuse(`${elementPath(el)} must be empty`);
 }
 
+const ONLY_ALGORITHM: readonly string[] = ['Algorithm'];
+
 function algorithm(el: XmlElement, expected: string, what: string): string {
-  onlyAttributes(el, ['Algorithm']);
-  const alg = el.attributes.find((a) => a.localName === 'Algorithm')?.value;
+  onlyAttributes(el, ONLY_ALGORITHM);
+  let alg: string | undefined;
+  for (const a of el.attributes) if (a.localName === 'Algorithm') alg = a.value;
   if (alg === undefined) refuse(`${elementPath(el)} has no Algorithm`);
   if (alg !== expected) refuse(`${what} ${JSON.stringify(alg.slice(0, 100))} is not accepted (only ${expected})`);
   emptyElement(el);
   return alg;
 }
+
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /** Strict base64 (whitespace between characters allowed); refuses non-canonical encodings. */
 export function decodeBase64Strict(text: string, what: string): Buffer {
@@ -144,12 +149,26 @@ export function decodeBase64Strict(text: string, what: string): Buffer {
   if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) {
     throw new InputError(`${what} is not valid base64`);
   }
-  const bytes = Buffer.from(compact, 'base64');
-  if (bytes.toString('base64') !== compact) throw new InputError(`${what} is not canonical base64`);
-  return bytes;
+  // Canonical: the bits the padding leaves over in the last character are zero (then, and only then,
+  // the bytes encode back to the very same text).
+  const pad = compact.charCodeAt(compact.length - 1) !== 0x3d ? 0 : compact.charCodeAt(compact.length - 2) === 0x3d ? 2 : 1;
+  if (pad > 0 && (BASE64_ALPHABET.indexOf(compact[compact.length - pad - 1]!) & (pad === 2 ? 0x0f : 0x03)) !== 0) {
+    throw new InputError(`${what} is not canonical base64`);
+  }
+  return Buffer.from(compact, 'base64');
 }
 
+/** The last name normalizeDn was given and its answer (a batch's requests name one issuer, written alike). */
+let lastDn: { name: string; normalized: string } | undefined;
+
 function normalizeDn(name: string): string {
+  if (lastDn?.name === name) return lastDn.normalized;
+  const normalized = normalizeDnOnce(name);
+  lastDn = { name, normalized };
+  return normalized;
+}
+
+function normalizeDnOnce(name: string): string {
   const rdns: string[] = [];
   let cur = '';
   for (let i = 0; i < name.length; i++) {
@@ -285,7 +304,7 @@ export function verifyEnveloped(doc: XmlDocument, publicKey: KeyObject, extracte
     }
   }
   if (!isP256(publicKey)) return { ok: false, why: 'the verification key is not an ECDSA P-256 key' };
-  const digest = createHash('sha256').update(canonicalize(doc, 'inclusive', { exclude: sig.element }), 'utf8').digest();
+  const digest = hash('sha256', canonicalize(doc, 'inclusive', { exclude: sig.element }), 'buffer');
   if (!timingSafeEqual(digest, sig.reference.digestValue)) {
     return { ok: false, why: 'the Reference digest does not match the document (signed content was changed)' };
   }

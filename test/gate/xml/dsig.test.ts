@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../../src/domain/errors.js';
 import { canonicalize } from '../../../src/gate/xml/c14n.js';
-import { DSIG_NS, extractSignature, signEnveloped, verifyEnveloped } from '../../../src/gate/xml/dsig.js';
+import { DSIG_NS, decodeBase64Strict, extractSignature, signEnveloped, verifyEnveloped } from '../../../src/gate/xml/dsig.js';
 import { childElements, parseXml, type XmlElement } from '../../../src/gate/xml/parse.js';
 
 const FIX = fileURLToPath(new URL('../../../fixtures/public/', import.meta.url));
@@ -102,6 +102,16 @@ describe('gate/xml/dsig', () => {
         }
       }
       assert.ok(flips > 1400, `only ${flips} flips`);
+    });
+  });
+
+  describe('decodeBase64Strict', () => {
+    it('takes canonical base64 only: the bits left over by the padding must be zero', () => {
+      assert.deepEqual(decodeBase64Strict('AQ==', 'v'), Buffer.from([1]));
+      assert.deepEqual(decodeBase64Strict('AQI=', 'v'), Buffer.from([1, 2]));
+      assert.deepEqual(decodeBase64Strict(' AQID\r\n BA== ', 'v'), Buffer.from([1, 2, 3, 4]));
+      for (const t of ['AR==', 'AQ/=', 'AQJ=', 'AQIE====']) assert.throws(() => decodeBase64Strict(t, 'v'), /not (canonical|valid) base64/, t);
+      for (const t of ['', 'AQ=', 'A===', 'AQ=A', 'AQ-_']) assert.throws(() => decodeBase64Strict(t, 'v'), /v is not valid base64/, t);
     });
   });
 
