@@ -173,7 +173,8 @@ export interface GateDecision {
 
 /** Pure: the decision over gathered facts. */
 export function decide(f: GateFacts): GateDecision {
-  const reasons = GATE_RULES.flatMap((r) => r.check(f));
+  const reasons: Reason[] = [];
+  for (const r of GATE_RULES) for (const x of r.check(f)) reasons.push(x);
   if (reasons.length) return { decision: 'refuse', reasons, warnings: [] };
   const adt = adtOutcome(f);
   if (adt.quarantine) return { decision: 'quarantine', reasons: [adt.quarantine], warnings: [] };

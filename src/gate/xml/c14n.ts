@@ -98,6 +98,8 @@ class Writer {
   out = '';
   /** Namespace declarations rendered by output ancestors, flat [prefix, uri, ...]. */
   private readonly rendered: string[] = [];
+  /** The declarations the element being written renders, flat [prefix, uri, ...]: one array for every element (used up before its children are written). */
+  private readonly decls: string[] = [];
 
   constructor(
     private readonly exclusive: boolean,
@@ -119,7 +121,8 @@ class Writer {
   }
 
   element(el: XmlElement, isApex: boolean): void {
-    const decls: string[] = [];
+    const decls = this.decls;
+    decls.length = 0;
     if (this.exclusive) {
       this.consider(decls, el.prefix, el.namespaceURI);
       for (const a of el.attributes) if (a.prefix !== '') this.consider(decls, a.prefix, a.namespaceURI);
