@@ -3,7 +3,7 @@
 import type { Statement } from './driver.js';
 import type { Eui64 } from '../domain/eui.js';
 import type { Registry } from './registry.js';
-import { BATCH_BUCKETS } from './row-mac.js';
+import { BATCH_BUCKETS, paddedSize } from './row-mac.js';
 import { KEY_HASH_COLUMN, keyHash } from './key-hash.js';
 import { inChunks } from '../util/chunks.js';
 
@@ -56,16 +56,21 @@ export function findDevice(reg: Registry, eui: Eui64): DeviceRecord | undefined 
 export function checkDevicesAhead(reg: Registry, euis: Iterable<string>): Map<string, DeviceRecord> {
   const found = new Map<string, DeviceRecord>();
   if (!reg.rows.enabled) return found;
-  // One statement for every chunk (padded with its first EUI: IN is unchanged by repeats).
-  const stmt = reg.stmt(DEVICES_AHEAD_SQL);
+  // One statement for each size of chunk (padded with its first EUI: IN is unchanged by repeats).
   for (const chunk of inChunks(new Set(euis), BATCH_BUCKETS)) {
-    const padded = Array.from({ length: BATCH_BUCKETS }, (_, i) => chunk[i] ?? chunk[0]!);
-    for (const r of reg.rows.checkBatch('devices', stmt.all(...padded) as Row[])) found.set(r.eui, toRecord(r));
+    const size = paddedSize(chunk.length);
+    const padded = Array.from({ length: size }, (_, i) => chunk[i] ?? chunk[0]!);
+    for (const r of reg.rows.checkBatch('devices', reg.stmt(devicesAheadSql(size)).all(...padded) as Row[])) found.set(r.eui, toRecord(r));
   }
   return found;
 }
 
-const DEVICES_AHEAD_SQL = `SELECT * FROM devices WHERE eui IN (${Array.from({ length: BATCH_BUCKETS }, () => '?').join(', ')})`;
+const devicesAheadSqls = new Map<number, string>();
+function devicesAheadSql(size: number): string {
+  let sql = devicesAheadSqls.get(size);
+  if (!sql) devicesAheadSqls.set(size, (sql = `SELECT * FROM devices WHERE eui IN (${Array.from({ length: size }, () => '?').join(', ')})`));
+  return sql;
+}
 
 export function countDevicesBySupplier(reg: Registry, supplier: Eui64): number {
   return (reg.stmt('SELECT count(*) AS n FROM devices WHERE supplier_eui = ?').get(supplier) as { n: number }).n;

@@ -111,6 +111,15 @@ const EMPTY_DIGEST = Buffer.alloc(MAC_BYTES);
  */
 const BUCKET_GROUPS = [BATCH_BUCKETS, 64, 16, 4, 1];
 
+/**
+ * The number of slots a padded `IN (...)` read of `n` values takes: the smallest of BUCKET_GROUPS that
+ * holds them (n itself above the largest), so that few statements are prepared and a short list does
+ * not pay for 256 values (SQLite sorts every value of an IN list, repeats included).
+ */
+export function paddedSize(n: number): number {
+  return n > BATCH_BUCKETS ? n : BUCKET_GROUPS.reduce((best, g) => (g >= n ? g : best));
+}
+
 function marks(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
 }
@@ -270,8 +279,11 @@ export class RowGuard {
   sealValue(table: string, row: object): Buffer | null {
     if (!this.enabled) return null;
     const mac = macOfText(encodeFields(this.shape(table), row as Record<string, unknown>));
-    // smki wrote this content under this MAC: reading it back needs no check while no other connection commits.
-    if (this.inRegistryTx()) this.rememberRow(table, mac);
+    // smki wrote this content under this MAC: reading it back needs no check while no other connection
+    // commits. Not kept for the hot tables: their writers keep the row for the rest of the transaction
+    // (src/registry/gate.ts `slot`), decisions are not read back, and a set of every decision's MAC
+    // cost the gate more than the one check a later transaction's read makes.
+    if (this.inRegistryTx() && !HOT_TABLES.has(table)) this.rememberRow(table, mac);
     return mac;
   }
 
@@ -521,7 +533,7 @@ export class RowGuard {
    */
   private flushBuckets(table: string, deltas: [number, Tally][]): void {
     // One read, padded with the first bucket to a size of BUCKET_GROUPS (IN is unchanged by repeats).
-    const size = BUCKET_GROUPS.reduce((best, g) => (g >= deltas.length ? g : best));
+    const size = paddedSize(deltas.length);
     const slots = Array.from({ length: size }, (_, i) => (deltas[i] ?? deltas[0]!)[0]);
     const kept = new Map<number, { rows: number; digest: Buffer }>();
     for (const r of this.stmt(`SELECT bucket, rows, digest FROM integrity_buckets WHERE name = ? AND bucket IN (${marks(size)})`).all(table, ...slots) as { bucket: number; rows: number; digest: Buffer }[]) {
@@ -863,8 +875,8 @@ export class RowGuard {
   /** verifyBucket for each of `buckets` (of a KEY_HASHED_TABLES table, whose key_hash is bucket << BUCKET_BITS), in one query. */
   private verifyBucketSet(table: string, shape: TableShape, buckets: number[]): void {
     this.requireBucketList(table);
-    // One statement for every set (padded with its first bucket: IN is unchanged by repeats).
-    const slots = Math.max(BATCH_BUCKETS, buckets.length);
+    // One statement for each size of set (padded with its first bucket: IN is unchanged by repeats).
+    const slots = paddedSize(buckets.length);
     const padded = Array.from({ length: slots }, (_, i) => buckets[i] ?? buckets[0]!);
     const marks = padded.map(() => '?').join(', ');
     const actual = new Map<number, Tally>();

@@ -45,6 +45,32 @@ describe('registry/devices: Devices checked ahead of a group of gate decisions',
     assert.ok(ahead.sets >= 1 && ahead.sets <= 3, `${ahead.sets} bucket-set queries for ${DEVICES} Devices`);
   });
 
+  it('reads a group of any size (each padded statement size and between them) as findDevice does, and refuses an edited one at each size', () => {
+    for (const n of [1, 2, 3, 4, 5, 16, 17, 63, 64, 65, 256, 257, 600]) {
+      const group = all.slice(0, n);
+      const reg = Registry.open(f.home);
+      try {
+        const found = reg.tx(() => checkDevicesAhead(reg, group));
+        assert.deepEqual([...found.keys()].sort(), [...group].sort(), `a group of ${n}`);
+        for (const e of group) assert.deepEqual(found.get(e), findDevice(reg, e), `a group of ${n}: ${e}`);
+      } finally {
+        reg.close();
+      }
+    }
+    // The last Device of each size's group edited: every size of statement refuses it.
+    for (const n of [2, 5, 17, 65, 257]) {
+      const edited = all[n - 1]!;
+      outsideRun(f.home, `UPDATE devices SET smets = 1 WHERE eui = '${edited}'`);
+      const reg = Registry.open(f.home);
+      try {
+        assert.throws(() => reg.tx(() => checkDevicesAhead(reg, all.slice(0, n))), (e: unknown) => e instanceof IntegrityError && e.message.includes(edited), `a group of ${n}`);
+      } finally {
+        reg.close();
+      }
+      outsideRun(f.home, `UPDATE devices SET smets = 2 WHERE eui = '${edited}'`);
+    }
+  });
+
   it('refuses (IntegrityError) a Device of the group edited outside smki, and leaves an unknown EUI to findDevice', () => {
     const found = f.reg.tx(() => checkDevicesAhead(f.reg, [eui(3), '00DB5FFFFFFFFFFF']));
     // The Devices found, as findDevice reads them; the unknown EUI is not among them.
