@@ -17,13 +17,15 @@ export function haveCallgrind(): boolean {
 
 /**
  * Runs `node args` under callgrind (counting off at start, so only what the program switches on is
- * counted) and returns the instructions counted, with the program's stdout. V8 runs single-threaded
- * there: callgrind counts every thread, and how much of its compiling and collecting V8's background
- * threads get done during the measured part depends on timing (three runs of one gate side spread by
- * 3.1 % with them, 1.4 % without, on 2026-12-03).
+ * counted) and returns the instructions counted, with the program's stdout. V8 runs predictably
+ * there (`--predictable --predictable-gc-schedule`: one thread, a fixed seed, collections at fixed
+ * allocation points): callgrind counts every thread, and how much compiling and collecting V8 does
+ * during the measured part otherwise depends on timing, which valgrind's slowness and a neighbour change
+ * (runs of one gate side spread by 3.1 % with V8's threads and 1.4 % single-threaded on 2026-12-03, and
+ * by 5.4 % single-threaded with two runs side by side on 2026-12-04; by 0.35 % so).
  */
 export function underCallgrind(outFile: string, nodeArgs: string[], env: NodeJS.ProcessEnv): { instructions: number; stdout: string } {
-  const r = spawnSync('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded', ...nodeArgs], {
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded', '--predictable', '--predictable-gc-schedule', ...nodeArgs], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env, SMKI_BENCH_CALLGRIND: '1' },
