@@ -97,7 +97,7 @@ function countedInstructions(kind: Kind, small: number, large: number): Instruct
   }
 }
 
-export async function benchIntegrity(requests: number, certificates: number, rounds = 5, callgrind: { small: number; large: number } | undefined = { small: 500, large: 1500 }): Promise<IntegrityBench> {
+export async function benchIntegrity(requests: number, certificates: number, rounds = 5, callgrind: { small: number; large: number } | null = { small: 500, large: 1500 }): Promise<IntegrityBench> {
   const loadBefore = loadavg();
   const ms = { gate: { on: [] as number[], off: [] as number[] }, issuance: { on: [] as number[], off: [] as number[] } };
   try {
@@ -122,7 +122,7 @@ export async function benchIntegrity(requests: number, certificates: number, rou
     requests,
     certificates,
     rounds,
-    callgrind: counts ? callgrind! : { skipped: callgrind ? 'valgrind is not installed' : 'not asked for' },
+    callgrind: counts && callgrind ? callgrind : { skipped: callgrind ? 'valgrind is not installed' : 'not asked for' },
     loadBefore,
     loadAfter,
   };
@@ -138,6 +138,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     // REQUESTS CERTIFICATES ROUNDS [SMALL,LARGE | 0]: the callgrind run sizes, 0 for none.
     const cg = process.argv[5] ?? '500,1500';
     const [small, large] = cg.split(',').map(Number);
-    console.log(JSON.stringify(await benchIntegrity(Number(process.argv[2] ?? 3000), Number(process.argv[3] ?? 1500), Number(process.argv[4] ?? 5), cg === '0' ? undefined : { small: small!, large: large! })));
+    console.log(JSON.stringify(await benchIntegrity(Number(process.argv[2] ?? 3000), Number(process.argv[3] ?? 1500), Number(process.argv[4] ?? 5), cg === '0' ? null : { small: small!, large: large! })));
   }
 }

@@ -160,7 +160,7 @@ add({
 // instructions per request under callgrind (BENCH_INTEGRITY_CALLGRIND=SMALL,LARGE run sizes, 0 for
 // none), whose ratio (load-independent) is held to the issue's limit when it was counted.
 const cg = process.env.BENCH_INTEGRITY_CALLGRIND ?? '500,1500';
-const cgSizes = cg === '0' ? undefined : { small: Number(cg.split(',')[0]), large: Number(cg.split(',')[1]) };
+const cgSizes = cg === '0' ? null : { small: Number(cg.split(',')[0]), large: Number(cg.split(',')[1]) };
 const integrity = inChild<IntegrityBench>('integrity.ts', 'benchIntegrity', [num('BENCH_INTEGRITY_REQUESTS', 3000), num('BENCH_INTEGRITY_CERTS', 1500), num('BENCH_INTEGRITY_ROUNDS', 5), cgSizes]);
 const integrityLoad = `load ${integrity.loadBefore.map((x) => x.toFixed(1)).join(' ')} to ${integrity.loadAfter.map((x) => x.toFixed(1)).join(' ')}`;
 const mi = (x: number) => `${(x / 1e6).toFixed(2)}M`;
