@@ -2,7 +2,7 @@
 // Each benchmark runs in a process of its own (its peak memory is its own) and ends by verifying its
 // registry (audit verify and SQLite's checks); a failed check fails the run.
 // Sizes can be lowered for a quick look: BENCH_CERTS, BENCH_PROCESSES, BENCH_KEY_CERTS, BENCH_DEVICES,
-// BENCH_REQUESTS, BENCH_WORKERS, BENCH_INTEGRITY_REQUESTS, BENCH_INTEGRITY_CERTS, BENCH_INTEGRITY_CALLGRIND, BENCH_SCALE_SIZES, BENCH_SCALE_REQUESTS,
+// BENCH_REQUESTS, BENCH_WORKERS, BENCH_INTEGRITY_REQUESTS, BENCH_INTEGRITY_CERTS, BENCH_INTEGRITY_PAIRS, BENCH_INTEGRITY_CALLGRIND, BENCH_SCALE_SIZES, BENCH_SCALE_REQUESTS,
 // BENCH_PG_REQUESTS, BENCH_PG_CERTS (PostgreSQL at BENCH_PG_URL, default the local test server).
 // `npm run bench -- --readme` also rewrites the README's performance table from this run.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -156,24 +156,25 @@ add({
 });
 
 // Integrity checks (row MACs sealed and checked on read) on and off by the benchmark-only switch:
-// CPU time per request in turns over several rounds (median, after a warm-up round per side), and
-// instructions per request under callgrind (BENCH_INTEGRITY_CALLGRIND=SMALL,LARGE run sizes, 0 for
-// none), whose ratio (load-independent) is held to the issue's limit when it was counted.
+// CPU time per request in processes of one side each, on and off in turns (medians over the pairs),
+// and instructions per request under callgrind (BENCH_INTEGRITY_CALLGRIND=SMALL,LARGE run sizes, 0
+// for none). Issue 8's bound is on throughput, so the CPU-time ratio is held to it: instructions leave
+// the kernel's share (the registry's writes) out and miss what memory and garbage cost.
 const cg = process.env.BENCH_INTEGRITY_CALLGRIND ?? '500,1500';
 const cgSizes = cg === '0' ? null : { small: Number(cg.split(',')[0]), large: Number(cg.split(',')[1]) };
-const integrity = inChild<IntegrityBench>('integrity.ts', 'benchIntegrity', [num('BENCH_INTEGRITY_REQUESTS', 3000), num('BENCH_INTEGRITY_CERTS', 1500), num('BENCH_INTEGRITY_ROUNDS', 5), cgSizes]);
+const integrity = inChild<IntegrityBench>('integrity.ts', 'benchIntegrity', [num('BENCH_INTEGRITY_REQUESTS', 8000), num('BENCH_INTEGRITY_CERTS', 6000), num('BENCH_INTEGRITY_PAIRS', 5), cgSizes]);
 const integrityLoad = `load ${integrity.loadBefore.map((x) => x.toFixed(1)).join(' ')} to ${integrity.loadAfter.map((x) => x.toFixed(1)).join(' ')}`;
 const mi = (x: number) => `${(x / 1e6).toFixed(2)}M`;
+const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
 for (const [what, r] of [['gate on one core', integrity.gate], ['issuance in batches of 100, one thread', integrity.issuance]] as const) {
-  const cpuRatio = r.on.cpuMsPerRequest / r.off.cpuMsPerRequest;
-  const ratio = r.instructions?.ratio ?? cpuRatio;
-  const instr = r.instructions ? `; instructions a request (callgrind, ${'small' in integrity.callgrind ? `${integrity.callgrind.small} vs ${integrity.callgrind.large}` : ''} requests) ${mi(r.instructions.on.perRequest)} with` : '';
+  const instr = r.instructions ? `; ${mi(r.instructions.on.perRequest)} instructions (callgrind, ${'small' in integrity.callgrind ? `${integrity.callgrind.small} vs ${integrity.callgrind.large}` : ''} requests)` : '';
   add({
-    what: `integrity checks (row MACs) on the ${what}: CPU time per request, median of ${integrity.rounds} interleaved rounds after a warm-up round (${integrityLoad})${r.instructions ? ', and instructions per request (ratio of these)' : ''}`,
-    ours: `${r.on.cpuMsPerRequest.toFixed(3)} ms with${instr}`,
-    peer: `${r.off.cpuMsPerRequest.toFixed(3)} ms without (${cpuRatio.toFixed(2)}x)${r.instructions ? `; ${mi(r.instructions.off.perRequest)} without` : ''}`,
-    ratio,
-    target: { text: '≤ 1.10x', met: ratio <= 1.1 },
+    what: `integrity checks (row MACs) on the ${what}: CPU time per request, median of ${r.pairs} pairs of processes (one side each, ${r.requests.toLocaleString('en-GB')} requests, the last four fifths measured; pairs ${r.pairCpuRatios.min.toFixed(2)}x to ${r.pairCpuRatios.max.toFixed(2)}x; ${integrityLoad})`,
+    ours: `${r.on.cpuMsPerRequest.toFixed(3)} ms with, ${kb(r.on.bytesPerRequest)} written${instr}`,
+    peer: `${r.off.cpuMsPerRequest.toFixed(3)} ms without, ${kb(r.off.bytesPerRequest)} written${r.instructions ? `; ${mi(r.instructions.off.perRequest)} instructions (${r.instructions.ratio.toFixed(3)}x)` : ''}`,
+    ratio: r.cpuRatio,
+    // "Throughput may drop by at most 10 %": a cost of at most 1/0.9 of the cost without.
+    target: { text: '≤ 1.11x (throughput at most 10 % lower)', met: r.cpuRatio <= 1 / 0.9 },
     ...(what.startsWith('gate') ? { peakRssMb: integrity.peakRssMb } : {}),
   });
 }
